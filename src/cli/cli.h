@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive CLI: shared declarations for the command files. Includes only deprive/*.h. */
+#ifndef DEPRIVE_CLI_H
+#define DEPRIVE_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "deprive/error.h"
+
+/* Exit codes (documented in docs/deprive.1). */
+enum {
+    DP_EXIT_OK = 0,       /* success: completed, valid, none present */
+    DP_EXIT_NEGATIVE = 1, /* a negative finding: invalid certificate, matches still present */
+    DP_EXIT_ERROR = 2,    /* error or usage */
+};
+
+/* Global flags set by main before dispatch. */
+extern int cli_verbose; /* -v count */
+extern bool cli_quiet;  /* -q */
+
+/* "deprive: <message>\n" on stderr. */
+void cli_err(const char *fmt, ...) DP_PRINTF(1, 2);
+/* Same, for a dp_error ("deprive: <err->msg>"). */
+void cli_dp_err(const struct dp_error *err);
+/* Informational line on stderr unless -q. */
+void cli_info(const char *fmt, ...) DP_PRINTF(1, 2);
+/* Usage error: prints "deprive <cmd>: <msg>" and a hint to --help; returns DP_EXIT_ERROR. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) DP_PRINTF(2, 3);
+
+/* Read a passphrase: from file (first line) when file is non-NULL, else from the terminal
+ * with echo off (prompt on stderr). Fails when there is no terminal and no file.
+ * The buffer must be sodium_malloc'ed by the caller; it is NUL-terminated. */
+bool cli_read_passphrase(char *buf, size_t size, const char *prompt, const char *file,
+                         bool confirm);
+
+/* Commands: argv[0] is the command name; getopt_long state is reset by main. */
+int cmd_scan(int argc, char **argv);
+int cmd_hash(int argc, char **argv);
+int cmd_wipe(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+#endif

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive tests: shared helpers (temp trees, running programs, loop-mounted images). */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+char *tu_mkdtemp(void)
+{
+    const char *base = getenv("TMPDIR");
+    if (base == NULL || base[0] == '\0')
+        base = "/tmp";
+    char *p = tu_path(base, "deprive-test-XXXXXX");
+    assert_non_null(mkdtemp(p));
+    return p;
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP || flag == FTW_D)
+        chmod(path, 0700), rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+static int chmod_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    if ((flag == FTW_D || flag == FTW_DNR) && !S_ISLNK(st->st_mode))
+        chmod(path, 0700);
+    return 0;
+}
+
+void tu_rm_rf(const char *path)
+{
+    if (path == NULL || strstr(path, "deprive-") == NULL)
+        return; /* only ever remove what a test made */
+    nftw(path, chmod_cb, 32, FTW_PHYS | FTW_MOUNT);
+    nftw(path, rm_cb, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+char *tu_path(const char *dir, const char *rel)
+{
+    size_t n = strlen(dir) + strlen(rel) + 2;
+    char *p = malloc(n);
+    assert_non_null(p);
+    snprintf(p, n, "%s/%s", dir, rel);
+    return p;
+}
+
+static void mkparents(char *p)
+{
+    for (char *s = p + 1; *s; s++) {
+        if (*s == '/') {
+            *s = '\0';
+            mkdir(p, 0755);
+            *s = '/';
+        }
+    }
+}
+
+void tu_write(const char *dir, const char *rel, const void *buf, size_t len)
+{
+    char *p = tu_path(dir, rel);
+    mkparents(p);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        fail_msg("cannot create %s: %s", p, strerror(errno));
+    const char *b = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, b, len);
+        assert_true(n > 0);
+        b += n;
+        len -= (size_t)n;
+    }
+    assert_int_equal(close(fd), 0);
+    free(p);
+}
+
+void tu_write_random(const char *dir, const char *rel, size_t n, uint32_t seed)
+{
+    unsigned char *b = malloc(n ? n : 1);
+    assert_non_null(b);
+    uint64_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        b[i] = (unsigned char)(x >> 24);
+    }
+    tu_write(dir, rel, b, n);
+    free(b);
+}
+
+char *tu_read(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, used = 0;
+    char *b = malloc(cap);
+    for (;;) {
+        if (used + 1 >= cap)
+            b = realloc(b, cap *= 2);
+        ssize_t n = read(fd, b + used, cap - used - 1);
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+    }
+    close(fd);
+    b[used] = '\0';
+    if (len)
+        *len = used;
+    return b;
+}
+
+bool tu_sha256_hex(const char *path, char out[65])
+{
+    size_t len;
+    char *b = tu_read(path, &len);
+    if (b == NULL)
+        return false;
+    unsigned char md[32];
+    EVP_Digest(b, len, md, NULL, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    free(b);
+    return true;
+}
+
+static char *drain(int fd)
+{
+    size_t cap = 4096, used = 0;
+    char *b = malloc(cap);
+    for (;;) {
+        if (used + 1 >= cap)
+            b = realloc(b, cap *= 2);
+        ssize_t n = read(fd, b + used, cap - used - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+    }
+    b[used] = '\0';
+    return b;
+}
+
+void tu_run_argv(struct tu_run *r, char *const argv[], const char *stdin_text)
+{
+    char outt[] = "/tmp/deprive-out-XXXXXX", errt[] = "/tmp/deprive-err-XXXXXX";
+    int ofd = mkstemp(outt), efd = mkstemp(errt);
+    assert_true(ofd >= 0 && efd >= 0);
+    unlink(outt);
+    unlink(errt);
+    int in[2];
+    assert_int_equal(pipe(in), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(ofd, 1);
+        dup2(efd, 2);
+        close(in[1]);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(in[0]);
+    signal(SIGPIPE, SIG_IGN);
+    if (stdin_text != NULL) {
+        size_t left = strlen(stdin_text);
+        while (left > 0) {
+            ssize_t n = write(in[1], stdin_text, left);
+            if (n <= 0)
+                break;
+            stdin_text += n;
+            left -= (size_t)n;
+        }
+    }
+    close(in[1]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    lseek(ofd, 0, SEEK_SET);
+    lseek(efd, 0, SEEK_SET);
+    r->out = drain(ofd);
+    r->err = drain(efd);
+    close(ofd);
+    close(efd);
+}
+
+void tu_deprive(struct tu_run *r, const char *stdin_text, ...)
+{
+    char *argv[64];
+    int n = 0;
+    argv[n++] = (char *)DP_TEST_BIN;
+    va_list ap;
+    va_start(ap, stdin_text);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 63)
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    tu_run_argv(r, argv, stdin_text);
+}
+
+void tu_run_free(struct tu_run *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+int tu_sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+bool tu_have(const char *prog)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+    return system(cmd) == 0;
+}
+
+bool tu_can_loop(const char *why_prefix)
+{
+    if (geteuid() != 0) {
+        printf("%s: skipped: needs root for loop devices\n", why_prefix);
+        return false;
+    }
+    if (access("/dev/loop-control", F_OK) != 0) {
+        printf("%s: skipped: no /dev/loop-control\n", why_prefix);
+        return false;
+    }
+    return true;
+}
+
+/* Every image made is remembered, so a failing test (cmocka longjmps out) still unmounts
+ * and detaches at exit. */
+#define TU_MAX_FS 16
+static struct tu_fs *live_fs[TU_MAX_FS];
+static bool atexit_set;
+
+static void cleanup_all(void)
+{
+    for (int i = 0; i < TU_MAX_FS; i++)
+        if (live_fs[i] != NULL)
+            tu_fs_destroy(live_fs[i]);
+}
+
+static bool is_fuse(const char *type)
+{
+    return strcmp(type, "vfat") == 0 || strcmp(type, "exfat") == 0 ||
+           strcmp(type, "ntfs") == 0;
+}
+
+static char loopdev_of[TU_MAX_FS][64];
+
+static int slot_of(struct tu_fs *fs)
+{
+    for (int i = 0; i < TU_MAX_FS; i++)
+        if (live_fs[i] == fs)
+            return i;
+    return -1;
+}
+
+bool tu_fs_mount(struct tu_fs *fs, bool ro)
+{
+    int slot = slot_of(fs);
+    assert_true(slot >= 0);
+    char *dev = loopdev_of[slot];
+    int rc;
+    if (strcmp(fs->type, "vfat") == 0)
+        rc = tu_sh("fusefat -o %s %s %s", ro ? "ro" : "rw+", dev, fs->mnt);
+    else if (strcmp(fs->type, "exfat") == 0)
+        rc = tu_sh("mount.exfat-fuse %s %s %s", ro ? "-o ro" : "", dev, fs->mnt);
+    else if (strcmp(fs->type, "ntfs") == 0)
+        rc = tu_sh("ntfs-3g %s %s %s", ro ? "-o ro" : "", dev, fs->mnt);
+    else if (strcmp(fs->type, "ext4") == 0 && ro)
+        rc = tu_sh("mount -t ext4 -o ro,noload %s %s", dev, fs->mnt);
+    else
+        rc = tu_sh("mount -t %s %s %s %s", fs->type, ro ? "-o ro" : "", dev, fs->mnt);
+    fs->mounted = rc == 0;
+    if (!fs->mounted)
+        printf("mount of %s image failed (rc %d)\n", fs->type, rc);
+    return fs->mounted;
+}
+
+void tu_fs_umount(struct tu_fs *fs)
+{
+    if (fs->mounted) {
+        sync();
+        for (int i = 0; i < 20; i++) {
+            if (tu_sh("umount %s 2>/dev/null", fs->mnt) == 0)
+                break;
+            usleep(100000);
+        }
+        /* FUSE daemons finish writing after umount returns; wait for them */
+        if (is_fuse(fs->type))
+            tu_sh("for i in $(seq 50); do pgrep -f '%s' >/dev/null || break; sleep 0.1; done",
+                  fs->mnt);
+        fs->mounted = false;
+    }
+}
+
+void tu_fs_destroy(struct tu_fs *fs)
+{
+    if (fs == NULL || fs->dir == NULL)
+        return;
+    tu_fs_umount(fs);
+    int slot = slot_of(fs);
+    if (slot >= 0) {
+        if (loopdev_of[slot][0] != '\0')
+            tu_sh("losetup -d %s 2>/dev/null", loopdev_of[slot]);
+        loopdev_of[slot][0] = '\0';
+        live_fs[slot] = NULL;
+    }
+    tu_rm_rf(fs->dir);
+    free(fs->dir);
+    free(fs->image);
+    free(fs->mnt);
+    memset(fs, 0, sizeof(*fs));
+}
+
+static const char *mkfs_cmd(const char *type)
+{
+    if (strcmp(type, "ext4") == 0)
+        return "mkfs.ext4 -q -F";
+    if (strcmp(type, "xfs") == 0)
+        return "mkfs.xfs -q -f";
+    if (strcmp(type, "btrfs") == 0)
+        return "mkfs.btrfs -q -f";
+    if (strcmp(type, "vfat") == 0)
+        return "mkfs.vfat";
+    if (strcmp(type, "exfat") == 0)
+        return "mkfs.exfat";
+    if (strcmp(type, "ntfs") == 0)
+        return "mkfs.ntfs -q -F -f";
+    return NULL;
+}
+
+bool tu_fs_create(struct tu_fs *fs, const char *type, unsigned size_mb)
+{
+    memset(fs, 0, sizeof(*fs));
+    const char *mk = mkfs_cmd(type);
+    if (mk == NULL || !tu_can_loop(type))
+        return false;
+    char prog[64];
+    snprintf(prog, sizeof(prog), "%s", mk);
+    *strchr(prog, ' ') = '\0';
+    const char *helper = strcmp(type, "vfat") == 0    ? "fusefat"
+                         : strcmp(type, "exfat") == 0 ? "mount.exfat-fuse"
+                         : strcmp(type, "ntfs") == 0  ? "ntfs-3g"
+                                                      : "mount";
+    if (!tu_have(prog) || !tu_have(helper)) {
+        printf("%s: skipped: %s or %s not installed\n", type, prog, helper);
+        return false;
+    }
+    if (is_fuse(type) && access("/dev/fuse", F_OK) != 0) {
+        printf("%s: skipped: no /dev/fuse\n", type);
+        return false;
+    }
+    int slot = -1;
+    for (int i = 0; i < TU_MAX_FS; i++)
+        if (live_fs[i] == NULL) {
+            slot = i;
+            break;
+        }
+    assert_true(slot >= 0);
+    if (!atexit_set) {
+        atexit(cleanup_all);
+        atexit_set = true;
+    }
+    live_fs[slot] = fs;
+    snprintf(fs->type, sizeof(fs->type), "%s", type);
+    fs->dir = tu_mkdtemp();
+    fs->image = tu_path(fs->dir, "fs.img");
+    fs->mnt = tu_path(fs->dir, "mnt");
+    mkdir(fs->mnt, 0755);
+    if (tu_sh("truncate -s %uM %s && %s %s >/dev/null 2>&1", size_mb, fs->image, mk,
+              fs->image) != 0) {
+        printf("%s: skipped: mkfs failed\n", type);
+        tu_fs_destroy(fs);
+        return false;
+    }
+    FILE *p = NULL;
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "losetup -f --show %s", fs->image);
+    p = popen(cmd, "r");
+    if (p == NULL || fgets(loopdev_of[slot], sizeof(loopdev_of[slot]), p) == NULL) {
+        if (p)
+            pclose(p);
+        printf("%s: skipped: losetup failed\n", type);
+        tu_fs_destroy(fs);
+        return false;
+    }
+    pclose(p);
+    loopdev_of[slot][strcspn(loopdev_of[slot], "\n")] = '\0';
+    if (!tu_fs_mount(fs, false)) {
+        printf("%s: skipped: cannot mount a %s image here\n", type, type);
+        tu_fs_destroy(fs);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive tests: temp directories, files, running the CLI, loop-mounted filesystem images. */
+#ifndef DEPRIVE_TESTUTIL_H
+#define DEPRIVE_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+/* Fresh directory under $TMPDIR (or /tmp); heap string, caller frees after tu_rm_rf. */
+char *tu_mkdtemp(void);
+/* Remove a tree (no symlink followed); refuses paths outside /tmp-like temp roots. */
+void tu_rm_rf(const char *path);
+/* Path join into a heap string: tu_path(dir, "a/b"). */
+char *tu_path(const char *dir, const char *rel);
+/* Write bytes to dir/rel, creating parent directories (0755). Asserts on failure. */
+void tu_write(const char *dir, const char *rel, const void *buf, size_t len);
+/* Write n pseudo-random bytes (seeded) to dir/rel. */
+void tu_write_random(const char *dir, const char *rel, size_t n, uint32_t seed);
+/* Read a whole file into a heap buffer (NUL-terminated); NULL when it cannot be read. */
+char *tu_read(const char *path, size_t *len);
+/* SHA-256 hex (65 bytes) of a file's contents; false when it cannot be read. */
+bool tu_sha256_hex(const char *path, char out[65]);
+
+/* Result of running a program. */
+struct tu_run {
+    int status;     /* exit code, or 128+signal */
+    char *out;      /* captured stdout, NUL-terminated */
+    char *err;      /* captured stderr, NUL-terminated */
+};
+/* Run argv (NULL-terminated) with optional stdin text (NULL = /dev/null); captures output. */
+void tu_run_argv(struct tu_run *r, char *const argv[], const char *stdin_text);
+/* Run the deprive binary under test with the given args (NULL-terminated list). */
+void tu_deprive(struct tu_run *r, const char *stdin_text, ...);
+void tu_run_free(struct tu_run *r);
+/* Run a shell command; returns its exit status (0 ok). Output goes to stderr. */
+int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* True when running as root with /dev/loop-control; else prints why to stdout. */
+bool tu_can_loop(const char *why_prefix);
+/* True when the program is on PATH. */
+bool tu_have(const char *prog);
+
+/* A filesystem image made and loop-mounted by a test. */
+struct tu_fs {
+    char *dir;      /* temp dir holding image and mount point */
+    char *image;    /* dir/fs.img */
+    char *mnt;      /* dir/mnt */
+    char type[16];  /* ext4, xfs, btrfs, vfat, exfat, ntfs */
+    bool mounted;
+};
+/* Make an image of size_mb MiB with mkfs for type and mount it read-write (FUSE for vfat,
+ * exfat, ntfs where the kernel lacks them). Returns false (with a message) when the tools or
+ * the kernel cannot do it. Always pair with tu_fs_destroy. */
+bool tu_fs_create(struct tu_fs *fs, const char *type, unsigned size_mb);
+/* Mount again (ro selects -o ro,noload for ext4 / ro otherwise). */
+bool tu_fs_mount(struct tu_fs *fs, bool ro);
+/* Unmount (sync first) and detach; safe to call when not mounted. */
+void tu_fs_umount(struct tu_fs *fs);
+/* Unmount, detach, remove everything. Safe on a partly created fs. */
+void tu_fs_destroy(struct tu_fs *fs);
+
+#endif
