@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* deprive CLI: shared declarations for the command files. Includes only deprive/*.h. */
+/* deprive CLI: shared declarations for the command files (they include only deprive headers). */
 #ifndef DEPRIVE_CLI_H
 #define DEPRIVE_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "deprive/error.h"
@@ -33,6 +34,21 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) DP_PRINTF(2, 3);
  * The buffer must be sodium_malloc'ed by the caller; it is NUL-terminated. */
 bool cli_read_passphrase(char *buf, size_t size, const char *prompt, const char *file,
                          bool confirm);
+
+struct dp_hashset;
+struct dp_scan_progress;
+struct dp_scan_result;
+
+/* Load and finalize every --hashes list; prints the error and returns false on failure. */
+bool cli_load_hashes(char **paths, size_t count, struct dp_hashset **out);
+/* Progress callback for dp_scan_run: a one-line bar on stderr (ctx unused). */
+void cli_scan_progress(void *ctx, const struct dp_scan_progress *p);
+/* Whether to show progress: stderr is a terminal and not -q. */
+bool cli_want_progress(void);
+/* Print the human summary of a scan (and one line per finding) to f. */
+void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_hashset *set);
+/* Human size: "1.5 GiB" into buf. */
+const char *cli_human_bytes(char *buf, size_t size, unsigned long long bytes);
 
 /* Commands: argv[0] is the command name; getopt_long state is reset by main. */
 int cmd_scan(int argc, char **argv);

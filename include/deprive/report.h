@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: the scan report (docs/report.md) - built from a scan, written as JSON, and read
+ * back as the wipe plan. This module, journal and cert share jansson's json_t in their APIs:
+ * JSON is their subject matter, and a private wrapper would only copy it. */
+#ifndef DEPRIVE_REPORT_H
+#define DEPRIVE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "deprive/error.h"
+#include "deprive/hashset.h"
+#include "deprive/scan.h"
+#include "deprive/walk.h"
+
+#define DP_REPORT_FORMAT "deprive-scan-report"
+#define DP_REPORT_VERSION 1
+
+/* A path element: a JSON string when the bytes are valid UTF-8, else {"base64": "..."}.
+ * Returns a new reference, NULL on allocation failure. */
+json_t *dp_json_bytes(const char *p, size_t n);
+/* Decode such an element into a heap NUL-terminated buffer; false when malformed. */
+bool dp_json_bytes_get(const json_t *v, char **out, size_t *len) DP_WUR;
+/* Human-readable rendering of a location array ("a/b.zip -> x.jpg"), heap string. */
+char *dp_json_location_text(const json_t *location);
+
+/* Serialize deterministically (sorted keys, 2-space indent, trailing newline); heap string. */
+char *dp_json_dump(const json_t *doc);
+/* Write deterministically and atomically. */
+enum dp_status dp_json_write_file(const json_t *doc, const char *path,
+                                  struct dp_error *err) DP_WUR;
+/* Load a JSON file (at most max bytes). */
+enum dp_status dp_json_load_file(const char *path, size_t max, json_t **out,
+                                 struct dp_error *err) DP_WUR;
+
+/* Object describing the hash lists of set (file, sha256, format, counts). New reference. */
+json_t *dp_report_hash_lists(const struct dp_hashset *set);
+/* Build the report document for a finished scan. */
+enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_hashset *set,
+                               json_t **out, struct dp_error *err) DP_WUR;
+
+/* One file to erase, read from a report. */
+struct dp_plan_target {
+    char *path;            /* relative to the root, raw bytes */
+    size_t path_len;
+    struct dp_file_id id;  /* dev, ino, size, nlink, mtime, ctime as scanned */
+    unsigned digest_mask;
+    uint8_t digests[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
+    json_t *finding;       /* the report's finding object (borrowed from the plan) */
+};
+
+struct dp_plan {
+    json_t *report;        /* the whole report (owned) */
+    char *root;            /* absolute root path the scan used */
+    bool cross_mounts;
+    struct dp_plan_target *targets;
+    size_t count;
+};
+
+/* Parse a report document into a plan; takes a new reference to doc. Validates every field
+ * the wipe relies on; a malformed report is DP_ERR_PARSE naming the finding. */
+enum dp_status dp_plan_from_report(json_t *doc, struct dp_plan **out,
+                                   struct dp_error *err) DP_WUR;
+enum dp_status dp_plan_load(const char *path, struct dp_plan **out, struct dp_error *err) DP_WUR;
+void dp_plan_free(struct dp_plan *plan);
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: the scan pipeline - walk, then N workers read each file once, digest, match,
+ * classify matches. */
+#ifndef DEPRIVE_SCAN_H
+#define DEPRIVE_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "deprive/error.h"
+#include "deprive/fsinfo.h"
+#include "deprive/hashset.h"
+#include "deprive/walk.h"
+
+/* One list entry a finding matched. */
+struct dp_match {
+    uint8_t algo;    /* enum dp_algo */
+    uint32_t source; /* dp_hashset_source index */
+    uint32_t line;
+    uint32_t label;  /* dp_hashset_label handle */
+};
+
+/* A file whose content matched at least one list entry. */
+struct dp_finding {
+    char *path;            /* relative to root, raw bytes, NUL-terminated */
+    size_t path_len;
+    struct dp_file_id id;  /* as opened and read */
+    char mime[96];
+    unsigned digest_mask;  /* DP_DIGEST_MASK bits computed */
+    uint8_t digests[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
+    struct dp_match *matches;
+    size_t match_count;
+};
+
+/* An object not examined. */
+struct dp_skip {
+    char *path;
+    size_t path_len;
+    enum dp_skip_reason reason;
+    int errnum;
+};
+
+struct dp_scan_totals {
+    uint64_t files;              /* regular files seen */
+    uint64_t files_read;         /* read and digested to the end */
+    uint64_t bytes_read;
+    uint64_t files_size_skipped; /* not opened: no entry of that size */
+    uint64_t bytes_size_skipped;
+    uint64_t directories;
+    uint64_t skipped[DP_SKIP_REASON_COUNT];
+    uint64_t noatime_fallbacks;
+};
+
+struct dp_scan_result {
+    char *root;                  /* as given */
+    char *root_abs;              /* realpath at scan time, or NULL */
+    time_t started, finished;
+    struct dp_fsinfo fs;
+    bool cross_mounts;
+    unsigned jobs;
+    unsigned digest_mask;        /* algorithms computed for every file read */
+    bool size_filter;            /* files of unwanted sizes were not read */
+    struct dp_scan_totals totals;
+    struct dp_finding *findings; /* sorted by path bytes */
+    size_t finding_count;
+    struct dp_skip *skips;       /* sorted by path bytes */
+    size_t skip_count;
+};
+
+/* Progress snapshot, delivered from the walking thread about 10 times a second. */
+struct dp_scan_progress {
+    uint64_t files_seen, files_done, bytes_done, findings;
+    double elapsed;
+    const char *current; /* a path being read, borrowed for the call; may be NULL */
+};
+
+struct dp_scan_opts {
+    unsigned jobs;      /* worker threads; 0 = one per online CPU */
+    bool cross_mounts;
+    void (*progress)(void *ctx, const struct dp_scan_progress *p); /* optional */
+    void *progress_ctx;
+};
+
+/* Scan root for files matching set (finalized). Per-object failures are recorded as skips;
+ * fails only when root cannot be walked or memory runs out. Caller frees *out. */
+enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
+                           const struct dp_scan_opts *opts, struct dp_scan_result **out,
+                           struct dp_error *err) DP_WUR DP_NONNULL(1, 2, 4);
+
+void dp_scan_result_free(struct dp_scan_result *r);
+
+#endif

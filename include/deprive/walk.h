@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: walk a directory tree safely - no symlink followed, one filesystem, no special
+ * file opened, every file opened read-only without touching its access time. */
+#ifndef DEPRIVE_WALK_H
+#define DEPRIVE_WALK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deprive/error.h"
+
+/* Why an object was not examined. Stable names (dp_skip_reason_name) go into reports. */
+enum dp_skip_reason {
+    DP_SKIP_SYMLINK = 0,  /* "symlink": never followed */
+    DP_SKIP_SPECIAL,      /* "special-file": FIFO, socket, block or character device */
+    DP_SKIP_OTHER_FS,     /* "other-filesystem": a mount point (not crossed) */
+    DP_SKIP_PERMISSION,   /* "permission": EACCES/EPERM */
+    DP_SKIP_IO,           /* "io-error": any other error, errno recorded */
+    DP_SKIP_VANISHED,     /* "vanished": removed while the walk ran */
+    DP_SKIP_CHANGED,      /* "changed": replaced or modified while being read */
+    DP_SKIP_LIMIT,        /* "limit": a safety limit (depth, descriptors) */
+    DP_SKIP_REASON_COUNT
+};
+const char *dp_skip_reason_name(enum dp_skip_reason reason);
+/* Parse a stable name back; false when unknown. */
+bool dp_skip_reason_parse(const char *name, enum dp_skip_reason *out) DP_WUR;
+
+/* Identity of a file as seen at one moment; compared again before anything is done to it. */
+struct dp_file_id {
+    uint64_t dev_major, dev_minor;
+    uint64_t ino;
+    uint64_t size;
+    uint64_t blocks;  /* 512-byte blocks allocated */
+    uint64_t mnt_id;  /* statx mount id, 0 if the kernel does not report it */
+    uint32_t nlink;
+    uint32_t mode;
+    uint32_t uid, gid;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    int64_t ctime_sec;
+    uint32_t ctime_nsec;
+    int64_t atime_sec;
+    uint32_t atime_nsec;
+};
+
+/* statx of dirfd/name (AT_SYMLINK_NOFOLLOW; name "" = dirfd itself with AT_EMPTY_PATH). */
+enum dp_status dp_file_id_stat(int dirfd, const char *name, struct dp_file_id *out,
+                               struct dp_error *err) DP_WUR;
+/* Same object and unchanged content metadata (dev, ino, size, mtime, ctime)? */
+bool dp_file_id_same(const struct dp_file_id *a, const struct dp_file_id *b);
+
+/* A regular file handed to the file callback. */
+struct dp_walk_file {
+    int fd;               /* O_RDONLY|O_NOFOLLOW|O_NOATIME; the callback owns it (closes it) */
+    const char *path;     /* relative to the root, raw bytes, not NUL-safe: use path_len */
+    size_t path_len;      /* (path is NUL-terminated too, as names cannot hold NUL) */
+    struct dp_file_id id; /* from fstat of fd */
+};
+
+struct dp_walk_stats {
+    uint64_t directories;         /* directories entered, root included */
+    uint64_t files;               /* regular files seen */
+    uint64_t files_size_skipped;  /* regular files not opened: size wanted by no entry */
+    uint64_t bytes_size_skipped;  /* their total size */
+    uint64_t skipped[DP_SKIP_REASON_COUNT];
+    uint64_t noatime_fallbacks;   /* opens that had to drop O_NOATIME (EPERM) */
+};
+
+struct dp_walk_ops {
+    /* Regular file opened; must close f->fd. A non-OK return stops the walk with that
+     * status. Called from the walking thread only. */
+    enum dp_status (*file)(void *ctx, struct dp_walk_file *f, struct dp_error *err);
+    /* Object not examined. path is borrowed for the call. */
+    void (*skip)(void *ctx, const char *path, size_t path_len, enum dp_skip_reason reason,
+                 int errnum);
+    /* Optional: should a regular file of this size be opened at all? NULL = yes. */
+    bool (*want_size)(void *ctx, uint64_t size);
+};
+
+struct dp_walk_opts {
+    bool cross_mounts; /* descend into other mounts (default: stay on the root's mount) */
+};
+
+/* Walk root depth-first. root itself must be a directory (a symlink root is refused).
+ * Per-object failures are reported through ops->skip and the walk goes on; the walk fails
+ * only when root cannot be opened or a callback fails. */
+enum dp_status dp_walk(const char *root, const struct dp_walk_opts *opts,
+                       const struct dp_walk_ops *ops, void *ctx, struct dp_walk_stats *stats,
+                       struct dp_error *err) DP_WUR DP_NONNULL(1, 3);
+
+/* Open a path relative to an open root directory, one component at a time with
+ * O_NOFOLLOW|O_NOATIME, never following a symlink and never leaving the root's mount
+ * (unless cross_mounts). flags are added to the final open (e.g. O_RDWR). Returns the fd,
+ * or -1 with err filled (DP_ERR_CHANGED when a component is a symlink or not what it
+ * should be). If dirfd_out is non-NULL it receives an fd of the containing directory. */
+int dp_walk_open_at_root(int rootfd, const char *rel, size_t rel_len, int flags,
+                         bool cross_mounts, int *dirfd_out, struct dp_error *err);
+
+#endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive CLI: loading hash lists, scan progress and the human scan summary. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deprive/hashset.h"
+#include "deprive/scan.h"
+#include "deprive/util.h"
+
+bool cli_load_hashes(char **paths, size_t count, struct dp_hashset **out)
+{
+    struct dp_error err = {0};
+    struct dp_hashset *set = NULL;
+    if (dp_hashset_new(&set, &err) != DP_OK)
+        goto fail;
+    for (size_t i = 0; i < count; i++)
+        if (dp_hashset_load_file(set, paths[i], &err) != DP_OK)
+            goto fail;
+    if (dp_hashset_finalize(set, &err) != DP_OK)
+        goto fail;
+    *out = set;
+    return true;
+fail:
+    cli_dp_err(&err);
+    dp_hashset_free(set);
+    return false;
+}
+
+const char *cli_human_bytes(char *buf, size_t size, unsigned long long bytes)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, size, "%llu B", bytes);
+    else
+        snprintf(buf, size, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+bool cli_want_progress(void)
+{
+    return !cli_quiet && isatty(STDERR_FILENO);
+}
+
+void cli_scan_progress(void *ctx, const struct dp_scan_progress *p)
+{
+    (void)ctx;
+    char b[32], r[32];
+    double rate = p->elapsed > 0 ? (double)p->bytes_done / p->elapsed : 0;
+    char *cur = p->current ? dp_quote_bytes(p->current, strlen(p->current)) : NULL;
+    const char *c = cur ? cur : "";
+    size_t cl = strlen(c);
+    /* keep the line within 100 columns: show the tail of long paths */
+    const char *shown = cl > 40 ? c + cl - 40 : c;
+    fprintf(stderr, "\r\033[K%llu/%llu files  %s  %s/s  %llu found  %s%s",
+            (unsigned long long)p->files_done, (unsigned long long)p->files_seen,
+            cli_human_bytes(b, sizeof(b), p->bytes_done),
+            cli_human_bytes(r, sizeof(r), (unsigned long long)rate),
+            (unsigned long long)p->findings, cl > 40 ? "..." : "", shown);
+    if (p->current == NULL)
+        fputc('\n', stderr);
+    free(cur);
+}
+
+void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_hashset *set)
+{
+    char b1[32], b2[32];
+    const struct dp_scan_totals *t = &r->totals;
+    fprintf(f, "root: %s (%s%s)\n", r->root_abs ? r->root_abs : r->root,
+            dp_fsinfo_kind(&r->fs), r->fs.read_only ? ", read-only" : "");
+    for (size_t i = 0; i < dp_hashset_source_count(set); i++) {
+        const struct dp_hash_source *s = dp_hashset_source(set, i);
+        fprintf(f, "list: %s (%s:", s->path, s->format);
+        for (int a = 0; a < DP_ALGO_COUNT; a++)
+            if (s->counts[a])
+                fprintf(f, " %s %zu", dp_algo_name((enum dp_algo)a), s->counts[a]);
+        fprintf(f, ")\n");
+    }
+    if (dp_hashset_count(set, DP_ALGO_PDQ) > 0)
+        fprintf(f, "note: %zu pdq entries loaded but perceptual matching is not available in "
+                   "this version; they were not used\n",
+                dp_hashset_count(set, DP_ALGO_PDQ));
+    fprintf(f, "files: %llu (read %llu, %s; not read, size wanted by no entry: %llu, %s)\n",
+            (unsigned long long)t->files, (unsigned long long)t->files_read,
+            cli_human_bytes(b1, sizeof(b1), t->bytes_read),
+            (unsigned long long)t->files_size_skipped,
+            cli_human_bytes(b2, sizeof(b2), t->bytes_size_skipped));
+    fprintf(f, "directories: %llu\n", (unsigned long long)t->directories);
+    uint64_t nskip = 0;
+    for (int i = 0; i < DP_SKIP_REASON_COUNT; i++)
+        nskip += t->skipped[i];
+    fprintf(f, "not examined: %llu", (unsigned long long)nskip);
+    for (int i = 0; i < DP_SKIP_REASON_COUNT; i++)
+        if (t->skipped[i])
+            fprintf(f, "%s%s %llu", i ? ", " : " (", dp_skip_reason_name((enum dp_skip_reason)i),
+                    (unsigned long long)t->skipped[i]);
+    fprintf(f, "%s\n", nskip ? ")" : "");
+    if (t->noatime_fallbacks)
+        fprintf(f, "warning: %llu objects were opened without O_NOATIME (not permitted)\n",
+                (unsigned long long)t->noatime_fallbacks);
+    fprintf(f, "findings: %zu\n", r->finding_count);
+    for (size_t i = 0; i < r->finding_count; i++) {
+        const struct dp_finding *fd = &r->findings[i];
+        char *q = dp_quote_bytes(fd->path, fd->path_len);
+        const struct dp_match *m = &fd->matches[0];
+        const struct dp_hash_source *src = dp_hashset_source(set, m->source);
+        fprintf(f, "MATCH %s  (%s, %s, %s %s:%u%s)\n", q ? q : "?", 
+                cli_human_bytes(b1, sizeof(b1), fd->id.size), fd->mime,
+                dp_algo_name((enum dp_algo)m->algo), src->path, m->line,
+                fd->match_count > 1 ? ", ..." : "");
+        free(q);
+    }
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: filesystem and medium facts for certificates and wipe decisions. */
+#include "deprive/fsinfo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "deprive/walk.h"
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static void unescape(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' && p[2] <= '7' &&
+            p[3] >= '0' && p[3] <= '7') {
+            *o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+            p += 3;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+}
+
+/* bounded copy that always terminates (snprintf would trip -Wformat-truncation) */
+static void scopy(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void copy_field(char *dst, size_t size, const char *src)
+{
+    scopy(dst, size, src);
+    unescape(dst);
+}
+
+/* One mountinfo line: id parent maj:min root mountpoint options [optional...] - type source
+ * superoptions */
+static bool parse_mountinfo_line(char *line, uint64_t want_id, struct dp_fsinfo *out)
+{
+    char *save = NULL;
+    char *tok[6];
+    int n = 0;
+    for (char *t = strtok_r(line, " \n", &save); t != NULL;) {
+        tok[n++] = t;
+        if (n == 6)
+            break;
+        t = strtok_r(NULL, " \n", &save);
+    }
+    if (n < 6 || strtoull(tok[0], NULL, 10) != want_id)
+        return false;
+    copy_field(out->mount_point, sizeof(out->mount_point), tok[4]);
+    char opts[256];
+    scopy(opts, sizeof(opts), tok[5]);
+    char *t;
+    while ((t = strtok_r(NULL, " \n", &save)) != NULL && strcmp(t, "-") != 0)
+        ;
+    char *type = strtok_r(NULL, " \n", &save);
+    char *source = strtok_r(NULL, " \n", &save);
+    char *super = strtok_r(NULL, " \n", &save);
+    if (type != NULL) {
+        char *dot = strchr(type, '.');
+        if (dot != NULL) {
+            *dot = '\0';
+            copy_field(out->subtype, sizeof(out->subtype), dot + 1);
+        }
+        copy_field(out->fstype, sizeof(out->fstype), type);
+    }
+    if (source != NULL)
+        copy_field(out->source, sizeof(out->source), source);
+    char sup[254];
+    scopy(sup, sizeof(sup), super ? super : "");
+    snprintf(out->options, sizeof(out->options), "%s%s%s", opts, super ? "," : "", sup);
+    out->read_only = strncmp(opts, "ro", 2) == 0 && (opts[2] == ',' || opts[2] == '\0');
+    return true;
+}
+
+static int read_int_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    long long v = -1;
+    if (fscanf(f, "%lld", &v) != 1)
+        v = -1;
+    fclose(f);
+    return v < 0 ? -1 : (v > 0 ? 1 : 0);
+}
+
+static void block_facts(struct dp_fsinfo *out, uint64_t maj, uint64_t min)
+{
+    char path[256], real[512];
+    snprintf(path, sizeof(path), "/sys/dev/block/%llu:%llu", (unsigned long long)maj,
+             (unsigned long long)min);
+    if (realpath(path, real) == NULL)
+        return;
+    out->have_block = true;
+    const char *base = strrchr(real, '/');
+    scopy(out->block_name, sizeof(out->block_name), base ? base + 1 : real);
+    out->is_loop = strncmp(out->block_name, "loop", 4) == 0;
+    /* a partition's queue/ lives in its parent disk's directory */
+    char q[600];
+    snprintf(q, sizeof(q), "%s/queue/rotational", real);
+    if (access(q, R_OK) != 0)
+        snprintf(q, sizeof(q), "%s/../queue/rotational", real);
+    out->rotational = read_int_file(q);
+    snprintf(q, sizeof(q), "%s/queue/discard_max_bytes", real);
+    if (access(q, R_OK) != 0)
+        snprintf(q, sizeof(q), "%s/../queue/discard_max_bytes", real);
+    out->discard = read_int_file(q);
+}
+
+enum dp_status dp_fsinfo_get(int fd, struct dp_fsinfo *out, struct dp_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->rotational = -1;
+    out->discard = -1;
+    struct dp_file_id id;
+    enum dp_status st = dp_file_id_stat(fd, "", &id, err);
+    if (st != DP_OK)
+        return st;
+    out->mnt_id = id.mnt_id;
+    out->dev_major = id.dev_major;
+    out->dev_minor = id.dev_minor;
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) == 0)
+        out->fs_magic = (uint64_t)sfs.f_type;
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (f != NULL) {
+        char *line = NULL;
+        size_t cap = 0;
+        while (getline(&line, &cap, f) > 0)
+            if (parse_mountinfo_line(line, id.mnt_id, out))
+                break;
+        free(line);
+        fclose(f);
+    }
+    /* the filesystem's device number, or for FUSE the source device's */
+    struct stat sb;
+    if (strncmp(out->source, "/dev/", 5) == 0 && stat(out->source, &sb) == 0 &&
+        S_ISBLK(sb.st_mode))
+        block_facts(out, major(sb.st_rdev), minor(sb.st_rdev));
+    else if (out->dev_major != 0)
+        block_facts(out, out->dev_major, out->dev_minor);
+    return DP_OK;
+}
+
+const char *dp_fsinfo_kind(const struct dp_fsinfo *fs)
+{
+    const char *t = fs->fstype;
+    if (strcmp(t, "fuseblk") == 0 || strcmp(t, "fuse") == 0) {
+        const char *s = fs->subtype;
+        if (strstr(s, "ntfs") != NULL)
+            return "ntfs";
+        if (strstr(s, "exfat") != NULL)
+            return "exfat";
+        if (strstr(s, "fat") != NULL)
+            return "vfat";
+        return s[0] ? s : t;
+    }
+    if (strcmp(t, "ntfs3") == 0)
+        return "ntfs";
+    if (strcmp(t, "msdos") == 0 || strcmp(t, "fat") == 0)
+        return "vfat";
+    if (strcmp(t, "ext2") == 0 || strcmp(t, "ext3") == 0)
+        return t;
+    return t[0] ? t : "unknown";
+}
+
+bool dp_fsinfo_is_cow(const struct dp_fsinfo *fs)
+{
+    const char *k = dp_fsinfo_kind(fs);
+    return strcmp(k, "btrfs") == 0 || strcmp(k, "zfs") == 0 || strcmp(k, "f2fs") == 0 ||
+           strcmp(k, "nilfs2") == 0 || strcmp(k, "bcachefs") == 0;
+}

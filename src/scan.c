@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: scan pipeline. The walking thread opens each regular file (so the descriptor is
+ * the object that was checked) and queues it; workers read it once, digest, match. */
+#include "deprive/scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deprive/classify.h"
+#include "deprive/digest.h"
+
+#define QUEUE_CAP 512               /* bounds open descriptors and queued paths */
+#define READ_BUF (1024 * 1024)
+
+struct item {
+    int fd;
+    char *path;
+    size_t path_len;
+    struct dp_file_id id;
+};
+
+struct scan {
+    const struct dp_hashset *set;
+    const struct dp_scan_opts *opts;
+    struct dp_scan_result *res;
+    unsigned mask;
+
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty, not_full;
+    struct item queue[QUEUE_CAP];
+    size_t head, count;
+    bool done;           /* walker finished: workers exit when the queue is empty */
+    enum dp_status fatal;
+    struct dp_error fatal_err;
+
+    size_t finding_cap, skip_cap;
+    uint64_t files_queued, files_done;
+    struct timespec t0, last_progress;
+    char *current;
+};
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Called with lock held. */
+static enum dp_status add_skip(struct scan *s, const char *path, size_t len,
+                               enum dp_skip_reason reason, int errnum)
+{
+    struct dp_scan_result *r = s->res;
+    if (r->skip_count == s->skip_cap) {
+        size_t cap = s->skip_cap ? s->skip_cap * 2 : 64;
+        struct dp_skip *n = realloc(r->skips, cap * sizeof(*n));
+        if (n == NULL)
+            return DP_ERR_NOMEM;
+        r->skips = n;
+        s->skip_cap = cap;
+    }
+    char *p = malloc(len + 1);
+    if (p == NULL)
+        return DP_ERR_NOMEM;
+    memcpy(p, path, len);
+    p[len] = '\0';
+    r->skips[r->skip_count++] = (struct dp_skip){p, len, reason, errnum};
+    return DP_OK;
+}
+
+static void set_fatal(struct scan *s, enum dp_status st, const char *what)
+{
+    if (s->fatal == DP_OK) {
+        s->fatal = st;
+        dp_error_set(&s->fatal_err, st, 0, "%s", what);
+    }
+}
+
+/* Walker-thread skip callback (counts are kept by the walker's stats). */
+static void on_skip(void *ctx, const char *path, size_t len, enum dp_skip_reason reason,
+                    int errnum)
+{
+    struct scan *s = ctx;
+    pthread_mutex_lock(&s->lock);
+    if (add_skip(s, path, len, reason, errnum) != DP_OK)
+        set_fatal(s, DP_ERR_NOMEM, "out of memory recording a skipped object");
+    pthread_mutex_unlock(&s->lock);
+}
+
+static bool want_size(void *ctx, uint64_t size)
+{
+    const struct scan *s = ctx;
+    return !s->res->size_filter || dp_hashset_size_wanted(s->set, size);
+}
+
+static void report_progress(struct scan *s, bool force)
+{
+    if (s->opts->progress == NULL)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!force && since(&s->last_progress, &now) < 0.1)
+        return;
+    s->last_progress = now;
+    struct dp_scan_progress p = {
+        .files_seen = s->files_queued,
+        .files_done = s->files_done,
+        .bytes_done = s->res->totals.bytes_read,
+        .findings = s->res->finding_count,
+        .elapsed = since(&s->t0, &now),
+        .current = s->current,
+    };
+    s->opts->progress(s->opts->progress_ctx, &p);
+}
+
+static enum dp_status on_file(void *ctx, struct dp_walk_file *f, struct dp_error *err)
+{
+    struct scan *s = ctx;
+    char *path = malloc(f->path_len + 1);
+    if (path == NULL) {
+        close(f->fd);
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    }
+    memcpy(path, f->path, f->path_len + 1);
+    pthread_mutex_lock(&s->lock);
+    s->files_queued++;
+    while (s->count == QUEUE_CAP && s->fatal == DP_OK) {
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_nsec += 100 * 1000 * 1000;
+        if (dl.tv_nsec >= 1000000000) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&s->not_full, &s->lock, &dl);
+        report_progress(s, false);
+    }
+    if (s->fatal != DP_OK) {
+        enum dp_status st = s->fatal;
+        *err = s->fatal_err;
+        pthread_mutex_unlock(&s->lock);
+        close(f->fd);
+        free(path);
+        return st;
+    }
+    s->queue[(s->head + s->count) % QUEUE_CAP] =
+        (struct item){.fd = f->fd, .path = path, .path_len = f->path_len, .id = f->id};
+    s->count++;
+    s->current = path;
+    report_progress(s, false);
+    pthread_cond_signal(&s->not_empty);
+    pthread_mutex_unlock(&s->lock);
+    return DP_OK;
+}
+
+struct worker {
+    struct scan *s;
+    struct dp_digest *digest;
+    struct dp_classify *classify; /* made on the first match only: libmagic loads slowly */
+    unsigned char *buf;
+    unsigned char *head;
+};
+
+static size_t collect_matches(const struct scan *s, uint8_t dg[][DP_DIGEST_MAX],
+                              struct dp_match **out)
+{
+    size_t n = 0;
+    for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++) {
+        const struct dp_hash_entry *e;
+        if (s->mask & DP_DIGEST_MASK(a))
+            n += dp_hashset_lookup(s->set, (enum dp_algo)a, dg[a], &e);
+    }
+    if (n == 0)
+        return 0;
+    struct dp_match *m = calloc(n, sizeof(*m));
+    if (m == NULL)
+        return SIZE_MAX;
+    size_t k = 0;
+    for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++) {
+        const struct dp_hash_entry *e = NULL;
+        size_t c = (s->mask & DP_DIGEST_MASK(a))
+                       ? dp_hashset_lookup(s->set, (enum dp_algo)a, dg[a], &e)
+                       : 0;
+        for (size_t i = 0; i < c; i++)
+            m[k++] = (struct dp_match){e[i].algo, e[i].source, e[i].line, e[i].label};
+    }
+    *out = m;
+    return k;
+}
+
+static void classify_head(struct worker *w, size_t head_len, char *mime, size_t size)
+{
+    if (w->classify == NULL && dp_classify_new(&w->classify, NULL) != DP_OK)
+        w->classify = NULL;
+    if (w->classify != NULL)
+        dp_classify_buffer(w->classify, w->head, head_len, mime, size);
+    else
+        snprintf(mime, size, "unknown");
+}
+
+/* Called with lock held. */
+static enum dp_status add_finding(struct scan *s, struct item *it, uint8_t dg[][DP_DIGEST_MAX],
+                                  struct dp_match *m, size_t mc, const char *mime)
+{
+    struct dp_finding f = {.path = it->path, .path_len = it->path_len, .id = it->id,
+                           .digest_mask = s->mask, .matches = m, .match_count = mc};
+    memcpy(f.digests, dg, sizeof(f.digests));
+    snprintf(f.mime, sizeof(f.mime), "%s", mime);
+    struct dp_scan_result *r = s->res;
+    if (r->finding_count == s->finding_cap) {
+        size_t cap = s->finding_cap ? s->finding_cap * 2 : 16;
+        struct dp_finding *n = realloc(r->findings, cap * sizeof(*n));
+        if (n == NULL)
+            return DP_ERR_NOMEM;
+        r->findings = n;
+        s->finding_cap = cap;
+    }
+    r->findings[r->finding_count++] = f;
+    it->path = NULL; /* owned by the finding now */
+    return DP_OK;
+}
+
+static void process(struct worker *w, struct item *it)
+{
+    struct scan *s = w->s;
+    uint8_t dg[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
+    uint64_t bytes = 0;
+    size_t head_len = 0;
+    struct dp_error e;
+    posix_fadvise(it->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    enum dp_status st = dp_digest_fd(w->digest, s->mask, it->fd, w->buf, READ_BUF, w->head,
+                                     DP_CLASSIFY_HEAD, &head_len, &bytes, dg, &e);
+    struct dp_file_id after;
+    bool changed = st == DP_OK && (dp_file_id_stat(it->fd, "", &after, NULL) != DP_OK ||
+                                   !dp_file_id_same(&it->id, &after) || bytes != it->id.size);
+    struct dp_match *m = NULL;
+    size_t mc = (st == DP_OK && !changed) ? collect_matches(s, dg, &m) : 0;
+    char mime[96] = "";
+    if (mc > 0 && mc != SIZE_MAX)
+        classify_head(w, head_len, mime, sizeof(mime));
+    pthread_mutex_lock(&s->lock);
+    s->res->totals.bytes_read += bytes;
+    s->files_done++;
+    enum dp_status rs = DP_OK;
+    if (st != DP_OK) {
+        rs = add_skip(s, it->path, it->path_len, DP_SKIP_IO, e.sys_errno);
+        s->res->totals.skipped[DP_SKIP_IO]++;
+    } else if (changed) {
+        rs = add_skip(s, it->path, it->path_len, DP_SKIP_CHANGED, 0);
+        s->res->totals.skipped[DP_SKIP_CHANGED]++;
+    } else {
+        s->res->totals.files_read++;
+        if (mc == SIZE_MAX)
+            rs = DP_ERR_NOMEM;
+        else if (mc > 0)
+            rs = add_finding(s, it, dg, m, mc, mime);
+        if (rs != DP_OK)
+            free(m);
+    }
+    if (rs != DP_OK)
+        set_fatal(s, rs, "out of memory recording a result");
+    pthread_mutex_unlock(&s->lock);
+    close(it->fd);
+    free(it->path);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct scan *s = w->s;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        while (s->count == 0 && !s->done)
+            pthread_cond_wait(&s->not_empty, &s->lock);
+        if (s->count == 0) {
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
+        struct item it = s->queue[s->head];
+        s->head = (s->head + 1) % QUEUE_CAP;
+        s->count--;
+        pthread_cond_signal(&s->not_full);
+        pthread_mutex_unlock(&s->lock);
+        process(w, &it);
+    }
+    return NULL;
+}
+
+static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const struct dp_finding *x = a, *y = b;
+    return cmp_bytes(x->path, x->path_len, y->path, y->path_len);
+}
+
+static int cmp_skip(const void *a, const void *b)
+{
+    const struct dp_skip *x = a, *y = b;
+    return cmp_bytes(x->path, x->path_len, y->path, y->path_len);
+}
+
+static unsigned default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (n > 64 ? 64 : (unsigned)n);
+}
+
+static unsigned wanted_mask(const struct dp_hashset *set)
+{
+    unsigned mask = 0;
+    for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++)
+        if (dp_hashset_count(set, (enum dp_algo)a) > 0)
+            mask |= DP_DIGEST_MASK(a);
+    return mask;
+}
+
+static enum dp_status start_workers(struct scan *s, struct worker *ws, pthread_t *tids,
+                                    unsigned jobs, unsigned *started, struct dp_error *err)
+{
+    for (unsigned i = 0; i < jobs; i++) {
+        ws[i].s = s;
+        ws[i].buf = aligned_alloc(4096, READ_BUF);
+        ws[i].head = malloc(DP_CLASSIFY_HEAD);
+        if (ws[i].buf == NULL || ws[i].head == NULL)
+            return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        enum dp_status st = dp_digest_new(&ws[i].digest, err);
+        if (st != DP_OK)
+            return st;
+        if (pthread_create(&tids[i], NULL, worker_main, &ws[i]) != 0)
+            return dp_error_set(err, DP_ERR_IO, errno, "cannot start a worker thread");
+        (*started)++;
+    }
+    return DP_OK;
+}
+
+static enum dp_status init_result(struct dp_scan_result *r, const char *root,
+                                  const struct dp_scan_opts *opts, struct dp_error *err)
+{
+    r->root = strdup(root);
+    if (r->root == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    r->root_abs = realpath(root, NULL);
+    r->started = time(NULL);
+    r->cross_mounts = opts->cross_mounts;
+    int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "cannot open directory '%s'", root);
+    enum dp_status st = dp_fsinfo_get(fd, &r->fs, err);
+    close(fd);
+    return st;
+}
+
+enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
+                           const struct dp_scan_opts *opts, struct dp_scan_result **out,
+                           struct dp_error *err)
+{
+    static const struct dp_scan_opts no_opts;
+    opts = opts ? opts : &no_opts;
+    struct dp_scan_result *r = calloc(1, sizeof(*r));
+    struct scan s = {.set = set, .opts = opts, .res = r};
+    unsigned jobs = opts->jobs ? opts->jobs : default_jobs(), started = 0;
+    struct worker *ws = calloc(jobs, sizeof(*ws));
+    pthread_t *tids = calloc(jobs, sizeof(*tids));
+    enum dp_status st;
+    if (r == NULL || ws == NULL || tids == NULL) {
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        goto out;
+    }
+    st = init_result(r, root, opts, err);
+    if (st != DP_OK)
+        goto out;
+    r->jobs = jobs;
+    s.mask = r->digest_mask = wanted_mask(set);
+    r->size_filter = dp_hashset_sizes_complete(set);
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_cond_init(&s.not_empty, NULL);
+    pthread_cond_init(&s.not_full, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &s.t0);
+    st = start_workers(&s, ws, tids, jobs, &started, err);
+    struct dp_walk_stats ws_stats = {0};
+    if (st == DP_OK) {
+        const struct dp_walk_ops ops = {.file = on_file, .skip = on_skip,
+                                        .want_size = want_size};
+        const struct dp_walk_opts wopts = {.cross_mounts = opts->cross_mounts};
+        st = dp_walk(root, &wopts, &ops, &s, &ws_stats, err);
+    }
+    pthread_mutex_lock(&s.lock);
+    s.done = true;
+    pthread_cond_broadcast(&s.not_empty);
+    pthread_mutex_unlock(&s.lock);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    s.current = NULL;
+    report_progress(&s, true);
+    if (st == DP_OK && s.fatal != DP_OK) {
+        st = s.fatal;
+        if (err)
+            *err = s.fatal_err;
+    }
+    r->finished = time(NULL);
+    r->totals.directories = ws_stats.directories;
+    r->totals.files_size_skipped = ws_stats.files_size_skipped;
+    r->totals.bytes_size_skipped = ws_stats.bytes_size_skipped;
+    r->totals.noatime_fallbacks = ws_stats.noatime_fallbacks;
+    r->totals.files = ws_stats.files;
+    for (int i = 0; i < DP_SKIP_REASON_COUNT; i++)
+        r->totals.skipped[i] += ws_stats.skipped[i];
+    qsort(r->findings, r->finding_count, sizeof(*r->findings), cmp_finding);
+    qsort(r->skips, r->skip_count, sizeof(*r->skips), cmp_skip);
+    pthread_mutex_destroy(&s.lock);
+    pthread_cond_destroy(&s.not_empty);
+    pthread_cond_destroy(&s.not_full);
+out:
+    for (unsigned i = 0; ws != NULL && i < jobs; i++) {
+        dp_digest_free(ws[i].digest);
+        dp_classify_free(ws[i].classify);
+        free(ws[i].buf);
+        free(ws[i].head);
+    }
+    free(ws);
+    free(tids);
+    if (st != DP_OK) {
+        dp_scan_result_free(r);
+        return st;
+    }
+    *out = r;
+    return DP_OK;
+}
+
+void dp_scan_result_free(struct dp_scan_result *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->finding_count; i++) {
+        free(r->findings[i].path);
+        free(r->findings[i].matches);
+    }
+    for (size_t i = 0; i < r->skip_count; i++)
+        free(r->skips[i].path);
+    free(r->findings);
+    free(r->skips);
+    free(r->root);
+    free(r->root_abs);
+    free(r);
+}
