@@ -222,7 +222,7 @@ static json_t *skip_json(const struct dp_skip *s)
     return o;
 }
 
-static json_t *fs_json(const struct dp_fsinfo *fs)
+json_t *dp_report_fs_json(const struct dp_fsinfo *fs)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:I, s:{s:I, s:I}}", "type",
                           dp_fsinfo_kind(fs), "mount_type", fs->fstype, "source", fs->source,
@@ -278,7 +278,7 @@ enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_h
         "format", DP_REPORT_FORMAT, "version", DP_REPORT_VERSION, "tool", "name", "deprive",
         "version", DP_VERSION, "build", DP_BUILD_ID, "started", time_json(r->started),
         "finished", time_json(r->finished), "root", dp_json_bytes(r->root, strlen(r->root)),
-        "root_abs", dp_json_bytes(root_abs, strlen(root_abs)), "filesystem", fs_json(&r->fs),
+        "root_abs", dp_json_bytes(root_abs, strlen(root_abs)), "filesystem", dp_report_fs_json(&r->fs),
         "scope", "cross_mounts", r->cross_mounts, "jobs", (int)r->jobs, "digests", algos,
         "size_filter", r->size_filter, "noatime", r->totals.noatime_fallbacks == 0,
         "hash_lists", dp_report_hash_lists(set), "totals", totals_json(r), "skips", skips,

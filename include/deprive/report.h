@@ -38,6 +38,8 @@ enum dp_status dp_json_load_file(const char *path, size_t max, json_t **out,
 
 /* Object describing the hash lists of set (file, sha256, format, counts). New reference. */
 json_t *dp_report_hash_lists(const struct dp_hashset *set);
+/* The "filesystem" object of reports and wipe results. New reference. */
+json_t *dp_report_fs_json(const struct dp_fsinfo *fs);
 /* Build the report document for a finished scan. */
 enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_hashset *set,
                                json_t **out, struct dp_error *err) DP_WUR;

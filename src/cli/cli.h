@@ -50,6 +50,36 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
 /* Human size: "1.5 GiB" into buf. */
 const char *cli_human_bytes(char *buf, size_t size, unsigned long long bytes);
 
+/* ---- wipe and run (wipeflow.c) ---- */
+struct option;
+struct dp_plan;
+struct dp_wipe_opts;
+typedef struct json_t json_t;
+
+/* Case details gathered from --case FILE and per-field flags. */
+struct cli_case {
+    const char *file;
+    json_t *flags; /* fields set by flags, overriding the file */
+    bool bad;      /* a flag value was refused (already reported) */
+};
+/* Append the case options (--case and one per dp_cert_case_fields entry) to out (at most
+ * max); returns how many. */
+size_t cli_case_options(struct option *out, size_t max);
+void cli_case_help(FILE *f);
+/* Handle getopt result c when it is a case option; false when it is not one. */
+bool cli_case_option(int c, const char *arg, struct cli_case *cs);
+/* The case document (file merged with flags); with require_complete, validated. NULL after
+ * reporting an error. New reference. */
+json_t *cli_case_build(struct cli_case *cs, bool require_complete);
+void cli_case_release(struct cli_case *cs);
+/* Ask on the terminal; without one, refuse unless yes. */
+bool cli_confirm(const char *question, bool yes);
+void cli_print_plan(FILE *f, const struct dp_plan *plan);
+/* Create (or with resume, reopen and replay) the journal and run the wipe. */
+int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *journal_path,
+                 bool resume, const struct dp_wipe_opts *opts, json_t **result);
+void cli_print_wipe(FILE *f, const json_t *result);
+
 /* Commands: argv[0] is the command name; getopt_long state is reset by main. */
 int cmd_scan(int argc, char **argv);
 int cmd_hash(int argc, char **argv);

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: the wipe engine - re-check each planned file, overwrite it in place, verify from
+ * the device, scrub its names, unlink; journal every step; resume after a crash. */
+#ifndef DEPRIVE_WIPE_H
+#define DEPRIVE_WIPE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "deprive/error.h"
+#include "deprive/journal.h"
+#include "deprive/report.h"
+
+enum dp_wipe_method {
+    DP_WIPE_NIST_CLEAR = 0, /* one pass of a keyed ChaCha20 stream, verified byte for byte */
+    DP_WIPE_ZERO,           /* one pass of zeros, verified */
+    DP_WIPE_RANDOM,         /* one pass of OS random bytes, verified by BLAKE2b of both sides */
+    DP_WIPE_DOD3,           /* zeros, ones, keyed stream; the last pass verified */
+};
+const char *dp_wipe_method_name(enum dp_wipe_method m);
+bool dp_wipe_method_parse(const char *name, enum dp_wipe_method *out) DP_WUR;
+
+struct dp_wipe_progress {
+    size_t target, targets;  /* inode groups */
+    const char *phase;       /* "check", "overwrite", "verify", "scrub", "cleanup" */
+    const char *path;        /* borrowed; may be NULL */
+};
+
+struct dp_wipe_opts {
+    enum dp_wipe_method method;
+    bool dry_run;            /* check identity and content, change nothing, no journal */
+    bool wipe_free_space;    /* fill free space afterwards on any filesystem (always done on
+                                copy-on-write ones) */
+    const char *plan_file;   /* recorded in the journal and the result */
+    void (*progress)(void *ctx, const struct dp_wipe_progress *p);
+    void *progress_ctx;
+};
+
+/* What an existing journal says was done; built by replaying it with dp_wipe_state_visit. */
+struct dp_wipe_state;
+enum dp_status dp_wipe_state_new(struct dp_wipe_state **out, struct dp_error *err) DP_WUR;
+void dp_wipe_state_free(struct dp_wipe_state *st);
+/* dp_journal_visit_fn for dp_journal_open / dp_journal_verify_file; ctx is the state. */
+enum dp_status dp_wipe_state_visit(void *ctx, uint64_t seq, const char *type, json_t *data,
+                                   struct dp_error *err);
+/* From the journal's start record: the plan file and its SHA-256 (hex), the method. NULL /
+ * false when the journal has no start record. */
+const char *dp_wipe_state_plan_file(const struct dp_wipe_state *st);
+const char *dp_wipe_state_plan_sha256(const struct dp_wipe_state *st);
+bool dp_wipe_state_method(const struct dp_wipe_state *st, enum dp_wipe_method *out);
+/* True when the journal holds a finish record: nothing left to do. */
+bool dp_wipe_state_finished(const struct dp_wipe_state *st);
+
+/* Wipe every target of plan. j is the journal (NULL only with dry_run); resume is the
+ * replayed state of j when continuing an interrupted wipe, else NULL. Per-target problems
+ * (changed since scan, I/O errors) are recorded in the result and the run goes on; fails only
+ * on journal failure, bad arguments or memory. *result follows docs/wipe-result.md. */
+enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
+                           const struct dp_wipe_opts *opts, const struct dp_wipe_state *resume,
+                           json_t **result, struct dp_error *err) DP_WUR DP_NONNULL(1, 3, 5);
+
+#endif

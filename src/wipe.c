@@ -1,0 +1,892 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: wipe engine - per-target steps, journal records, resume. */
+#include "deprive/wipe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "deprive/digest.h"
+#include "deprive/util.h"
+#include "deprive/walk.h"
+#include "wipe_internal.h"
+
+static const char *or_default(const char *s, const char *dflt)
+{
+    return s != NULL ? s : dflt;
+}
+
+static const char *const method_names[] = {"nist-clear", "zero", "random", "dod-3"};
+
+const char *dp_wipe_method_name(enum dp_wipe_method m)
+{
+    if ((unsigned)m >= sizeof(method_names) / sizeof(method_names[0]))
+        dp_misuse("dp_wipe_method_name: bad method");
+    return method_names[m];
+}
+
+bool dp_wipe_method_parse(const char *name, enum dp_wipe_method *out)
+{
+    for (size_t i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++) {
+        if (strcmp(name, method_names[i]) == 0) {
+            *out = (enum dp_wipe_method)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- replayed journal state ---- */
+
+/* What the journal says about one name (plan target). */
+struct name_state {
+    bool unlinked;
+    char *current;     /* name after the last rename intent (base name), or NULL */
+    char *previous;    /* name before it */
+};
+
+/* What the journal says about one inode group. */
+struct group_state {
+    bool overwrite_begun, overwrite_done;
+    json_t *overwrite_facts; /* from overwrite-done */
+    json_t *done;            /* the target-done result */
+};
+
+struct dp_wipe_state {
+    json_t *start;           /* data of the start record */
+    bool finished;
+    size_t ngroups, nnames;
+    struct group_state *groups;
+    struct name_state *names;
+};
+
+enum dp_status dp_wipe_state_new(struct dp_wipe_state **out, struct dp_error *err)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out ? DP_OK : dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+}
+
+void dp_wipe_state_free(struct dp_wipe_state *st)
+{
+    if (st == NULL)
+        return;
+    for (size_t i = 0; i < st->ngroups; i++) {
+        json_decref(st->groups[i].overwrite_facts);
+        json_decref(st->groups[i].done);
+    }
+    for (size_t i = 0; i < st->nnames; i++) {
+        free(st->names[i].current);
+        free(st->names[i].previous);
+    }
+    free(st->groups);
+    free(st->names);
+    json_decref(st->start);
+    free(st);
+}
+
+static bool get_index(const json_t *data, const char *key, size_t limit, size_t *out)
+{
+    const json_t *v = json_object_get(data, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        (size_t)json_integer_value(v) >= limit)
+        return false;
+    *out = (size_t)json_integer_value(v);
+    return true;
+}
+
+static enum dp_status visit_start(struct dp_wipe_state *st, json_t *data, struct dp_error *err)
+{
+    size_t ng = (size_t)json_integer_value(json_object_get(data, "groups"));
+    size_t nn = (size_t)json_integer_value(json_object_get(data, "names"));
+    if (st->start != NULL || ng > 10000000 || nn > 10000000)
+        return dp_error_set(err, DP_ERR_VERIFY, 0, "journal: bad or repeated start record");
+    st->groups = calloc(ng ? ng : 1, sizeof(*st->groups));
+    st->names = calloc(nn ? nn : 1, sizeof(*st->names));
+    if (st->groups == NULL || st->names == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    st->ngroups = ng;
+    st->nnames = nn;
+    st->start = json_incref(data);
+    return DP_OK;
+}
+
+enum dp_status dp_wipe_state_visit(void *ctx, uint64_t seq, const char *type, json_t *data,
+                                   struct dp_error *err)
+{
+    struct dp_wipe_state *st = ctx;
+    size_t g = 0, n = 0;
+    if (strcmp(type, "start") == 0)
+        return visit_start(st, data, err);
+    if (st->start == NULL)
+        return dp_error_set(err, DP_ERR_VERIFY, 0, "journal record %llu before the start record",
+                            (unsigned long long)seq);
+    bool has_g = get_index(data, "group", st->ngroups, &g);
+    bool has_n = get_index(data, "name", st->nnames, &n);
+    if (strcmp(type, "overwrite-begin") == 0 && has_g) {
+        st->groups[g].overwrite_begun = true;
+    } else if (strcmp(type, "overwrite-done") == 0 && has_g) {
+        st->groups[g].overwrite_done = true;
+        json_decref(st->groups[g].overwrite_facts);
+        st->groups[g].overwrite_facts = json_incref(data);
+    } else if (strcmp(type, "rename-intent") == 0 && has_n) {
+        const char *from = json_string_value(json_object_get(data, "from_hex"));
+        const char *to = json_string_value(json_object_get(data, "to"));
+        if (from == NULL || to == NULL)
+            return dp_error_set(err, DP_ERR_VERIFY, 0, "journal record %llu: bad rename",
+                                (unsigned long long)seq);
+        size_t fl = strlen(from) / 2;
+        char *raw = calloc(1, fl + 1);
+        if (raw == NULL || !dp_hex_decode((uint8_t *)raw, fl, from, strlen(from))) {
+            free(raw);
+            return dp_error_set(err, DP_ERR_VERIFY, 0, "journal record %llu: bad rename",
+                                (unsigned long long)seq);
+        }
+        free(st->names[n].previous);
+        free(st->names[n].current);
+        st->names[n].previous = raw;
+        st->names[n].current = strdup(to);
+    } else if (strcmp(type, "unlinked") == 0 && has_n) {
+        st->names[n].unlinked = true;
+    } else if (strcmp(type, "target-done") == 0 && has_g) {
+        json_decref(st->groups[g].done);
+        st->groups[g].done = json_incref(json_object_get(data, "result"));
+    } else if (strcmp(type, "finish") == 0) {
+        st->finished = true;
+    }
+    return DP_OK;
+}
+
+const char *dp_wipe_state_plan_file(const struct dp_wipe_state *st)
+{
+    return st->start ? json_string_value(json_object_get(st->start, "plan_file")) : NULL;
+}
+
+const char *dp_wipe_state_plan_sha256(const struct dp_wipe_state *st)
+{
+    return st->start ? json_string_value(json_object_get(st->start, "plan_sha256")) : NULL;
+}
+
+bool dp_wipe_state_method(const struct dp_wipe_state *st, enum dp_wipe_method *out)
+{
+    const char *m = st->start ? json_string_value(json_object_get(st->start, "method")) : NULL;
+    return m != NULL && dp_wipe_method_parse(m, out);
+}
+
+bool dp_wipe_state_finished(const struct dp_wipe_state *st)
+{
+    return st->finished;
+}
+
+/* ---- the run ---- */
+
+struct group {
+    size_t *names; /* plan indexes sharing one inode */
+    size_t count;
+};
+
+struct run {
+    const struct dp_plan *plan;
+    struct dp_journal *j;
+    const struct dp_wipe_opts *opts;
+    const struct dp_wipe_state *resume;
+    int rootfd;
+    struct dp_fsinfo fs;
+    struct wipe_io io;
+    struct dp_digest *digest;
+    uint8_t *rbuf;
+    struct group *groups;
+    size_t ngroups;
+    bool journal_failed;
+};
+
+/* Append a record (data stolen). A journal failure is fatal: nothing more may be done that
+ * the journal cannot show. */
+static enum dp_status jlog(struct run *r, const char *type, json_t *data, struct dp_error *err)
+{
+    enum dp_status st = DP_OK;
+    if (data == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory building a journal record");
+    if (r->j != NULL)
+        st = dp_journal_append(r->j, type, data, err);
+    if (st != DP_OK)
+        r->journal_failed = true;
+    json_decref(data);
+    return st;
+}
+
+static enum dp_status make_groups(struct run *r, struct dp_error *err)
+{
+    const struct dp_plan *p = r->plan;
+    r->groups = calloc(p->count ? p->count : 1, sizeof(*r->groups));
+    if (r->groups == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    for (size_t i = 0; i < p->count; i++) {
+        const struct dp_file_id *id = &p->targets[i].id;
+        size_t g = 0;
+        for (; g < r->ngroups; g++) {
+            const struct dp_file_id *o = &p->targets[r->groups[g].names[0]].id;
+            if (o->ino == id->ino && o->dev_major == id->dev_major &&
+                o->dev_minor == id->dev_minor)
+                break;
+        }
+        if (g == r->ngroups)
+            r->ngroups++;
+        size_t *n = realloc(r->groups[g].names, (r->groups[g].count + 1) * sizeof(*n));
+        if (n == NULL)
+            return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        n[r->groups[g].count++] = i;
+        r->groups[g].names = n;
+    }
+    return DP_OK;
+}
+
+/* One opened name of a group. */
+struct opened {
+    int fd, dirfd;
+    char *base;    /* current base name in dirfd */
+    bool removed;  /* already gone (journal says so, or absent after our renames) */
+    char error[256];
+};
+
+static const char *base_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* path with its last component replaced by base, heap */
+static char *with_base(const char *path, const char *base)
+{
+    size_t dl = (size_t)(base_of(path) - path);
+    size_t bl = strlen(base);
+    char *o = malloc(dl + bl + 1);
+    if (o != NULL) {
+        memcpy(o, path, dl);
+        memcpy(o + dl, base, bl + 1);
+    }
+    return o;
+}
+
+static int try_open(struct run *r, const char *path, int flags, int *dirfd,
+                    struct dp_error *err)
+{
+    return dp_walk_open_at_root(r->rootfd, path, strlen(path), flags, r->plan->cross_mounts,
+                                dirfd, err);
+}
+
+/* Open name k of a group where the journal says it may now be. */
+static enum dp_status open_name(struct run *r, size_t k, bool relaxed, struct opened *o,
+                                struct dp_error *err)
+{
+    const struct dp_plan_target *t = &r->plan->targets[k];
+    const struct name_state *ns = r->resume ? &r->resume->names[k] : NULL;
+    int flags = r->opts->dry_run ? O_RDONLY : O_RDWR;
+    o->fd = o->dirfd = -1;
+    if (ns != NULL && ns->unlinked) {
+        o->removed = true;
+        return DP_OK;
+    }
+    const char *cands[3] = {ns ? ns->current : NULL, ns ? ns->previous : NULL, NULL};
+    if (cands[0] == NULL)
+        cands[0] = base_of(t->path);
+    for (int c = 0; c < 2 && cands[c] != NULL; c++) {
+        char *p = with_base(t->path, cands[c]);
+        if (p == NULL)
+            return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        o->fd = try_open(r, p, flags, &o->dirfd, err);
+        free(p);
+        if (o->fd >= 0) {
+            o->base = strdup(cands[c]);
+            break;
+        }
+        if (err->sys_errno != ENOENT)
+            return err->code == DP_OK ? DP_ERR_IO : err->code;
+    }
+    if (o->fd < 0) {
+        /* gone: after our own renames began that means we unlinked it before the crash */
+        if (relaxed || (ns != NULL && ns->current != NULL)) {
+            o->removed = true;
+            return DP_OK;
+        }
+        return dp_error_set(err, DP_ERR_CHANGED, ENOENT, "no longer present");
+    }
+    struct dp_file_id now;
+    enum dp_status st = dp_file_id_stat(o->fd, "", &now, err);
+    if (st != DP_OK)
+        return st;
+    bool same_obj = S_ISREG(now.mode) && now.ino == t->id.ino &&
+                    now.dev_major == t->id.dev_major && now.dev_minor == t->id.dev_minor;
+    if (!same_obj || (!relaxed && !dp_file_id_same(&now, &t->id)))
+        return dp_error_set(err, DP_ERR_CHANGED, 0,
+                            same_obj ? "size or times differ from the scan"
+                                     : "a different object is at this path");
+    return DP_OK;
+}
+
+static void close_opened(struct opened *o, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (o[i].fd >= 0)
+            close(o[i].fd);
+        if (o[i].dirfd >= 0)
+            close(o[i].dirfd);
+        free(o[i].base);
+    }
+}
+
+/* Re-hash the content: it must still be what matched. */
+static enum dp_status check_content(struct run *r, const struct dp_plan_target *t, int fd,
+                                    struct dp_error *err)
+{
+    uint8_t dg[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
+    uint64_t bytes = 0;
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "seek failed");
+    enum dp_status st = dp_digest_fd(r->digest, t->digest_mask, fd, r->rbuf, WIPE_CHUNK, NULL, 0,
+                                     NULL, &bytes, dg, err);
+    if (st != DP_OK)
+        return st;
+    for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++)
+        if ((t->digest_mask & DP_DIGEST_MASK(a)) &&
+            memcmp(dg[a], t->digests[a], dp_algo_len((enum dp_algo)a)) != 0)
+            return dp_error_set(err, DP_ERR_CHANGED, 0, "content no longer matches (%s)",
+                                dp_algo_name((enum dp_algo)a));
+    struct dp_file_id now;
+    if (dp_file_id_stat(fd, "", &now, err) != DP_OK)
+        return DP_ERR_IO;
+    if (bytes != t->id.size || !dp_file_id_same(&now, &t->id))
+        return dp_error_set(err, DP_ERR_CHANGED, 0, "modified while being checked");
+    return DP_OK;
+}
+
+static bool still_ours(int dirfd, const char *base, const struct dp_file_id *id)
+{
+    struct dp_file_id now;
+    return dp_file_id_stat(dirfd, base, &now, NULL) == DP_OK && S_ISREG(now.mode) &&
+           now.ino == id->ino && now.dev_major == id->dev_major &&
+           now.dev_minor == id->dev_minor;
+}
+
+static void random_name(char *out, size_t len)
+{
+    /* lower case and digits only: FAT and NTFS fold case */
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    for (size_t i = 0; i < len; i++)
+        out[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+    out[len] = '\0';
+}
+
+static int rename_noreplace(int dirfd, const char *from, const char *to)
+{
+    if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    /* FUSE drivers without rename2: check, then plain rename */
+    struct stat sb;
+    if (fstatat(dirfd, to, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return renameat(dirfd, from, dirfd, to);
+}
+
+/* Rename to random names of the same and then halving lengths (each journaled first, the
+ * directory fsynced after), then unlink. */
+static enum dp_status scrub_name(struct run *r, size_t g, size_t k, struct opened *o,
+                                 const struct dp_file_id *id, struct dp_error *err)
+{
+    size_t len = strlen(o->base);
+    for (;;) {
+        char next[256];
+        int tries = 0;
+        for (;;) {
+            random_name(next, len);
+            char hex[512 + 1];
+            dp_hex_encode(hex, (const uint8_t *)o->base, strlen(o->base));
+            if (!still_ours(o->dirfd, o->base, id))
+                return dp_error_set(err, DP_ERR_CHANGED, 0, "name no longer refers to the file");
+            enum dp_status st = jlog(r, "rename-intent",
+                                     json_pack("{s:I, s:I, s:s, s:s}", "group", (json_int_t)g,
+                                               "name", (json_int_t)k, "from_hex", hex, "to",
+                                               next),
+                                     err);
+            if (st != DP_OK)
+                return st;
+            if (rename_noreplace(o->dirfd, o->base, next) == 0)
+                break;
+            if (errno != EEXIST || ++tries > 20)
+                return dp_error_set(err, DP_ERR_IO, errno, "rename failed");
+        }
+        fsync(o->dirfd);
+        free(o->base);
+        o->base = strdup(next);
+        if (o->base == NULL)
+            return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        if (len == 1)
+            break;
+        len /= 2;
+    }
+    if (!still_ours(o->dirfd, o->base, id))
+        return dp_error_set(err, DP_ERR_CHANGED, 0, "name no longer refers to the file");
+    if (unlinkat(o->dirfd, o->base, 0) != 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "unlink failed");
+    fsync(o->dirfd);
+    o->removed = true;
+    return jlog(r, "unlinked", json_pack("{s:I, s:I}", "group", (json_int_t)g, "name",
+                                         (json_int_t)k),
+                err);
+}
+
+static json_t *digests_of(const struct dp_plan_target *t)
+{
+    json_t *o = json_object();
+    for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++) {
+        if (!(t->digest_mask & DP_DIGEST_MASK(a)))
+            continue;
+        char hex[2 * DP_DIGEST_MAX + 1];
+        dp_hex_encode(hex, t->digests[a], dp_algo_len((enum dp_algo)a));
+        json_object_set_new(o, dp_algo_name((enum dp_algo)a), json_string(hex));
+    }
+    return o;
+}
+
+static json_t *group_result(struct run *r, size_t g, const struct opened *o)
+{
+    const struct group *gr = &r->groups[g];
+    const struct dp_plan_target *t0 = &r->plan->targets[gr->names[0]];
+    json_t *names = json_array();
+    for (size_t i = 0; i < gr->count; i++) {
+        const struct dp_plan_target *t = &r->plan->targets[gr->names[i]];
+        json_t *n = json_pack("{s:O, s:I, s:b}", "location",
+                              json_object_get(t->finding, "location"), "plan_index",
+                              (json_int_t)gr->names[i], "removed", o[i].removed);
+        if (o[i].error[0])
+            json_object_set_new(n, "error", json_string(o[i].error));
+        json_array_append_new(names, n);
+    }
+    return json_pack("{s:{s:I, s:I}, s:I, s:I, s:o, s:o}", "device", "major",
+                     (json_int_t)t0->id.dev_major, "minor", (json_int_t)t0->id.dev_minor,
+                     "inode", (json_int_t)t0->id.ino, "size", (json_int_t)t0->id.size,
+                     "digests", digests_of(t0), "names", names);
+}
+
+static void set_status(json_t *res, const char *status, const char *reason)
+{
+    json_object_set_new(res, "status", json_string(status));
+    if (reason != NULL)
+        json_object_set_new(res, "reason", json_string(reason));
+}
+
+static void progress(struct run *r, size_t g, const char *phase, const char *path)
+{
+    if (r->opts->progress == NULL)
+        return;
+    struct dp_wipe_progress p = {g, r->ngroups, phase, path};
+    r->opts->progress(r->opts->progress_ctx, &p);
+}
+
+static uint64_t round_up(uint64_t v, uint64_t m)
+{
+    return (v + m - 1) / m * m;
+}
+
+/* Overwrite, verify, and record extents around it; returns the facts object (new ref). */
+static enum dp_status overwrite_group(struct run *r, size_t g, int fd, json_t **facts,
+                                      struct dp_error *err)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "fstat failed");
+    const struct dp_plan_target *t0 = &r->plan->targets[r->groups[g].names[0]];
+    uint64_t blk = sb.st_blksize >= 512 ? (uint64_t)sb.st_blksize : 4096;
+    uint64_t size = (uint64_t)sb.st_size > t0->id.size ? (uint64_t)sb.st_size : t0->id.size;
+    /* the whole allocated length: the slack of the last block holds old bytes too */
+    uint64_t len = round_up(size, blk);
+    enum dp_status st = jlog(r, "overwrite-begin",
+                             json_pack("{s:I, s:I}", "group", (json_int_t)g, "bytes",
+                                       (json_int_t)len),
+                             err);
+    if (st != DP_OK)
+        return st;
+    bool avail_before = false, avail_after = false;
+    json_t *before = wipe_extents(fd, &avail_before);
+    json_t *ow = NULL, *ver = NULL;
+    struct dp_error oerr = {0};
+    progress(r, g, "overwrite", t0->path);
+    enum dp_status ost = wipe_io_overwrite(&r->io, fd, len, &ow, &ver, &oerr);
+    json_t *after = wipe_extents(fd, &avail_after);
+    bool avail = avail_before && avail_after;
+    *facts = json_pack("{s:I, s:o, s:o, s:{s:b, s:o, s:o, s:b}, s:b}", "group", (json_int_t)g,
+                       "overwrite", ow, "verification", ver, "extents", "available", avail,
+                       "before", before, "after", after, "moved",
+                       avail && wipe_extents_moved(before, after), "ok", ost == DP_OK);
+    if (*facts == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    if (ost != DP_OK)
+        json_object_set_new(*facts, "error", json_string(oerr.msg));
+    return jlog(r, "overwrite-done", json_incref(*facts), err);
+}
+
+static const char *first_error(struct opened *o, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (o[i].error[0])
+            return o[i].error;
+    return NULL;
+}
+
+/* Everything for one inode: check, overwrite, verify, scrub every name, record. */
+static enum dp_status process_group(struct run *r, size_t g, json_t *results,
+                                    struct dp_error *err)
+{
+    const struct group_state *gs = r->resume ? &r->resume->groups[g] : NULL;
+    if (gs != NULL && gs->done != NULL)
+        return json_array_append(results, gs->done) == 0 ? DP_OK : DP_ERR_NOMEM;
+    struct group *gr = &r->groups[g];
+    const struct dp_plan_target *t0 = &r->plan->targets[gr->names[0]];
+    struct opened *o = calloc(gr->count, sizeof(*o));
+    if (o == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    bool relaxed = gs != NULL && gs->overwrite_begun;
+    char reason[512] = "";
+    const char *status = NULL;
+    json_t *facts = NULL;
+    enum dp_status st = DP_OK;
+    int fd = -1;
+    progress(r, g, "check", t0->path);
+    for (size_t i = 0; i < gr->count; i++)
+        o[i].fd = o[i].dirfd = -1;
+    for (size_t i = 0; i < gr->count && !status; i++) {
+        struct dp_error e = {0};
+        enum dp_status os = open_name(r, gr->names[i], relaxed, &o[i], &e);
+        if (os != DP_OK) {
+            snprintf(reason, sizeof(reason), "%s: %.400s", os == DP_ERR_CHANGED ? "changed since scan"
+                                                                            : "cannot open", e.msg);
+            status = os == DP_ERR_CHANGED ? "skipped" : "failed";
+        } else if (fd < 0 && o[i].fd >= 0) {
+            fd = o[i].fd;
+        }
+    }
+    if (status == NULL && fd < 0) {
+        snprintf(reason, sizeof(reason), "changed since scan: no longer present");
+        status = gs && gs->overwrite_done ? "erased" : "skipped";
+    }
+    if (status == NULL && !relaxed) {
+        struct dp_error e = {0};
+        enum dp_status cs = check_content(r, t0, fd, &e);
+        if (cs != DP_OK) {
+            snprintf(reason, sizeof(reason), "%s: %.400s", cs == DP_ERR_CHANGED ? "changed since scan"
+                                                                            : "cannot read", e.msg);
+            status = cs == DP_ERR_CHANGED ? "skipped" : "failed";
+        }
+    }
+    if (status == NULL && r->opts->dry_run)
+        status = "planned";
+    if (status == NULL) {
+        if (gs != NULL && gs->overwrite_done) {
+            facts = json_incref(gs->overwrite_facts);
+        } else {
+            st = overwrite_group(r, g, fd, &facts, err);
+            if (st != DP_OK)
+                goto out;
+        }
+        if (!json_is_true(json_object_get(facts, "ok"))) {
+            snprintf(reason, sizeof(reason), "overwrite failed: %.400s",
+                     or_default(json_string_value(json_object_get(facts, "error")), "unknown"));
+            status = "failed";
+        }
+    }
+    if (status == NULL) {
+        if (fd >= 0 && (ftruncate(fd, 0) != 0 || fsync(fd) != 0))
+            snprintf(reason, sizeof(reason), "truncate after overwrite failed: %s", strerror(errno));
+        progress(r, g, "scrub", t0->path);
+        for (size_t i = 0; i < gr->count && st == DP_OK; i++) {
+            if (o[i].removed)
+                continue;
+            struct dp_error e = {0};
+            enum dp_status ss = scrub_name(r, g, gr->names[i], &o[i], &t0->id, &e);
+            if (ss != DP_OK && r->journal_failed) {
+                *err = e;
+                st = ss;
+            } else if (ss != DP_OK) {
+                snprintf(o[i].error, sizeof(o[i].error), "%.200s", e.msg);
+            }
+        }
+        if (st != DP_OK)
+            goto out;
+        const char *ne = first_error(o, gr->count);
+        if (ne != NULL)
+            snprintf(reason, sizeof(reason), "a name could not be removed: %.300s", ne);
+        status = ne ? "failed" : "erased";
+    }
+    json_t *res = group_result(r, g, o);
+    if (res == NULL) {
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        goto out;
+    }
+    set_status(res, status, reason[0] ? reason : NULL);
+    if (facts != NULL) {
+        json_object_set(res, "overwrite", json_object_get(facts, "overwrite"));
+        json_object_set(res, "verification", json_object_get(facts, "verification"));
+        json_object_set(res, "extents", json_object_get(facts, "extents"));
+    }
+    struct stat sb;
+    json_object_set_new(res, "links_remaining",
+                        json_integer(fd >= 0 && fstat(fd, &sb) == 0 ? (json_int_t)sb.st_nlink : 0));
+    json_array_append(results, res);
+    if (!r->opts->dry_run)
+        st = jlog(r, "target-done", json_pack("{s:I, s:O}", "group", (json_int_t)g, "result", res),
+                  err);
+    json_decref(res);
+out:
+    json_decref(facts);
+    close_opened(o, gr->count);
+    free(o);
+    return st;
+}
+
+/* ---- assurance and the result ---- */
+
+static void add_fact(json_t *facts, const char *fmt, const char *arg)
+{
+    char b[256];
+    snprintf(b, sizeof(b), fmt, arg);
+    json_array_append_new(facts, json_string(b));
+}
+
+static void assure(json_t *res, const struct dp_fsinfo *fs, const json_t *cleanup)
+{
+    json_t *facts = json_array();
+    const char *kind = dp_fsinfo_kind(fs);
+    const char *level;
+    if (strcmp(or_default(json_string_value(json_object_get(res, "status")), ""), "erased") != 0) {
+        level = "not-erased";
+        const char *why = json_string_value(json_object_get(res, "reason"));
+        if (why != NULL)
+            json_array_append_new(facts, json_string(why));
+    } else {
+        const json_t *ext = json_object_get(res, "extents");
+        const json_t *fsp = json_object_get(cleanup, "free_space");
+        bool cow = dp_fsinfo_is_cow(fs);
+        bool moved = json_is_true(json_object_get(ext, "moved"));
+        bool fill_ok = json_is_true(json_object_get(fsp, "done")) &&
+                       json_is_true(json_object_get(fsp, "verified"));
+        add_fact(facts, cow ? "%s is copy-on-write: an overwrite is written to new blocks"
+                            : "%s overwrites file data in place", kind);
+        if (!json_is_true(json_object_get(ext, "available")))
+            add_fact(facts, "%s does not report extents (FIEMAP): placement not observable",
+                     kind);
+        else
+            add_fact(facts, "%s", moved ? "extents moved during the overwrite"
+                                        : "extents unchanged by the overwrite");
+        add_fact(facts, "read-back from the device matched (%s)",
+                 or_default(json_string_value(json_object_get(json_object_get(res, "verification"),
+                                                   "method")), "?"));
+        if (cow || moved) {
+            level = fill_ok ? "free-space-overwritten" : "overwritten-not-in-place";
+            if (fill_ok)
+                add_fact(facts, "%s", "free space then filled with a keyed stream and verified");
+        } else if (fs->rotational == 0) {
+            level = "flash-media-residual-risk";
+            add_fact(facts, "%s", "medium reports non-rotational (flash): wear levelling may "
+                                  "keep old copies");
+        } else {
+            level = "overwritten-in-place-verified";
+        }
+        json_int_t left = json_integer_value(json_object_get(res, "links_remaining"));
+        if (left > 0) {
+            char n[32];
+            snprintf(n, sizeof(n), "%lld", (long long)left);
+            add_fact(facts, "%s hard link(s) outside the plan still name the overwritten inode",
+                     n);
+        }
+    }
+    json_object_set_new(res, "assurance", json_string(level));
+    json_object_set_new(res, "assurance_facts", facts);
+}
+
+static json_t *residual_risks(const struct dp_fsinfo *fs, const json_t *cleanup)
+{
+    json_t *risks = json_array();
+    const char *kind = dp_fsinfo_kind(fs);
+    const json_t *cp = json_object_get(cleanup, "ext4_checkpoint");
+    add_fact(risks, "%s", "copies outside the examined filesystem (other devices, cloud "
+                          "services, backups) are outside the scope of this erasure");
+    if (json_is_true(json_object_get(cp, "attempted")) &&
+        !json_is_true(json_object_get(cp, "done")))
+        add_fact(risks, "the ext4 journal could not be checkpointed and zeroed (%s): it may "
+                        "still hold directory blocks with the erased file names",
+                 or_default(json_string_value(json_object_get(cp, "error")), "unknown error"));
+    if (strcmp(kind, "xfs") == 0)
+        add_fact(risks, "%s", "the XFS log may still hold copies of directory blocks with the "
+                              "erased file names until later activity overwrites it");
+    if (strcmp(kind, "vfat") == 0 || strcmp(kind, "exfat") == 0)
+        add_fact(risks, "%s: deleted directory entries may keep fragments of long file names",
+                 kind);
+    if (strcmp(kind, "ntfs") == 0)
+        add_fact(risks, "%s", "NTFS $LogFile, $UsnJrnl and index slack may keep the erased "
+                              "file names");
+    if (dp_fsinfo_is_cow(fs))
+        add_fact(risks, "%s is copy-on-write: stale metadata blocks may keep file names and "
+                        "small files stored inline in metadata until reused",
+                 kind);
+    if (fs->rotational == 0)
+        add_fact(risks, "%s", "the medium is non-rotational (flash): wear levelling may keep "
+                              "old copies; a device-level sanitize is recommended");
+    if (fs->is_loop)
+        add_fact(risks, "%s", "the filesystem is on a loop device: the image file's own "
+                              "storage is outside the scope of this erasure");
+    return risks;
+}
+
+static json_t *summary(const json_t *results)
+{
+    size_t i, names = 0, erased = 0, skipped = 0, failed = 0, planned = 0;
+    const json_t *t;
+    json_array_foreach(results, i, t) {
+        const char *s = or_default(json_string_value(json_object_get(t, "status")), "");
+        names += json_array_size(json_object_get(t, "names"));
+        erased += strcmp(s, "erased") == 0;
+        skipped += strcmp(s, "skipped") == 0;
+        failed += strcmp(s, "failed") == 0;
+        planned += strcmp(s, "planned") == 0;
+    }
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "targets",
+                     (json_int_t)json_array_size(results), "names", (json_int_t)names, "erased",
+                     (json_int_t)erased, "skipped", (json_int_t)skipped, "failed",
+                     (json_int_t)failed, "planned", (json_int_t)planned);
+}
+
+static json_t *time_now_json(void)
+{
+    char b[32];
+    dp_utc_format(b, sizeof(b), time(NULL));
+    return json_string(b);
+}
+
+static enum dp_status start_record(struct run *r, json_t **plan_info, struct dp_error *err)
+{
+    char hex[65] = "";
+    const char *pf = r->opts->plan_file;
+    if (pf != NULL) {
+        uint8_t sha[32];
+        enum dp_status st = dp_sha256_file(pf, sha, err);
+        if (st != DP_OK)
+            return st;
+        dp_hex_encode(hex, sha, 32);
+    }
+    *plan_info = json_pack("{s:s?, s:s}", "file", pf, "sha256", hex);
+    if (r->resume != NULL) {
+        const char *want = dp_wipe_state_plan_sha256(r->resume);
+        if (r->resume->ngroups != r->ngroups || r->resume->nnames != r->plan->count ||
+            (pf != NULL && want != NULL && strcmp(want, hex) != 0))
+            return dp_error_set(err, DP_ERR_INVALID, 0, "the journal belongs to another plan");
+        return jlog(r, "resume", json_pack("{s:s}", "plan_sha256", hex), err);
+    }
+    if (r->opts->dry_run)
+        return DP_OK;
+    return jlog(r, "start",
+                json_pack("{s:s?, s:s, s:s, s:s, s:I, s:I}", "plan_file", pf, "plan_sha256", hex,
+                          "method", dp_wipe_method_name(r->opts->method), "root", r->plan->root,
+                          "groups", (json_int_t)r->ngroups, "names", (json_int_t)r->plan->count),
+                err);
+}
+
+static void release_run(struct run *r)
+{
+    if (r->rootfd >= 0)
+        close(r->rootfd);
+    wipe_io_release(&r->io);
+    dp_digest_free(r->digest);
+    free(r->rbuf);
+    for (size_t g = 0; r->groups && g < r->ngroups; g++)
+        free(r->groups[g].names);
+    free(r->groups);
+}
+
+enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
+                           const struct dp_wipe_opts *opts, const struct dp_wipe_state *resume,
+                           json_t **result, struct dp_error *err)
+{
+    if (j == NULL && !opts->dry_run)
+        dp_misuse("dp_wipe_run: a journal is required unless dry_run");
+    struct run r = {.plan = plan, .j = opts->dry_run ? NULL : j, .opts = opts,
+                    .resume = resume, .rootfd = -1};
+    json_t *started = time_now_json(), *plan_info = NULL, *results = json_array();
+    json_t *cleanup = NULL;
+    enum dp_status st = wipe_io_init(&r.io, opts->method, err);
+    if (st != DP_OK)
+        goto out;
+    r.rbuf = aligned_alloc(4096, WIPE_CHUNK);
+    if (r.rbuf == NULL || results == NULL || started == NULL) {
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        goto out;
+    }
+    if ((st = dp_digest_new(&r.digest, err)) != DP_OK)
+        goto out;
+    r.rootfd = open(plan->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (r.rootfd < 0) {
+        st = dp_error_set(err, DP_ERR_IO, errno, "cannot open the plan root '%s'", plan->root);
+        goto out;
+    }
+    if ((st = dp_fsinfo_get(r.rootfd, &r.fs, err)) != DP_OK ||
+        (st = make_groups(&r, err)) != DP_OK || (st = start_record(&r, &plan_info, err)) != DP_OK)
+        goto out;
+    for (size_t g = 0; g < r.ngroups && st == DP_OK; g++)
+        st = process_group(&r, g, results, err);
+    if (st != DP_OK)
+        goto out;
+    progress(&r, r.ngroups, "cleanup", NULL);
+    bool any_erased = false;
+    size_t gi;
+    json_t *gt;
+    json_array_foreach(results, gi, gt)
+        any_erased |= strcmp(or_default(json_string_value(json_object_get(gt, "status")), ""),
+                             "erased") == 0;
+    if (opts->dry_run || !any_erased)
+        cleanup = json_pack("{s:{s:b, s:b, s:n}, s:{s:b, s:b, s:i, s:b, s:s, s:n}}",
+                            "ext4_checkpoint", "attempted", 0, "done", 0, "error", "free_space",
+                            "attempted", 0, "done", 0, "bytes", 0, "verified", 0, "trim",
+                            "not-attempted", "error");
+    else
+        cleanup = wipe_fs_cleanup(&r.io, r.rootfd, &r.fs, opts->wipe_free_space);
+    size_t i;
+    json_t *t;
+    json_array_foreach(results, i, t)
+        assure(t, &r.fs, cleanup);
+    json_t *sum = summary(results);
+    if (!opts->dry_run && (st = jlog(&r, "finish", json_pack("{s:O, s:O}", "summary", sum,
+                                                               "cleanup", cleanup), err)) != DP_OK) {
+        json_decref(sum);
+        goto out;
+    }
+    char head[65] = "";
+    uint64_t records = 0;
+    if (r.j != NULL) {
+        dp_journal_head(r.j, head);
+        records = dp_journal_seq(r.j);
+    }
+    *result = json_pack("{s:s, s:b, s:O, s:o, s:O, s:{s:s, s:I}, s:o, s:O, s:O, s:o, s:o}",
+                        "method", dp_wipe_method_name(opts->method), "dry_run", opts->dry_run,
+                        "started", started, "finished", time_now_json(), "plan", plan_info,
+                        "journal", "head", head, "records", (json_int_t)records, "filesystem",
+                        dp_report_fs_json(&r.fs), "targets", results, "cleanup", cleanup,
+                        "residual_risks", residual_risks(&r.fs, cleanup), "summary", sum);
+    if (*result == NULL)
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory building the wipe result");
+out:
+    json_decref(started);
+    json_decref(plan_info);
+    json_decref(results);
+    json_decref(cleanup);
+    release_run(&r);
+    return st;
+}

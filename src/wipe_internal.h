@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: pieces shared by wipe.c (per-file steps) and wipe_io.c (overwrite, verify,
+ * extents, filesystem clean-up). */
+#ifndef DEPRIVE_WIPE_INTERNAL_H
+#define DEPRIVE_WIPE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "deprive/error.h"
+#include "deprive/fsinfo.h"
+#include "deprive/wipe.h"
+
+#define WIPE_CHUNK (4u * 1024 * 1024)
+
+enum pattern { PAT_ZERO, PAT_ONES, PAT_STREAM, PAT_RANDOM };
+
+/* Per-run overwrite context: the stream key lives only in memory (sodium_malloc). */
+struct wipe_io {
+    enum dp_wipe_method method;
+    uint8_t *key;    /* 32 bytes, sodium_malloc */
+    uint8_t *buf;    /* WIPE_CHUNK, 4096-aligned */
+    uint8_t *rbuf;   /* WIPE_CHUNK, 4096-aligned, for read-back */
+};
+
+enum dp_status wipe_io_init(struct wipe_io *io, enum dp_wipe_method method,
+                            struct dp_error *err);
+void wipe_io_release(struct wipe_io *io);
+
+/* Overwrite fd (a regular file open O_RDWR) over len bytes with every pass of the method,
+ * fdatasync after each pass, then verify the last pass from the device. Fills *out with the
+ * "overwrite" and "verification" objects of docs/wipe-result.md. A failed verification is
+ * DP_ERR_VERIFY. */
+enum dp_status wipe_io_overwrite(struct wipe_io *io, int fd, uint64_t len, json_t **overwrite,
+                                 json_t **verification, struct dp_error *err);
+
+/* Physical extents of fd (FIEMAP, synced first); *available false when the filesystem does
+ * not report them. Returns a new JSON array (empty when unavailable). */
+json_t *wipe_extents(int fd, bool *available);
+/* Do two extent lists differ in where the data lives? */
+bool wipe_extents_moved(const json_t *before, const json_t *after);
+
+/* Filesystem clean-up after all targets: ext4 journal checkpoint with zero-out; free-space
+ * fill (keyed stream, verified, deleted) and FITRIM when asked or on copy-on-write. Returns
+ * the "cleanup" object. rootfd is the plan root. */
+json_t *wipe_fs_cleanup(struct wipe_io *io, int rootfd, const struct dp_fsinfo *fs,
+                        bool fill_free_space);
+
+#endif

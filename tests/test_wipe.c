@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive tests: the wipe engine in a temp directory - matches gone, everything else
+ * byte-identical, hard links, changes since the scan, symlink swaps, journal resume. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "deprive/hashset.h"
+#include "deprive/journal.h"
+#include "deprive/report.h"
+#include "deprive/scan.h"
+#include "deprive/wipe.h"
+
+struct fx {
+    char *dir, *root, *work;
+    struct dp_hashset *set;
+    char list[8192];
+};
+
+static void add_match(struct fx *f, const char *rel, size_t size, uint32_t seed)
+{
+    tu_write_random(f->root, rel, size, seed);
+    char *p = tu_path(f->root, rel), hex[65];
+    assert_true(tu_sha256_hex(p, hex));
+    size_t n = strlen(f->list);
+    snprintf(f->list + n, sizeof(f->list) - n, "sha256:%s\n", hex);
+    free(p);
+}
+
+static void fx_init(struct fx *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->dir = tu_mkdtemp();
+    f->root = tu_path(f->dir, "root");
+    f->work = tu_path(f->dir, "work");
+    mkdir(f->root, 0755);
+    mkdir(f->work, 0755);
+}
+
+static void fx_free(struct fx *f)
+{
+    dp_hashset_free(f->set);
+    tu_rm_rf(f->dir);
+    free(f->dir);
+    free(f->root);
+    free(f->work);
+}
+
+static json_t *scan(struct fx *f)
+{
+    if (f->set == NULL) {
+        assert_int_equal(dp_hashset_new(&f->set, NULL), DP_OK);
+        struct dp_error e;
+        assert_int_equal(dp_hashset_load_buffer(f->set, "list", f->list, strlen(f->list), &e),
+                         DP_OK);
+        assert_int_equal(dp_hashset_finalize(f->set, NULL), DP_OK);
+    }
+    struct dp_scan_result *r = NULL;
+    json_t *doc = NULL;
+    assert_int_equal(dp_scan_run(f->set, f->root, NULL, &r, NULL), DP_OK);
+    assert_int_equal(dp_report_build(r, f->set, &doc, NULL), DP_OK);
+    dp_scan_result_free(r);
+    return doc;
+}
+
+/* sha256 of every regular file below root, "path=hex\n" lines, sorted by walk order */
+static char *fingerprint(const char *root)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && find . -type f -print0 | sort -z | xargs -0 -r sha256sum", root);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 20, used = 0;
+    char *b = calloc(1, cap);
+    size_t n;
+    while ((n = fread(b + used, 1, cap - used - 1, p)) > 0)
+        used += n;
+    pclose(p);
+    return b;
+}
+
+static json_t *wipe(struct fx *f, json_t *report, const char *jname, struct dp_wipe_opts *o)
+{
+    struct dp_plan *plan = NULL;
+    struct dp_error e = {0};
+    assert_int_equal(dp_plan_from_report(report, &plan, &e), DP_OK);
+    char *jp = tu_path(f->work, jname);
+    struct dp_journal *j = NULL;
+    assert_int_equal(dp_journal_create(&j, jp, &e), DP_OK);
+    json_t *res = NULL;
+    enum dp_status st = dp_wipe_run(plan, j, o, NULL, &res, &e);
+    if (st != DP_OK)
+        fail_msg("wipe failed: %s", e.msg);
+    assert_int_equal(dp_journal_close(j, &e), DP_OK);
+    dp_plan_free(plan);
+    free(jp);
+    return res;
+}
+
+static const char *status_of(const json_t *res, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(json_object_get(res, "targets"), i),
+                                             "status"));
+}
+
+static void test_erase_and_nothing_else(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    add_match(&f, "photos/victim1.jpg", 300000, 1);
+    add_match(&f, "deep/er/victim2.png", 5000, 2);
+    add_match(&f, "empty-ish", 1, 3);
+    for (int i = 0; i < 30; i++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "keep/k%02d.jpg", i);
+        tu_write_random(f.root, rel, 1000 + (size_t)i * 777, 100 + (uint32_t)i);
+    }
+    tu_write_random(f.root, "photos/neighbour.jpg", 300000, 99);
+    char *before = fingerprint(f.root);
+    json_t *report = scan(&f);
+    assert_int_equal(json_array_size(json_object_get(report, "findings")), 3);
+    struct dp_wipe_opts o = {.method = DP_WIPE_NIST_CLEAR};
+    json_t *res = wipe(&f, report, "j1", &o);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(status_of(res, i), "erased");
+    char *p = tu_path(f.root, "photos/victim1.jpg");
+    assert_int_equal(access(p, F_OK), -1);
+    free(p);
+    /* the directory holds no other name now: no scrubbed leftovers */
+    p = tu_path(f.root, "photos");
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1", p);
+    assert_int_equal(tu_sh("%s", cmd), 0);
+    free(p);
+    /* every non-matching file byte-identical: the fingerprint minus the three matches */
+    char *after = fingerprint(f.root);
+    char *b = before, *line;
+    size_t kept = 0;
+    while ((line = strsep(&b, "\n")) != NULL && *line) {
+        if (strstr(line, "victim") || strstr(line, "empty-ish"))
+            continue;
+        assert_non_null(strstr(after, line));
+        kept++;
+    }
+    assert_int_equal(kept, 31);
+    json_t *again = scan(&f);
+    assert_int_equal(json_array_size(json_object_get(again, "findings")), 0);
+    json_decref(again);
+    json_decref(res);
+    json_decref(report);
+    free(after);
+    fx_free(&f);
+}
+
+static void test_hard_links_and_methods(void **state)
+{
+    (void)state;
+    const enum dp_wipe_method ms[] = {DP_WIPE_ZERO, DP_WIPE_RANDOM, DP_WIPE_DOD3};
+    for (size_t m = 0; m < 3; m++) {
+        struct fx f;
+        fx_init(&f);
+        add_match(&f, "a/one.jpg", 70000, 5);
+        char *p1 = tu_path(f.root, "a/one.jpg"), *p2 = tu_path(f.root, "b/two.jpg");
+        mkdir(tu_path(f.root, "b"), 0755);
+        assert_int_equal(link(p1, p2), 0);
+        char *outside = tu_path(f.work, "outside-link");
+        assert_int_equal(link(p1, outside), 0); /* a name the plan does not cover */
+        json_t *report = scan(&f);
+        struct dp_wipe_opts o = {.method = ms[m]};
+        json_t *res = wipe(&f, report, "j", &o);
+        const json_t *t = json_array_get(json_object_get(res, "targets"), 0);
+        assert_int_equal(json_array_size(json_object_get(res, "targets")), 1);
+        assert_string_equal(status_of(res, 0), "erased");
+        assert_int_equal(json_array_size(json_object_get(t, "names")), 2);
+        assert_int_equal(json_integer_value(json_object_get(t, "links_remaining")), 1);
+        assert_int_equal(access(p1, F_OK), -1);
+        assert_int_equal(access(p2, F_OK), -1);
+        /* the outside name still exists but its content is gone (overwritten, truncated) */
+        struct stat sb;
+        assert_int_equal(stat(outside, &sb), 0);
+        assert_int_equal(sb.st_size, 0);
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(t, "verification"), "result")),
+                            "match");
+        json_decref(res);
+        json_decref(report);
+        free(p1), free(p2), free(outside);
+        fx_free(&f);
+    }
+}
+
+static void test_changed_since_scan(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    add_match(&f, "modified.jpg", 4000, 11);
+    add_match(&f, "replaced.jpg", 4000, 12);
+    add_match(&f, "symlinked.jpg", 4000, 13);
+    add_match(&f, "dir/parent-swapped.jpg", 4000, 14);
+    add_match(&f, "stays.jpg", 4000, 15);
+    json_t *report = scan(&f);
+    assert_int_equal(json_array_size(json_object_get(report, "findings")), 5);
+    /* after the scan: modify one in place (same size), replace one with a new file, turn one
+     * into a symlink to a file outside the root, swap a parent directory for a symlink */
+    char *p = tu_path(f.root, "modified.jpg");
+    int fd = open(p, O_WRONLY);
+    assert_int_equal(pwrite(fd, "X", 1, 10), 1);
+    close(fd);
+    free(p);
+    tu_write_random(f.root, "replaced.jpg", 4000, 12); /* same bytes, new inode */
+    char *victim = tu_path(f.work, "precious.txt");
+    tu_write(f.work, "precious.txt", "must survive", 12);
+    p = tu_path(f.root, "symlinked.jpg");
+    unlink(p);
+    assert_int_equal(symlink(victim, p), 0);
+    free(p);
+    char *d = tu_path(f.root, "dir"), *d2 = tu_path(f.root, "dir.real");
+    tu_write(f.work, "evil/parent-swapped.jpg", "outside!", 8);
+    char *evil = tu_path(f.work, "evil");
+    assert_int_equal(rename(d, d2), 0);
+    assert_int_equal(symlink(evil, d), 0);
+    struct dp_wipe_opts o = {.method = DP_WIPE_NIST_CLEAR};
+    json_t *res = wipe(&f, report, "j", &o);
+    size_t i;
+    const json_t *t;
+    int skipped = 0, erased = 0;
+    json_array_foreach(json_object_get(res, "targets"), i, t) {
+        const char *s = json_string_value(json_object_get(t, "status"));
+        skipped += strcmp(s, "skipped") == 0;
+        erased += strcmp(s, "erased") == 0;
+        if (strcmp(s, "skipped") == 0)
+            assert_non_null(strstr(json_string_value(json_object_get(t, "reason")),
+                                   "changed since scan"));
+    }
+    assert_int_equal(skipped, 4);
+    assert_int_equal(erased, 1);
+    size_t len;
+    char *c = tu_read(victim, &len);
+    assert_int_equal(len, 12);
+    assert_memory_equal(c, "must survive", 12);
+    free(c);
+    char *e2 = tu_path(evil, "parent-swapped.jpg");
+    c = tu_read(e2, &len);
+    assert_memory_equal(c, "outside!", 8);
+    free(c);
+    p = tu_path(f.root, "modified.jpg");
+    assert_int_equal(access(p, F_OK), 0); /* left in place */
+    free(p);
+    json_decref(res);
+    json_decref(report);
+    free(victim), free(d), free(d2), free(evil), free(e2);
+    fx_free(&f);
+}
+
+static void test_dry_run_changes_nothing(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    add_match(&f, "m.jpg", 10000, 21);
+    tu_write_random(f.root, "other.jpg", 10000, 22);
+    char *before = fingerprint(f.root);
+    json_t *report = scan(&f);
+    struct dp_plan *plan = NULL;
+    assert_int_equal(dp_plan_from_report(report, &plan, NULL), DP_OK);
+    struct dp_wipe_opts o = {.dry_run = true};
+    json_t *res = NULL;
+    assert_int_equal(dp_wipe_run(plan, NULL, &o, NULL, &res, NULL), DP_OK);
+    assert_string_equal(status_of(res, 0), "planned");
+    char *after = fingerprint(f.root);
+    assert_string_equal(before, after);
+    free(before), free(after);
+    json_decref(res);
+    json_decref(report);
+    dp_plan_free(plan);
+    fx_free(&f);
+}
+
+/* Replay a finished journal: a resume does nothing again and reports the same outcome. */
+static void test_resume_after_finish(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    add_match(&f, "x/y.jpg", 20000, 31);
+    json_t *report = scan(&f);
+    struct dp_wipe_opts o = {.method = DP_WIPE_NIST_CLEAR};
+    json_t *res = wipe(&f, report, "j", &o);
+    struct dp_plan *plan = NULL;
+    assert_int_equal(dp_plan_from_report(report, &plan, NULL), DP_OK);
+    struct dp_wipe_state *st = NULL;
+    assert_int_equal(dp_wipe_state_new(&st, NULL), DP_OK);
+    char *jp = tu_path(f.work, "j");
+    struct dp_journal *j = NULL;
+    struct dp_error e = {0};
+    assert_int_equal(dp_journal_open(&j, jp, dp_wipe_state_visit, st, NULL, &e), DP_OK);
+    assert_true(dp_wipe_state_finished(st));
+    json_t *res2 = NULL;
+    assert_int_equal(dp_wipe_run(plan, j, &o, st, &res2, &e), DP_OK);
+    assert_string_equal(status_of(res2, 0), "erased");
+    assert_true(json_equal(json_object_get(json_array_get(json_object_get(res, "targets"), 0),
+                                           "overwrite"),
+                           json_object_get(json_array_get(json_object_get(res2, "targets"), 0),
+                                           "overwrite")));
+    assert_int_equal(dp_journal_close(j, &e), DP_OK);
+    dp_wipe_state_free(st);
+    dp_plan_free(plan);
+    free(jp);
+    json_decref(res);
+    json_decref(res2);
+    json_decref(report);
+    fx_free(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_erase_and_nothing_else),
+        cmocka_unit_test(test_hard_links_and_methods),
+        cmocka_unit_test(test_changed_since_scan),
+        cmocka_unit_test(test_dry_run_changes_nothing),
+        cmocka_unit_test(test_resume_after_finish),
+    };
+    return cmocka_run_group_tests_name("wipe", tests, NULL, NULL);
+}
