@@ -713,9 +713,13 @@ static void assure(json_t *res, const struct dp_fsinfo *fs, const json_t *cleanu
     json_object_set_new(res, "assurance_facts", facts);
 }
 
-static json_t *residual_risks(const struct dp_fsinfo *fs, const json_t *cleanup)
+static json_t *residual_risks(const struct dp_fsinfo *fs, const json_t *cleanup,
+                              bool journal_on_device)
 {
     json_t *risks = json_array();
+    if (journal_on_device)
+        add_fact(risks, "%s", "the wipe journal was kept on the wiped filesystem (by request): "
+                              "it names the erased files");
     const char *kind = dp_fsinfo_kind(fs);
     const json_t *cp = json_object_get(cleanup, "ext4_checkpoint");
     add_fact(risks, "%s", "copies outside the examined filesystem (other devices, cloud "
@@ -879,7 +883,7 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
                         "started", started, "finished", time_now_json(), "plan", plan_info,
                         "journal", "head", head, "records", (json_int_t)records, "filesystem",
                         dp_report_fs_json(&r.fs), "targets", results, "cleanup", cleanup,
-                        "residual_risks", residual_risks(&r.fs, cleanup), "summary", sum);
+                        "residual_risks", residual_risks(&r.fs, cleanup, opts->journal_on_device), "summary", sum);
     if (*result == NULL)
         st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory building the wipe result");
 out:

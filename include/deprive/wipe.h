@@ -34,6 +34,8 @@ struct dp_wipe_opts {
     bool wipe_free_space;    /* fill free space afterwards on any filesystem (always done on
                                 copy-on-write ones) */
     const char *plan_file;   /* recorded in the journal and the result */
+    bool journal_on_device;  /* the caller let the journal live on the wiped filesystem: it
+                                holds the erased names, so the result says so */
     void (*progress)(void *ctx, const struct dp_wipe_progress *p);
     void *progress_ctx;
 };

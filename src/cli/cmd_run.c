@@ -36,6 +36,8 @@ static void run_usage(FILE *f)
             "  -j, --jobs N             scan worker threads\n"
             "      --cross-mounts       descend into other mounts below ROOT\n"
             "  -n, --dry-run            scan and check the targets, change nothing\n"
+            "      --journal-on-same-fs allow the journal on the wiped filesystem (testing;\n"
+            "                        the result then says the journal names the erased files)\n"
             "  -y, --yes                do not ask for confirmation (needed without a terminal)\n"
             "  -h, --help               this help\n");
     cli_case_help(f);
@@ -43,7 +45,7 @@ static void run_usage(FILE *f)
                "PARTIAL or FAILED, 2 error.\n");
 }
 
-enum { OPT_PASSFILE = 1, OPT_FREE, OPT_CROSS };
+enum { OPT_PASSFILE = 1, OPT_FREE, OPT_CROSS, OPT_SAMEFS };
 
 struct run_args {
     char **lists;
@@ -64,8 +66,9 @@ static int parse_run(int argc, char **argv, struct run_args *a)
         {"wipe-free-space", no_argument, NULL, OPT_FREE}, {"jobs", required_argument, NULL, 'j'},
         {"cross-mounts", no_argument, NULL, OPT_CROSS}, {"dry-run", no_argument, NULL, 'n'},
         {"yes", no_argument, NULL, 'y'}, {"help", no_argument, NULL, 'h'},
+        {"journal-on-same-fs", no_argument, NULL, OPT_SAMEFS},
     };
-    cli_case_options(longopts + 11, 64 - 12);
+    cli_case_options(longopts + 12, 64 - 13);
     int c;
     while ((c = getopt_long(argc, argv, "H:k:o:m:j:nyh", longopts, NULL)) != -1) {
         switch (c) {
@@ -77,6 +80,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
             if (!dp_wipe_method_parse(optarg, &a->wopts.method))
                 return cli_usage_error("run", "unknown method '%s'", optarg);
             break;
+        case OPT_SAMEFS: a->wopts.journal_on_device = true; break;
         case OPT_FREE: a->wopts.wipe_free_space = true; break;
         case 'j': {
             char *end;

@@ -28,6 +28,8 @@ static void wipe_usage(FILE *f)
             "  -o, --output FILE     write the wipe result JSON (default PLAN.json.wipe.json)\n"
             "      --wipe-free-space fill free space afterwards (always done on copy-on-write)\n"
             "  -n, --dry-run         check every target, change nothing\n"
+            "      --journal-on-same-fs allow the journal on the wiped filesystem (testing;\n"
+            "                        the result then says the journal names the erased files)\n"
             "  -y, --yes             do not ask for confirmation (needed without a terminal)\n"
             "  -h, --help            this help\n");
     cli_case_help(f);
@@ -35,7 +37,7 @@ static void wipe_usage(FILE *f)
                "Exit status: 0 every target erased, 1 some target not erased, 2 error.\n");
 }
 
-enum { OPT_JOURNAL = 1, OPT_RESUME, OPT_FREE };
+enum { OPT_JOURNAL = 1, OPT_RESUME, OPT_FREE, OPT_SAMEFS };
 
 static char *derived(const char *base, const char *suffix)
 {
@@ -53,8 +55,9 @@ int cmd_wipe(int argc, char **argv)
         {"resume", no_argument, NULL, OPT_RESUME}, {"output", required_argument, NULL, 'o'},
         {"wipe-free-space", no_argument, NULL, OPT_FREE}, {"dry-run", no_argument, NULL, 'n'},
         {"yes", no_argument, NULL, 'y'},          {"help", no_argument, NULL, 'h'},
+        {"journal-on-same-fs", no_argument, NULL, OPT_SAMEFS},
     };
-    cli_case_options(longopts + 8, 64 - 9);
+    cli_case_options(longopts + 9, 64 - 10);
     struct dp_wipe_opts opts = {.method = DP_WIPE_NIST_CLEAR};
     struct cli_case cs = {0};
     const char *journal = NULL, *output = NULL;
@@ -74,6 +77,7 @@ int cmd_wipe(int argc, char **argv)
         case OPT_JOURNAL: journal = optarg; break;
         case OPT_RESUME: resume = true; break;
         case 'o': output = optarg; break;
+        case OPT_SAMEFS: opts.journal_on_device = true; break;
         case OPT_FREE: opts.wipe_free_space = true; break;
         case 'n': opts.dry_run = true; break;
         case 'y': yes = true; break;

@@ -150,8 +150,10 @@ int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *
     opts.plan_file = plan_file;
     if (cli_verbose > 0)
         opts.progress = wipe_progress;
-    if (!opts.dry_run && !journal_elsewhere(journal_path, plan->root)) {
-        cli_err("the journal '%s' must not be on the filesystem being wiped", journal_path);
+    if (!opts.dry_run && !opts.journal_on_device && !journal_elsewhere(journal_path, plan->root)) {
+        cli_err("the journal '%s' must not be on the filesystem being wiped (it names the "
+                "erased files); put it elsewhere or pass --journal-on-same-fs",
+                journal_path);
         return DP_EXIT_ERROR;
     }
     if (!opts.dry_run && resume) {

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive audit: months later, re-scan a device for everything a certificate says was
+ * erased (and any further lists), optionally signing the audit report. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "deprive/cert.h"
+#include "deprive/hashset.h"
+#include "deprive/report.h"
+#include "deprive/scan.h"
+#include "deprive/sign.h"
+#include "deprive/util.h"
+
+static void audit_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: deprive audit --cert CERT.json [-p PUBKEY] [--hashes LIST...]\n"
+            "                     [--key SECKEY [--passphrase-file F] -o AUDIT.json] [--jobs N] ROOT\n"
+            "\n"
+            "Re-scan ROOT for every digest CERT.json records as erased, plus any --hashes lists.\n"
+            "With -p the certificate's signature is verified first. With --key, the audit\n"
+            "report is written to AUDIT.json and signed (AUDIT.json.minisig).\n"
+            "\n"
+            "  -c, --cert CERT.json     the erasure certificate\n"
+            "  -p, --pubkey PUB         verify the certificate with this public key first\n"
+            "  -H, --hashes LIST        further hash list; repeatable\n"
+            "  -k, --key SECKEY         sign the audit report\n"
+            "      --passphrase-file F  the key's passphrase from the first line of F\n"
+            "  -o, --output FILE        audit report (JSON)\n"
+            "  -j, --jobs N             scan worker threads\n"
+            "      --json               print the report on stdout\n"
+            "  -h, --help               this help\n"
+            "\nExit status: 0 none present, 1 some present (or the certificate is invalid),\n"
+            "2 error.\n");
+}
+
+/* The certificate's erased digests as deprive-format lines, with sizes. */
+static char *cert_hash_lines(const json_t *cert, size_t *count)
+{
+    size_t cap = 4096, used = 0, i;
+    char *out = malloc(cap);
+    const json_t *t;
+    *count = 0;
+    if (out == NULL)
+        return NULL;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(cert, "targets"), i, t) {
+        const json_t *dg = json_object_get(t, "digests");
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)dg, k, v) {
+            if (!json_is_string(v))
+                continue;
+            size_t need = used + strlen(k) + json_string_length(v) + 48;
+            if (need > cap) {
+                char *n = realloc(out, cap = need * 2);
+                if (n == NULL) {
+                    free(out);
+                    return NULL;
+                }
+                out = n;
+            }
+            used += (size_t)snprintf(out + used, cap - used, "%s:%s size:%lld\n", k,
+                                     json_string_value(v),
+                                     (long long)json_integer_value(json_object_get(t, "size")));
+            (*count)++;
+        }
+    }
+    return out;
+}
+
+struct audit_args {
+    const char *cert, *pub, *key, *passfile, *output, *root;
+    char **lists;
+    size_t nlists;
+    bool json;
+    struct dp_scan_opts sopts;
+};
+
+enum { OPT_PASSFILE = 1, OPT_JSON };
+
+static int parse_audit(int argc, char **argv, struct audit_args *a)
+{
+    static const struct option longopts[] = {
+        {"cert", required_argument, NULL, 'c'},   {"pubkey", required_argument, NULL, 'p'},
+        {"hashes", required_argument, NULL, 'H'}, {"key", required_argument, NULL, 'k'},
+        {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
+        {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
+        {"json", no_argument, NULL, OPT_JSON},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "c:p:H:k:o:j:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': a->cert = optarg; break;
+        case 'p': a->pub = optarg; break;
+        case 'H': a->lists[a->nlists++] = optarg; break;
+        case 'k': a->key = optarg; break;
+        case OPT_PASSFILE: a->passfile = optarg; break;
+        case 'o': a->output = optarg; break;
+        case 'j': a->sopts.jobs = (unsigned)strtoul(optarg, NULL, 10); break;
+        case OPT_JSON: a->json = true; break;
+        case 'h': audit_usage(stdout); return -1;
+        default: return cli_usage_error("audit", "bad option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("audit", "exactly one ROOT directory is needed");
+    if (a->cert == NULL)
+        return cli_usage_error("audit", "--cert CERT.json is required");
+    if (a->sopts.jobs > 256)
+        return cli_usage_error("audit", "--jobs takes a number from 1 to 256");
+    if (a->key != NULL && a->output == NULL)
+        return cli_usage_error("audit", "--key needs -o AUDIT.json");
+    a->root = argv[optind];
+    return DP_EXIT_OK;
+}
+
+/* Verify the certificate's signature (when a public key is given) and load it. */
+static json_t *load_cert(const struct audit_args *a, int *rc)
+{
+    struct dp_error err = {0};
+    char *data = NULL, *sig = NULL, *sigpath = NULL;
+    size_t len = 0, slen = 0;
+    json_t *cert = NULL;
+    struct dp_sign_pubkey *pk = NULL;
+    *rc = DP_EXIT_ERROR;
+    if (dp_read_file(a->cert, 64u << 20, &data, &len, &err) != DP_OK)
+        goto fail;
+    if (a->pub != NULL) {
+        size_t n = strlen(a->cert) + 9;
+        sigpath = malloc(n);
+        snprintf(sigpath, n, "%s.minisig", a->cert);
+        struct dp_cert_verified v = {0};
+        if (dp_sign_pubkey_load(&pk, a->pub, &err) != DP_OK ||
+            dp_read_file(sigpath, 1u << 20, &sig, &slen, &err) != DP_OK)
+            goto fail;
+        if (dp_cert_verify(&v, pk, data, len, sig, slen, &err) != DP_OK) {
+            cli_err("certificate INVALID: %s", err.msg);
+            dp_cert_verified_release(&v);
+            *rc = DP_EXIT_NEGATIVE;
+            goto out;
+        }
+        cert = json_incref(v.cert);
+        dp_cert_verified_release(&v);
+    } else {
+        json_error_t je;
+        cert = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+        if (cert == NULL) {
+            dp_error_set(&err, DP_ERR_PARSE, 0, "%s:%d: %s", a->cert, je.line, je.text);
+            goto fail;
+        }
+        cli_info("certificate signature not checked (no -p PUBKEY)");
+    }
+    *rc = DP_EXIT_OK;
+    goto out;
+fail:
+    cli_dp_err(&err);
+out:
+    dp_sign_pubkey_free(pk);
+    free(data);
+    free(sig);
+    free(sigpath);
+    return cert;
+}
+
+static bool build_set(const struct audit_args *a, const json_t *cert, struct dp_hashset **set)
+{
+    struct dp_error err = {0};
+    size_t n = 0;
+    char *lines = cert_hash_lines(cert, &n);
+    if (lines == NULL || dp_hashset_new(set, &err) != DP_OK)
+        goto fail;
+    if (n > 0 && dp_hashset_load_buffer(*set, a->cert, lines, strlen(lines), &err) != DP_OK)
+        goto fail;
+    for (size_t i = 0; i < a->nlists; i++)
+        if (dp_hashset_load_file(*set, a->lists[i], &err) != DP_OK)
+            goto fail;
+    if (dp_hashset_finalize(*set, &err) != DP_OK)
+        goto fail;
+    free(lines);
+    return true;
+fail:
+    if (err.msg[0] == '\0')
+        dp_error_set(&err, DP_ERR_NOMEM, 0, "out of memory");
+    cli_dp_err(&err);
+    free(lines);
+    return false;
+}
+
+static int write_signed(const struct audit_args *a, json_t *doc)
+{
+    struct dp_error err = {0};
+    struct dp_sign_seckey *sk = NULL;
+    char *pass = NULL, *text = dp_json_dump(doc), *sig = NULL;
+    size_t n = strlen(a->output) + 9;
+    char *sigpath = malloc(n);
+    int rc = DP_EXIT_ERROR;
+    bool enc = false;
+    if (text == NULL || sigpath == NULL)
+        goto out;
+    snprintf(sigpath, n, "%s.minisig", a->output);
+    if (dp_write_file_atomic(a->output, text, strlen(text), 0644, &err) != DP_OK)
+        goto fail;
+    if (a->key == NULL) {
+        rc = DP_EXIT_OK;
+        goto out;
+    }
+    if (dp_sign_seckey_file_encrypted(a->key, &enc, &err) != DP_OK)
+        goto fail;
+    if (enc) {
+        pass = sodium_malloc(DP_SIGN_PASSPHRASE_MAX + 1);
+        if (pass == NULL || !cli_read_passphrase(pass, DP_SIGN_PASSPHRASE_MAX + 1,
+                                                 "passphrase for the signing key: ",
+                                                 a->passfile, false))
+            goto out;
+    }
+    uint8_t sha[32];
+    char hex[65], tc[256], keyid[DP_SIGN_KEYID_HEX_SIZE];
+    dp_sha256_buf(sha, text, strlen(text));
+    dp_hex_encode(hex, sha, 32);
+    if (dp_sign_seckey_load(&sk, a->key, pass, &err) != DP_OK)
+        goto fail;
+    dp_sign_seckey_keyid(sk, keyid);
+    const char *base = strrchr(a->output, '/') ? strrchr(a->output, '/') + 1 : a->output;
+    snprintf(tc, sizeof(tc), "timestamp:%lld\tfile:%.64s\tsha256:%s\tkeyid:%s",
+             (long long)time(NULL), base, hex, keyid);
+    if (dp_sign_sign(&sig, sk, text, strlen(text), tc, "deprive audit report", &err) != DP_OK ||
+        dp_write_file_atomic(sigpath, sig, strlen(sig), 0644, &err) != DP_OK)
+        goto fail;
+    rc = DP_EXIT_OK;
+    goto out;
+fail:
+    cli_dp_err(&err);
+out:
+    if (pass != NULL)
+        sodium_free(pass);
+    dp_sign_seckey_free(sk);
+    free(text);
+    free(sig);
+    free(sigpath);
+    return rc;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+    struct audit_args a = {.lists = calloc((size_t)argc, sizeof(char *))};
+    struct dp_hashset *set = NULL;
+    struct dp_scan_result *res = NULL;
+    json_t *cert = NULL, *doc = NULL;
+    struct dp_error err = {0};
+    int rc = a.lists ? parse_audit(argc, argv, &a) : DP_EXIT_ERROR;
+    if (rc != DP_EXIT_OK) {
+        rc = rc < 0 ? DP_EXIT_OK : rc;
+        goto out;
+    }
+    if ((cert = load_cert(&a, &rc)) == NULL || !build_set(&a, cert, &set)) {
+        rc = rc == DP_EXIT_OK ? DP_EXIT_ERROR : rc;
+        goto out;
+    }
+    rc = DP_EXIT_ERROR;
+    if (cli_want_progress())
+        a.sopts.progress = cli_scan_progress;
+    if (dp_scan_run(set, a.root, &a.sopts, &res, &err) != DP_OK ||
+        dp_report_build(res, set, &doc, &err) != DP_OK) {
+        cli_dp_err(&err);
+        goto out;
+    }
+    json_object_set_new(doc, "audit_of",
+                        json_pack("{s:s?, s:s?}", "certificate_id",
+                                  dp_cert_get_str(cert, "identity.certificate_id"), "order_reference",
+                                  dp_cert_get_str(cert, "authority.order_reference")));
+    if (a.output != NULL && (rc = write_signed(&a, doc)) != DP_EXIT_OK)
+        goto out;
+    if (a.json) {
+        char *s = dp_json_dump(doc);
+        fputs(s ? s : "", stdout);
+        free(s);
+    } else if (!cli_quiet) {
+        cli_print_scan(stdout, res, set);
+    }
+    printf("audit: %zu match(es) present\n", res->finding_count);
+    rc = res->finding_count == 0 ? DP_EXIT_OK : DP_EXIT_NEGATIVE;
+out:
+    json_decref(cert);
+    json_decref(doc);
+    dp_scan_result_free(res);
+    dp_hashset_free(set);
+    free(a.lists);
+    return rc;
+}
