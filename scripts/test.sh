@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Build and run the whole test suite twice: a normal build in build/ and an
+# AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/.
+# Exits non-zero if anything fails. The last line printed is the summary
+# "N passed, N failed[, N skipped]" summed over both runs.
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO_ROOT"
+
+"$REPO_ROOT/scripts/bootstrap.sh"
+
+LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/deprive-test.XXXXXX")
+trap 'rm -rf "$LOGDIR"' EXIT
+
+total_pass=0
+total_fail=0
+total_skip=0
+status=0
+
+# A build dir is usable when meson's private state and the ninja file exist.
+build_dir_valid() {
+	[[ -f "$1/meson-private/coredata.dat" && -f "$1/build.ninja" ]]
+}
+
+# configure DIR [meson options...]: set up or reconfigure; wipe when broken.
+configure() {
+	local dir=$1
+	shift
+	if build_dir_valid "$dir"; then
+		if meson setup --reconfigure "$dir" "$@"; then
+			return 0
+		fi
+		echo "test.sh: reconfiguring $dir failed; wiping it" >&2
+	fi
+	if [[ -e "$dir" ]]; then
+		rm -rf -- "$dir"
+	fi
+	meson setup "$dir" "$@"
+}
+
+# summary_value LOG LABEL: the number after "LABEL:" in meson's summary.
+summary_value() {
+	local v
+	v=$(grep -E "^$2:[[:space:]]+[0-9]+" "$1" | tail -n 1 | awk -F: '{gsub(/[[:space:]]/, "", $2); print $2}')
+	echo "${v:-0}"
+}
+
+# run_suite NAME DIR [meson test options...]
+run_suite() {
+	local name=$1 dir=$2
+	shift 2
+	local log="$LOGDIR/$name.log" rc=0
+
+	echo "==> [$name] meson compile -C $dir"
+	if ! meson compile -C "$dir"; then
+		echo "test.sh: [$name] build failed" >&2
+		total_fail=$((total_fail + 1))
+		status=1
+		return 0
+	fi
+
+	echo "==> [$name] meson test -C $dir $*"
+	meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tee "$log" || rc=$?
+
+	local ok xfail fail xpass skip tmo
+	ok=$(summary_value "$log" "Ok")
+	xfail=$(summary_value "$log" "Expected Fail")
+	fail=$(summary_value "$log" "Fail")
+	xpass=$(summary_value "$log" "Unexpected Pass")
+	skip=$(summary_value "$log" "Skipped")
+	tmo=$(summary_value "$log" "Timeout")
+
+	local p=$((ok + xfail)) f=$((fail + xpass + tmo))
+	# meson failed without reporting a failing test (e.g. a rebuild error
+	# or a crash of the harness): count it so the summary is not green.
+	if ((rc != 0 && f == 0)); then
+		f=1
+	fi
+	if ((rc != 0)); then
+		status=1
+	fi
+	echo "==> [$name] $p passed, $f failed, $skip skipped (meson exit $rc)"
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + skip))
+}
+
+# --- plain build -----------------------------------------------------------
+if configure build -Dtests=true; then
+	run_suite plain build
+else
+	echo "test.sh: meson setup build failed" >&2
+	total_fail=$((total_fail + 1))
+	status=1
+fi
+
+# --- ASan + UBSan build ----------------------------------------------------
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if configure build-asan -Dtests=true -Db_sanitize=address,undefined -Db_lundef=false; then
+	run_suite asan build-asan --timeout-multiplier 3
+else
+	echo "test.sh: meson setup build-asan failed" >&2
+	total_fail=$((total_fail + 1))
+	status=1
+fi
+
+if ((total_fail > 0)); then
+	status=1
+fi
+
+echo
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+exit "$status"

@@ -1,0 +1,1872 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: erasure certificate - case details, build, consistency check, trusted comment,
+ * verification and text rendering (docs/certificate.md). */
+#include "deprive/cert.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deprive/journal.h"
+#include "deprive/report.h"
+#include "deprive/sign.h"
+#include "deprive/util.h"
+
+/* ---- small JSON helpers ------------------------------------------------------------------ */
+
+/* Value at a dotted path ("a.b.c"), NULL when a step is missing. */
+static json_t *jpath(const json_t *root, const char *path)
+{
+    const json_t *cur = root;
+    char seg[64];
+    while (cur != NULL && *path != '\0') {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n >= sizeof(seg))
+            return NULL;
+        memcpy(seg, path, n);
+        seg[n] = '\0';
+        cur = json_object_get(cur, seg);
+        path += n + (dot != NULL);
+    }
+    return (json_t *)cur;
+}
+
+/* Set value (stolen, also on failure) at a dotted path, creating objects on the way. */
+static int jpath_set(json_t *root, const char *path, json_t *value)
+{
+    json_t *cur = root;
+    char seg[64];
+    for (;;) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n == 0 || n >= sizeof(seg) || !json_is_object(cur)) {
+            json_decref(value);
+            return -1;
+        }
+        memcpy(seg, path, n);
+        seg[n] = '\0';
+        if (dot == NULL)
+            return json_object_set_new(cur, seg, value);
+        json_t *next = json_object_get(cur, seg);
+        if (!json_is_object(next)) {
+            next = json_object();
+            if (json_object_set_new(cur, seg, next) != 0) {
+                json_decref(value);
+                return -1;
+            }
+        }
+        cur = next;
+        path = dot + 1;
+    }
+}
+
+const char *dp_cert_get_str(const json_t *cert, const char *path)
+{
+    return json_string_value(jpath(cert, path));
+}
+
+static bool is_hex(const char *s, size_t want, bool upper)
+{
+    if (s == NULL || strlen(s) != want)
+        return false;
+    for (size_t i = 0; i < want; i++) {
+        char c = s[i];
+        bool ok = (c >= '0' && c <= '9') ||
+                  (upper ? (c >= 'A' && c <= 'F') : (c >= 'a' && c <= 'f'));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool is_uuid(const char *s)
+{
+    if (s == NULL || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        char c = s[i];
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+static bool is_utc(const char *s)
+{
+    static const char pat[] = "dddd-dd-ddTdd:dd:ddZ";
+    if (s == NULL || strlen(s) != sizeof(pat) - 1)
+        return false;
+    for (size_t i = 0; pat[i]; i++)
+        if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i])
+            return false;
+    return true;
+}
+
+/* Hex length of a digest algorithm's value, 0 when unknown. */
+static size_t algo_hexlen(const char *name)
+{
+    if (strcmp(name, "md5") == 0)
+        return 32;
+    if (strcmp(name, "sha1") == 0)
+        return 40;
+    if (strcmp(name, "sha256") == 0)
+        return 64;
+    return 0;
+}
+
+/* Builder state: allocation failures are collected, so building code stays linear. */
+struct bld {
+    bool oom;
+};
+
+static void put(struct bld *b, json_t *o, const char *key, json_t *v)
+{
+    if (v == NULL || json_object_set_new(o, key, v) != 0)
+        b->oom = true;
+}
+
+static void push(struct bld *b, json_t *a, json_t *v)
+{
+    if (v == NULL || json_array_append_new(a, v) != 0)
+        b->oom = true;
+}
+
+static json_t *copy_or_null(const json_t *v)
+{
+    return v != NULL ? json_deep_copy(v) : json_null();
+}
+
+/* ---- case details ------------------------------------------------------------------------ */
+
+static const struct dp_cert_case_field case_fields[] = {
+    {"authority.order_reference", "order", "Order reference", "court order reference", true, false},
+    {"authority.order_type", "order-type", "Order type", "type of order (e.g. deprivation order)",
+     false, false},
+    {"authority.legal_basis", "legal-basis", "Legal basis", "statute and section of the order",
+     false, false},
+    {"authority.court", "court", "Court", "court that made the order", false, false},
+    {"authority.case_number", "case-number", "Case number", "court case number", false, false},
+    {"authority.conviction_date", "conviction-date", "Conviction date",
+     "date of conviction (YYYY-MM-DD)", false, true},
+    {"authority.order_date", "order-date", "Order date", "date of the order (YYYY-MM-DD)", false,
+     true},
+    {"authority.force", "force", "Force", "police force or agency executing the order", false,
+     false},
+    {"authority.officer.name", "officer", "Officer", "name of the officer executing the order",
+     true, false},
+    {"authority.officer.role", "officer-role", "Officer role", "role or rank of that officer",
+     false, false},
+    {"authority.officer.staff_number", "officer-staff-number", "Officer staff number",
+     "staff or warrant number of that officer", false, false},
+    {"authority.authorising_officer.name", "authorising-officer", "Authorising officer",
+     "name of the authorising officer", false, false},
+    {"authority.authorising_officer.role", "authorising-officer-role", "Authorising officer role",
+     "role or rank of the authorising officer", false, false},
+    {"authority.authorising_officer.staff_number", "authorising-officer-staff-number",
+     "Authorising officer staff number", "staff number of the authorising officer", false,
+     false},
+    {"authority.independent_verifier.name", "verifier", "Independent verifier",
+     "name of an independent verifier (optional)", false, false},
+    {"authority.independent_verifier.role", "verifier-role", "Verifier role",
+     "role of the independent verifier", false, false},
+    {"authority.independent_verifier.organisation", "verifier-organisation",
+     "Verifier organisation", "organisation of the independent verifier", false, false},
+    {"exhibit.exhibit_reference", "exhibit", "Exhibit reference", "exhibit reference", true,
+     false},
+    {"exhibit.property_number", "property-number", "Property number", "property number", false,
+     false},
+    {"exhibit.seal_number", "seal-number", "Seal number", "evidence bag seal number", false,
+     false},
+    {"exhibit.device.make", "device-make", "Device make", "device make", false, false},
+    {"exhibit.device.model", "device-model", "Device model", "device model", false, false},
+    {"exhibit.device.serial", "device-serial", "Device serial", "device serial number", false,
+     false},
+    {"exhibit.device.imei", "device-imei", "Device IMEI", "IMEI (phones)", false, false},
+    {"exhibit.media_type", "media-type", "Media type",
+     "storage medium (e.g. SATA HDD, NVMe SSD, microSD)", false, false},
+    {"exhibit.capacity", "capacity", "Capacity", "stated capacity (e.g. 512 GB)", false, false},
+    {"exhibit.encryption", "encryption", "Encryption",
+     "encryption state (e.g. none, BitLocker unlocked with recovery key)", false, false},
+    {"hash_set.supplier", "hash-supplier", "Hash set supplier",
+     "who supplied the hash lists (organisation, reference)", false, false},
+};
+
+#define N_CASE_FIELDS (sizeof(case_fields) / sizeof(case_fields[0]))
+
+const struct dp_cert_case_field *dp_cert_case_fields(size_t *count)
+{
+    *count = N_CASE_FIELDS;
+    return case_fields;
+}
+
+static const struct dp_cert_case_field *field_find(const char *name)
+{
+    for (size_t i = 0; i < N_CASE_FIELDS; i++)
+        if (strcmp(case_fields[i].path, name) == 0 || strcmp(case_fields[i].flag, name) == 0)
+            return &case_fields[i];
+    return NULL;
+}
+
+/* Whether path names an object that holds known fields ("authority.officer"). */
+static bool field_parent(const char *path)
+{
+    size_t n = strlen(path);
+    for (size_t i = 0; i < N_CASE_FIELDS; i++)
+        if (strncmp(case_fields[i].path, path, n) == 0 && case_fields[i].path[n] == '.')
+            return true;
+    return false;
+}
+
+static bool valid_date(const char *s)
+{
+    static const char pat[] = "dddd-dd-dd";
+    if (strlen(s) != sizeof(pat) - 1)
+        return false;
+    for (size_t i = 0; pat[i]; i++)
+        if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i])
+            return false;
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+static enum dp_status check_value(const struct dp_cert_case_field *f, const char *v, size_t n,
+                                  struct dp_error *err)
+{
+    if (n == 0 || n > DP_CERT_CASE_VALUE_MAX || memchr(v, '\0', n) != NULL)
+        return dp_error_set(err, DP_ERR_INVALID, 0, "case details: %s (--%s): empty or longer "
+                            "than %d bytes", f->path, f->flag, DP_CERT_CASE_VALUE_MAX);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x20 || c == 0x7f)
+            return dp_error_set(err, DP_ERR_INVALID, 0,
+                                "case details: %s (--%s): control character in value", f->path,
+                                f->flag);
+    }
+    if (f->date && !valid_date(v))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "case details: %s (--%s): not a YYYY-MM-DD "
+                            "date", f->path, f->flag);
+    return DP_OK;
+}
+
+enum dp_status dp_cert_case_new(json_t **out, struct dp_error *err)
+{
+    json_t *o = json_pack("{s:s, s:i}", "format", DP_CERT_CASE_FORMAT, "schema",
+                          DP_CERT_CASE_SCHEMA);
+    if (o == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    *out = o;
+    return DP_OK;
+}
+
+enum dp_status dp_cert_case_set(json_t *case_doc, const char *field, const char *value,
+                                struct dp_error *err)
+{
+    const struct dp_cert_case_field *f = field_find(field);
+    if (f == NULL)
+        return dp_error_set(err, DP_ERR_INVALID, 0, "case details: unknown field '%s'", field);
+    enum dp_status st = check_value(f, value, strlen(value), err);
+    if (st != DP_OK)
+        return st;
+    json_t *s = json_string(value);
+    if (s == NULL)
+        return dp_error_set(err, DP_ERR_INVALID, 0, "case details: %s (--%s): not valid UTF-8",
+                            f->path, f->flag);
+    if (jpath_set(case_doc, f->path, s) != 0)
+        return dp_error_set(err, DP_ERR_INVALID, 0, "case details: cannot set %s", f->path);
+    return DP_OK;
+}
+
+static enum dp_status validate_obj(const json_t *obj, const char *prefix, struct dp_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        char path[128];
+        int n = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key);
+        if (*prefix == '\0' && (strcmp(key, "format") == 0 || strcmp(key, "schema") == 0))
+            continue;
+        const struct dp_cert_case_field *f = NULL;
+        bool known = n > 0 && (size_t)n < sizeof(path) && strchr(key, '.') == NULL;
+        if (known)
+            f = field_find(path);
+        if (f != NULL && strcmp(f->path, path) == 0) {
+            if (json_is_null(v))
+                continue;
+            if (!json_is_string(v))
+                return dp_error_set(err, DP_ERR_INVALID, 0,
+                                    "case details: %s (--%s): must be a string", f->path,
+                                    f->flag);
+            enum dp_status st = check_value(f, json_string_value(v), json_string_length(v), err);
+            if (st != DP_OK)
+                return st;
+        } else if (known && field_parent(path)) {
+            if (json_is_null(v))
+                continue;
+            if (!json_is_object(v))
+                return dp_error_set(err, DP_ERR_INVALID, 0,
+                                    "case details: %s: must be an object", path);
+            enum dp_status st = validate_obj(v, path, err);
+            if (st != DP_OK)
+                return st;
+        } else {
+            char *q = dp_quote_bytes(key, strlen(key));
+            dp_error_set(err, DP_ERR_INVALID, 0, "case details: unknown field '%s%s%s'", prefix,
+                         *prefix ? "." : "", q ? q : "?");
+            free(q);
+            return DP_ERR_INVALID;
+        }
+    }
+    return DP_OK;
+}
+
+enum dp_status dp_cert_case_validate(const json_t *case_doc, struct dp_error *err)
+{
+    if (json_typeof(case_doc) != JSON_OBJECT)
+        return dp_error_set(err, DP_ERR_PARSE, 0, "case details: not a JSON object");
+    const json_t *fmt = json_object_get(case_doc, "format");
+    const json_t *schema = json_object_get(case_doc, "schema");
+    if (fmt != NULL && (!json_is_string(fmt) ||
+                        strcmp(json_string_value(fmt), DP_CERT_CASE_FORMAT) != 0))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "case details: format must be \"%s\"",
+                            DP_CERT_CASE_FORMAT);
+    if (schema != NULL &&
+        (!json_is_integer(schema) || json_integer_value(schema) != DP_CERT_CASE_SCHEMA))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "case details: schema must be %d",
+                            DP_CERT_CASE_SCHEMA);
+    enum dp_status st = validate_obj(case_doc, "", err);
+    if (st != DP_OK)
+        return st;
+    for (size_t i = 0; i < N_CASE_FIELDS; i++) {
+        const struct dp_cert_case_field *f = &case_fields[i];
+        if (f->required && !json_is_string(jpath(case_doc, f->path)))
+            return dp_error_set(err, DP_ERR_INVALID, 0, "case details: missing %s (--%s)",
+                                f->path, f->flag);
+    }
+    return DP_OK;
+}
+
+enum dp_status dp_cert_case_from_file(json_t **out, const char *path, struct dp_error *err)
+{
+    json_t *doc = NULL;
+    enum dp_status st = dp_json_load_file(path, (size_t)1 << 20, &doc, err);
+    if (st != DP_OK)
+        return st;
+    st = dp_cert_case_validate(doc, err);
+    if (st != DP_OK) {
+        dp_error_prefix(err, "%s: ", path);
+        json_decref(doc);
+        return st;
+    }
+    *out = doc;
+    return DP_OK;
+}
+
+/* ---- building ---------------------------------------------------------------------------- */
+
+static enum dp_status check_report(const json_t *r, const char *what, struct dp_error *err)
+{
+    const char *fmt = json_string_value(json_object_get(r, "format"));
+    if (fmt == NULL || strcmp(fmt, DP_REPORT_FORMAT) != 0 ||
+        json_integer_value(json_object_get(r, "version")) != DP_REPORT_VERSION)
+        return dp_error_set(err, DP_ERR_INVALID, 0, "%s is not a deprive scan report (version %d)",
+                            what, DP_REPORT_VERSION);
+    if (!json_is_array(json_object_get(r, "findings")) ||
+        !json_is_object(json_object_get(r, "totals")) ||
+        !json_is_array(json_object_get(r, "hash_lists")) ||
+        !json_is_array(json_object_get(r, "skips")) || json_object_get(r, "root_abs") == NULL)
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "%s lacks findings, totals, skips, hash_lists or root_abs", what);
+    const json_t *n = jpath(r, "totals.findings");
+    if (!json_is_integer(n) ||
+        (size_t)json_integer_value(n) != json_array_size(json_object_get(r, "findings")))
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "%s: totals.findings differs from the number of findings", what);
+    return DP_OK;
+}
+
+/* The base name of a path element, as a path element. */
+static json_t *base_name_json(const json_t *el)
+{
+    char *raw = NULL;
+    size_t n = 0;
+    if (!dp_json_bytes_get(el, &raw, &n))
+        return json_string("?");
+    const char *slash = memrchr(raw, '/', n);
+    const char *b = slash ? slash + 1 : raw;
+    json_t *r = dp_json_bytes(b, n - (size_t)(b - raw));
+    free(raw);
+    return r;
+}
+
+static enum dp_status build_hash_set(struct bld *b, json_t *cert, const json_t *scan,
+                                     struct dp_error *err)
+{
+    json_t *lists = json_array(), *tot = json_object();
+    size_t i;
+    const json_t *l;
+    json_array_foreach(json_object_get(scan, "hash_lists"), i, l) {
+        const char *sha = json_string_value(json_object_get(l, "sha256"));
+        const json_t *ent = json_object_get(l, "entries");
+        if (!is_hex(sha, 64, false) || !json_is_object(ent)) {
+            json_decref(lists);
+            json_decref(tot);
+            return dp_error_set(err, DP_ERR_INVALID, 0,
+                                "scan report: hash list %zu lacks sha256 or entries", i);
+        }
+        json_t *o = json_object();
+        put(b, o, "file", base_name_json(json_object_get(l, "file")));
+        put(b, o, "sha256", json_string(sha));
+        put(b, o, "format", copy_or_null(json_object_get(l, "format")));
+        put(b, o, "entries", json_deep_copy(ent));
+        push(b, lists, o);
+        const char *algo;
+        json_t *cnt;
+        json_object_foreach((json_t *)ent, algo, cnt) {
+            json_int_t have = json_integer_value(json_object_get(tot, algo));
+            put(b, tot, algo, json_integer(have + json_integer_value(cnt)));
+        }
+    }
+    if (jpath_set(cert, "hash_set.lists", lists) != 0 ||
+        jpath_set(cert, "hash_set.entries", tot) != 0 ||
+        jpath_set(cert, "hash_set.perceptual_thresholds", json_null()) != 0)
+        b->oom = true;
+    return DP_OK;
+}
+
+/* One "matched" record of a finding, normalised: list by base name, never the label. */
+static json_t *match_json(struct bld *b, const json_t *m)
+{
+    json_t *o = json_object();
+    const char *method = json_string_value(json_object_get(m, "method"));
+    const json_t *dist = json_object_get(m, "distance");
+    put(b, o, "method", json_string(method ? method : "exact"));
+    put(b, o, "algo", copy_or_null(json_object_get(m, "algo")));
+    put(b, o, "list", base_name_json(json_object_get(m, "list")));
+    put(b, o, "line", copy_or_null(json_object_get(m, "line")));
+    put(b, o, "distance", dist ? json_deep_copy(dist)
+                          : (method == NULL || strcmp(method, "exact") == 0) ? json_integer(0)
+                                                                              : json_null());
+    return o;
+}
+
+static void add_matches(struct bld *b, json_t *matched, const json_t *finding)
+{
+    size_t i;
+    const json_t *m;
+    json_array_foreach(json_object_get(finding, "matched"), i, m) {
+        json_t *o = match_json(b, m);
+        bool dup = false;
+        for (size_t k = 0; o && !dup && k < json_array_size(matched); k++)
+            dup = json_equal(json_array_get(matched, k), o);
+        if (dup)
+            json_decref(o);
+        else
+            push(b, matched, o);
+    }
+}
+
+/* Every digest the wipe re-checked must equal the scanned one. */
+static bool digests_agree(const json_t *wipe_dg, const json_t *scan_dg)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)wipe_dg, k, v) {
+        const json_t *s = json_object_get(scan_dg, k);
+        if (s != NULL && !json_equal(s, v))
+            return false;
+    }
+    return true;
+}
+
+/* Fields shared by every target: identity and matches from the scan finding. */
+static void target_common(struct bld *b, json_t *o, const json_t *f, const char *method)
+{
+    put(b, o, "device", copy_or_null(json_object_get(f, "device")));
+    put(b, o, "inode", copy_or_null(json_object_get(f, "inode")));
+    put(b, o, "size", copy_or_null(json_object_get(f, "size")));
+    put(b, o, "digests", copy_or_null(json_object_get(f, "digests")));
+    put(b, o, "links_at_scan", copy_or_null(json_object_get(f, "links")));
+    put(b, o, "mime", copy_or_null(json_object_get(f, "mime")));
+    put(b, o, "method", method ? json_string(method) : json_null());
+}
+
+static const char *action_of(const char *status)
+{
+    if (strcmp(status, "erased") == 0)
+        return "overwritten, read back, renamed and unlinked";
+    if (strcmp(status, "failed") == 0)
+        return "attempted, not erased";
+    return "none";
+}
+
+static enum dp_status wipe_target_json(struct bld *b, json_t **out, const json_t *t, size_t i,
+                                       const json_t *findings, unsigned char *covered,
+                                       const char *method, struct dp_error *err)
+{
+    const char *status = json_string_value(json_object_get(t, "status"));
+    const json_t *names = json_object_get(t, "names");
+    size_t nf = json_array_size(findings);
+    if (status == NULL)
+        return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: no status", i);
+    if (strcmp(status, "planned") == 0)
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "wipe target %zu is only planned: a dry run cannot be certified", i);
+    if (strcmp(status, "erased") != 0 && strcmp(status, "skipped") != 0 &&
+        strcmp(status, "failed") != 0)
+        return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: unknown status '%s'", i,
+                            status);
+    if (!json_is_array(names) || json_array_size(names) == 0)
+        return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: no names", i);
+    json_t *o = json_object(), *onames = json_array(), *matched = json_array();
+    const json_t *first = NULL, *nm;
+    size_t j;
+    enum dp_status st = DP_OK;
+    json_array_foreach(names, j, nm) {
+        const json_t *pi = json_object_get(nm, "plan_index");
+        json_int_t k = json_integer_value(pi);
+        if (!json_is_integer(pi) || k < 0 || (size_t)k >= nf) {
+            st = dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu name %zu: bad plan_index",
+                              i, j);
+            goto out;
+        }
+        const json_t *f = json_array_get(findings, (size_t)k);
+        if (!json_equal(json_object_get(nm, "location"), json_object_get(f, "location")) ||
+            covered[k]) {
+            st = dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu name %zu: location "
+                              "differs from scan finding %lld, or that finding is named twice",
+                              i, j, (long long)k);
+            goto out;
+        }
+        const json_t *wd = json_object_get(t, "digests");
+        if ((wd != NULL && !digests_agree(wd, json_object_get(f, "digests"))) ||
+            (json_object_get(t, "inode") != NULL &&
+             !json_equal(json_object_get(t, "inode"), json_object_get(f, "inode"))) ||
+            (json_object_get(t, "size") != NULL &&
+             !json_equal(json_object_get(t, "size"), json_object_get(f, "size")))) {
+            st = dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: inode, size or digests "
+                              "differ from scan finding %lld", i, (long long)k);
+            goto out;
+        }
+        covered[k] = 1;
+        first = first ? first : f;
+        json_t *no = json_object();
+        put(b, no, "location", json_deep_copy(json_object_get(f, "location")));
+        put(b, no, "finding", json_integer(k));
+        put(b, no, "removed", json_boolean(json_is_true(json_object_get(nm, "removed"))));
+        push(b, onames, no);
+        add_matches(b, matched, f);
+    }
+    target_common(b, o, first, method);
+    put(b, o, "names", json_incref(onames));
+    put(b, o, "matched", json_incref(matched));
+    put(b, o, "status", json_string(status));
+    put(b, o, "action", json_string(action_of(status)));
+    put(b, o, "links_remaining", copy_or_null(json_object_get(t, "links_remaining")));
+    put(b, o, "overwrite", copy_or_null(json_object_get(t, "overwrite")));
+    put(b, o, "verification", copy_or_null(json_object_get(t, "verification")));
+    put(b, o, "extents", copy_or_null(json_object_get(t, "extents")));
+    put(b, o, "assurance", copy_or_null(json_object_get(t, "assurance")));
+    const json_t *facts = json_object_get(t, "assurance_facts");
+    put(b, o, "assurance_facts", facts ? json_deep_copy(facts) : json_array());
+    put(b, o, "reason", copy_or_null(json_object_get(t, "reason")));
+out:
+    json_decref(onames);
+    json_decref(matched);
+    if (st != DP_OK) {
+        json_decref(o);
+        return st;
+    }
+    *out = o;
+    return DP_OK;
+}
+
+/* A scan finding no wipe target covers: it was not erased. */
+static json_t *uncovered_json(struct bld *b, const json_t *f, size_t k, const char *method)
+{
+    json_t *o = json_object(), *names = json_array(), *no = json_object(),
+           *matched = json_array();
+    put(b, no, "location", json_deep_copy(json_object_get(f, "location")));
+    put(b, no, "finding", json_integer((json_int_t)k));
+    put(b, no, "removed", json_false());
+    push(b, names, no);
+    add_matches(b, matched, f);
+    target_common(b, o, f, method);
+    put(b, o, "names", names);
+    put(b, o, "matched", matched);
+    put(b, o, "status", json_string("skipped"));
+    put(b, o, "action", json_string("none"));
+    put(b, o, "links_remaining", json_null());
+    put(b, o, "overwrite", json_null());
+    put(b, o, "verification", json_null());
+    put(b, o, "extents", json_null());
+    put(b, o, "assurance", json_string("not-erased"));
+    put(b, o, "assurance_facts", json_array());
+    put(b, o, "reason", json_string("not in the wipe result (not attempted)"));
+    return o;
+}
+
+static enum dp_status build_targets(struct bld *b, json_t *cert, const json_t *scan,
+                                    const json_t *wipe, struct dp_error *err)
+{
+    const json_t *findings = json_object_get(scan, "findings");
+    const json_t *wt = json_object_get(wipe, "targets");
+    const char *method = json_string_value(json_object_get(wipe, "method"));
+    size_t nf = json_array_size(findings), i;
+    if (!json_is_array(wt))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "wipe result has no targets array");
+    unsigned char *covered = calloc(nf ? nf : 1, 1);
+    json_t *targets = json_array();
+    if (covered == NULL || targets == NULL) {
+        free(covered);
+        json_decref(targets);
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    }
+    enum dp_status st = DP_OK;
+    const json_t *t;
+    json_array_foreach(wt, i, t) {
+        json_t *o = NULL;
+        st = wipe_target_json(b, &o, t, i, findings, covered, method, err);
+        if (st != DP_OK)
+            goto out;
+        push(b, targets, o);
+    }
+    for (size_t k = 0; k < nf; k++)
+        if (!covered[k])
+            push(b, targets, uncovered_json(b, json_array_get(findings, k), k, method));
+    put(b, cert, "targets", json_incref(targets));
+out:
+    free(covered);
+    json_decref(targets);
+    return st;
+}
+
+static json_t *list_shas(const json_t *report)
+{
+    json_t *a = json_array();
+    size_t i;
+    const json_t *l;
+    json_array_foreach(json_object_get(report, "hash_lists"), i, l)
+        json_array_append_new(a, copy_or_null(json_object_get(l, "sha256")));
+    return a;
+}
+
+static enum dp_status build_rescan(struct bld *b, json_t *outcome, const json_t *scan,
+                                   const json_t *rescan, struct dp_error *err)
+{
+    json_t *o = json_object();
+    put(b, outcome, "rescan", o);
+    if (rescan == NULL) {
+        put(b, o, "performed", json_false());
+        return DP_OK;
+    }
+    enum dp_status st = check_report(rescan, "re-scan report", err);
+    if (st != DP_OK)
+        return st;
+    json_t *shas = list_shas(rescan), *want = list_shas(scan);
+    bool same = json_equal(shas, want);
+    json_decref(want);
+    bool scan_cross = json_is_true(jpath(scan, "scope.cross_mounts"));
+    bool re_cross = json_is_true(jpath(rescan, "scope.cross_mounts"));
+    if (!same || !json_equal(json_object_get(rescan, "root_abs"),
+                             json_object_get(scan, "root_abs")) ||
+        (scan_cross && !re_cross)) {
+        json_decref(shas);
+        return dp_error_set(err, DP_ERR_INVALID, 0, "the re-scan did not cover the scan's root, "
+                            "filesystems and hash lists");
+    }
+    json_t *remaining = json_array();
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(rescan, "findings"), i, f) {
+        json_t *r = json_object();
+        put(b, r, "location", copy_or_null(json_object_get(f, "location")));
+        put(b, r, "digests", copy_or_null(json_object_get(f, "digests")));
+        push(b, remaining, r);
+    }
+    put(b, o, "performed", json_true());
+    put(b, o, "started", copy_or_null(json_object_get(rescan, "started")));
+    put(b, o, "finished", copy_or_null(json_object_get(rescan, "finished")));
+    put(b, o, "root", copy_or_null(json_object_get(rescan, "root_abs")));
+    put(b, o, "one_filesystem", json_boolean(!re_cross));
+    put(b, o, "hash_lists", shas);
+    put(b, o, "totals", json_deep_copy(json_object_get(rescan, "totals")));
+    put(b, o, "findings", json_integer((json_int_t)json_array_size(remaining)));
+    put(b, o, "remaining", remaining);
+    return DP_OK;
+}
+
+/* Statements every certificate carries, then those that depend on this run. */
+static void add_risk(struct bld *b, json_t *risks, const char *text)
+{
+    for (size_t i = 0; i < json_array_size(risks); i++)
+        if (strcmp(json_string_value(json_array_get(risks, i)), text) == 0)
+            return;
+    push(b, risks, json_string(text));
+}
+
+static json_t *build_risks(struct bld *b, const json_t *scan, const json_t *wipe)
+{
+    json_t *r = json_array();
+    bool one_fs = !json_is_true(jpath(scan, "scope.cross_mounts"));
+    add_risk(b, r, one_fs
+                 ? "Only this device, under the scanned root and on its filesystem only, was "
+                   "examined. Copies elsewhere (cloud storage and online accounts, backups, "
+                   "other devices, other partitions or filesystems mounted below the root) "
+                   "are not covered by this certificate."
+                 : "Only this device, under the scanned root, was examined. Copies elsewhere "
+                   "(cloud storage and online accounts, backups, other devices, other "
+                   "partitions) are not covered by this certificate.");
+    add_risk(b, r, "Only exact copies were identified: a file matches when its MD5, SHA-1 or "
+                   "SHA-256 equals an entry of the hash lists. Edited, re-encoded, resized or "
+                   "partial copies do not match; perceptual matching is not in this version.");
+    add_risk(b, r, "Filesystem journal: a journaling filesystem (ext3/4, XFS, NTFS) may keep "
+                   "copies of metadata, and of file data when data journaling is enabled, in "
+                   "its journal until they are overwritten.");
+    add_risk(b, r, "Copy-on-write and log-structured filesystems (btrfs, ZFS, F2FS, APFS) and "
+                   "snapshots write overwrites to new blocks; the old blocks may survive until "
+                   "they are reused.");
+    add_risk(b, r, "Flash media (SSDs, USB sticks, memory cards, phones) remap writes (wear "
+                   "levelling, over-provisioning): old copies may remain in cells the operating "
+                   "system cannot address; only a device-level sanitize or physical "
+                   "destruction removes them.");
+    json_int_t skipped = json_integer_value(jpath(scan, "totals.skipped"));
+    if (skipped > 0) {
+        char t[256];
+        snprintf(t, sizeof(t), "%lld object(s) could not be examined during the scan (listed "
+                 "under scan.skips with the reason); matches among them cannot be excluded.",
+                 (long long)skipped);
+        add_risk(b, r, t);
+    }
+    size_t i;
+    const json_t *s;
+    json_array_foreach(json_object_get(wipe, "residual_risks"), i, s)
+        if (json_is_string(s))
+            add_risk(b, r, json_string_value(s));
+    return r;
+}
+
+static json_t *build_identity(struct bld *b, const json_t *scan, const json_t *wipe,
+                              const json_t *rescan)
+{
+    char id[40], now[32], host[256];
+    dp_uuid4(id, sizeof(id));
+    dp_utc_format(now, sizeof(now), time(NULL));
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "unknown");
+    host[sizeof(host) - 1] = '\0';
+    json_t *o = json_object();
+    json_t *hs = json_string(host);
+    put(b, o, "certificate_id", json_string(id));
+    put(b, o, "issued", json_string(now));
+    put(b, o, "host", hs ? hs : json_string("?"));
+    put(b, o, "tool", copy_or_null(json_object_get(scan, "tool")));
+    put(b, o, "started", copy_or_null(json_object_get(scan, "started")));
+    put(b, o, "finished", copy_or_null(json_object_get(rescan ? rescan : wipe, "finished")));
+    return o;
+}
+
+static json_t *build_scan(struct bld *b, const json_t *scan)
+{
+    json_t *o = json_object();
+    put(b, o, "root", copy_or_null(json_object_get(scan, "root_abs")));
+    put(b, o, "one_filesystem", json_boolean(!json_is_true(jpath(scan, "scope.cross_mounts"))));
+    put(b, o, "digests", copy_or_null(jpath(scan, "scope.digests")));
+    put(b, o, "size_filter", copy_or_null(jpath(scan, "scope.size_filter")));
+    put(b, o, "started", copy_or_null(json_object_get(scan, "started")));
+    put(b, o, "finished", copy_or_null(json_object_get(scan, "finished")));
+    put(b, o, "totals", copy_or_null(json_object_get(scan, "totals")));
+    put(b, o, "skips", copy_or_null(json_object_get(scan, "skips")));
+    return o;
+}
+
+/* Count targets by status into the outcome summary; returns the result. */
+static const char *summarise(struct bld *b, json_t *outcome, const json_t *targets)
+{
+    json_int_t n[3] = {0, 0, 0}, names = 0;
+    size_t i;
+    const json_t *t;
+    json_array_foreach(targets, i, t) {
+        const char *s = json_string_value(json_object_get(t, "status"));
+        n[strcmp(s, "erased") == 0 ? 0 : strcmp(s, "skipped") == 0 ? 1 : 2]++;
+        names += (json_int_t)json_array_size(json_object_get(t, "names"));
+    }
+    put(b, outcome, "summary",
+        json_pack("{s:I, s:I, s:I, s:I, s:I}", "targets", (json_int_t)json_array_size(targets),
+                  "names", names, "erased", n[0], "skipped", n[1], "failed", n[2]));
+    if (!json_is_true(jpath(outcome, "rescan.performed")) ||
+        json_integer_value(jpath(outcome, "rescan.findings")) > 0)
+        return DP_CERT_FAILED;
+    return n[1] + n[2] == 0 ? DP_CERT_ERASED : DP_CERT_PARTIAL;
+}
+
+static enum dp_status build_outcome(struct bld *b, json_t *cert, const json_t *scan,
+                                    const json_t *wipe, const json_t *rescan, struct dp_error *err)
+{
+    json_t *o = json_object();
+    put(b, cert, "outcome", o);
+    if (o == NULL)
+        return DP_OK;
+    enum dp_status st = build_rescan(b, o, scan, rescan, err);
+    if (st != DP_OK)
+        return st;
+    put(b, o, "result", json_string(summarise(b, o, json_object_get(cert, "targets"))));
+    json_t *w = json_object();
+    put(b, w, "method", copy_or_null(json_object_get(wipe, "method")));
+    put(b, w, "started", copy_or_null(json_object_get(wipe, "started")));
+    put(b, w, "finished", copy_or_null(json_object_get(wipe, "finished")));
+    put(b, w, "plan_sha256", copy_or_null(jpath(wipe, "plan.sha256")));
+    put(b, w, "cleanup", copy_or_null(json_object_get(wipe, "cleanup")));
+    put(b, o, "wipe", w);
+    json_t *j = json_object();
+    put(b, j, "head", copy_or_null(jpath(wipe, "journal.head")));
+    put(b, j, "records", copy_or_null(jpath(wipe, "journal.records")));
+    put(b, o, "journal", j);
+    put(b, o, "residual_risks", build_risks(b, scan, wipe));
+    return DP_OK;
+}
+
+/* The wipe's own summary must agree with its targets. */
+static enum dp_status check_wipe(const json_t *wipe, struct dp_error *err)
+{
+    if (json_is_true(json_object_get(wipe, "dry_run")))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "a dry-run wipe cannot be certified");
+    const json_t *sum = json_object_get(wipe, "summary");
+    if (sum == NULL)
+        return DP_OK;
+    json_int_t n[3] = {0, 0, 0};
+    size_t i;
+    const json_t *t;
+    json_array_foreach(json_object_get(wipe, "targets"), i, t) {
+        const char *s = json_string_value(json_object_get(t, "status"));
+        if (s != NULL)
+            n[strcmp(s, "erased") == 0 ? 0 : strcmp(s, "skipped") == 0 ? 1 : 2]++;
+    }
+    if (json_integer_value(json_object_get(sum, "targets")) !=
+            (json_int_t)json_array_size(json_object_get(wipe, "targets")) ||
+        json_integer_value(json_object_get(sum, "erased")) != n[0] ||
+        json_integer_value(json_object_get(sum, "skipped")) != n[1] ||
+        json_integer_value(json_object_get(sum, "failed")) != n[2])
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "wipe result summary disagrees with its targets");
+    return DP_OK;
+}
+
+enum dp_status dp_cert_build(json_t **out, const json_t *case_details, const json_t *scan_report,
+                             const json_t *wipe_result, const json_t *rescan_report,
+                             const char *signer_keyid, struct dp_error *err)
+{
+    enum dp_status st = dp_cert_case_validate(case_details, err);
+    if (st == DP_OK)
+        st = check_report(scan_report, "scan report", err);
+    if (st == DP_OK)
+        st = check_wipe(wipe_result, err);
+    if (st != DP_OK)
+        return st;
+    if (!is_hex(signer_keyid, 16, true) && !is_hex(signer_keyid, 16, false))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "signer key id must be 16 hex digits");
+    struct bld b = {false};
+    json_t *cert = json_pack("{s:s, s:i}", "format", DP_CERT_FORMAT, "schema", DP_CERT_SCHEMA);
+    if (cert == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    put(&b, cert, "identity", build_identity(&b, scan_report, wipe_result, rescan_report));
+    for (size_t i = 0; i < N_CASE_FIELDS; i++) {
+        const json_t *v = jpath(case_details, case_fields[i].path);
+        if (jpath_set(cert, case_fields[i].path, json_is_string(v) ? json_deep_copy(v)
+                                                                     : json_null()) != 0)
+            b.oom = true;
+    }
+    if (jpath_set(cert, "exhibit.filesystem",
+                  copy_or_null(json_object_get(scan_report, "filesystem"))) != 0)
+        b.oom = true;
+    st = build_hash_set(&b, cert, scan_report, err);
+    if (st == DP_OK) {
+        put(&b, cert, "scan", build_scan(&b, scan_report));
+        st = build_targets(&b, cert, scan_report, wipe_result, err);
+    }
+    if (st == DP_OK && !b.oom)
+        st = build_outcome(&b, cert, scan_report, wipe_result, rescan_report, err);
+    if (st == DP_OK) {
+        char kid[17];
+        for (int i = 0; i < 17; i++)
+            kid[i] = (char)(signer_keyid[i] >= 'a' && signer_keyid[i] <= 'f'
+                                ? signer_keyid[i] - 'a' + 'A' : signer_keyid[i]);
+        put(&b, cert, "signer", json_pack("{s:s}", "keyid", kid));
+    }
+    if (st == DP_OK && b.oom)
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory building the certificate");
+    if (st == DP_OK) {
+        struct dp_error e = {0};
+        if (dp_cert_check(cert, NULL, &e) != DP_OK)
+            st = dp_error_set(err, e.code == DP_ERR_NOMEM ? DP_ERR_NOMEM : DP_ERR_INVALID, 0,
+                              "the inputs make an inconsistent certificate: %s", e.msg);
+    }
+    if (st != DP_OK) {
+        json_decref(cert);
+        return st;
+    }
+    *out = cert;
+    return DP_OK;
+}
+
+/* ---- checking ---------------------------------------------------------------------------- */
+
+struct chk {
+    struct dp_cert_problems p;
+    bool oom;
+};
+
+DP_PRINTF(2, 3) static void prob(struct chk *c, const char *fmt, ...)
+{
+    if (c->p.count >= 10000)
+        return;
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int r = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (r < 0) {
+        c->oom = true;
+        return;
+    }
+    char **n = realloc(c->p.items, (c->p.count + 1) * sizeof(*n));
+    if (n == NULL) {
+        free(s);
+        c->oom = true;
+        return;
+    }
+    c->p.items = n;
+    n[c->p.count++] = s;
+}
+
+void dp_cert_problems_release(struct dp_cert_problems *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->count; i++)
+        free(p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->count = 0;
+}
+
+/* A non-negative integer at path under o, or -1 after reporting the problem. */
+static json_int_t want_count(struct chk *c, const json_t *o, const char *path, const char *label)
+{
+    const json_t *v = jpath(o, path);
+    if (!json_is_integer(v)) {
+        prob(c, "%s%s%s: missing or not an integer", label, *label ? "." : "", path);
+        return -1;
+    }
+    if (json_integer_value(v) < 0) {
+        prob(c, "%s%s%s: negative", label, *label ? "." : "", path);
+        return -1;
+    }
+    return json_integer_value(v);
+}
+
+static bool location_ok(const json_t *loc)
+{
+    if (!json_is_array(loc) || json_array_size(loc) == 0)
+        return false;
+    size_t i;
+    const json_t *el;
+    json_array_foreach(loc, i, el) {
+        char *raw = NULL;
+        size_t n = 0;
+        if (!dp_json_bytes_get(el, &raw, &n))
+            return false;
+        free(raw);
+    }
+    return true;
+}
+
+static void check_identity(struct chk *c, const json_t *cert)
+{
+    const char *fmt = dp_cert_get_str(cert, "format");
+    const json_t *schema = json_object_get(cert, "schema");
+    if (fmt == NULL || strcmp(fmt, DP_CERT_FORMAT) != 0)
+        prob(c, "format: not \"%s\"", DP_CERT_FORMAT);
+    if (!json_is_integer(schema) || json_integer_value(schema) != DP_CERT_SCHEMA)
+        prob(c, "schema: not %d (this deprive reads schema %d only)", DP_CERT_SCHEMA,
+             DP_CERT_SCHEMA);
+    if (!is_uuid(dp_cert_get_str(cert, "identity.certificate_id")))
+        prob(c, "identity.certificate_id: not a UUID");
+    static const char *const times[] = {"identity.issued", "identity.started",
+                                        "identity.finished"};
+    for (size_t i = 0; i < 3; i++)
+        if (!is_utc(dp_cert_get_str(cert, times[i])))
+            prob(c, "%s: not a YYYY-MM-DDTHH:MM:SSZ time", times[i]);
+    if (dp_cert_get_str(cert, "identity.tool.name") == NULL ||
+        dp_cert_get_str(cert, "identity.tool.version") == NULL)
+        prob(c, "identity.tool: name or version missing");
+    if (dp_cert_get_str(cert, "identity.host") == NULL)
+        prob(c, "identity.host: missing");
+    for (size_t i = 0; i < N_CASE_FIELDS; i++) {
+        const struct dp_cert_case_field *f = &case_fields[i];
+        const json_t *v = jpath(cert, f->path);
+        if (f->required && (!json_is_string(v) || json_string_length(v) == 0))
+            prob(c, "%s: missing", f->path);
+        else if (v != NULL && !json_is_string(v) && !json_is_null(v))
+            prob(c, "%s: not a string", f->path);
+    }
+    const char *kid = dp_cert_get_str(cert, "signer.keyid");
+    if (!is_hex(kid, 16, true))
+        prob(c, "signer.keyid: not 16 upper-case hex digits");
+}
+
+static void check_hash_set(struct chk *c, const json_t *cert)
+{
+    const json_t *lists = jpath(cert, "hash_set.lists");
+    const json_t *tot = jpath(cert, "hash_set.entries");
+    if (!json_is_array(lists) || json_array_size(lists) == 0) {
+        prob(c, "hash_set.lists: missing or empty");
+        return;
+    }
+    json_t *sum = json_object();
+    size_t i;
+    const json_t *l;
+    json_array_foreach(lists, i, l) {
+        char label[48];
+        snprintf(label, sizeof(label), "hash_set.lists[%zu]", i);
+        if (!is_hex(json_string_value(json_object_get(l, "sha256")), 64, false))
+            prob(c, "%s.sha256: not 64 lower-case hex digits", label);
+        char *raw = NULL;
+        size_t n = 0;
+        if (!dp_json_bytes_get(json_object_get(l, "file"), &raw, &n))
+            prob(c, "%s.file: missing", label);
+        free(raw);
+        const char *algo;
+        json_t *cnt;
+        if (!json_is_object(json_object_get(l, "entries")))
+            prob(c, "%s.entries: missing", label);
+        json_object_foreach(json_object_get(l, "entries"), algo, cnt) {
+            if (!json_is_integer(cnt) || json_integer_value(cnt) < 0) {
+                prob(c, "%s.entries.%s: not a count", label, algo);
+                continue;
+            }
+            json_int_t have = json_integer_value(json_object_get(sum, algo));
+            json_object_set_new(sum, algo, json_integer(have + json_integer_value(cnt)));
+        }
+    }
+    if (!json_equal(sum, tot))
+        prob(c, "hash_set.entries: not the sum of the lists' entries");
+    json_decref(sum);
+}
+
+/* Scan totals; returns the number of findings the scan reported (-1 when unknown). */
+static json_int_t check_scan(struct chk *c, const json_t *cert)
+{
+    const json_t *totals = jpath(cert, "scan.totals");
+    if (!json_is_object(totals)) {
+        prob(c, "scan.totals: missing");
+        return -1;
+    }
+    if (!location_ok(jpath(cert, "scan.root")) && !json_is_string(jpath(cert, "scan.root")))
+        prob(c, "scan.root: missing");
+    if (!json_is_boolean(jpath(cert, "scan.one_filesystem")))
+        prob(c, "scan.one_filesystem: not a boolean");
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)totals, key, v) {
+        if (json_is_integer(v) && json_integer_value(v) < 0)
+            prob(c, "scan.totals.%s: negative", key);
+        else if (!json_is_integer(v) && !json_is_object(v))
+            prob(c, "scan.totals.%s: not a count", key);
+    }
+    json_int_t files = want_count(c, totals, "files", "scan.totals");
+    json_int_t read = want_count(c, totals, "files_read", "scan.totals");
+    json_int_t skipped = want_count(c, totals, "skipped", "scan.totals");
+    json_int_t findings = want_count(c, totals, "findings", "scan.totals");
+    if (files >= 0 && read > files)
+        prob(c, "scan.totals: more files read (%lld) than seen (%lld)", (long long)read,
+             (long long)files);
+    json_int_t sum = 0;
+    const json_t *by = json_object_get(totals, "skipped_by_reason");
+    json_object_foreach((json_t *)by, key, v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            prob(c, "scan.totals.skipped_by_reason.%s: not a count", key);
+        else
+            sum += json_integer_value(v);
+    }
+    if (skipped >= 0 && sum != skipped)
+        prob(c, "scan.totals.skipped: %lld, but the reasons add up to %lld", (long long)skipped,
+             (long long)sum);
+    const json_t *skips = jpath(cert, "scan.skips");
+    if (!json_is_array(skips))
+        prob(c, "scan.skips: missing");
+    else if (skipped >= 0 && (json_int_t)json_array_size(skips) != skipped)
+        prob(c, "scan.skips: %zu listed, but scan.totals.skipped says %lld",
+             json_array_size(skips), (long long)skipped);
+    size_t i;
+    const json_t *s;
+    json_array_foreach(skips, i, s)
+        if (!location_ok(json_object_get(s, "location")) ||
+            !json_is_string(json_object_get(s, "reason")))
+            prob(c, "scan.skips[%zu]: no location or reason", i);
+    return findings;
+}
+
+static bool is_assurance(const char *a)
+{
+    static const char *const ok[] = {"overwritten-in-place-verified", "overwritten-not-in-place",
+                                     "free-space-overwritten", "flash-media-residual-risk"};
+    for (size_t i = 0; a != NULL && i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (strcmp(a, ok[i]) == 0)
+            return true;
+    return false;
+}
+
+static void check_digests(struct chk *c, const json_t *dg, const char *label)
+{
+    if (!json_is_object(dg) || json_object_size(dg) == 0) {
+        prob(c, "%s.digests: missing", label);
+        return;
+    }
+    const char *algo;
+    json_t *v;
+    json_object_foreach((json_t *)dg, algo, v) {
+        size_t n = algo_hexlen(algo);
+        if (n == 0)
+            prob(c, "%s.digests.%s: unknown algorithm", label, algo);
+        else if (!is_hex(json_string_value(v), n, false))
+            prob(c, "%s.digests.%s: not %zu lower-case hex digits", label, algo, n);
+    }
+}
+
+static void check_matched(struct chk *c, const json_t *matched, const char *label)
+{
+    if (!json_is_array(matched) || json_array_size(matched) == 0) {
+        prob(c, "%s.matched: missing or empty", label);
+        return;
+    }
+    size_t i;
+    const json_t *m;
+    json_array_foreach(matched, i, m) {
+        const char *algo = json_string_value(json_object_get(m, "algo"));
+        const json_t *line = json_object_get(m, "line");
+        if (json_string_value(json_object_get(m, "method")) == NULL || algo == NULL ||
+            algo_hexlen(algo) == 0 || !json_is_integer(line) || json_integer_value(line) < 1 ||
+            json_object_get(m, "list") == NULL)
+            prob(c, "%s.matched[%zu]: needs method, a known algo, list and line", label, i);
+    }
+}
+
+struct counts {
+    json_int_t targets, names, erased, skipped, failed;
+};
+
+static void check_target(struct chk *c, const json_t *t, size_t i, struct counts *n)
+{
+    char L[40];
+    snprintf(L, sizeof(L), "targets[%zu]", i);
+    n->targets++;
+    const char *status = json_string_value(json_object_get(t, "status"));
+    bool erased = status != NULL && strcmp(status, "erased") == 0;
+    if (status == NULL)
+        prob(c, "%s.status: missing", L);
+    else if (erased)
+        n->erased++;
+    else if (strcmp(status, "skipped") == 0)
+        n->skipped++;
+    else if (strcmp(status, "failed") == 0)
+        n->failed++;
+    else
+        prob(c, "%s.status: unknown value '%s'", L, status);
+    const json_t *names = json_object_get(t, "names");
+    if (!json_is_array(names) || json_array_size(names) == 0)
+        prob(c, "%s.names: missing or empty", L);
+    size_t j;
+    const json_t *nm;
+    json_array_foreach(names, j, nm) {
+        n->names++;
+        if (!location_ok(json_object_get(nm, "location")))
+            prob(c, "%s.names[%zu].location: missing or malformed", L, j);
+        const json_t *rm = json_object_get(nm, "removed");
+        if (!json_is_boolean(rm))
+            prob(c, "%s.names[%zu].removed: not a boolean", L, j);
+        else if (erased && !json_is_true(rm))
+            prob(c, "%s.names[%zu]: target erased but this name was not removed", L, j);
+    }
+    want_count(c, t, "size", L);
+    want_count(c, t, "inode", L);
+    check_digests(c, json_object_get(t, "digests"), L);
+    check_matched(c, json_object_get(t, "matched"), L);
+    const char *as = json_string_value(json_object_get(t, "assurance"));
+    const char *reason = json_string_value(json_object_get(t, "reason"));
+    if (erased) {
+        const char *vr = dp_cert_get_str(t, "verification.result");
+        const json_t *facts = json_object_get(t, "assurance_facts");
+        if (!is_assurance(as))
+            prob(c, "%s.assurance: erased target without a valid assurance level", L);
+        if (vr == NULL || strcmp(vr, "match") != 0)
+            prob(c, "%s.verification.result: erased target not verified ('%s')", L,
+                 vr ? vr : "missing");
+        if (!json_is_array(facts) || json_array_size(facts) == 0)
+            prob(c, "%s.assurance_facts: missing or empty", L);
+    } else if (status != NULL) {
+        if (as == NULL || strcmp(as, "not-erased") != 0)
+            prob(c, "%s.assurance: must be not-erased for a %s target", L, status);
+        if (reason == NULL || *reason == '\0')
+            prob(c, "%s.reason: a %s target needs the reason", L, status);
+    }
+}
+
+static void check_summary(struct chk *c, const json_t *cert, const struct counts *n,
+                          json_int_t scan_findings)
+{
+    const json_t *sum = jpath(cert, "outcome.summary");
+    static const char *const keys[] = {"targets", "names", "erased", "skipped", "failed"};
+    const json_int_t have[] = {n->targets, n->names, n->erased, n->skipped, n->failed};
+    for (size_t i = 0; i < 5; i++) {
+        json_int_t v = want_count(c, sum, keys[i], "outcome.summary");
+        if (v >= 0 && v != have[i])
+            prob(c, "outcome.summary.%s: says %lld, the targets give %lld", keys[i],
+                 (long long)v, (long long)have[i]);
+    }
+    if (scan_findings >= 0 && scan_findings != n->names)
+        prob(c, "targets: %lld names, but the scan reported %lld findings", (long long)n->names,
+             (long long)scan_findings);
+}
+
+/* Re-scan block; returns its findings count, or -1 when no (valid) re-scan. */
+static json_int_t check_rescan(struct chk *c, const json_t *cert)
+{
+    const json_t *r = jpath(cert, "outcome.rescan");
+    const json_t *perf = json_object_get(r, "performed");
+    if (!json_is_boolean(perf)) {
+        prob(c, "outcome.rescan.performed: not a boolean");
+        return -1;
+    }
+    if (!json_is_true(perf))
+        return -1;
+    json_int_t n = want_count(c, r, "findings", "outcome.rescan");
+    json_int_t tn = want_count(c, r, "totals.findings", "outcome.rescan");
+    const json_t *rem = json_object_get(r, "remaining");
+    if (n >= 0 && (!json_is_array(rem) || (json_int_t)json_array_size(rem) != n))
+        prob(c, "outcome.rescan.remaining: does not list %lld finding(s)", (long long)n);
+    if (n >= 0 && tn >= 0 && n != tn)
+        prob(c, "outcome.rescan.findings: %lld, but its totals say %lld", (long long)n,
+             (long long)tn);
+    if (!json_equal(json_object_get(r, "root"), jpath(cert, "scan.root")))
+        prob(c, "outcome.rescan.root: not the scanned root");
+    if (!json_is_true(jpath(cert, "scan.one_filesystem")) &&
+        !json_is_false(json_object_get(r, "one_filesystem")))
+        prob(c, "outcome.rescan.one_filesystem: the re-scan stayed on one filesystem but the "
+                "scan did not");
+    json_t *shas = json_array();
+    size_t i;
+    const json_t *l;
+    json_array_foreach(jpath(cert, "hash_set.lists"), i, l)
+        json_array_append_new(shas, copy_or_null(json_object_get(l, "sha256")));
+    if (!json_equal(shas, json_object_get(r, "hash_lists")))
+        prob(c, "outcome.rescan.hash_lists: not the scan's hash lists");
+    json_decref(shas);
+    return n < 0 ? 0 : n;
+}
+
+static void check_outcome(struct chk *c, const json_t *cert, const struct counts *n)
+{
+    json_int_t rescan = check_rescan(c, cert);
+    const char *res = dp_cert_get_str(cert, "outcome.result");
+    const char *want = rescan < 0 || rescan > 0 ? DP_CERT_FAILED
+                       : n->erased == n->targets ? DP_CERT_ERASED
+                                                 : DP_CERT_PARTIAL;
+    if (res == NULL) {
+        prob(c, "outcome.result: missing");
+    } else if (strcmp(res, DP_CERT_ERASED) != 0 && strcmp(res, DP_CERT_PARTIAL) != 0 &&
+               strcmp(res, DP_CERT_FAILED) != 0) {
+        prob(c, "outcome.result: unknown value '%s'", res);
+    } else if (strcmp(res, want) != 0 && strcmp(res, DP_CERT_ERASED) == 0) {
+        size_t i;
+        const json_t *t;
+        json_array_foreach(json_object_get(cert, "targets"), i, t) {
+            const char *s = json_string_value(json_object_get(t, "status"));
+            if (s == NULL || strcmp(s, "erased") != 0)
+                prob(c, "outcome.result: ERASED, but targets[%zu] is %s", i, s ? s : "unknown");
+        }
+        if (rescan < 0)
+            prob(c, "outcome.result: ERASED, but there is no re-scan");
+        else if (rescan > 0)
+            prob(c, "outcome.result: ERASED, but the re-scan found %lld match(es)",
+                 (long long)rescan);
+    } else if (strcmp(res, want) != 0) {
+        prob(c, "outcome.result: %s, but the targets and the re-scan make it %s", res, want);
+    }
+    const json_t *head = jpath(cert, "outcome.journal.head");
+    const json_t *recs = jpath(cert, "outcome.journal.records");
+    if (!json_is_null(head) && !is_hex(json_string_value(head), 64, false))
+        prob(c, "outcome.journal.head: not 64 lower-case hex digits");
+    if (json_is_string(head) &&
+        (!json_is_integer(recs) || json_integer_value(recs) < 0))
+        prob(c, "outcome.journal.records: not a count");
+    const json_t *risks = jpath(cert, "outcome.residual_risks");
+    if (!json_is_array(risks) || json_array_size(risks) == 0)
+        prob(c, "outcome.residual_risks: missing or empty");
+    size_t i;
+    const json_t *r;
+    json_array_foreach(risks, i, r)
+        if (!json_is_string(r))
+            prob(c, "outcome.residual_risks[%zu]: not a string", i);
+}
+
+enum dp_status dp_cert_check(const json_t *cert, struct dp_cert_problems *problems,
+                             struct dp_error *err)
+{
+    struct chk c = {{NULL, 0}, false};
+    if (json_typeof(cert) != JSON_OBJECT) {
+        prob(&c, "not a JSON object");
+    } else {
+        check_identity(&c, cert);
+        check_hash_set(&c, cert);
+        json_int_t scan_findings = check_scan(&c, cert);
+        struct counts n = {0, 0, 0, 0, 0};
+        const json_t *targets = json_object_get(cert, "targets");
+        if (!json_is_array(targets))
+            prob(&c, "targets: missing");
+        size_t i;
+        const json_t *t;
+        json_array_foreach(targets, i, t) check_target(&c, t, i, &n);
+        check_summary(&c, cert, &n, scan_findings);
+        check_outcome(&c, cert, &n);
+    }
+    enum dp_status st = DP_OK;
+    if (c.oom) {
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory checking the certificate");
+    } else if (c.p.count > 0) {
+        char msg[sizeof(err->msg)];
+        size_t used = (size_t)snprintf(msg, sizeof(msg), "%zu problem%s: ", c.p.count,
+                                       c.p.count == 1 ? "" : "s");
+        for (size_t i = 0; i < c.p.count && used < sizeof(msg); i++)
+            used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s%s", i ? "; " : "",
+                                     c.p.items[i]);
+        st = dp_error_set(err, DP_ERR_VERIFY, 0, "%s", msg);
+    }
+    if (problems != NULL)
+        *problems = c.p;
+    else
+        dp_cert_problems_release(&c.p);
+    return st;
+}
+
+/* ---- trusted comment, signing, verification ---------------------------------------------- */
+
+enum dp_status dp_cert_trusted_comment(char *buf, size_t size, const char *cert_file_basename,
+                                       const uint8_t sha256[32], const char *keyid,
+                                       const char *cert_id, struct dp_error *err)
+{
+    if (!is_hex(keyid, 16, true) && !is_hex(keyid, 16, false))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "key id must be 16 hex digits");
+    if (!is_uuid(cert_id))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "certificate id is not a UUID");
+    char name[201], kid[17], hex[65];
+    size_t n = 0;
+    for (const char *p = cert_file_basename; *p && n < sizeof(name) - 1; p++) {
+        unsigned char ch = (unsigned char)*p;
+        name[n++] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
+    }
+    name[n] = '\0';
+    for (int i = 0; i < 17; i++)
+        kid[i] = (char)(keyid[i] >= 'a' && keyid[i] <= 'f' ? keyid[i] - 'a' + 'A' : keyid[i]);
+    dp_hex_encode(hex, sha256, 32);
+    int w = snprintf(buf, size, "timestamp:%lld\tfile:%s\tsha256:%s\tkeyid:%s\tcertificate:%s",
+                     (long long)time(NULL), name, hex, kid, cert_id);
+    if (w < 0 || (size_t)w >= size)
+        return dp_error_set(err, DP_ERR_LIMIT, 0, "trusted comment buffer too small");
+    return DP_OK;
+}
+
+/* One "key:value" field of a trusted comment into out. */
+static bool trusted_field(struct dp_cert_trusted *out, const char *f, size_t n, unsigned *seen)
+{
+    const char *colon = memchr(f, ':', n);
+    if (colon == NULL)
+        return false;
+    size_t kl = (size_t)(colon - f), vl = n - kl - 1;
+    const char *v = colon + 1;
+    static const char *const keys[] = {"timestamp", "file", "sha256", "keyid", "certificate"};
+    for (unsigned k = 0; k < 5; k++) {
+        if (strlen(keys[k]) != kl || memcmp(keys[k], f, kl) != 0)
+            continue;
+        if (*seen & (1u << k))
+            return false;
+        *seen |= 1u << k;
+        char tmp[256];
+        if (vl >= sizeof(tmp))
+            return false;
+        memcpy(tmp, v, vl);
+        tmp[vl] = '\0';
+        switch (k) {
+        case 0: {
+            char *end = NULL;
+            errno = 0;
+            out->timestamp = strtoll(tmp, &end, 10);
+            return vl > 0 && *end == '\0' && errno == 0 && tmp[0] != '-';
+        }
+        case 1:
+            memcpy(out->file, tmp, vl + 1);
+            return true;
+        case 2:
+            return dp_hex_decode(out->sha256, 32, tmp, vl);
+        case 3:
+            if (!is_hex(tmp, 16, true))
+                return false;
+            memcpy(out->keyid, tmp, 17);
+            return true;
+        default:
+            if (!is_uuid(tmp))
+                return false;
+            memcpy(out->cert_id, tmp, 37);
+            return true;
+        }
+    }
+    return true; /* unknown keys are ignored */
+}
+
+enum dp_status dp_cert_trusted_parse(struct dp_cert_trusted *out, const char *text,
+                                     struct dp_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->timestamp = -1;
+    unsigned seen = 0;
+    const char *p = text;
+    for (;;) {
+        const char *tab = strchr(p, '\t');
+        size_t n = tab ? (size_t)(tab - p) : strlen(p);
+        if (!trusted_field(out, p, n, &seen))
+            return dp_error_set(err, DP_ERR_VERIFY, 0,
+                                "trusted comment is not a deprive certificate comment: bad "
+                                "field '%.*s'", (int)(n > 80 ? 80 : n), p);
+        if (tab == NULL)
+            break;
+        p = tab + 1;
+    }
+    if ((seen & (1u << 2)) == 0 || (seen & (1u << 3)) == 0)
+        return dp_error_set(err, DP_ERR_VERIFY, 0,
+                            "trusted comment carries no certificate sha256 and keyid");
+    return DP_OK;
+}
+
+enum dp_status dp_cert_sign(char **sig_out, const struct dp_sign_seckey *sk, const char *data,
+                            size_t len, const char *cert_file_basename, struct dp_error *err)
+{
+    json_error_t je;
+    json_t *cert = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (cert == NULL)
+        return dp_error_set(err, DP_ERR_PARSE, 0, "certificate: line %d: %s", je.line, je.text);
+    char kid[DP_SIGN_KEYID_HEX_SIZE], tc[DP_CERT_TRUSTED_MAX];
+    uint8_t sha[32];
+    enum dp_status st = DP_OK;
+    const char *cid = dp_cert_get_str(cert, "identity.certificate_id");
+    const char *signer = dp_cert_get_str(cert, "signer.keyid");
+    dp_sign_seckey_keyid(sk, kid);
+    if (cid == NULL || signer == NULL) {
+        st = dp_error_set(err, DP_ERR_PARSE, 0, "not a certificate (no id or signer)");
+        goto out;
+    }
+    if (strcmp(signer, kid) != 0) {
+        st = dp_error_set(err, DP_ERR_INVALID, 0,
+                          "the certificate names signer key %s, but the key is %s", signer, kid);
+        goto out;
+    }
+    dp_sha256_buf(sha, data, len);
+    st = dp_cert_trusted_comment(tc, sizeof(tc), cert_file_basename, sha, kid, cid, err);
+    if (st == DP_OK)
+        st = dp_sign_sign(sig_out, sk, data, len, tc, NULL, err);
+out:
+    json_decref(cert);
+    return st;
+}
+
+void dp_cert_verified_release(struct dp_cert_verified *v)
+{
+    if (v == NULL)
+        return;
+    json_decref(v->cert);
+    v->cert = NULL;
+    dp_cert_problems_release(&v->problems);
+}
+
+static enum dp_status verify_signature(struct dp_cert_verified *v,
+                                       const struct dp_sign_pubkey *pk, const char *data,
+                                       size_t len, const char *sig, size_t sig_len,
+                                       struct dp_error *err)
+{
+    char *tc = NULL;
+    enum dp_status st = dp_sign_verify(&tc, pk, data, len, sig, sig_len, 0, err);
+    if (st == DP_ERR_NOMEM)
+        return st;
+    if (st != DP_OK) {
+        dp_error_prefix(err, "signature: ");
+        return st;
+    }
+    st = dp_cert_trusted_parse(&v->trusted, tc, err);
+    free(tc);
+    if (st != DP_OK)
+        return st;
+    char hex[65];
+    dp_hex_encode(hex, v->trusted.sha256, 32);
+    if (strcmp(hex, v->sha256_hex) != 0)
+        return dp_error_set(err, DP_ERR_VERIFY, 0,
+                            "the certificate's SHA-256 %s differs from the signed %s",
+                            v->sha256_hex, hex);
+    if (strcmp(v->trusted.keyid, v->keyid) != 0)
+        return dp_error_set(err, DP_ERR_VERIFY, 0,
+                            "the trusted comment names key %s, not the public key %s",
+                            v->trusted.keyid, v->keyid);
+    return DP_OK;
+}
+
+enum dp_status dp_cert_verify(struct dp_cert_verified *out, const struct dp_sign_pubkey *pk,
+                              const char *data, size_t len, const char *sig, size_t sig_len,
+                              struct dp_error *err)
+{
+    struct dp_cert_verified local, *v = out ? out : &local;
+    memset(v, 0, sizeof(*v));
+    dp_sign_pubkey_keyid(pk, v->keyid);
+    uint8_t sha[32];
+    dp_sha256_buf(sha, data, len);
+    dp_hex_encode(v->sha256_hex, sha, 32);
+    enum dp_status st = verify_signature(v, pk, data, len, sig, sig_len, err);
+    if (st != DP_OK)
+        goto out;
+    json_error_t je;
+    v->cert = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (v->cert == NULL) {
+        st = dp_error_set(err, DP_ERR_VERIFY, 0, "signed, but not valid JSON: line %d: %s",
+                          je.line, je.text);
+        goto out;
+    }
+    const char *res = dp_cert_get_str(v->cert, "outcome.result");
+    snprintf(v->result, sizeof(v->result), "%s", res ? res : "");
+    const char *cid = dp_cert_get_str(v->cert, "identity.certificate_id");
+    const char *signer = dp_cert_get_str(v->cert, "signer.keyid");
+    if (cid == NULL || strcmp(cid, v->trusted.cert_id) != 0) {
+        st = dp_error_set(err, DP_ERR_VERIFY, 0, "certificate id '%s' is not the signed '%s'",
+                          cid ? cid : "", v->trusted.cert_id);
+        goto out;
+    }
+    if (signer == NULL || strcmp(signer, v->keyid) != 0) {
+        st = dp_error_set(err, DP_ERR_VERIFY, 0, "signer.keyid '%s' is not the key %s",
+                          signer ? signer : "", v->keyid);
+        goto out;
+    }
+    st = dp_cert_check(v->cert, &v->problems, err);
+out:
+    if (v == &local)
+        dp_cert_verified_release(&local);
+    return st;
+}
+
+enum dp_status dp_cert_check_journal(const json_t *cert, const char *journal_path,
+                                     struct dp_error *err)
+{
+    const char *want = dp_cert_get_str(cert, "outcome.journal.head");
+    const json_t *recs = jpath(cert, "outcome.journal.records");
+    if (want == NULL || !json_is_integer(recs))
+        return dp_error_set(err, DP_ERR_VERIFY, 0, "the certificate records no journal head");
+    char head[DP_JOURNAL_HEX_LEN];
+    uint64_t n = 0;
+    enum dp_status st = dp_journal_verify_file(journal_path, head, &n, NULL, NULL, err);
+    if (st != DP_OK) {
+        dp_error_prefix(err, "journal '%s': ", journal_path);
+        return st;
+    }
+    if (strcmp(head, want) != 0 || (json_int_t)n != json_integer_value(recs))
+        return dp_error_set(err, DP_ERR_VERIFY, 0,
+                            "journal '%s' ends at %s after %llu records, but the certificate "
+                            "records %s after %lld", journal_path, head, (unsigned long long)n,
+                            want, (long long)json_integer_value(recs));
+    return DP_OK;
+}
+
+/* ---- text rendering ---------------------------------------------------------------------- */
+
+/* Append s[0..n) to a growing buffer, escaping control characters and backslashes. */
+static bool esc_append(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
+{
+    if (*used + n * 4 + 8 > *cap) {
+        size_t nc = (*used + n * 4 + 8) * 2;
+        char *nb = realloc(*buf, nc);
+        if (nb == NULL)
+            return false;
+        *buf = nb;
+        *cap = nc;
+    }
+    char *o = *buf + *used;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool c1 = c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+                  (unsigned char)s[i + 1] <= 0x9f;
+        if (c == '\\') {
+            *o++ = '\\';
+            *o++ = '\\';
+        } else if (c < 0x20 || c == 0x7f || c1) {
+            if (c1)
+                c = (unsigned char)s[++i];
+            static const char d[] = "0123456789abcdef";
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = d[c >> 4];
+            *o++ = d[c & 15];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    *used = (size_t)(o - *buf);
+    return true;
+}
+
+char *dp_cert_location_text(const json_t *location)
+{
+    size_t used = 0, cap = 64;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return NULL;
+    out[0] = '\0';
+    if (!json_is_array(location) || json_array_size(location) == 0)
+        return esc_append(&out, &used, &cap, "?", 1) ? out : (free(out), NULL);
+    size_t i;
+    const json_t *el;
+    json_array_foreach(location, i, el) {
+        bool ok = i == 0 || esc_append(&out, &used, &cap, " -> ", 4);
+        if (json_is_string(el)) {
+            ok = ok && esc_append(&out, &used, &cap, json_string_value(el),
+                                  json_string_length(el));
+        } else {
+            char *raw = NULL, *q = NULL;
+            size_t n = 0;
+            if (dp_json_bytes_get(el, &raw, &n))
+                q = dp_quote_bytes(raw, n);
+            /* q is already escaped; its backslashes must stay single */
+            size_t ql = q ? strlen(q) : 1;
+            if (ok && used + ql + 1 > cap) {
+                char *nb = realloc(out, cap = used + ql + 64);
+                ok = nb != NULL;
+                out = nb ? nb : out;
+            }
+            if (ok) {
+                memcpy(out + used, q ? q : "?", ql + 1);
+                used += ql;
+            }
+            free(raw);
+            free(q);
+        }
+        if (!ok) {
+            free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* A JSON string escaped into buf (truncated), "-" when absent; integers as numbers. */
+static const char *esc(char *buf, size_t size, const json_t *v)
+{
+    if (json_is_integer(v)) {
+        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+        return buf;
+    }
+    if (json_is_boolean(v))
+        return json_is_true(v) ? "yes" : "no";
+    if (!json_is_string(v))
+        return "-";
+    size_t used = 0, cap = 0;
+    char *b = NULL;
+    if (!esc_append(&b, &used, &cap, json_string_value(v), json_string_length(v))) {
+        free(b);
+        return "?";
+    }
+    snprintf(buf, size, "%s", b);
+    free(b);
+    return buf;
+}
+
+/* "  Label ...... value" with the value escaped (not truncated). */
+static void put_field(FILE *f, const char *label, const json_t *v)
+{
+    char small[32];
+    fprintf(f, "  %-34s ", label);
+    if (json_is_string(v)) {
+        size_t used = 0, cap = 0;
+        char *b = NULL;
+        if (esc_append(&b, &used, &cap, json_string_value(v), json_string_length(v)))
+            fputs(b, f);
+        free(b);
+    } else {
+        fputs(esc(small, sizeof(small), v), f);
+    }
+    fputc('\n', f);
+}
+
+/* Text of one path element (string or {"base64"}), heap. */
+static char *elem_text(const json_t *el)
+{
+    json_t *a = json_array();
+    if (a != NULL && el != NULL)
+        json_array_append(a, (json_t *)el);
+    char *t = dp_cert_location_text(a);
+    json_decref(a);
+    return t;
+}
+
+static void put_loc(FILE *f, const char *prefix, const json_t *loc)
+{
+    char *t = dp_cert_location_text(loc);
+    fprintf(f, "%s%s\n", prefix, t ? t : "?");
+    free(t);
+}
+
+static void put_elem(FILE *f, const char *prefix, const json_t *el)
+{
+    char *t = elem_text(el);
+    fprintf(f, "%s%s\n", prefix, t ? t : "?");
+    free(t);
+}
+
+static long long jll(const json_t *root, const char *path)
+{
+    return (long long)json_integer_value(jpath(root, path));
+}
+
+static void render_head(FILE *f, const json_t *cert)
+{
+    fputs("DEPRIVE ERASURE CERTIFICATE\n\n", f);
+    put_field(f, "Outcome", jpath(cert, "outcome.result"));
+    fprintf(f, "  %-34s %lld of %lld target(s) erased, %lld skipped, %lld failed\n", "Summary",
+            jll(cert, "outcome.summary.erased"), jll(cert, "outcome.summary.targets"),
+            jll(cert, "outcome.summary.skipped"), jll(cert, "outcome.summary.failed"));
+    if (json_is_true(jpath(cert, "outcome.rescan.performed")))
+        put_field(f, "Re-scan: matches remaining", jpath(cert, "outcome.rescan.findings"));
+    else
+        fprintf(f, "  %-34s NOT DONE\n", "Re-scan");
+    put_field(f, "Certificate id", jpath(cert, "identity.certificate_id"));
+    put_field(f, "Issued", jpath(cert, "identity.issued"));
+    put_field(f, "Started", jpath(cert, "identity.started"));
+    put_field(f, "Finished", jpath(cert, "identity.finished"));
+    put_field(f, "Host", jpath(cert, "identity.host"));
+    put_field(f, "Tool version", jpath(cert, "identity.tool.version"));
+    put_field(f, "Tool build", jpath(cert, "identity.tool.build"));
+    fputs("\nAuthority and exhibit\n", f);
+    for (size_t i = 0; i < N_CASE_FIELDS; i++)
+        put_field(f, case_fields[i].label, jpath(cert, case_fields[i].path));
+    put_field(f, "Filesystem", jpath(cert, "exhibit.filesystem.type"));
+    put_field(f, "Mount source", jpath(cert, "exhibit.filesystem.source"));
+    fprintf(f, "  %-34s ", "Mount point");
+    put_elem(f, "", jpath(cert, "exhibit.filesystem.mount_point"));
+}
+
+static void render_scan(FILE *f, const json_t *cert)
+{
+    char b1[160], b2[160];
+    fputs("\nScan\n", f);
+    fprintf(f, "  %-34s ", "Root");
+    put_elem(f, "", jpath(cert, "scan.root"));
+    put_field(f, "One filesystem only", jpath(cert, "scan.one_filesystem"));
+    fprintf(f, "  %-34s %lld seen, %lld read (%lld bytes), %lld not read (size not listed), "
+            "%lld not examinable\n", "Files", jll(cert, "scan.totals.files"),
+            jll(cert, "scan.totals.files_read"), jll(cert, "scan.totals.bytes_read"),
+            jll(cert, "scan.totals.files_skipped_by_size"), jll(cert, "scan.totals.skipped"));
+    size_t i;
+    const json_t *s;
+    json_array_foreach(jpath(cert, "scan.skips"), i, s) {
+        char prefix[200];
+        snprintf(prefix, sizeof(prefix), "    not examined (%s): ",
+                 esc(b1, sizeof(b1), json_object_get(s, "reason")));
+        put_loc(f, prefix, json_object_get(s, "location"));
+    }
+    fputs("\nHash lists\n", f);
+    const json_t *l;
+    json_array_foreach(jpath(cert, "hash_set.lists"), i, l) {
+        put_elem(f, "  ", json_object_get(l, "file"));
+        fprintf(f, "    sha256 %s, format %s, entries:",
+                esc(b1, sizeof(b1), json_object_get(l, "sha256")),
+                esc(b2, sizeof(b2), json_object_get(l, "format")));
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(l, "entries"), k, v) {
+            json_t *key = json_string(k);
+            fprintf(f, " %s %lld", esc(b1, sizeof(b1), key), (long long)json_integer_value(v));
+            json_decref(key);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void render_target(FILE *f, const json_t *t, size_t i)
+{
+    char b1[160], b2[160];
+    const char *st = json_string_value(json_object_get(t, "status"));
+    fprintf(f, "  %zu. %s\n", i + 1,
+            st == NULL                      ? "?"
+            : strcmp(st, "erased") == 0  ? "ERASED"
+            : strcmp(st, "skipped") == 0 ? "NOT ERASED (skipped)"
+                                         : "NOT ERASED (failed)");
+    size_t j;
+    const json_t *nm;
+    json_array_foreach(json_object_get(t, "names"), j, nm)
+        put_loc(f, json_is_true(json_object_get(nm, "removed")) ? "     removed: "
+                                                                 : "     name:    ",
+                json_object_get(nm, "location"));
+    fprintf(f, "     size %lld, inode %lld, links at scan %lld\n", jll(t, "size"), jll(t, "inode"),
+            jll(t, "links_at_scan"));
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(t, "digests"), k, v) {
+        json_t *key = json_string(k);
+        fprintf(f, "     %-7s %s\n", esc(b2, sizeof(b2), key), esc(b1, sizeof(b1), v));
+        json_decref(key);
+    }
+    const json_t *m;
+    json_array_foreach(json_object_get(t, "matched"), j, m) {
+        char *list = elem_text(json_object_get(m, "list"));
+        fprintf(f, "     matched %s", esc(b1, sizeof(b1), json_object_get(m, "method")));
+        fprintf(f, " %s, list %s line %lld\n", esc(b2, sizeof(b2), json_object_get(m, "algo")),
+                list ? list : "?", jll(m, "line"));
+        free(list);
+    }
+    put_field(f, "   assurance", json_object_get(t, "assurance"));
+    json_array_foreach(json_object_get(t, "assurance_facts"), j, m)
+        put_field(f, "     fact", m);
+    put_field(f, "   verification", jpath(t, "verification.result"));
+    put_field(f, "   method", json_object_get(t, "method"));
+    if (json_is_string(json_object_get(t, "reason")))
+        put_field(f, "   reason", json_object_get(t, "reason"));
+}
+
+enum dp_status dp_cert_render_text(FILE *f, const json_t *cert, struct dp_error *err)
+{
+    render_head(f, cert);
+    render_scan(f, cert);
+    fprintf(f, "\nTargets (%zu)\n", json_array_size(json_object_get(cert, "targets")));
+    size_t i;
+    const json_t *t;
+    json_array_foreach(json_object_get(cert, "targets"), i, t) render_target(f, t, i);
+    fputs("\nPost-erasure re-scan\n", f);
+    put_field(f, "Performed", jpath(cert, "outcome.rescan.performed"));
+    put_field(f, "Finished", jpath(cert, "outcome.rescan.finished"));
+    put_field(f, "Files read", jpath(cert, "outcome.rescan.totals.files_read"));
+    put_field(f, "Matches found", jpath(cert, "outcome.rescan.findings"));
+    json_array_foreach(jpath(cert, "outcome.rescan.remaining"), i, t)
+        put_loc(f, "    STILL PRESENT: ", json_object_get(t, "location"));
+    fputs("\nResidual risks\n", f);
+    json_array_foreach(jpath(cert, "outcome.residual_risks"), i, t) {
+        char *b = NULL;
+        size_t used = 0, cap = 0;
+        const char *txt = json_string_value(t);
+        if (txt != NULL && esc_append(&b, &used, &cap, txt, json_string_length(t)))
+            fprintf(f, "  - %s\n", b);
+        free(b);
+    }
+    fputs("\nIntegrity\n", f);
+    put_field(f, "Journal head", jpath(cert, "outcome.journal.head"));
+    put_field(f, "Journal records", jpath(cert, "outcome.journal.records"));
+    put_field(f, "Signer key id", jpath(cert, "signer.keyid"));
+    if (fflush(f) != 0 || ferror(f))
+        return dp_error_set(err, DP_ERR_IO, errno, "cannot write the certificate text");
+    return DP_OK;
+}

@@ -1,0 +1,846 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: printable A4 certificate with libharu - header, outcome, authority, exhibit, scan,
+ * paginated findings table, residual risks, and how to verify the signed JSON. */
+#include "deprive/pdf.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hpdf.h>
+
+#include "deprive/cert.h"
+#include "deprive/util.h"
+#include "dp_config.h"
+
+/* A4 in points, margins, and the footer band. */
+#define PAGE_W 595.276f
+#define PAGE_H 841.89f
+#define MARGIN_L 48.0f
+#define MARGIN_R 48.0f
+#define TOP 800.0f
+#define BOTTOM 62.0f
+#define CONTENT_W (PAGE_W - MARGIN_L - MARGIN_R)
+#define MAX_PAGES 100000
+
+struct pdf {
+    HPDF_Doc doc;
+    HPDF_Page page;
+    HPDF_Font reg, bold, mono;
+    HPDF_Page *pages;
+    size_t npages, cap;
+    float y;
+    bool in_table;   /* repeat the findings header on new pages */
+    bool failed;     /* libharu reported an error */
+    bool oom;
+    HPDF_STATUS hpdf_err, hpdf_detail;
+};
+
+static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user_data)
+{
+    struct pdf *p = user_data;
+    if (error_no == HPDF_STREAM_EOF) /* reading the finished document back */
+        return;
+    if (!p->failed) {
+        p->failed = true;
+        p->hpdf_err = error_no;
+        p->hpdf_detail = detail_no;
+    }
+}
+
+/* ---- text: UTF-8 to the fonts' WinAnsi (Latin-1) ----------------------------------------- */
+
+/* Convert UTF-8 to Latin-1 bytes into a heap string: U+00A0..U+00FF and printable ASCII are
+ * kept, common punctuation is mapped to ASCII, everything else (and any invalid byte)
+ * becomes '?'. */
+static char *latin1(const char *s)
+{
+    if (s == NULL)
+        s = "-";
+    size_t n = strlen(s);
+    char *out = malloc(n * 3 + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned cp = 0, len = 0;
+        if (u[i] < 0x80) {
+            cp = u[i], len = 1;
+        } else if ((u[i] & 0xe0) == 0xc0 && i + 1 < n && (u[i + 1] & 0xc0) == 0x80) {
+            cp = ((u[i] & 0x1fu) << 6) | (u[i + 1] & 0x3fu), len = 2;
+            if (cp < 0x80)
+                cp = '?';
+        } else if ((u[i] & 0xf0) == 0xe0 && i + 2 < n && (u[i + 1] & 0xc0) == 0x80 &&
+                   (u[i + 2] & 0xc0) == 0x80) {
+            cp = ((u[i] & 0x0fu) << 12) | ((u[i + 1] & 0x3fu) << 6) | (u[i + 2] & 0x3fu), len = 3;
+        } else if ((u[i] & 0xf8) == 0xf0 && i + 3 < n && (u[i + 1] & 0xc0) == 0x80 &&
+                   (u[i + 2] & 0xc0) == 0x80 && (u[i + 3] & 0xc0) == 0x80) {
+            cp = 0x110000, len = 4; /* outside Latin-1 anyway */
+        } else {
+            cp = '?', len = 1;
+        }
+        i += len;
+        if (cp == 0x2018 || cp == 0x2019) {
+            out[o++] = '\'';
+        } else if (cp == 0x201c || cp == 0x201d) {
+            out[o++] = '"';
+        } else if (cp == 0x2013 || cp == 0x2014) {
+            out[o++] = '-';
+        } else if (cp == 0x2026) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+        } else if ((cp >= 0x20 && cp < 0x7f) || (cp >= 0xa0 && cp <= 0xff)) {
+            out[o++] = (char)cp;
+        } else {
+            out[o++] = '?';
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static const char *jstr(const json_t *cert, const char *path)
+{
+    return dp_cert_get_str(cert, path);
+}
+
+/* Value at a dotted path (dp_cert_get_str only returns strings). */
+/* String field or "-". */
+static const char *jsd(const json_t *cert, const char *path)
+{
+    const char *s = dp_cert_get_str(cert, path);
+    return s ? s : "-";
+}
+
+static const json_t *jget(const json_t *root, const char *path)
+{
+    const json_t *cur = root;
+    char seg[64];
+    while (cur != NULL && *path) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n >= sizeof(seg))
+            return NULL;
+        memcpy(seg, path, n);
+        seg[n] = '\0';
+        cur = json_object_get(cur, seg);
+        path += n + (dot != NULL);
+    }
+    return cur;
+}
+
+static long long jll(const json_t *root, const char *path)
+{
+    return (long long)json_integer_value(jget(root, path));
+}
+
+/* ---- pages ------------------------------------------------------------------------------- */
+
+static void draw_table_header(struct pdf *p);
+
+static void new_page(struct pdf *p)
+{
+    if (p->failed || p->oom)
+        return;
+    if (p->npages >= MAX_PAGES) {
+        p->failed = true;
+        return;
+    }
+    if (p->npages == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 16;
+        HPDF_Page *n = realloc(p->pages, nc * sizeof(*n));
+        if (n == NULL) {
+            p->oom = true;
+            return;
+        }
+        p->pages = n;
+        p->cap = nc;
+    }
+    p->page = HPDF_AddPage(p->doc);
+    if (p->page == NULL) {
+        p->failed = true;
+        return;
+    }
+    p->pages[p->npages++] = p->page;
+    HPDF_Page_SetSize(p->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
+    HPDF_Page_SetGrayFill(p->page, 0);
+    HPDF_Page_SetGrayStroke(p->page, 0);
+    p->y = TOP;
+    if (p->in_table)
+        draw_table_header(p);
+}
+
+/* Make room for h points, starting a new page when needed. */
+static void need(struct pdf *p, float h)
+{
+    if (p->y - h < BOTTOM)
+        new_page(p);
+}
+
+/* Draw Latin-1 text at (x, y). */
+static void text_at(struct pdf *p, HPDF_Font f, float size, float x, float y, const char *s)
+{
+    if (p->failed || p->page == NULL)
+        return;
+    HPDF_Page_BeginText(p->page);
+    HPDF_Page_SetFontAndSize(p->page, f, size);
+    HPDF_Page_TextOut(p->page, x, y, s);
+    HPDF_Page_EndText(p->page);
+}
+
+/* Same, for UTF-8 text. */
+static void utext_at(struct pdf *p, HPDF_Font f, float size, float x, float y, const char *s)
+{
+    char *l = latin1(s);
+    if (l == NULL) {
+        p->oom = true;
+        return;
+    }
+    text_at(p, f, size, x, y, l);
+    free(l);
+}
+
+static float text_width(HPDF_Font f, float size, const char *latin)
+{
+    HPDF_TextWidth tw = HPDF_Font_TextWidth(f, (const HPDF_BYTE *)latin, (HPDF_UINT)strlen(latin));
+    return (float)tw.width * size / 1000.0f;
+}
+
+/* Wrapped lines of Latin-1 text: at most max lines (the last one ending in "..." when text
+ * was left over). Lines are heap strings in out[]; returns the count. */
+static size_t wrap(struct pdf *p, HPDF_Font f, float size, float width, const char *latin,
+                   char **out, size_t max)
+{
+    size_t n = 0, len = strlen(latin);
+    const char *s = latin;
+    while (len > 0 && n < max) {
+        HPDF_UINT k = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, (HPDF_UINT)len, width, size,
+                                            0, 0, HPDF_TRUE, NULL);
+        if (k == 0)
+            k = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, (HPDF_UINT)len, width, size, 0, 0,
+                                      HPDF_FALSE, NULL);
+        if (k == 0)
+            k = 1;
+        bool last = n + 1 == max && k < len;
+        size_t take = k;
+        while (take > 0 && s[take - 1] == ' ')
+            take--;
+        if (last) {
+            /* leave room for the ellipsis */
+            HPDF_UINT k2 = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, (HPDF_UINT)len,
+                                                 width - text_width(f, size, "..."), size, 0,
+                                                 0, HPDF_FALSE, NULL);
+            take = k2;
+        }
+        char *line = malloc(take + 4);
+        if (line == NULL) {
+            p->oom = true;
+            break;
+        }
+        memcpy(line, s, take);
+        memcpy(line + take, last ? "..." : "", last ? 4 : 1);
+        out[n++] = line;
+        s += k;
+        len -= k;
+        while (len > 0 && *s == ' ')
+            s++, len--;
+    }
+    return n;
+}
+
+static void free_lines(char **l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(l[i]);
+}
+
+/* A paragraph of UTF-8 text wrapped to width at x, flowing over pages. */
+static void paragraph(struct pdf *p, HPDF_Font f, float size, float x, float width,
+                      const char *utf8)
+{
+    char *l = latin1(utf8);
+    if (l == NULL) {
+        p->oom = true;
+        return;
+    }
+    char *lines[64];
+    size_t n = wrap(p, f, size, width, l, lines, 64);
+    for (size_t i = 0; i < n; i++) {
+        need(p, size * 1.3f);
+        p->y -= size * 1.3f;
+        text_at(p, f, size, x, p->y, lines[i]);
+    }
+    free_lines(lines, n);
+    free(l);
+}
+
+static void rule(struct pdf *p, float y, float w)
+{
+    if (p->failed || p->page == NULL)
+        return;
+    HPDF_Page_SetLineWidth(p->page, w);
+    HPDF_Page_MoveTo(p->page, MARGIN_L, y);
+    HPDF_Page_LineTo(p->page, PAGE_W - MARGIN_R, y);
+    HPDF_Page_Stroke(p->page);
+}
+
+static void section(struct pdf *p, const char *title)
+{
+    need(p, 44);
+    p->y -= 20;
+    text_at(p, p->bold, 11.5f, MARGIN_L, p->y, title);
+    p->y -= 4;
+    rule(p, p->y, 0.6f);
+    p->y -= 2;
+}
+
+/* "Label      value" with the value wrapped (up to 6 lines). */
+static void kv(struct pdf *p, const char *label, const char *utf8_value)
+{
+    char *v = latin1(utf8_value ? utf8_value : "-");
+    if (v == NULL) {
+        p->oom = true;
+        return;
+    }
+    char *lines[6];
+    size_t n = wrap(p, p->reg, 9, CONTENT_W - 150, v, lines, 6);
+    need(p, 12.0f * (float)(n ? n : 1) + 2);
+    p->y -= 12;
+    text_at(p, p->bold, 8.5f, MARGIN_L, p->y, label);
+    for (size_t i = 0; i < n; i++) {
+        text_at(p, p->reg, 9, MARGIN_L + 150, p->y, lines[i]);
+        if (i + 1 < n)
+            p->y -= 11;
+    }
+    free_lines(lines, n);
+    free(v);
+}
+
+static void kv_mono(struct pdf *p, const char *label, const char *value)
+{
+    need(p, 14);
+    p->y -= 12;
+    text_at(p, p->bold, 8.5f, MARGIN_L, p->y, label);
+    char *v = latin1(value ? value : "-");
+    if (v != NULL)
+        text_at(p, p->mono, 8.5f, MARGIN_L + 150, p->y, v);
+    free(v);
+}
+
+/* ---- blocks ------------------------------------------------------------------------------ */
+
+static void header(struct pdf *p, const json_t *cert)
+{
+    text_at(p, p->bold, 20, MARGIN_L, p->y - 18, "ERASURE CERTIFICATE");
+    text_at(p, p->reg, 9, MARGIN_L, p->y - 32,
+            "Secure deletion of matching files under a court deprivation order");
+    p->y -= 52;
+    char line[600];
+    snprintf(line, sizeof(line), "Order %s   Exhibit %s",
+             jsd(cert, "authority.order_reference"),
+             jsd(cert, "exhibit.exhibit_reference"));
+    char *l = latin1(line), *lines[2];
+    size_t n = l ? wrap(p, p->bold, 13, CONTENT_W, l, lines, 2) : 0;
+    for (size_t i = 0; i < n; i++) {
+        text_at(p, p->bold, 13, MARGIN_L, p->y, lines[i]);
+        p->y -= 16;
+    }
+    free_lines(lines, n);
+    free(l);
+    rule(p, p->y + 4, 1.2f);
+}
+
+static void outcome_box(struct pdf *p, const json_t *cert)
+{
+    const char *res = jstr(cert, "outcome.result");
+    float h = 92, top = p->y - 8;
+    if (p->failed)
+        return;
+    HPDF_Page_SetLineWidth(p->page, 2.5f);
+    HPDF_Page_Rectangle(p->page, MARGIN_L, top - h, CONTENT_W, h);
+    HPDF_Page_Stroke(p->page);
+    text_at(p, p->bold, 8, MARGIN_L + 12, top - 16, "OUTCOME");
+    utext_at(p, p->bold, 40, MARGIN_L + 12, top - 58, res ? res : "UNKNOWN");
+    char b[256];
+    float x = MARGIN_L + 230;
+    snprintf(b, sizeof(b), "%lld of %lld target(s) erased", jll(cert, "outcome.summary.erased"),
+             jll(cert, "outcome.summary.targets"));
+    text_at(p, p->bold, 10, x, top - 20, b);
+    snprintf(b, sizeof(b), "%lld skipped, %lld failed, %lld name(s)",
+             jll(cert, "outcome.summary.skipped"), jll(cert, "outcome.summary.failed"),
+             jll(cert, "outcome.summary.names"));
+    text_at(p, p->reg, 9, x, top - 34, b);
+    if (json_is_true(jget(cert, "outcome.rescan.performed")))
+        snprintf(b, sizeof(b), "Post-erasure re-scan: %lld match(es) found",
+                 jll(cert, "outcome.rescan.findings"));
+    else
+        snprintf(b, sizeof(b), "Post-erasure re-scan: NOT DONE");
+    text_at(p, p->bold, 10, x, top - 50, b);
+    snprintf(b, sizeof(b), "Issued %s", jsd(cert, "identity.issued"));
+    utext_at(p, p->reg, 8.5f, x, top - 66, b);
+    snprintf(b, sizeof(b), "Certificate %s",
+             jsd(cert, "identity.certificate_id"));
+    utext_at(p, p->reg, 8.5f, x, top - 78, b);
+    text_at(p, p->reg, 6.5f, MARGIN_L + 12, top - h + 8,
+            "ERASED: all erased and re-scan clean. PARTIAL: re-scan clean, some not erased by "
+            "deprive. FAILED: matches remain or no re-scan.");
+    p->y = top - h - 4;
+}
+
+static void case_block(struct pdf *p, const json_t *cert, const char *prefix)
+{
+    size_t n = 0;
+    const struct dp_cert_case_field *fields = dp_cert_case_fields(&n);
+    size_t plen = strlen(prefix);
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(fields[i].path, prefix, plen) != 0)
+            continue;
+        const char *v = jstr(cert, fields[i].path);
+        if (v != NULL || fields[i].required)
+            kv(p, fields[i].label, v);
+    }
+}
+
+static void location_kv(struct pdf *p, const char *label, const json_t *el)
+{
+    json_t *a = json_array();
+    if (a != NULL && el != NULL)
+        json_array_append(a, (json_t *)el);
+    char *t = dp_cert_location_text(a);
+    json_decref(a);
+    kv(p, label, t ? t : "?");
+    free(t);
+}
+
+static void exhibit_block(struct pdf *p, const json_t *cert)
+{
+    section(p, "Exhibit");
+    case_block(p, cert, "exhibit.");
+    char b[400];
+    snprintf(b, sizeof(b), "%s (%s) on %s",
+             jsd(cert, "exhibit.filesystem.type"),
+             jsd(cert, "exhibit.filesystem.mount_type"),
+             jsd(cert, "exhibit.filesystem.source"));
+    kv(p, "Filesystem", b);
+    location_kv(p, "Mount point", jget(cert, "exhibit.filesystem.mount_point"));
+    const json_t *rot = jget(cert, "exhibit.filesystem.rotational");
+    kv(p, "Medium reported as", json_is_true(rot) ? "rotational"
+                                : json_is_false(rot) ? "non-rotational (flash)" : "unknown");
+}
+
+static void scan_block(struct pdf *p, const json_t *cert)
+{
+    section(p, "Hash set and scan");
+    kv(p, "Hash set supplier", jstr(cert, "hash_set.supplier"));
+    size_t i;
+    const json_t *l;
+    json_array_foreach(jget(cert, "hash_set.lists"), i, l) {
+        json_t *a = json_pack("[O]", json_object_get(l, "file"));
+        char *name = dp_cert_location_text(a);
+        json_decref(a);
+        char b[600];
+        const json_t *ent = json_object_get(l, "entries");
+        snprintf(b, sizeof(b), "%s - SHA-256 %s - entries: MD5 %lld, SHA-1 %lld, SHA-256 %lld",
+                 name ? name : "?",
+                 json_string_value(json_object_get(l, "sha256"))
+                     ? json_string_value(json_object_get(l, "sha256")) : "-",
+                 jll(ent, "md5"), jll(ent, "sha1"), jll(ent, "sha256"));
+        free(name);
+        kv(p, i == 0 ? "Hash lists" : "", b);
+        if (i >= 40 && json_array_size(jget(cert, "hash_set.lists")) > 42) {
+            snprintf(b, sizeof(b), "... and %zu more (see the JSON certificate)",
+                     json_array_size(jget(cert, "hash_set.lists")) - i - 1);
+            kv(p, "", b);
+            break;
+        }
+    }
+    location_kv(p, "Examined root", jget(cert, "scan.root"));
+    kv(p, "Scope", json_is_true(jget(cert, "scan.one_filesystem"))
+                       ? "this filesystem only (mount points below it not crossed)"
+                       : "all filesystems below the root");
+    char b[300];
+    snprintf(b, sizeof(b), "%s to %s", jsd(cert, "scan.started"),
+             jsd(cert, "scan.finished"));
+    kv(p, "Scan period", b);
+    snprintf(b, sizeof(b), "%lld files seen, %lld read (%lld bytes), %lld not read (no listed "
+             "file has that size), %lld directories", jll(cert, "scan.totals.files"),
+             jll(cert, "scan.totals.files_read"), jll(cert, "scan.totals.bytes_read"),
+             jll(cert, "scan.totals.files_skipped_by_size"), jll(cert, "scan.totals.directories"));
+    kv(p, "Totals", b);
+    snprintf(b, sizeof(b), "%lld object(s) could not be examined",
+             jll(cert, "scan.totals.skipped"));
+    kv(p, "Not examinable", b);
+    const json_t *s;
+    json_array_foreach(jget(cert, "scan.skips"), i, s) {
+        if (i == 30) {
+            snprintf(b, sizeof(b), "... and %zu more (listed in the JSON certificate)",
+                     json_array_size(jget(cert, "scan.skips")) - 30);
+            kv(p, "", b);
+            break;
+        }
+        char *t = dp_cert_location_text(json_object_get(s, "location"));
+        const char *r = json_string_value(json_object_get(s, "reason"));
+        char *line = NULL;
+        if (asprintf(&line, "%s: %s", r ? r : "?", t ? t : "?") < 0)
+            line = NULL;
+        kv(p, "", line ? line : "?");
+        free(line);
+        free(t);
+    }
+}
+
+/* ---- findings table ---------------------------------------------------------------------- */
+
+enum { COL_N, COL_LOC, COL_SIZE, COL_SHA, COL_ASS, COL_VER, NCOL };
+static const float col_x[NCOL + 1] = {MARGIN_L, MARGIN_L + 22, MARGIN_L + 228, MARGIN_L + 282,
+                                      MARGIN_L + 357, MARGIN_L + 447, PAGE_W - MARGIN_R};
+static const char *const col_title[NCOL] = {"#", "Location", "Size", "SHA-256 (prefix)",
+                                            "Assurance", "Verified"};
+#define CELL_PAD 3.0f
+#define FS_CELL 7.5f
+#define LEAD 9.0f
+#define CELL_MAX 10
+
+static void draw_table_header(struct pdf *p)
+{
+    if (p->failed)
+        return;
+    float h = 14;
+    HPDF_Page_SetGrayFill(p->page, 0.85f);
+    HPDF_Page_Rectangle(p->page, MARGIN_L, p->y - h, CONTENT_W, h);
+    HPDF_Page_Fill(p->page);
+    HPDF_Page_SetGrayFill(p->page, 0);
+    for (int c = 0; c < NCOL; c++)
+        text_at(p, p->bold, 7.5f, col_x[c] + CELL_PAD, p->y - 10, col_title[c]);
+    p->y -= h;
+}
+
+static const char *assurance_label(const char *a)
+{
+    if (a == NULL)
+        return "-";
+    if (strcmp(a, "overwritten-in-place-verified") == 0)
+        return "overwritten in place, verified";
+    if (strcmp(a, "overwritten-not-in-place") == 0)
+        return "overwritten, NOT in place (CoW/moved)";
+    if (strcmp(a, "free-space-overwritten") == 0)
+        return "overwritten + free space overwritten";
+    if (strcmp(a, "flash-media-residual-risk") == 0)
+        return "overwritten; flash residual risk";
+    if (strcmp(a, "not-erased") == 0)
+        return "NOT ERASED";
+    return a;
+}
+
+/* Location cell: every name wrapped, and the reason when not erased; at most CELL_MAX lines. */
+static size_t location_cell(struct pdf *p, const json_t *t, char **lines)
+{
+    size_t n = 0, i;
+    float w = col_x[COL_LOC + 1] - col_x[COL_LOC] - 2 * CELL_PAD;
+    const json_t *names = json_object_get(t, "names"), *nm;
+    json_array_foreach(names, i, nm) {
+        /* keep room for a "more" line and the reason */
+        if (n + 3 > CELL_MAX - 3) {
+            char more[64];
+            snprintf(more, sizeof(more), "... and %zu more name(s)", json_array_size(names) - i);
+            lines[n++] = strdup(more);
+            break;
+        }
+        char *txt = dp_cert_location_text(json_object_get(nm, "location"));
+        char *l = txt ? latin1(txt) : NULL;
+        if (l != NULL)
+            n += wrap(p, p->reg, FS_CELL, w, l, lines + n, 3);
+        free(l);
+        free(txt);
+    }
+    const char *reason = json_string_value(json_object_get(t, "reason"));
+    if (reason != NULL && n < CELL_MAX) {
+        char *r = NULL;
+        if (asprintf(&r, "reason: %s", reason) >= 0) {
+            char *l = latin1(r);
+            if (l != NULL)
+                n += wrap(p, p->bold, FS_CELL, w, l, lines + n,
+                          CELL_MAX - n < 3 ? CELL_MAX - n : 3);
+            free(l);
+            free(r);
+        }
+    }
+    return n;
+}
+
+static void human_size(char *b, size_t n, long long v)
+{
+    if (v < 100000)
+        snprintf(b, n, "%lld B", v);
+    else if (v < 100LL << 20)
+        snprintf(b, n, "%.1f KiB", (double)v / 1024.0);
+    else if (v < 100LL << 30)
+        snprintf(b, n, "%.1f MiB", (double)v / 1048576.0);
+    else
+        snprintf(b, n, "%.1f GiB", (double)v / 1073741824.0);
+}
+
+static void table_row(struct pdf *p, const json_t *t, size_t idx)
+{
+    char *loc[CELL_MAX], *ass[3];
+    size_t nl = location_cell(p, t, loc);
+    char *al = latin1(assurance_label(json_string_value(json_object_get(t, "assurance"))));
+    size_t na = al ? wrap(p, p->reg, FS_CELL, col_x[COL_ASS + 1] - col_x[COL_ASS] - 2 * CELL_PAD,
+                          al, ass, 3) : 0;
+    size_t rows = nl > na ? nl : na;
+    rows = rows ? rows : 1;
+    float h = (float)rows * LEAD + 2 * CELL_PAD;
+    need(p, h);
+    float base = p->y - CELL_PAD - 7;
+    char b[64];
+    snprintf(b, sizeof(b), "%zu", idx + 1);
+    text_at(p, p->reg, FS_CELL, col_x[COL_N] + CELL_PAD, base, b);
+    for (size_t i = 0; i < nl; i++)
+        if (loc[i] != NULL)
+            text_at(p, p->reg, FS_CELL, col_x[COL_LOC] + CELL_PAD, base - (float)i * LEAD, loc[i]);
+    human_size(b, sizeof(b), jll(t, "size"));
+    text_at(p, p->reg, FS_CELL, col_x[COL_SIZE] + CELL_PAD, base, b);
+    const char *sha = dp_cert_get_str(t, "digests.sha256");
+    snprintf(b, sizeof(b), "%.16s", sha ? sha : "-");
+    char *shal = latin1(b);
+    if (shal != NULL)
+        text_at(p, p->mono, 7, col_x[COL_SHA] + CELL_PAD, base, shal);
+    free(shal);
+    for (size_t i = 0; i < na; i++)
+        text_at(p, p->reg, FS_CELL, col_x[COL_ASS] + CELL_PAD, base - (float)i * LEAD, ass[i]);
+    const char *vr = dp_cert_get_str(t, "verification.result");
+    utext_at(p, p->reg, FS_CELL, col_x[COL_VER] + CELL_PAD, base, vr ? vr : "-");
+    p->y -= h;
+    if (!p->failed) {
+        HPDF_Page_SetGrayStroke(p->page, 0.6f);
+        rule(p, p->y, 0.3f);
+        HPDF_Page_SetGrayStroke(p->page, 0);
+    }
+    free_lines(loc, nl);
+    free_lines(ass, na);
+    free(al);
+}
+
+static void findings_table(struct pdf *p, const json_t *cert)
+{
+    const json_t *targets = json_object_get(cert, "targets");
+    char title[64];
+    snprintf(title, sizeof(title), "Matched files (%zu target(s))", json_array_size(targets));
+    section(p, title);
+    if (json_array_size(targets) == 0) {
+        paragraph(p, p->reg, 9, MARGIN_L, CONTENT_W, "The scan found no file matching the hash "
+                                                     "lists.");
+        return;
+    }
+    need(p, 14 + 3 * LEAD);
+    p->y -= 4;
+    draw_table_header(p);
+    p->in_table = true;
+    size_t i;
+    const json_t *t;
+    json_array_foreach(targets, i, t) {
+        if (p->failed || p->oom)
+            break;
+        table_row(p, t, i);
+    }
+    p->in_table = false;
+    p->y -= 2;
+    paragraph(p, p->reg, 7, MARGIN_L, CONTENT_W,
+              "Names, inodes, full digests, match method (list and line), overwrite passes, "
+              "extents and the facts behind each assurance level are in the signed JSON "
+              "certificate.");
+}
+
+static void rescan_block(struct pdf *p, const json_t *cert)
+{
+    section(p, "Post-erasure re-scan");
+    if (!json_is_true(jget(cert, "outcome.rescan.performed"))) {
+        kv(p, "Re-scan", "NOT DONE - the erasure is not confirmed");
+        return;
+    }
+    char b[300];
+    snprintf(b, sizeof(b), "%s to %s",
+             jsd(cert, "outcome.rescan.started"),
+             jsd(cert, "outcome.rescan.finished"));
+    kv(p, "Period", b);
+    snprintf(b, sizeof(b), "%lld files seen, %lld read, %lld not examinable",
+             jll(cert, "outcome.rescan.totals.files"),
+             jll(cert, "outcome.rescan.totals.files_read"),
+             jll(cert, "outcome.rescan.totals.skipped"));
+    kv(p, "Totals", b);
+    snprintf(b, sizeof(b), "%lld", jll(cert, "outcome.rescan.findings"));
+    kv(p, "Matches remaining", b);
+    size_t i;
+    const json_t *r;
+    json_array_foreach(jget(cert, "outcome.rescan.remaining"), i, r) {
+        if (i == 50) {
+            kv(p, "", "... (see the JSON certificate)");
+            break;
+        }
+        char *t = dp_cert_location_text(json_object_get(r, "location"));
+        kv(p, "STILL PRESENT", t ? t : "?");
+        free(t);
+    }
+}
+
+static void risks_block(struct pdf *p, const json_t *cert)
+{
+    section(p, "Residual risks");
+    size_t i;
+    const json_t *r;
+    json_array_foreach(jget(cert, "outcome.residual_risks"), i, r) {
+        if (p->failed || p->oom)
+            break;
+        need(p, 12);
+        text_at(p, p->reg, 8.5f, MARGIN_L, p->y - 11, "-");
+        paragraph(p, p->reg, 8.5f, MARGIN_L + 10, CONTENT_W - 10,
+                  json_string_value(r) ? json_string_value(r) : "?");
+        p->y -= 2;
+    }
+}
+
+static void verify_block(struct pdf *p, const json_t *cert, const char *keyid, const char *sha)
+{
+    section(p, "Signature and verification");
+    char b[200];
+    const char *signer = jstr(cert, "signer.keyid");
+    if (keyid != NULL)
+        snprintf(b, sizeof(b), "%s (signature verified when this PDF was made)", keyid);
+    else
+        snprintf(b, sizeof(b), "%s (named by the certificate; signature NOT verified when this "
+                 "PDF was made)", signer ? signer : "-");
+    kv(p, "Signer key ID", b);
+    kv_mono(p, "Certificate SHA-256", sha ? sha : "unknown");
+    const char *head = jstr(cert, "outcome.journal.head");
+    kv_mono(p, "Wipe journal head", head ? head : "-");
+    snprintf(b, sizeof(b), "%lld", jll(cert, "outcome.journal.records"));
+    kv(p, "Journal records", b);
+    kv(p, "Tool", jstr(cert, "identity.tool.version"));
+    kv(p, "Host", jstr(cert, "identity.host"));
+    p->y -= 4;
+    paragraph(p, p->reg, 8.5f, MARGIN_L, CONTENT_W,
+              "This page is a rendering. The signed JSON certificate (CERT.json) and its detached "
+              "signature (CERT.json.minisig) are the record. To verify them, obtain the force's "
+              "public key (force.pub) from a trusted source, check that its key ID is the one "
+              "above, and run either command; then check that the SHA-256 of CERT.json "
+              "(sha256sum CERT.json) equals the one printed above:");
+    static const char *const cmds[] = {"deprive verify -p force.pub CERT.json",
+                                       "minisign -Vm CERT.json -p force.pub"};
+    for (size_t i = 0; i < 2; i++) {
+        need(p, 14);
+        p->y -= 13;
+        text_at(p, p->mono, 9.5f, MARGIN_L + 16, p->y, cmds[i]);
+    }
+    p->y -= 4;
+    paragraph(p, p->reg, 8.5f, MARGIN_L, CONTENT_W,
+              "deprive verify also checks the certificate's internal consistency (totals, "
+              "outcome); with --journal JOURNAL it replays the wipe journal and checks it ends "
+              "at the head above. minisign checks the signature and shows the trusted comment, "
+              "which carries the certificate's SHA-256, key ID and certificate ID.");
+}
+
+static void footers(struct pdf *p, const json_t *cert)
+{
+    char left[400];
+    snprintf(left, sizeof(left), "Order %s - Exhibit %s - Certificate %s",
+             jsd(cert, "authority.order_reference"),
+             jsd(cert, "exhibit.exhibit_reference"),
+             jsd(cert, "identity.certificate_id"));
+    char *l = latin1(left), *lines[1];
+    size_t n = l ? wrap(p, p->reg, 7, CONTENT_W - 80, l, lines, 1) : 0;
+    for (size_t i = 0; i < p->npages && !p->failed; i++) {
+        p->page = p->pages[i];
+        HPDF_Page_SetGrayStroke(p->page, 0);
+        HPDF_Page_SetLineWidth(p->page, 0.5f);
+        HPDF_Page_MoveTo(p->page, MARGIN_L, 44);
+        HPDF_Page_LineTo(p->page, PAGE_W - MARGIN_R, 44);
+        HPDF_Page_Stroke(p->page);
+        if (n > 0)
+            text_at(p, p->reg, 7, MARGIN_L, 34, lines[0]);
+        char pg[64];
+        snprintf(pg, sizeof(pg), "Page %zu of %zu", i + 1, p->npages);
+        text_at(p, p->bold, 7.5f, PAGE_W - MARGIN_R - text_width(p->bold, 7.5f, pg), 34, pg);
+    }
+    free_lines(lines, n);
+    free(l);
+}
+
+/* ---- document ---------------------------------------------------------------------------- */
+
+static enum dp_status save(struct pdf *p, const char *out_path, struct dp_error *err)
+{
+    if (HPDF_SaveToStream(p->doc) != HPDF_OK || p->failed)
+        return DP_ERR_INVALID;
+    HPDF_UINT32 total = HPDF_GetStreamSize(p->doc);
+    unsigned char *buf = malloc(total ? total : 1);
+    if (buf == NULL) {
+        p->oom = true;
+        return DP_ERR_NOMEM;
+    }
+    HPDF_UINT32 got = 0;
+    while (got < total) {
+        HPDF_UINT32 n = total - got;
+        HPDF_STATUS st = HPDF_ReadFromStream(p->doc, buf + got, &n);
+        got += n;
+        if (st != HPDF_OK && st != HPDF_STREAM_EOF)
+            break;
+        if (n == 0 || st == HPDF_STREAM_EOF)
+            break;
+    }
+    enum dp_status rc = DP_ERR_INVALID;
+    if (got == total && !p->failed)
+        rc = dp_write_file_atomic(out_path, buf, got, 0644, err);
+    free(buf);
+    return rc;
+}
+
+enum dp_status dp_pdf_render(const json_t *cert, const char *keyid, const char *cert_sha256_hex,
+                             const char *out_path, struct dp_error *err)
+{
+    struct pdf p;
+    memset(&p, 0, sizeof(p));
+    p.doc = HPDF_New(on_error, &p);
+    if (p.doc == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "cannot create a PDF document");
+    HPDF_SetCompressionMode(p.doc, HPDF_COMP_ALL);
+    p.reg = HPDF_GetFont(p.doc, "Helvetica", "WinAnsiEncoding");
+    p.bold = HPDF_GetFont(p.doc, "Helvetica-Bold", "WinAnsiEncoding");
+    p.mono = HPDF_GetFont(p.doc, "Courier", "WinAnsiEncoding");
+    char title[300];
+    snprintf(title, sizeof(title), "Erasure certificate %s",
+             jstr(cert, "identity.certificate_id") ? jstr(cert, "identity.certificate_id") : "");
+    HPDF_SetInfoAttr(p.doc, HPDF_INFO_TITLE, title);
+    HPDF_SetInfoAttr(p.doc, HPDF_INFO_CREATOR, "deprive " DP_VERSION);
+    enum dp_status st = DP_OK;
+    new_page(&p);
+    if (!p.failed && !p.oom) {
+        header(&p, cert);
+        outcome_box(&p, cert);
+        section(&p, "Authority");
+        case_block(&p, cert, "authority.");
+        exhibit_block(&p, cert);
+        scan_block(&p, cert);
+        findings_table(&p, cert);
+        rescan_block(&p, cert);
+        risks_block(&p, cert);
+        verify_block(&p, cert, keyid, cert_sha256_hex);
+        footers(&p, cert);
+    }
+    if (!p.failed && !p.oom)
+        st = save(&p, out_path, err);
+    if (p.oom)
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory rendering the PDF");
+    else if (p.failed)
+        st = dp_error_set(err, DP_ERR_INVALID, 0,
+                          "cannot render the PDF: libharu error 0x%04X (detail %u)%s",
+                          (unsigned)p.hpdf_err, (unsigned)p.hpdf_detail,
+                          p.npages >= MAX_PAGES ? ", too many pages" : "");
+    else if (st == DP_ERR_INVALID)
+        st = dp_error_set(err, DP_ERR_INVALID, 0, "cannot serialise the PDF");
+    HPDF_Free(p.doc);
+    free(p.pages);
+    return st;
+}
