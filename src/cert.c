@@ -510,15 +510,8 @@ static enum dp_status wipe_target_json(struct bld *b, json_t **out, const json_t
     const char *status = json_string_value(json_object_get(t, "status"));
     const json_t *names = json_object_get(t, "names");
     size_t nf = json_array_size(findings);
-    if (status == NULL)
-        return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: no status", i);
-    if (strcmp(status, "planned") == 0)
-        return dp_error_set(err, DP_ERR_INVALID, 0,
-                            "wipe target %zu is only planned: a dry run cannot be certified", i);
-    if (strcmp(status, "erased") != 0 && strcmp(status, "skipped") != 0 &&
-        strcmp(status, "failed") != 0)
-        return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: unknown status '%s'", i,
-                            status);
+    if (status == NULL) /* check_wipe vetted every status */
+        dp_misuse("wipe_target_json: unchecked wipe result");
     if (!json_is_array(names) || json_array_size(names) == 0)
         return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: no names", i);
     json_t *o = json_object(), *onames = json_array(), *matched = json_array();
@@ -829,27 +822,38 @@ static enum dp_status build_outcome(struct bld *b, json_t *cert, const json_t *s
     return DP_OK;
 }
 
-/* The wipe's own summary must agree with its targets. */
+/* Statuses are certifiable, and the wipe's own summary agrees with its targets. */
 static enum dp_status check_wipe(const json_t *wipe, struct dp_error *err)
 {
     if (json_is_true(json_object_get(wipe, "dry_run")))
         return dp_error_set(err, DP_ERR_INVALID, 0, "a dry-run wipe cannot be certified");
-    const json_t *sum = json_object_get(wipe, "summary");
-    if (sum == NULL)
-        return DP_OK;
+    const json_t *targets = json_object_get(wipe, "targets");
+    if (!json_is_array(targets))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "wipe result has no targets array");
     json_int_t n[3] = {0, 0, 0};
     size_t i;
     const json_t *t;
-    json_array_foreach(json_object_get(wipe, "targets"), i, t) {
+    json_array_foreach(targets, i, t) {
         const char *s = json_string_value(json_object_get(t, "status"));
-        if (s != NULL)
-            n[strcmp(s, "erased") == 0 ? 0 : strcmp(s, "skipped") == 0 ? 1 : 2]++;
+        if (s == NULL)
+            return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: no status", i);
+        if (strcmp(s, "planned") == 0)
+            return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu is only planned: a "
+                                "dry run cannot be certified", i);
+        int k = strcmp(s, "erased") == 0 ? 0 : strcmp(s, "skipped") == 0 ? 1
+                                             : strcmp(s, "failed") == 0  ? 2 : -1;
+        if (k < 0)
+            return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: unknown status '%s'",
+                                i, s);
+        n[k]++;
     }
-    if (json_integer_value(json_object_get(sum, "targets")) !=
-            (json_int_t)json_array_size(json_object_get(wipe, "targets")) ||
-        json_integer_value(json_object_get(sum, "erased")) != n[0] ||
-        json_integer_value(json_object_get(sum, "skipped")) != n[1] ||
-        json_integer_value(json_object_get(sum, "failed")) != n[2])
+    const json_t *sum = json_object_get(wipe, "summary");
+    if (sum != NULL &&
+        (json_integer_value(json_object_get(sum, "targets")) !=
+             (json_int_t)json_array_size(targets) ||
+         json_integer_value(json_object_get(sum, "erased")) != n[0] ||
+         json_integer_value(json_object_get(sum, "skipped")) != n[1] ||
+         json_integer_value(json_object_get(sum, "failed")) != n[2]))
         return dp_error_set(err, DP_ERR_INVALID, 0,
                             "wipe result summary disagrees with its targets");
     return DP_OK;

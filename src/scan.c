@@ -415,8 +415,10 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     r->totals.files = ws_stats.files;
     for (int i = 0; i < DP_SKIP_REASON_COUNT; i++)
         r->totals.skipped[i] += ws_stats.skipped[i];
-    qsort(r->findings, r->finding_count, sizeof(*r->findings), cmp_finding);
-    qsort(r->skips, r->skip_count, sizeof(*r->skips), cmp_skip);
+    if (r->finding_count > 1)
+        qsort(r->findings, r->finding_count, sizeof(*r->findings), cmp_finding);
+    if (r->skip_count > 1)
+        qsort(r->skips, r->skip_count, sizeof(*r->skips), cmp_skip);
     pthread_mutex_destroy(&s.lock);
     pthread_cond_destroy(&s.not_empty);
     pthread_cond_destroy(&s.not_full);

@@ -658,7 +658,7 @@ out:
 static void add_fact(json_t *facts, const char *fmt, const char *arg)
 {
     char b[256];
-    snprintf(b, sizeof(b), fmt, arg);
+    snprintf(b, sizeof(b), fmt, arg != NULL ? arg : "");
     json_array_append_new(facts, json_string(b));
 }
 

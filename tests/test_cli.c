@@ -48,7 +48,9 @@ static void test_scan_errors(void **state)
     char *dir = tu_mkdtemp();
     tu_write(dir, "bad.txt", "sha256:abc\n", 11);
     tu_write(dir, "empty.txt", "# nothing\n", 10);
-    mkdir(tu_path(dir, "root"), 0755);
+    char *rootdir = tu_path(dir, "root");
+    mkdir(rootdir, 0755);
+    free(rootdir);
     char *bad = tu_path(dir, "bad.txt"), *empty = tu_path(dir, "empty.txt");
     char *root = tu_path(dir, "root"), *missing = tu_path(dir, "missing");
     struct tu_run r;

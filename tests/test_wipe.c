@@ -142,7 +142,7 @@ static void test_erase_and_nothing_else(void **state)
     free(p);
     /* every non-matching file byte-identical: the fingerprint minus the three matches */
     char *after = fingerprint(f.root);
-    char *b = before, *line;
+    char *b = before, *line, *before_mem = before;
     size_t kept = 0;
     while ((line = strsep(&b, "\n")) != NULL && *line) {
         if (strstr(line, "victim") || strstr(line, "empty-ish"))
@@ -157,6 +157,7 @@ static void test_erase_and_nothing_else(void **state)
     json_decref(res);
     json_decref(report);
     free(after);
+    free(before_mem);
     fx_free(&f);
 }
 
@@ -169,7 +170,9 @@ static void test_hard_links_and_methods(void **state)
         fx_init(&f);
         add_match(&f, "a/one.jpg", 70000, 5);
         char *p1 = tu_path(f.root, "a/one.jpg"), *p2 = tu_path(f.root, "b/two.jpg");
-        mkdir(tu_path(f.root, "b"), 0755);
+        char *bdir = tu_path(f.root, "b");
+        mkdir(bdir, 0755);
+        free(bdir);
         assert_int_equal(link(p1, p2), 0);
         char *outside = tu_path(f.work, "outside-link");
         assert_int_equal(link(p1, outside), 0); /* a name the plan does not cover */
