@@ -80,6 +80,13 @@ int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *
                  bool resume, const struct dp_wipe_opts *opts, json_t **result);
 void cli_print_wipe(FILE *f, const json_t *result);
 
+/* base + suffix, heap (NULL when out of memory). */
+char *cli_derived_path(const char *base, const char *suffix);
+/* Load a secret key, asking for its passphrase (terminal, or passfile) when it has one.
+ * Prints the error and returns false on failure. */
+struct dp_sign_seckey;
+bool cli_load_seckey(const char *path, const char *passfile, struct dp_sign_seckey **sk);
+
 /* Commands: argv[0] is the command name; getopt_long state is reset by main. */
 int cmd_scan(int argc, char **argv);
 int cmd_hash(int argc, char **argv);

@@ -197,35 +197,23 @@ static int write_signed(const struct audit_args *a, json_t *doc)
 {
     struct dp_error err = {0};
     struct dp_sign_seckey *sk = NULL;
-    char *pass = NULL, *text = dp_json_dump(doc), *sig = NULL;
-    size_t n = strlen(a->output) + 9;
-    char *sigpath = malloc(n);
+    char *text = dp_json_dump(doc), *sig = NULL;
+    char *sigpath = cli_derived_path(a->output, ".minisig");
     int rc = DP_EXIT_ERROR;
-    bool enc = false;
     if (text == NULL || sigpath == NULL)
         goto out;
-    snprintf(sigpath, n, "%s.minisig", a->output);
     if (dp_write_file_atomic(a->output, text, strlen(text), 0644, &err) != DP_OK)
         goto fail;
     if (a->key == NULL) {
         rc = DP_EXIT_OK;
         goto out;
     }
-    if (dp_sign_seckey_file_encrypted(a->key, &enc, &err) != DP_OK)
-        goto fail;
-    if (enc) {
-        pass = sodium_malloc(DP_SIGN_PASSPHRASE_MAX + 1);
-        if (pass == NULL || !cli_read_passphrase(pass, DP_SIGN_PASSPHRASE_MAX + 1,
-                                                 "passphrase for the signing key: ",
-                                                 a->passfile, false))
-            goto out;
-    }
+    if (!cli_load_seckey(a->key, a->passfile, &sk))
+        goto out;
     uint8_t sha[32];
     char hex[65], tc[256], keyid[DP_SIGN_KEYID_HEX_SIZE];
     dp_sha256_buf(sha, text, strlen(text));
     dp_hex_encode(hex, sha, 32);
-    if (dp_sign_seckey_load(&sk, a->key, pass, &err) != DP_OK)
-        goto fail;
     dp_sign_seckey_keyid(sk, keyid);
     const char *base = strrchr(a->output, '/') ? strrchr(a->output, '/') + 1 : a->output;
     snprintf(tc, sizeof(tc), "timestamp:%lld\tfile:%.64s\tsha256:%s\tkeyid:%s",
@@ -238,8 +226,6 @@ static int write_signed(const struct audit_args *a, json_t *doc)
 fail:
     cli_dp_err(&err);
 out:
-    if (pass != NULL)
-        sodium_free(pass);
     dp_sign_seckey_free(sk);
     free(text);
     free(sig);

@@ -109,44 +109,6 @@ static int parse_run(int argc, char **argv, struct run_args *a)
     return DP_EXIT_OK;
 }
 
-static char *derived(const char *base, const char *suffix)
-{
-    size_t n = strlen(base) + strlen(suffix) + 1;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s%s", base, suffix);
-    return p;
-}
-
-static bool load_key(const struct run_args *a, struct dp_sign_seckey **sk)
-{
-    struct dp_error err = {0};
-    bool enc = false;
-    char *pass = NULL;
-    bool ok = false;
-    if (dp_sign_seckey_file_encrypted(a->key, &enc, &err) != DP_OK)
-        goto out;
-    if (enc) {
-        pass = sodium_malloc(DP_SIGN_PASSPHRASE_MAX + 1);
-        if (pass == NULL || !cli_read_passphrase(pass, DP_SIGN_PASSPHRASE_MAX + 1,
-                                                 "passphrase for the signing key: ",
-                                                 a->passfile, false)) {
-            cli_err("cannot read the signing key's passphrase");
-            goto done;
-        }
-    }
-    if (dp_sign_seckey_load(sk, a->key, pass, &err) != DP_OK)
-        goto out;
-    ok = true;
-    goto done;
-out:
-    cli_dp_err(&err);
-done:
-    if (pass != NULL)
-        sodium_free(pass);
-    return ok;
-}
-
 static enum dp_status scan_to(const struct dp_hashset *set, const struct run_args *a,
                               json_t **doc, struct dp_error *err)
 {
@@ -169,7 +131,7 @@ static int certify(const struct run_args *a, const struct dp_sign_seckey *sk, js
     char keyid[DP_SIGN_KEYID_HEX_SIZE];
     dp_sign_seckey_keyid(sk, keyid);
     json_t *cert = NULL;
-    char *text = NULL, *sig = NULL, *sigpath = derived(a->output, ".minisig");
+    char *text = NULL, *sig = NULL, *sigpath = cli_derived_path(a->output, ".minisig");
     int rc = DP_EXIT_ERROR;
     const char *base = strrchr(a->output, '/') ? strrchr(a->output, '/') + 1 : a->output;
     if (dp_cert_build(&cert, case_doc, report, wipe, rescan, keyid, &err) != DP_OK)
@@ -213,16 +175,16 @@ int cmd_run(int argc, char **argv)
     }
     rc = DP_EXIT_ERROR;
     const char *base = a.output ? a.output : "deprive-dry-run";
-    plan_file = derived(base, ".plan.json");
-    journal = derived(base, ".journal");
-    wipe_file = derived(base, ".wipe.json");
-    rescan_file = derived(base, ".rescan.json");
+    plan_file = cli_derived_path(base, ".plan.json");
+    journal = cli_derived_path(base, ".journal");
+    wipe_file = cli_derived_path(base, ".wipe.json");
+    rescan_file = cli_derived_path(base, ".rescan.json");
     if (!plan_file || !journal || !wipe_file || !rescan_file)
         goto out;
     if ((case_doc = cli_case_build(&a.cs, !a.wopts.dry_run)) == NULL)
         goto out;
     /* the key first: a wrong passphrase must not be found out after erasing */
-    if (!a.wopts.dry_run && !load_key(&a, &sk))
+    if (!a.wopts.dry_run && !cli_load_seckey(a.key, a.passfile, &sk))
         goto out;
     if (!cli_load_hashes(a.lists, a.nlists, &set))
         goto out;

@@ -161,8 +161,8 @@ int cmd_show(int argc, char **argv)
         cli_dp_err(&err);
         goto out;
     }
-    int vr = a.pub ? verify(&a, data, len, &cert, keyid)
-                   : parse_unverified(a.cert, data, len, &cert);
+    int vr =
+        a.pub ? verify(&a, data, len, &cert, keyid) : parse_unverified(a.cert, data, len, &cert);
     if (vr >= 0) {
         rc = vr;
         goto out;

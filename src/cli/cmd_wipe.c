@@ -39,15 +39,6 @@ static void wipe_usage(FILE *f)
 
 enum { OPT_JOURNAL = 1, OPT_RESUME, OPT_FREE, OPT_SAMEFS };
 
-static char *derived(const char *base, const char *suffix)
-{
-    size_t n = strlen(base) + strlen(suffix) + 1;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s%s", base, suffix);
-    return p;
-}
-
 int cmd_wipe(int argc, char **argv)
 {
     struct option longopts[64] = {
@@ -110,8 +101,8 @@ int cmd_wipe(int argc, char **argv)
         cli_dp_err(&err);
         goto out;
     }
-    journal = journal ? journal : (journal_d = derived(plan_file, ".journal"));
-    output = output ? output : (output_d = derived(plan_file, ".wipe.json"));
+    journal = journal ? journal : (journal_d = cli_derived_path(plan_file, ".journal"));
+    output = output ? output : (output_d = cli_derived_path(plan_file, ".wipe.json"));
     if (!cli_quiet)
         cli_print_plan(stderr, plan);
     if (!opts.dry_run && !cli_confirm("erase these files? this cannot be undone", yes))

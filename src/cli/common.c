@@ -4,6 +4,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "deprive/sign.h"
 
 int cli_verbose;
 bool cli_quiet;
@@ -44,4 +50,41 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\nTry 'deprive %s --help'.\n", cmd);
     va_end(ap);
     return DP_EXIT_ERROR;
+}
+
+char *cli_derived_path(const char *base, const char *suffix)
+{
+    size_t n = strlen(base) + strlen(suffix) + 1;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s%s", base, suffix);
+    return p;
+}
+
+bool cli_load_seckey(const char *path, const char *passfile, struct dp_sign_seckey **sk)
+{
+    struct dp_error err = {0};
+    bool enc = false, ok = false;
+    char *pass = NULL;
+    if (dp_sign_seckey_file_encrypted(path, &enc, &err) != DP_OK)
+        goto fail;
+    if (enc) {
+        pass = sodium_malloc(DP_SIGN_PASSPHRASE_MAX + 1);
+        if (pass == NULL || !cli_read_passphrase(pass, DP_SIGN_PASSPHRASE_MAX + 1,
+                                                 "passphrase for the signing key: ", passfile,
+                                                 false)) {
+            cli_err("cannot read the passphrase of '%s'", path);
+            goto out;
+        }
+    }
+    if (dp_sign_seckey_load(sk, path, pass, &err) != DP_OK)
+        goto fail;
+    ok = true;
+    goto out;
+fail:
+    cli_dp_err(&err);
+out:
+    if (pass != NULL)
+        sodium_free(pass);
+    return ok;
 }
