@@ -21,6 +21,7 @@ enum pattern { PAT_ZERO, PAT_ONES, PAT_STREAM, PAT_RANDOM };
 struct wipe_io {
     enum dp_wipe_method method;
     uint8_t *key;    /* 32 bytes, sodium_malloc */
+    struct evp_cipher_ctx_st *cipher; /* OpenSSL ChaCha20 keyed with key */
     uint8_t *buf;    /* WIPE_CHUNK, 4096-aligned */
     uint8_t *rbuf;   /* WIPE_CHUNK, 4096-aligned, for read-back */
 };
@@ -28,6 +29,11 @@ struct wipe_io {
 enum dp_status wipe_io_init(struct wipe_io *io, enum dp_wipe_method method,
                             struct dp_error *err);
 void wipe_io_release(struct wipe_io *io);
+
+/* The keyed stream's bytes [off, off+n) for a file salt (off a multiple of 64); exposed for
+ * the known-answer test against libsodium's ChaCha20-IETF. */
+void wipe_io_stream(struct wipe_io *io, const uint8_t salt[8], uint64_t off, uint8_t *buf,
+                    size_t n);
 
 /* Overwrite fd (a regular file open O_RDWR) over len bytes with every pass of the method,
  * fdatasync after each pass, then verify the last pass from the device. Fills *out with the

@@ -16,6 +16,7 @@
 
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "deprive/walk.h"
@@ -31,14 +32,19 @@ enum dp_status wipe_io_init(struct wipe_io *io, enum dp_wipe_method method,
 {
     memset(io, 0, sizeof(*io));
     io->method = method;
-    io->key = sodium_malloc(crypto_stream_chacha20_ietf_KEYBYTES);
+    io->key = sodium_malloc(32);
     io->buf = aligned_alloc(4096, WIPE_CHUNK);
     io->rbuf = aligned_alloc(4096, WIPE_CHUNK);
-    if (io->key == NULL || io->buf == NULL || io->rbuf == NULL) {
+    io->cipher = EVP_CIPHER_CTX_new();
+    if (io->key == NULL || io->buf == NULL || io->rbuf == NULL || io->cipher == NULL) {
         wipe_io_release(io);
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
     }
-    crypto_stream_chacha20_ietf_keygen(io->key);
+    randombytes_buf(io->key, 32);
+    if (EVP_EncryptInit_ex(io->cipher, EVP_chacha20(), NULL, io->key, NULL) != 1) {
+        wipe_io_release(io);
+        return dp_error_set(err, DP_ERR_CRYPTO, 0, "ChaCha20 unavailable in libcrypto");
+    }
     return DP_OK;
 }
 
@@ -46,6 +52,7 @@ void wipe_io_release(struct wipe_io *io)
 {
     if (io->key != NULL)
         sodium_free(io->key);
+    EVP_CIPHER_CTX_free(io->cipher); /* cleanses the key schedule */
     free(io->buf);
     free(io->rbuf);
     memset(io, 0, sizeof(*io));
@@ -75,8 +82,10 @@ static size_t method_passes(enum dp_wipe_method m, enum pattern out[3])
 }
 
 /* Fill buf with n bytes of the pattern at file offset off (multiple of 64). The stream is
- * ChaCha20-IETF keyed per run, nonce = per-file salt || high part of the block counter, so any
- * range can be regenerated for verification without storing it. */
+ * ChaCha20 keyed per run with nonce = per-file salt || high part of the block counter, so any
+ * range can be regenerated for verification without storing it. OpenSSL's ChaCha20 is used
+ * rather than libsodium's: same cipher, about five times faster here (bench/wipe.sh), which
+ * keeps the overwrite pass I/O-bound. */
 static void fill(struct wipe_io *io, enum pattern p, const uint8_t salt[8], uint64_t off,
                  uint8_t *buf, size_t n)
 {
@@ -87,13 +96,26 @@ static void fill(struct wipe_io *io, enum pattern p, const uint8_t salt[8], uint
     case PAT_STREAM: break;
     }
     uint64_t block = off / 64;
-    uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES];
-    memcpy(nonce, salt, 8);
-    uint32_t hi = (uint32_t)(block >> 32);
-    memcpy(nonce + 8, &hi, 4);
+    /* OpenSSL's 16-byte ChaCha20 IV: 32-bit little-endian block counter, then 96-bit nonce */
+    uint8_t iv[16];
+    uint32_t lo = (uint32_t)block, hi = (uint32_t)(block >> 32);
+    for (int i = 0; i < 4; i++)
+        iv[i] = (uint8_t)(lo >> (8 * i));
+    memcpy(iv + 4, salt, 8);
+    for (int i = 0; i < 4; i++)
+        iv[12 + i] = (uint8_t)(hi >> (8 * i));
     memset(buf, 0, n);
+    int outl = 0;
     /* a chunk never straddles a 2^32-block boundary: chunks are 4 MiB-aligned */
-    crypto_stream_chacha20_ietf_xor_ic(buf, buf, n, nonce, (uint32_t)block, io->key);
+    if (EVP_EncryptInit_ex(io->cipher, NULL, NULL, NULL, iv) != 1 ||
+        EVP_EncryptUpdate(io->cipher, buf, &outl, buf, (int)n) != 1 || (size_t)outl != n)
+        dp_misuse("ChaCha20 keystream generation failed");
+}
+
+void wipe_io_stream(struct wipe_io *io, const uint8_t salt[8], uint64_t off, uint8_t *buf,
+                    size_t n)
+{
+    fill(io, PAT_STREAM, salt, off, buf, n);
 }
 
 static enum dp_status pwrite_all(int fd, const uint8_t *b, size_t n, uint64_t off,

@@ -16,6 +16,9 @@
 #include "deprive/report.h"
 #include "deprive/scan.h"
 #include "deprive/wipe.h"
+#include "src/wipe_internal.h"
+
+#include <sodium.h>
 
 struct fx {
     char *dir, *root, *work;
@@ -324,9 +327,85 @@ static void test_resume_after_finish(void **state)
     fx_free(&f);
 }
 
+/* The overwrite stream is ChaCha20-IETF: byte-identical to libsodium's at any offset, and
+ * regenerable at any 64-byte-aligned position. */
+static void test_stream_known_answer(void **state)
+{
+    (void)state;
+    assert_true(sodium_init() >= 0);
+    struct wipe_io io;
+    assert_int_equal(wipe_io_init(&io, DP_WIPE_NIST_CLEAR, NULL), DP_OK);
+    const uint8_t salt[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    const uint64_t offs[] = {0, 64, 4096 * 64 + 128, ((uint64_t)1 << 38) + 640};
+    for (size_t i = 0; i < 4; i++) {
+        uint8_t got[1024], want[1024] = {0}, nonce[12];
+        wipe_io_stream(&io, salt, offs[i], got, sizeof(got));
+        uint64_t block = offs[i] / 64;
+        uint32_t hi = (uint32_t)(block >> 32);
+        memcpy(nonce, salt, 8);
+        for (int b = 0; b < 4; b++)
+            nonce[8 + b] = (uint8_t)(hi >> (8 * b));
+        crypto_stream_chacha20_ietf_xor_ic(want, want, sizeof(want), nonce, (uint32_t)block,
+                                           io.key);
+        assert_memory_equal(got, want, sizeof(got));
+    }
+    uint8_t whole[256], part[128];
+    wipe_io_stream(&io, salt, 0, whole, sizeof(whole));
+    wipe_io_stream(&io, salt, 128, part, sizeof(part));
+    assert_memory_equal(whole + 128, part, sizeof(part));
+    wipe_io_release(&io);
+}
+
+/* What an overwrite leaves in the file, per method, before the name is scrubbed. */
+static void test_overwrite_content(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    const enum dp_wipe_method ms[] = {DP_WIPE_NIST_CLEAR, DP_WIPE_ZERO, DP_WIPE_RANDOM,
+                                      DP_WIPE_DOD3};
+    for (size_t m = 0; m < 4; m++) {
+        tu_write_random(dir, "f", 100000, 9);
+        char *p = tu_path(dir, "f");
+        size_t len;
+        char *orig = tu_read(p, &len);
+        struct wipe_io io;
+        assert_int_equal(wipe_io_init(&io, ms[m], NULL), DP_OK);
+        int fd = open(p, O_RDWR);
+        json_t *ow = NULL, *ver = NULL;
+        assert_int_equal(wipe_io_overwrite(&io, fd, 102400, &ow, &ver, NULL), DP_OK);
+        close(fd);
+        char *now = tu_read(p, &len);
+        assert_int_equal(len, 102400); /* the whole last block, slack included */
+        size_t zeros = 0, same = 0;
+        for (size_t i = 0; i < 100000; i++) {
+            zeros += now[i] == 0;
+            same += now[i] == orig[i];
+        }
+        if (ms[m] == DP_WIPE_ZERO) {
+            assert_int_equal(zeros, 100000);
+        } else {
+            assert_true(zeros < 1000); /* about 1/256 of the bytes by chance */
+            assert_true(same < 1000);
+        }
+        assert_string_equal(json_string_value(json_object_get(ver, "result")), "match");
+        assert_int_equal(json_array_size(json_object_get(ow, "passes")),
+                         ms[m] == DP_WIPE_DOD3 ? 3 : 1);
+        json_decref(ow);
+        json_decref(ver);
+        wipe_io_release(&io);
+        free(orig);
+        free(now);
+        free(p);
+    }
+    tu_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stream_known_answer),
+        cmocka_unit_test(test_overwrite_content),
         cmocka_unit_test(test_erase_and_nothing_else),
         cmocka_unit_test(test_hard_links_and_methods),
         cmocka_unit_test(test_changed_since_scan),
