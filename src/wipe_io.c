@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/fiemap.h>
@@ -232,13 +233,17 @@ enum dp_status wipe_io_overwrite(struct wipe_io *io, int fd, uint64_t len, json_
     for (size_t i = 0; i < np && st == DP_OK; i++) {
         crypto_generichash_state h;
         crypto_generichash_init(&h, NULL, 0, 32);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         st = write_pass(io, wfd, pats[i], salt, len, pats[i] == PAT_RANDOM ? &h : NULL, err);
         if (st == DP_OK && dfd >= 0 && fdatasync(fd) != 0)
             st = dp_error_set(err, DP_ERR_IO, errno, "fdatasync failed");
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         crypto_generichash_final(&h, whash, sizeof(whash));
-        json_array_append_new(passes, json_pack("{s:s, s:I, s:b}", "pattern",
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        json_array_append_new(passes, json_pack("{s:s, s:I, s:b, s:f}", "pattern",
                                                 pattern_name(pats[i]), "bytes", (json_int_t)len,
-                                                "synced", st == DP_OK));
+                                                "synced", st == DP_OK, "seconds", secs));
     }
     const char *vmethod = dfd >= 0 ? "o_direct" : "fadvise-dontneed";
     const char *vresult = "not-done";
