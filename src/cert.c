@@ -74,8 +74,8 @@ static bool is_hex(const char *s, size_t want, bool upper)
         return false;
     for (size_t i = 0; i < want; i++) {
         char c = s[i];
-        bool ok = (c >= '0' && c <= '9') ||
-                  (upper ? (c >= 'A' && c <= 'F') : (c >= 'a' && c <= 'f'));
+        bool ok =
+            (c >= '0' && c <= '9') || (upper ? (c >= 'A' && c <= 'F') : (c >= 'a' && c <= 'f'));
         if (!ok)
             return false;
     }
@@ -167,20 +167,17 @@ static const struct dp_cert_case_field case_fields[] = {
     {"authority.authorising_officer.role", "authorising-officer-role", "Authorising officer role",
      "role or rank of the authorising officer", false, false},
     {"authority.authorising_officer.staff_number", "authorising-officer-staff-number",
-     "Authorising officer staff number", "staff number of the authorising officer", false,
-     false},
+     "Authorising officer staff number", "staff number of the authorising officer", false, false},
     {"authority.independent_verifier.name", "verifier", "Independent verifier",
      "name of an independent verifier (optional)", false, false},
     {"authority.independent_verifier.role", "verifier-role", "Verifier role",
      "role of the independent verifier", false, false},
     {"authority.independent_verifier.organisation", "verifier-organisation",
      "Verifier organisation", "organisation of the independent verifier", false, false},
-    {"exhibit.exhibit_reference", "exhibit", "Exhibit reference", "exhibit reference", true,
-     false},
+    {"exhibit.exhibit_reference", "exhibit", "Exhibit reference", "exhibit reference", true, false},
     {"exhibit.property_number", "property-number", "Property number", "property number", false,
      false},
-    {"exhibit.seal_number", "seal-number", "Seal number", "evidence bag seal number", false,
-     false},
+    {"exhibit.seal_number", "seal-number", "Seal number", "evidence bag seal number", false, false},
     {"exhibit.device.make", "device-make", "Device make", "device make", false, false},
     {"exhibit.device.model", "device-model", "Device model", "device model", false, false},
     {"exhibit.device.serial", "device-serial", "Device serial", "device serial number", false,
@@ -237,8 +234,10 @@ static enum dp_status check_value(const struct dp_cert_case_field *f, const char
                                   struct dp_error *err)
 {
     if (n == 0 || n > DP_CERT_CASE_VALUE_MAX || memchr(v, '\0', n) != NULL)
-        return dp_error_set(err, DP_ERR_INVALID, 0, "case details: %s (--%s): empty or longer "
-                            "than %d bytes", f->path, f->flag, DP_CERT_CASE_VALUE_MAX);
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "case details: %s (--%s): empty or longer "
+                            "than %d bytes",
+                            f->path, f->flag, DP_CERT_CASE_VALUE_MAX);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
         if (c < 0x20 || c == 0x7f)
@@ -247,15 +246,17 @@ static enum dp_status check_value(const struct dp_cert_case_field *f, const char
                                 f->flag);
     }
     if (f->date && !valid_date(v))
-        return dp_error_set(err, DP_ERR_INVALID, 0, "case details: %s (--%s): not a YYYY-MM-DD "
-                            "date", f->path, f->flag);
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "case details: %s (--%s): not a YYYY-MM-DD "
+                            "date",
+                            f->path, f->flag);
     return DP_OK;
 }
 
 enum dp_status dp_cert_case_new(json_t **out, struct dp_error *err)
 {
-    json_t *o = json_pack("{s:s, s:i}", "format", DP_CERT_CASE_FORMAT, "schema",
-                          DP_CERT_CASE_SCHEMA);
+    json_t *o =
+        json_pack("{s:s, s:i}", "format", DP_CERT_CASE_FORMAT, "schema", DP_CERT_CASE_SCHEMA);
     if (o == NULL)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
     *out = o;
@@ -284,7 +285,8 @@ static enum dp_status validate_obj(const json_t *obj, const char *prefix, struct
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         char path[128];
         int n = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key);
         if (*prefix == '\0' && (strcmp(key, "format") == 0 || strcmp(key, "schema") == 0))
@@ -298,8 +300,7 @@ static enum dp_status validate_obj(const json_t *obj, const char *prefix, struct
                 continue;
             if (!json_is_string(v))
                 return dp_error_set(err, DP_ERR_INVALID, 0,
-                                    "case details: %s (--%s): must be a string", f->path,
-                                    f->flag);
+                                    "case details: %s (--%s): must be a string", f->path, f->flag);
             enum dp_status st = check_value(f, json_string_value(v), json_string_length(v), err);
             if (st != DP_OK)
                 return st;
@@ -307,8 +308,8 @@ static enum dp_status validate_obj(const json_t *obj, const char *prefix, struct
             if (json_is_null(v))
                 continue;
             if (!json_is_object(v))
-                return dp_error_set(err, DP_ERR_INVALID, 0,
-                                    "case details: %s: must be an object", path);
+                return dp_error_set(err, DP_ERR_INVALID, 0, "case details: %s: must be an object",
+                                    path);
             enum dp_status st = validate_obj(v, path, err);
             if (st != DP_OK)
                 return st;
@@ -329,8 +330,8 @@ enum dp_status dp_cert_case_validate(const json_t *case_doc, struct dp_error *er
         return dp_error_set(err, DP_ERR_PARSE, 0, "case details: not a JSON object");
     const json_t *fmt = json_object_get(case_doc, "format");
     const json_t *schema = json_object_get(case_doc, "schema");
-    if (fmt != NULL && (!json_is_string(fmt) ||
-                        strcmp(json_string_value(fmt), DP_CERT_CASE_FORMAT) != 0))
+    if (fmt != NULL &&
+        (!json_is_string(fmt) || strcmp(json_string_value(fmt), DP_CERT_CASE_FORMAT) != 0))
         return dp_error_set(err, DP_ERR_INVALID, 0, "case details: format must be \"%s\"",
                             DP_CERT_CASE_FORMAT);
     if (schema != NULL &&
@@ -343,8 +344,8 @@ enum dp_status dp_cert_case_validate(const json_t *case_doc, struct dp_error *er
     for (size_t i = 0; i < N_CASE_FIELDS; i++) {
         const struct dp_cert_case_field *f = &case_fields[i];
         if (f->required && !json_is_string(jpath(case_doc, f->path)))
-            return dp_error_set(err, DP_ERR_INVALID, 0, "case details: missing %s (--%s)",
-                                f->path, f->flag);
+            return dp_error_set(err, DP_ERR_INVALID, 0, "case details: missing %s (--%s)", f->path,
+                                f->flag);
     }
     return DP_OK;
 }
@@ -408,7 +409,8 @@ static enum dp_status build_hash_set(struct bld *b, json_t *cert, const json_t *
     json_t *lists = json_array(), *tot = json_object();
     size_t i;
     const json_t *l;
-    json_array_foreach(json_object_get(scan, "hash_lists"), i, l) {
+    json_array_foreach(json_object_get(scan, "hash_lists"), i, l)
+    {
         const char *sha = json_string_value(json_object_get(l, "sha256"));
         const json_t *ent = json_object_get(l, "entries");
         if (!is_hex(sha, 64, false) || !json_is_object(ent)) {
@@ -425,7 +427,8 @@ static enum dp_status build_hash_set(struct bld *b, json_t *cert, const json_t *
         push(b, lists, o);
         const char *algo;
         json_t *cnt;
-        json_object_foreach((json_t *)ent, algo, cnt) {
+        json_object_foreach((json_t *)ent, algo, cnt)
+        {
             json_int_t have = json_integer_value(json_object_get(tot, algo));
             put(b, tot, algo, json_integer(have + json_integer_value(cnt)));
         }
@@ -447,9 +450,10 @@ static json_t *match_json(struct bld *b, const json_t *m)
     put(b, o, "algo", copy_or_null(json_object_get(m, "algo")));
     put(b, o, "list", base_name_json(json_object_get(m, "list")));
     put(b, o, "line", copy_or_null(json_object_get(m, "line")));
-    put(b, o, "distance", dist ? json_deep_copy(dist)
-                          : (method == NULL || strcmp(method, "exact") == 0) ? json_integer(0)
-                                                                              : json_null());
+    put(b, o, "distance",
+        dist                                               ? json_deep_copy(dist)
+        : (method == NULL || strcmp(method, "exact") == 0) ? json_integer(0)
+                                                           : json_null());
     return o;
 }
 
@@ -457,7 +461,8 @@ static void add_matches(struct bld *b, json_t *matched, const json_t *finding)
 {
     size_t i;
     const json_t *m;
-    json_array_foreach(json_object_get(finding, "matched"), i, m) {
+    json_array_foreach(json_object_get(finding, "matched"), i, m)
+    {
         json_t *o = match_json(b, m);
         bool dup = false;
         for (size_t k = 0; o && !dup && k < json_array_size(matched); k++)
@@ -474,7 +479,8 @@ static bool digests_agree(const json_t *wipe_dg, const json_t *scan_dg)
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)wipe_dg, k, v) {
+    json_object_foreach((json_t *)wipe_dg, k, v)
+    {
         const json_t *s = json_object_get(scan_dg, k);
         if (s != NULL && !json_equal(s, v))
             return false;
@@ -518,18 +524,20 @@ static enum dp_status wipe_target_json(struct bld *b, json_t **out, const json_t
     const json_t *first = NULL, *nm;
     size_t j;
     enum dp_status st = DP_OK;
-    json_array_foreach(names, j, nm) {
+    json_array_foreach(names, j, nm)
+    {
         const json_t *pi = json_object_get(nm, "plan_index");
         json_int_t k = json_integer_value(pi);
         if (!json_is_integer(pi) || k < 0 || (size_t)k >= nf) {
-            st = dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu name %zu: bad plan_index",
-                              i, j);
+            st = dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu name %zu: bad plan_index", i,
+                              j);
             goto out;
         }
         const json_t *f = json_array_get(findings, (size_t)k);
         if (!json_equal(json_object_get(nm, "location"), json_object_get(f, "location")) ||
             covered[k]) {
-            st = dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu name %zu: location "
+            st = dp_error_set(err, DP_ERR_INVALID, 0,
+                              "wipe target %zu name %zu: location "
                               "differs from scan finding %lld, or that finding is named twice",
                               i, j, (long long)k);
             goto out;
@@ -540,8 +548,10 @@ static enum dp_status wipe_target_json(struct bld *b, json_t **out, const json_t
              !json_equal(json_object_get(t, "inode"), json_object_get(f, "inode"))) ||
             (json_object_get(t, "size") != NULL &&
              !json_equal(json_object_get(t, "size"), json_object_get(f, "size")))) {
-            st = dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: inode, size or digests "
-                              "differ from scan finding %lld", i, (long long)k);
+            st = dp_error_set(err, DP_ERR_INVALID, 0,
+                              "wipe target %zu: inode, size or digests "
+                              "differ from scan finding %lld",
+                              i, (long long)k);
             goto out;
         }
         covered[k] = 1;
@@ -580,8 +590,7 @@ out:
 /* A scan finding no wipe target covers: it was not erased. */
 static json_t *uncovered_json(struct bld *b, const json_t *f, size_t k, const char *method)
 {
-    json_t *o = json_object(), *names = json_array(), *no = json_object(),
-           *matched = json_array();
+    json_t *o = json_object(), *names = json_array(), *no = json_object(), *matched = json_array();
     put(b, no, "location", json_deep_copy(json_object_get(f, "location")));
     put(b, no, "finding", json_integer((json_int_t)k));
     put(b, no, "removed", json_false());
@@ -620,7 +629,8 @@ static enum dp_status build_targets(struct bld *b, json_t *cert, const json_t *s
     }
     enum dp_status st = DP_OK;
     const json_t *t;
-    json_array_foreach(wt, i, t) {
+    json_array_foreach(wt, i, t)
+    {
         json_t *o = NULL;
         st = wipe_target_json(b, &o, t, i, findings, covered, method, err);
         if (st != DP_OK)
@@ -664,17 +674,19 @@ static enum dp_status build_rescan(struct bld *b, json_t *outcome, const json_t 
     json_decref(want);
     bool scan_cross = json_is_true(jpath(scan, "scope.cross_mounts"));
     bool re_cross = json_is_true(jpath(rescan, "scope.cross_mounts"));
-    if (!same || !json_equal(json_object_get(rescan, "root_abs"),
-                             json_object_get(scan, "root_abs")) ||
+    if (!same ||
+        !json_equal(json_object_get(rescan, "root_abs"), json_object_get(scan, "root_abs")) ||
         (scan_cross && !re_cross)) {
         json_decref(shas);
-        return dp_error_set(err, DP_ERR_INVALID, 0, "the re-scan did not cover the scan's root, "
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "the re-scan did not cover the scan's root, "
                             "filesystems and hash lists");
     }
     json_t *remaining = json_array();
     size_t i;
     const json_t *f;
-    json_array_foreach(json_object_get(rescan, "findings"), i, f) {
+    json_array_foreach(json_object_get(rescan, "findings"), i, f)
+    {
         json_t *r = json_object();
         put(b, r, "location", copy_or_null(json_object_get(f, "location")));
         put(b, r, "digests", copy_or_null(json_object_get(f, "digests")));
@@ -705,40 +717,44 @@ static json_t *build_risks(struct bld *b, const json_t *scan, const json_t *wipe
 {
     json_t *r = json_array();
     bool one_fs = !json_is_true(jpath(scan, "scope.cross_mounts"));
-    add_risk(b, r, one_fs
-                 ? "Only this device, under the scanned root and on its filesystem only, was "
-                   "examined. Copies elsewhere (cloud storage and online accounts, backups, "
-                   "other devices, other partitions or filesystems mounted below the root) "
-                   "are not covered by this certificate."
-                 : "Only this device, under the scanned root, was examined. Copies elsewhere "
-                   "(cloud storage and online accounts, backups, other devices, other "
-                   "partitions) are not covered by this certificate.");
-    add_risk(b, r, "Only exact copies were identified: a file matches when its MD5, SHA-1 or "
-                   "SHA-256 equals an entry of the hash lists. Edited, re-encoded, resized or "
-                   "partial copies do not match; perceptual matching is not in this version.");
-    add_risk(b, r, "Filesystem journal: a journaling filesystem (ext3/4, XFS, NTFS) may keep "
-                   "copies of metadata, and of file data when data journaling is enabled, in "
-                   "its journal until they are overwritten.");
-    add_risk(b, r, "Copy-on-write and log-structured filesystems (btrfs, ZFS, F2FS, APFS) and "
-                   "snapshots write overwrites to new blocks; the old blocks may survive until "
-                   "they are reused.");
-    add_risk(b, r, "Flash media (SSDs, USB sticks, memory cards, phones) remap writes (wear "
-                   "levelling, over-provisioning): old copies may remain in cells the operating "
-                   "system cannot address; only a device-level sanitize or physical "
-                   "destruction removes them.");
+    add_risk(b, r,
+             one_fs ? "Only this device, under the scanned root and on its filesystem only, was "
+                      "examined. Copies elsewhere (cloud storage and online accounts, backups, "
+                      "other devices, other partitions or filesystems mounted below the root) "
+                      "are not covered by this certificate."
+                    : "Only this device, under the scanned root, was examined. Copies elsewhere "
+                      "(cloud storage and online accounts, backups, other devices, other "
+                      "partitions) are not covered by this certificate.");
+    add_risk(b, r,
+             "Only exact copies were identified: a file matches when its MD5, SHA-1 or "
+             "SHA-256 equals an entry of the hash lists. Edited, re-encoded, resized or "
+             "partial copies do not match; perceptual matching is not in this version.");
+    add_risk(b, r,
+             "Filesystem journal: a journaling filesystem (ext3/4, XFS, NTFS) may keep "
+             "copies of metadata, and of file data when data journaling is enabled, in "
+             "its journal until they are overwritten.");
+    add_risk(b, r,
+             "Copy-on-write and log-structured filesystems (btrfs, ZFS, F2FS, APFS) and "
+             "snapshots write overwrites to new blocks; the old blocks may survive until "
+             "they are reused.");
+    add_risk(b, r,
+             "Flash media (SSDs, USB sticks, memory cards, phones) remap writes (wear "
+             "levelling, over-provisioning): old copies may remain in cells the operating "
+             "system cannot address; only a device-level sanitize or physical "
+             "destruction removes them.");
     json_int_t skipped = json_integer_value(jpath(scan, "totals.skipped"));
     if (skipped > 0) {
         char t[256];
-        snprintf(t, sizeof(t), "%lld object(s) could not be examined during the scan (listed "
+        snprintf(t, sizeof(t),
+                 "%lld object(s) could not be examined during the scan (listed "
                  "under scan.skips with the reason); matches among them cannot be excluded.",
                  (long long)skipped);
         add_risk(b, r, t);
     }
     size_t i;
     const json_t *s;
-    json_array_foreach(json_object_get(wipe, "residual_risks"), i, s)
-        if (json_is_string(s))
-            add_risk(b, r, json_string_value(s));
+    json_array_foreach(json_object_get(wipe, "residual_risks"), i, s) if (json_is_string(s))
+        add_risk(b, r, json_string_value(s));
     return r;
 }
 
@@ -782,7 +798,8 @@ static const char *summarise(struct bld *b, json_t *outcome, const json_t *targe
     json_int_t n[3] = {0, 0, 0}, names = 0;
     size_t i;
     const json_t *t;
-    json_array_foreach(targets, i, t) {
+    json_array_foreach(targets, i, t)
+    {
         const char *s = json_string_value(json_object_get(t, "status"));
         n[strcmp(s, "erased") == 0 ? 0 : strcmp(s, "skipped") == 0 ? 1 : 2]++;
         names += (json_int_t)json_array_size(json_object_get(t, "names"));
@@ -833,27 +850,31 @@ static enum dp_status check_wipe(const json_t *wipe, struct dp_error *err)
     json_int_t n[3] = {0, 0, 0};
     size_t i;
     const json_t *t;
-    json_array_foreach(targets, i, t) {
+    json_array_foreach(targets, i, t)
+    {
         const char *s = json_string_value(json_object_get(t, "status"));
         if (s == NULL)
             return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: no status", i);
         if (strcmp(s, "planned") == 0)
-            return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu is only planned: a "
-                                "dry run cannot be certified", i);
-        int k = strcmp(s, "erased") == 0 ? 0 : strcmp(s, "skipped") == 0 ? 1
-                                             : strcmp(s, "failed") == 0  ? 2 : -1;
+            return dp_error_set(err, DP_ERR_INVALID, 0,
+                                "wipe target %zu is only planned: a "
+                                "dry run cannot be certified",
+                                i);
+        int k = strcmp(s, "erased") == 0    ? 0
+                : strcmp(s, "skipped") == 0 ? 1
+                : strcmp(s, "failed") == 0  ? 2
+                                            : -1;
         if (k < 0)
-            return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: unknown status '%s'",
-                                i, s);
+            return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: unknown status '%s'", i,
+                                s);
         n[k]++;
     }
     const json_t *sum = json_object_get(wipe, "summary");
-    if (sum != NULL &&
-        (json_integer_value(json_object_get(sum, "targets")) !=
-             (json_int_t)json_array_size(targets) ||
-         json_integer_value(json_object_get(sum, "erased")) != n[0] ||
-         json_integer_value(json_object_get(sum, "skipped")) != n[1] ||
-         json_integer_value(json_object_get(sum, "failed")) != n[2]))
+    if (sum != NULL && (json_integer_value(json_object_get(sum, "targets")) !=
+                            (json_int_t)json_array_size(targets) ||
+                        json_integer_value(json_object_get(sum, "erased")) != n[0] ||
+                        json_integer_value(json_object_get(sum, "skipped")) != n[1] ||
+                        json_integer_value(json_object_get(sum, "failed")) != n[2]))
         return dp_error_set(err, DP_ERR_INVALID, 0,
                             "wipe result summary disagrees with its targets");
     return DP_OK;
@@ -879,8 +900,8 @@ enum dp_status dp_cert_build(json_t **out, const json_t *case_details, const jso
     put(&b, cert, "identity", build_identity(&b, scan_report, wipe_result, rescan_report));
     for (size_t i = 0; i < N_CASE_FIELDS; i++) {
         const json_t *v = jpath(case_details, case_fields[i].path);
-        if (jpath_set(cert, case_fields[i].path, json_is_string(v) ? json_deep_copy(v)
-                                                                     : json_null()) != 0)
+        if (jpath_set(cert, case_fields[i].path,
+                      json_is_string(v) ? json_deep_copy(v) : json_null()) != 0)
             b.oom = true;
     }
     if (jpath_set(cert, "exhibit.filesystem",
@@ -897,7 +918,8 @@ enum dp_status dp_cert_build(json_t **out, const json_t *case_details, const jso
         char kid[17];
         for (int i = 0; i < 17; i++)
             kid[i] = (char)(signer_keyid[i] >= 'a' && signer_keyid[i] <= 'f'
-                                ? signer_keyid[i] - 'a' + 'A' : signer_keyid[i]);
+                                ? signer_keyid[i] - 'a' + 'A'
+                                : signer_keyid[i]);
         put(&b, cert, "signer", json_pack("{s:s}", "keyid", kid));
     }
     if (st == DP_OK && b.oom)
@@ -978,7 +1000,8 @@ static bool location_ok(const json_t *loc)
         return false;
     size_t i;
     const json_t *el;
-    json_array_foreach(loc, i, el) {
+    json_array_foreach(loc, i, el)
+    {
         char *raw = NULL;
         size_t n = 0;
         if (!dp_json_bytes_get(el, &raw, &n))
@@ -999,8 +1022,7 @@ static void check_identity(struct chk *c, const json_t *cert)
              DP_CERT_SCHEMA);
     if (!is_uuid(dp_cert_get_str(cert, "identity.certificate_id")))
         prob(c, "identity.certificate_id: not a UUID");
-    static const char *const times[] = {"identity.issued", "identity.started",
-                                        "identity.finished"};
+    static const char *const times[] = {"identity.issued", "identity.started", "identity.finished"};
     for (size_t i = 0; i < 3; i++)
         if (!is_utc(dp_cert_get_str(cert, times[i])))
             prob(c, "%s: not a YYYY-MM-DDTHH:MM:SSZ time", times[i]);
@@ -1033,7 +1055,8 @@ static void check_hash_set(struct chk *c, const json_t *cert)
     json_t *sum = json_object();
     size_t i;
     const json_t *l;
-    json_array_foreach(lists, i, l) {
+    json_array_foreach(lists, i, l)
+    {
         char label[48];
         snprintf(label, sizeof(label), "hash_set.lists[%zu]", i);
         if (!is_hex(json_string_value(json_object_get(l, "sha256")), 64, false))
@@ -1047,7 +1070,8 @@ static void check_hash_set(struct chk *c, const json_t *cert)
         json_t *cnt;
         if (!json_is_object(json_object_get(l, "entries")))
             prob(c, "%s.entries: missing", label);
-        json_object_foreach(json_object_get(l, "entries"), algo, cnt) {
+        json_object_foreach(json_object_get(l, "entries"), algo, cnt)
+        {
             if (!json_is_integer(cnt) || json_integer_value(cnt) < 0) {
                 prob(c, "%s.entries.%s: not a count", label, algo);
                 continue;
@@ -1075,7 +1099,8 @@ static json_int_t check_scan(struct chk *c, const json_t *cert)
         prob(c, "scan.one_filesystem: not a boolean");
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)totals, key, v) {
+    json_object_foreach((json_t *)totals, key, v)
+    {
         if (json_is_integer(v) && json_integer_value(v) < 0)
             prob(c, "scan.totals.%s: negative", key);
         else if (!json_is_integer(v) && !json_is_object(v))
@@ -1090,7 +1115,8 @@ static json_int_t check_scan(struct chk *c, const json_t *cert)
              (long long)files);
     json_int_t sum = 0;
     const json_t *by = json_object_get(totals, "skipped_by_reason");
-    json_object_foreach((json_t *)by, key, v) {
+    json_object_foreach((json_t *)by, key, v)
+    {
         if (!json_is_integer(v) || json_integer_value(v) < 0)
             prob(c, "scan.totals.skipped_by_reason.%s: not a count", key);
         else
@@ -1103,21 +1129,21 @@ static json_int_t check_scan(struct chk *c, const json_t *cert)
     if (!json_is_array(skips))
         prob(c, "scan.skips: missing");
     else if (skipped >= 0 && (json_int_t)json_array_size(skips) != skipped)
-        prob(c, "scan.skips: %zu listed, but scan.totals.skipped says %lld",
-             json_array_size(skips), (long long)skipped);
+        prob(c, "scan.skips: %zu listed, but scan.totals.skipped says %lld", json_array_size(skips),
+             (long long)skipped);
     size_t i;
     const json_t *s;
-    json_array_foreach(skips, i, s)
-        if (!location_ok(json_object_get(s, "location")) ||
-            !json_is_string(json_object_get(s, "reason")))
-            prob(c, "scan.skips[%zu]: no location or reason", i);
+    json_array_foreach(skips, i, s) if (!location_ok(json_object_get(s, "location")) ||
+                                        !json_is_string(json_object_get(s, "reason")))
+        prob(c, "scan.skips[%zu]: no location or reason", i);
     return findings;
 }
 
 static bool is_assurance(const char *a)
 {
     static const char *const ok[] = {"overwritten-in-place-verified", "overwritten-not-in-place",
-                                     "free-space-overwritten", "flash-media-residual-risk"};
+                                     "free-space-overwritten", "flash-media-residual-risk",
+                                     "overwritten-verified-placement-unknown"};
     for (size_t i = 0; a != NULL && i < sizeof(ok) / sizeof(ok[0]); i++)
         if (strcmp(a, ok[i]) == 0)
             return true;
@@ -1132,7 +1158,8 @@ static void check_digests(struct chk *c, const json_t *dg, const char *label)
     }
     const char *algo;
     json_t *v;
-    json_object_foreach((json_t *)dg, algo, v) {
+    json_object_foreach((json_t *)dg, algo, v)
+    {
         size_t n = algo_hexlen(algo);
         if (n == 0)
             prob(c, "%s.digests.%s: unknown algorithm", label, algo);
@@ -1149,7 +1176,8 @@ static void check_matched(struct chk *c, const json_t *matched, const char *labe
     }
     size_t i;
     const json_t *m;
-    json_array_foreach(matched, i, m) {
+    json_array_foreach(matched, i, m)
+    {
         const char *algo = json_string_value(json_object_get(m, "algo"));
         const json_t *line = json_object_get(m, "line");
         if (json_string_value(json_object_get(m, "method")) == NULL || algo == NULL ||
@@ -1185,7 +1213,8 @@ static void check_target(struct chk *c, const json_t *t, size_t i, struct counts
         prob(c, "%s.names: missing or empty", L);
     size_t j;
     const json_t *nm;
-    json_array_foreach(names, j, nm) {
+    json_array_foreach(names, j, nm)
+    {
         n->names++;
         if (!location_ok(json_object_get(nm, "location")))
             prob(c, "%s.names[%zu].location: missing or malformed", L, j);
@@ -1228,8 +1257,8 @@ static void check_summary(struct chk *c, const json_t *cert, const struct counts
     for (size_t i = 0; i < 5; i++) {
         json_int_t v = want_count(c, sum, keys[i], "outcome.summary");
         if (v >= 0 && v != have[i])
-            prob(c, "outcome.summary.%s: says %lld, the targets give %lld", keys[i],
-                 (long long)v, (long long)have[i]);
+            prob(c, "outcome.summary.%s: says %lld, the targets give %lld", keys[i], (long long)v,
+                 (long long)have[i]);
     }
     if (scan_findings >= 0 && scan_findings != n->names)
         prob(c, "targets: %lld names, but the scan reported %lld findings", (long long)n->names,
@@ -1276,7 +1305,7 @@ static void check_outcome(struct chk *c, const json_t *cert, const struct counts
 {
     json_int_t rescan = check_rescan(c, cert);
     const char *res = dp_cert_get_str(cert, "outcome.result");
-    const char *want = rescan < 0 || rescan > 0 ? DP_CERT_FAILED
+    const char *want = rescan < 0 || rescan > 0  ? DP_CERT_FAILED
                        : n->erased == n->targets ? DP_CERT_ERASED
                                                  : DP_CERT_PARTIAL;
     if (res == NULL) {
@@ -1287,7 +1316,8 @@ static void check_outcome(struct chk *c, const json_t *cert, const struct counts
     } else if (strcmp(res, want) != 0 && strcmp(res, DP_CERT_ERASED) == 0) {
         size_t i;
         const json_t *t;
-        json_array_foreach(json_object_get(cert, "targets"), i, t) {
+        json_array_foreach(json_object_get(cert, "targets"), i, t)
+        {
             const char *s = json_string_value(json_object_get(t, "status"));
             if (s == NULL || strcmp(s, "erased") != 0)
                 prob(c, "outcome.result: ERASED, but targets[%zu] is %s", i, s ? s : "unknown");
@@ -1304,17 +1334,15 @@ static void check_outcome(struct chk *c, const json_t *cert, const struct counts
     const json_t *recs = jpath(cert, "outcome.journal.records");
     if (!json_is_null(head) && !is_hex(json_string_value(head), 64, false))
         prob(c, "outcome.journal.head: not 64 lower-case hex digits");
-    if (json_is_string(head) &&
-        (!json_is_integer(recs) || json_integer_value(recs) < 0))
+    if (json_is_string(head) && (!json_is_integer(recs) || json_integer_value(recs) < 0))
         prob(c, "outcome.journal.records: not a count");
     const json_t *risks = jpath(cert, "outcome.residual_risks");
     if (!json_is_array(risks) || json_array_size(risks) == 0)
         prob(c, "outcome.residual_risks: missing or empty");
     size_t i;
     const json_t *r;
-    json_array_foreach(risks, i, r)
-        if (!json_is_string(r))
-            prob(c, "outcome.residual_risks[%zu]: not a string", i);
+    json_array_foreach(risks, i, r) if (!json_is_string(r))
+        prob(c, "outcome.residual_risks[%zu]: not a string", i);
 }
 
 enum dp_status dp_cert_check(const json_t *cert, struct dp_cert_problems *problems,
@@ -1443,7 +1471,8 @@ enum dp_status dp_cert_trusted_parse(struct dp_cert_trusted *out, const char *te
         if (!trusted_field(out, p, n, &seen))
             return dp_error_set(err, DP_ERR_VERIFY, 0,
                                 "trusted comment is not a deprive certificate comment: bad "
-                                "field '%.*s'", (int)(n > 80 ? 80 : n), p);
+                                "field '%.*s'",
+                                (int)(n > 80 ? 80 : n), p);
         if (tab == NULL)
             break;
         p = tab + 1;
@@ -1494,10 +1523,9 @@ void dp_cert_verified_release(struct dp_cert_verified *v)
     dp_cert_problems_release(&v->problems);
 }
 
-static enum dp_status verify_signature(struct dp_cert_verified *v,
-                                       const struct dp_sign_pubkey *pk, const char *data,
-                                       size_t len, const char *sig, size_t sig_len,
-                                       struct dp_error *err)
+static enum dp_status verify_signature(struct dp_cert_verified *v, const struct dp_sign_pubkey *pk,
+                                       const char *data, size_t len, const char *sig,
+                                       size_t sig_len, struct dp_error *err)
 {
     char *tc = NULL;
     enum dp_status st = dp_sign_verify(&tc, pk, data, len, sig, sig_len, 0, err);
@@ -1540,8 +1568,8 @@ enum dp_status dp_cert_verify(struct dp_cert_verified *out, const struct dp_sign
     json_error_t je;
     v->cert = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
     if (v->cert == NULL) {
-        st = dp_error_set(err, DP_ERR_VERIFY, 0, "signed, but not valid JSON: line %d: %s",
-                          je.line, je.text);
+        st = dp_error_set(err, DP_ERR_VERIFY, 0, "signed, but not valid JSON: line %d: %s", je.line,
+                          je.text);
         goto out;
     }
     const char *res = dp_cert_get_str(v->cert, "outcome.result");
@@ -1582,8 +1610,9 @@ enum dp_status dp_cert_check_journal(const json_t *cert, const char *journal_pat
     if (strcmp(head, want) != 0 || (json_int_t)n != json_integer_value(recs))
         return dp_error_set(err, DP_ERR_VERIFY, 0,
                             "journal '%s' ends at %s after %llu records, but the certificate "
-                            "records %s after %lld", journal_path, head, (unsigned long long)n,
-                            want, (long long)json_integer_value(recs));
+                            "records %s after %lld",
+                            journal_path, head, (unsigned long long)n, want,
+                            (long long)json_integer_value(recs));
     return DP_OK;
 }
 
@@ -1636,11 +1665,11 @@ char *dp_cert_location_text(const json_t *location)
         return esc_append(&out, &used, &cap, "?", 1) ? out : (free(out), NULL);
     size_t i;
     const json_t *el;
-    json_array_foreach(location, i, el) {
+    json_array_foreach(location, i, el)
+    {
         bool ok = i == 0 || esc_append(&out, &used, &cap, " -> ", 4);
         if (json_is_string(el)) {
-            ok = ok && esc_append(&out, &used, &cap, json_string_value(el),
-                                  json_string_length(el));
+            ok = ok && esc_append(&out, &used, &cap, json_string_value(el), json_string_length(el));
         } else {
             char *raw = NULL, *q = NULL;
             size_t n = 0;
@@ -1771,28 +1800,33 @@ static void render_scan(FILE *f, const json_t *cert)
     fprintf(f, "  %-34s ", "Root");
     put_elem(f, "", jpath(cert, "scan.root"));
     put_field(f, "One filesystem only", jpath(cert, "scan.one_filesystem"));
-    fprintf(f, "  %-34s %lld seen, %lld read (%lld bytes), %lld not read (size not listed), "
-            "%lld not examinable\n", "Files", jll(cert, "scan.totals.files"),
-            jll(cert, "scan.totals.files_read"), jll(cert, "scan.totals.bytes_read"),
-            jll(cert, "scan.totals.files_skipped_by_size"), jll(cert, "scan.totals.skipped"));
+    fprintf(f,
+            "  %-34s %lld seen, %lld read (%lld bytes), %lld not read (size not listed), "
+            "%lld not examinable\n",
+            "Files", jll(cert, "scan.totals.files"), jll(cert, "scan.totals.files_read"),
+            jll(cert, "scan.totals.bytes_read"), jll(cert, "scan.totals.files_skipped_by_size"),
+            jll(cert, "scan.totals.skipped"));
     size_t i;
     const json_t *s;
-    json_array_foreach(jpath(cert, "scan.skips"), i, s) {
+    json_array_foreach(jpath(cert, "scan.skips"), i, s)
+    {
         char prefix[200];
-        snprintf(prefix, sizeof(prefix), "    not examined (%s): ",
-                 esc(b1, sizeof(b1), json_object_get(s, "reason")));
+        snprintf(prefix, sizeof(prefix),
+                 "    not examined (%s): ", esc(b1, sizeof(b1), json_object_get(s, "reason")));
         put_loc(f, prefix, json_object_get(s, "location"));
     }
     fputs("\nHash lists\n", f);
     const json_t *l;
-    json_array_foreach(jpath(cert, "hash_set.lists"), i, l) {
+    json_array_foreach(jpath(cert, "hash_set.lists"), i, l)
+    {
         put_elem(f, "  ", json_object_get(l, "file"));
         fprintf(f, "    sha256 %s, format %s, entries:",
                 esc(b1, sizeof(b1), json_object_get(l, "sha256")),
                 esc(b2, sizeof(b2), json_object_get(l, "format")));
         const char *k;
         json_t *v;
-        json_object_foreach(json_object_get(l, "entries"), k, v) {
+        json_object_foreach(json_object_get(l, "entries"), k, v)
+        {
             json_t *key = json_string(k);
             fprintf(f, " %s %lld", esc(b1, sizeof(b1), key), (long long)json_integer_value(v));
             json_decref(key);
@@ -1806,27 +1840,28 @@ static void render_target(FILE *f, const json_t *t, size_t i)
     char b1[160], b2[160];
     const char *st = json_string_value(json_object_get(t, "status"));
     fprintf(f, "  %zu. %s\n", i + 1,
-            st == NULL                      ? "?"
+            st == NULL                   ? "?"
             : strcmp(st, "erased") == 0  ? "ERASED"
             : strcmp(st, "skipped") == 0 ? "NOT ERASED (skipped)"
                                          : "NOT ERASED (failed)");
     size_t j;
     const json_t *nm;
-    json_array_foreach(json_object_get(t, "names"), j, nm)
-        put_loc(f, json_is_true(json_object_get(nm, "removed")) ? "     removed: "
-                                                                 : "     name:    ",
-                json_object_get(nm, "location"));
+    json_array_foreach(json_object_get(t, "names"), j, nm) put_loc(
+        f, json_is_true(json_object_get(nm, "removed")) ? "     removed: " : "     name:    ",
+        json_object_get(nm, "location"));
     fprintf(f, "     size %lld, inode %lld, links at scan %lld\n", jll(t, "size"), jll(t, "inode"),
             jll(t, "links_at_scan"));
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(t, "digests"), k, v) {
+    json_object_foreach(json_object_get(t, "digests"), k, v)
+    {
         json_t *key = json_string(k);
         fprintf(f, "     %-7s %s\n", esc(b2, sizeof(b2), key), esc(b1, sizeof(b1), v));
         json_decref(key);
     }
     const json_t *m;
-    json_array_foreach(json_object_get(t, "matched"), j, m) {
+    json_array_foreach(json_object_get(t, "matched"), j, m)
+    {
         char *list = elem_text(json_object_get(m, "list"));
         fprintf(f, "     matched %s", esc(b1, sizeof(b1), json_object_get(m, "method")));
         fprintf(f, " %s, list %s line %lld\n", esc(b2, sizeof(b2), json_object_get(m, "algo")),
@@ -1834,8 +1869,7 @@ static void render_target(FILE *f, const json_t *t, size_t i)
         free(list);
     }
     put_field(f, "   assurance", json_object_get(t, "assurance"));
-    json_array_foreach(json_object_get(t, "assurance_facts"), j, m)
-        put_field(f, "     fact", m);
+    json_array_foreach(json_object_get(t, "assurance_facts"), j, m) put_field(f, "     fact", m);
     put_field(f, "   verification", jpath(t, "verification.result"));
     put_field(f, "   method", json_object_get(t, "method"));
     if (json_is_string(json_object_get(t, "reason")))
@@ -1858,7 +1892,8 @@ enum dp_status dp_cert_render_text(FILE *f, const json_t *cert, struct dp_error 
     json_array_foreach(jpath(cert, "outcome.rescan.remaining"), i, t)
         put_loc(f, "    STILL PRESENT: ", json_object_get(t, "location"));
     fputs("\nResidual risks\n", f);
-    json_array_foreach(jpath(cert, "outcome.residual_risks"), i, t) {
+    json_array_foreach(jpath(cert, "outcome.residual_risks"), i, t)
+    {
         char *b = NULL;
         size_t used = 0, cap = 0;
         const char *txt = json_string_value(t);

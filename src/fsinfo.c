@@ -183,3 +183,13 @@ bool dp_fsinfo_is_cow(const struct dp_fsinfo *fs)
     return strcmp(k, "btrfs") == 0 || strcmp(k, "zfs") == 0 || strcmp(k, "f2fs") == 0 ||
            strcmp(k, "nilfs2") == 0 || strcmp(k, "bcachefs") == 0;
 }
+
+bool dp_fsinfo_is_in_place(const struct dp_fsinfo *fs)
+{
+    static const char *const kinds[] = {"ext2", "ext3", "ext4", "xfs", "vfat", "exfat", "ntfs"};
+    const char *k = dp_fsinfo_kind(fs);
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(k, kinds[i]) == 0)
+            return true;
+    return false;
+}

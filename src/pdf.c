@@ -32,8 +32,8 @@ struct pdf {
     HPDF_Page *pages;
     size_t npages, cap;
     float y;
-    bool in_table;   /* repeat the findings header on new pages */
-    bool failed;     /* libharu reported an error */
+    bool in_table; /* repeat the findings header on new pages */
+    bool failed;   /* libharu reported an error */
     bool oom;
     HPDF_STATUS hpdf_err, hpdf_detail;
 };
@@ -191,18 +191,6 @@ static void text_at(struct pdf *p, HPDF_Font f, float size, float x, float y, co
     HPDF_Page_EndText(p->page);
 }
 
-/* Same, for UTF-8 text. */
-static void utext_at(struct pdf *p, HPDF_Font f, float size, float x, float y, const char *s)
-{
-    char *l = latin1(s);
-    if (l == NULL) {
-        p->oom = true;
-        return;
-    }
-    text_at(p, f, size, x, y, l);
-    free(l);
-}
-
 static float text_width(HPDF_Font f, float size, const char *latin)
 {
     HPDF_TextWidth tw = HPDF_Font_TextWidth(f, (const HPDF_BYTE *)latin, (HPDF_UINT)strlen(latin));
@@ -217,11 +205,13 @@ static size_t wrap(struct pdf *p, HPDF_Font f, float size, float width, const ch
     size_t n = 0, len = strlen(latin);
     const char *s = latin;
     while (len > 0 && n < max) {
-        HPDF_UINT k = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, (HPDF_UINT)len, width, size,
-                                            0, 0, HPDF_TRUE, NULL);
-        if (k == 0)
-            k = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, (HPDF_UINT)len, width, size, 0, 0,
-                                      HPDF_FALSE, NULL);
+        /* libharu refuses strings over HPDF_LIMIT_MAX_STRING_LEN; no line needs 1024 bytes */
+        HPDF_UINT mlen = (HPDF_UINT)(len > 1024 ? 1024 : len);
+        HPDF_UINT k = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, mlen, width, size, 0, 0,
+                                            HPDF_TRUE, NULL);
+        if (k == 0 || (k == mlen && mlen < len && s[k - 1] != ' '))
+            k = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, mlen, width, size, 0, 0, HPDF_FALSE,
+                                      NULL);
         if (k == 0)
             k = 1;
         bool last = n + 1 == max && k < len;
@@ -230,9 +220,9 @@ static size_t wrap(struct pdf *p, HPDF_Font f, float size, float width, const ch
             take--;
         if (last) {
             /* leave room for the ellipsis */
-            HPDF_UINT k2 = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, (HPDF_UINT)len,
-                                                 width - text_width(f, size, "..."), size, 0,
-                                                 0, HPDF_FALSE, NULL);
+            HPDF_UINT k2 = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, mlen,
+                                                 width - text_width(f, size, "..."), size, 0, 0,
+                                                 HPDF_FALSE, NULL);
             take = k2;
         }
         char *line = malloc(take + 4);
@@ -255,6 +245,22 @@ static void free_lines(char **l, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(l[i]);
+}
+
+/* One line of UTF-8 text at (x, y), cut to width with "..." when longer. */
+static void utext_at(struct pdf *p, HPDF_Font f, float size, float x, float y, float width,
+                     const char *s)
+{
+    char *l = latin1(s), *line[1];
+    if (l == NULL) {
+        p->oom = true;
+        return;
+    }
+    if (wrap(p, f, size, width, l, line, 1) == 1) {
+        text_at(p, f, size, x, y, line[0]);
+        free(line[0]);
+    }
+    free(l);
 }
 
 /* A paragraph of UTF-8 text wrapped to width at x, flowing over pages. */
@@ -287,14 +293,20 @@ static void rule(struct pdf *p, float y, float w)
     HPDF_Page_Stroke(p->page);
 }
 
-static void section(struct pdf *p, const char *title)
+/* A heading kept on one page with the keep points that follow it. */
+static void section_keep(struct pdf *p, const char *title, float keep)
 {
-    need(p, 44);
+    need(p, 26 + keep);
     p->y -= 20;
     text_at(p, p->bold, 11.5f, MARGIN_L, p->y, title);
     p->y -= 4;
     rule(p, p->y, 0.6f);
     p->y -= 2;
+}
+
+static void section(struct pdf *p, const char *title)
+{
+    section_keep(p, title, 18);
 }
 
 /* "Label      value" with the value wrapped (up to 6 lines). */
@@ -324,10 +336,7 @@ static void kv_mono(struct pdf *p, const char *label, const char *value)
     need(p, 14);
     p->y -= 12;
     text_at(p, p->bold, 8.5f, MARGIN_L, p->y, label);
-    char *v = latin1(value ? value : "-");
-    if (v != NULL)
-        text_at(p, p->mono, 8.5f, MARGIN_L + 150, p->y, v);
-    free(v);
+    utext_at(p, p->mono, 8.5f, MARGIN_L + 150, p->y, CONTENT_W - 150, value ? value : "-");
 }
 
 /* ---- blocks ------------------------------------------------------------------------------ */
@@ -339,8 +348,7 @@ static void header(struct pdf *p, const json_t *cert)
             "Secure deletion of matching files under a court deprivation order");
     p->y -= 52;
     char line[600];
-    snprintf(line, sizeof(line), "Order %s   Exhibit %s",
-             jsd(cert, "authority.order_reference"),
+    snprintf(line, sizeof(line), "Order %s   Exhibit %s", jsd(cert, "authority.order_reference"),
              jsd(cert, "exhibit.exhibit_reference"));
     char *l = latin1(line), *lines[2];
     size_t n = l ? wrap(p, p->bold, 13, CONTENT_W, l, lines, 2) : 0;
@@ -356,14 +364,14 @@ static void header(struct pdf *p, const json_t *cert)
 static void outcome_box(struct pdf *p, const json_t *cert)
 {
     const char *res = jstr(cert, "outcome.result");
-    float h = 92, top = p->y - 8;
+    float h = 102, top = p->y - 8;
     if (p->failed)
         return;
     HPDF_Page_SetLineWidth(p->page, 2.5f);
     HPDF_Page_Rectangle(p->page, MARGIN_L, top - h, CONTENT_W, h);
     HPDF_Page_Stroke(p->page);
     text_at(p, p->bold, 8, MARGIN_L + 12, top - 16, "OUTCOME");
-    utext_at(p, p->bold, 40, MARGIN_L + 12, top - 58, res ? res : "UNKNOWN");
+    utext_at(p, p->bold, 40, MARGIN_L + 12, top - 58, 210, res ? res : "UNKNOWN");
     char b[256];
     float x = MARGIN_L + 230;
     snprintf(b, sizeof(b), "%lld of %lld target(s) erased", jll(cert, "outcome.summary.erased"),
@@ -380,10 +388,9 @@ static void outcome_box(struct pdf *p, const json_t *cert)
         snprintf(b, sizeof(b), "Post-erasure re-scan: NOT DONE");
     text_at(p, p->bold, 10, x, top - 50, b);
     snprintf(b, sizeof(b), "Issued %s", jsd(cert, "identity.issued"));
-    utext_at(p, p->reg, 8.5f, x, top - 66, b);
-    snprintf(b, sizeof(b), "Certificate %s",
-             jsd(cert, "identity.certificate_id"));
-    utext_at(p, p->reg, 8.5f, x, top - 78, b);
+    utext_at(p, p->reg, 8.5f, x, top - 66, PAGE_W - MARGIN_R - x - 6, b);
+    snprintf(b, sizeof(b), "Certificate %s", jsd(cert, "identity.certificate_id"));
+    utext_at(p, p->reg, 8.5f, x, top - 78, PAGE_W - MARGIN_R - x - 6, b);
     text_at(p, p->reg, 6.5f, MARGIN_L + 12, top - h + 8,
             "ERASED: all erased and re-scan clean. PARTIAL: re-scan clean, some not erased by "
             "deprive. FAILED: matches remain or no re-scan.");
@@ -420,15 +427,15 @@ static void exhibit_block(struct pdf *p, const json_t *cert)
     section(p, "Exhibit");
     case_block(p, cert, "exhibit.");
     char b[400];
-    snprintf(b, sizeof(b), "%s (%s) on %s",
-             jsd(cert, "exhibit.filesystem.type"),
-             jsd(cert, "exhibit.filesystem.mount_type"),
-             jsd(cert, "exhibit.filesystem.source"));
+    snprintf(b, sizeof(b), "%s (%s) on %s", jsd(cert, "exhibit.filesystem.type"),
+             jsd(cert, "exhibit.filesystem.mount_type"), jsd(cert, "exhibit.filesystem.source"));
     kv(p, "Filesystem", b);
     location_kv(p, "Mount point", jget(cert, "exhibit.filesystem.mount_point"));
     const json_t *rot = jget(cert, "exhibit.filesystem.rotational");
-    kv(p, "Medium reported as", json_is_true(rot) ? "rotational"
-                                : json_is_false(rot) ? "non-rotational (flash)" : "unknown");
+    kv(p, "Medium reported as",
+       json_is_true(rot)    ? "rotational"
+       : json_is_false(rot) ? "non-rotational (flash)"
+                            : "unknown");
 }
 
 static void scan_block(struct pdf *p, const json_t *cert)
@@ -437,19 +444,20 @@ static void scan_block(struct pdf *p, const json_t *cert)
     kv(p, "Hash set supplier", jstr(cert, "hash_set.supplier"));
     size_t i;
     const json_t *l;
-    json_array_foreach(jget(cert, "hash_set.lists"), i, l) {
+    json_array_foreach(jget(cert, "hash_set.lists"), i, l)
+    {
         json_t *a = json_pack("[O]", json_object_get(l, "file"));
         char *name = dp_cert_location_text(a);
         json_decref(a);
         char b[600];
         const json_t *ent = json_object_get(l, "entries");
-        snprintf(b, sizeof(b), "%s - SHA-256 %s - entries: MD5 %lld, SHA-1 %lld, SHA-256 %lld",
-                 name ? name : "?",
-                 json_string_value(json_object_get(l, "sha256"))
-                     ? json_string_value(json_object_get(l, "sha256")) : "-",
-                 jll(ent, "md5"), jll(ent, "sha1"), jll(ent, "sha256"));
+        const char *fmt = json_string_value(json_object_get(l, "format"));
+        snprintf(b, sizeof(b), "%s (%s) - entries: MD5 %lld, SHA-1 %lld, SHA-256 %lld",
+                 name ? name : "?", fmt ? fmt : "-", jll(ent, "md5"), jll(ent, "sha1"),
+                 jll(ent, "sha256"));
         free(name);
         kv(p, i == 0 ? "Hash lists" : "", b);
+        kv_mono(p, "", json_string_value(json_object_get(l, "sha256")));
         if (i >= 40 && json_array_size(jget(cert, "hash_set.lists")) > 42) {
             snprintf(b, sizeof(b), "... and %zu more (see the JSON certificate)",
                      json_array_size(jget(cert, "hash_set.lists")) - i - 1);
@@ -458,23 +466,26 @@ static void scan_block(struct pdf *p, const json_t *cert)
         }
     }
     location_kv(p, "Examined root", jget(cert, "scan.root"));
-    kv(p, "Scope", json_is_true(jget(cert, "scan.one_filesystem"))
-                       ? "this filesystem only (mount points below it not crossed)"
-                       : "all filesystems below the root");
+    kv(p, "Scope",
+       json_is_true(jget(cert, "scan.one_filesystem"))
+           ? "this filesystem only (mount points below it not crossed)"
+           : "all filesystems below the root");
     char b[300];
-    snprintf(b, sizeof(b), "%s to %s", jsd(cert, "scan.started"),
-             jsd(cert, "scan.finished"));
+    snprintf(b, sizeof(b), "%s to %s", jsd(cert, "scan.started"), jsd(cert, "scan.finished"));
     kv(p, "Scan period", b);
-    snprintf(b, sizeof(b), "%lld files seen, %lld read (%lld bytes), %lld not read (no listed "
-             "file has that size), %lld directories", jll(cert, "scan.totals.files"),
-             jll(cert, "scan.totals.files_read"), jll(cert, "scan.totals.bytes_read"),
-             jll(cert, "scan.totals.files_skipped_by_size"), jll(cert, "scan.totals.directories"));
+    snprintf(b, sizeof(b),
+             "%lld files seen, %lld read (%lld bytes), %lld not read (no listed "
+             "file has that size), %lld directories",
+             jll(cert, "scan.totals.files"), jll(cert, "scan.totals.files_read"),
+             jll(cert, "scan.totals.bytes_read"), jll(cert, "scan.totals.files_skipped_by_size"),
+             jll(cert, "scan.totals.directories"));
     kv(p, "Totals", b);
     snprintf(b, sizeof(b), "%lld object(s) could not be examined",
              jll(cert, "scan.totals.skipped"));
     kv(p, "Not examinable", b);
     const json_t *s;
-    json_array_foreach(jget(cert, "scan.skips"), i, s) {
+    json_array_foreach(jget(cert, "scan.skips"), i, s)
+    {
         if (i == 30) {
             snprintf(b, sizeof(b), "... and %zu more (listed in the JSON certificate)",
                      json_array_size(jget(cert, "scan.skips")) - 30);
@@ -495,9 +506,10 @@ static void scan_block(struct pdf *p, const json_t *cert)
 /* ---- findings table ---------------------------------------------------------------------- */
 
 enum { COL_N, COL_LOC, COL_SIZE, COL_SHA, COL_ASS, COL_VER, NCOL };
-static const float col_x[NCOL + 1] = {MARGIN_L, MARGIN_L + 22, MARGIN_L + 228, MARGIN_L + 282,
-                                      MARGIN_L + 357, MARGIN_L + 447, PAGE_W - MARGIN_R};
-static const char *const col_title[NCOL] = {"#", "Location", "Size", "SHA-256 (prefix)",
+static const float col_x[NCOL + 1] = {MARGIN_L,         MARGIN_L + 22,  MARGIN_L + 228,
+                                      MARGIN_L + 282,   MARGIN_L + 357, MARGIN_L + 447,
+                                      PAGE_W - MARGIN_R};
+static const char *const col_title[NCOL] = {"#",         "Location", "Size", "SHA-256 (prefix)",
                                             "Assurance", "Verified"};
 #define CELL_PAD 3.0f
 #define FS_CELL 7.5f
@@ -541,7 +553,8 @@ static size_t location_cell(struct pdf *p, const json_t *t, char **lines)
     size_t n = 0, i;
     float w = col_x[COL_LOC + 1] - col_x[COL_LOC] - 2 * CELL_PAD;
     const json_t *names = json_object_get(t, "names"), *nm;
-    json_array_foreach(names, i, nm) {
+    json_array_foreach(names, i, nm)
+    {
         /* keep room for a "more" line and the reason */
         if (n + 3 > CELL_MAX - 3) {
             char more[64];
@@ -562,8 +575,8 @@ static size_t location_cell(struct pdf *p, const json_t *t, char **lines)
         if (asprintf(&r, "reason: %s", reason) >= 0) {
             char *l = latin1(r);
             if (l != NULL)
-                n += wrap(p, p->bold, FS_CELL, w, l, lines + n,
-                          CELL_MAX - n < 3 ? CELL_MAX - n : 3);
+                n +=
+                    wrap(p, p->bold, FS_CELL, w, l, lines + n, CELL_MAX - n < 3 ? CELL_MAX - n : 3);
             free(l);
             free(r);
         }
@@ -589,7 +602,8 @@ static void table_row(struct pdf *p, const json_t *t, size_t idx)
     size_t nl = location_cell(p, t, loc);
     char *al = latin1(assurance_label(json_string_value(json_object_get(t, "assurance"))));
     size_t na = al ? wrap(p, p->reg, FS_CELL, col_x[COL_ASS + 1] - col_x[COL_ASS] - 2 * CELL_PAD,
-                          al, ass, 3) : 0;
+                          al, ass, 3)
+                   : 0;
     size_t rows = nl > na ? nl : na;
     rows = rows ? rows : 1;
     float h = (float)rows * LEAD + 2 * CELL_PAD;
@@ -612,7 +626,8 @@ static void table_row(struct pdf *p, const json_t *t, size_t idx)
     for (size_t i = 0; i < na; i++)
         text_at(p, p->reg, FS_CELL, col_x[COL_ASS] + CELL_PAD, base - (float)i * LEAD, ass[i]);
     const char *vr = dp_cert_get_str(t, "verification.result");
-    utext_at(p, p->reg, FS_CELL, col_x[COL_VER] + CELL_PAD, base, vr ? vr : "-");
+    utext_at(p, p->reg, FS_CELL, col_x[COL_VER] + CELL_PAD, base,
+             col_x[COL_VER + 1] - col_x[COL_VER] - 2 * CELL_PAD, vr ? vr : "-");
     p->y -= h;
     if (!p->failed) {
         HPDF_Page_SetGrayStroke(p->page, 0.6f);
@@ -629,10 +644,11 @@ static void findings_table(struct pdf *p, const json_t *cert)
     const json_t *targets = json_object_get(cert, "targets");
     char title[64];
     snprintf(title, sizeof(title), "Matched files (%zu target(s))", json_array_size(targets));
-    section(p, title);
+    section_keep(p, title, 14 + 3 * LEAD + 2 * CELL_PAD + 4);
     if (json_array_size(targets) == 0) {
-        paragraph(p, p->reg, 9, MARGIN_L, CONTENT_W, "The scan found no file matching the hash "
-                                                     "lists.");
+        paragraph(p, p->reg, 9, MARGIN_L, CONTENT_W,
+                  "The scan found no file matching the hash "
+                  "lists.");
         return;
     }
     need(p, 14 + 3 * LEAD);
@@ -641,7 +657,8 @@ static void findings_table(struct pdf *p, const json_t *cert)
     p->in_table = true;
     size_t i;
     const json_t *t;
-    json_array_foreach(targets, i, t) {
+    json_array_foreach(targets, i, t)
+    {
         if (p->failed || p->oom)
             break;
         table_row(p, t, i);
@@ -662,8 +679,7 @@ static void rescan_block(struct pdf *p, const json_t *cert)
         return;
     }
     char b[300];
-    snprintf(b, sizeof(b), "%s to %s",
-             jsd(cert, "outcome.rescan.started"),
+    snprintf(b, sizeof(b), "%s to %s", jsd(cert, "outcome.rescan.started"),
              jsd(cert, "outcome.rescan.finished"));
     kv(p, "Period", b);
     snprintf(b, sizeof(b), "%lld files seen, %lld read, %lld not examinable",
@@ -675,7 +691,8 @@ static void rescan_block(struct pdf *p, const json_t *cert)
     kv(p, "Matches remaining", b);
     size_t i;
     const json_t *r;
-    json_array_foreach(jget(cert, "outcome.rescan.remaining"), i, r) {
+    json_array_foreach(jget(cert, "outcome.rescan.remaining"), i, r)
+    {
         if (i == 50) {
             kv(p, "", "... (see the JSON certificate)");
             break;
@@ -691,7 +708,8 @@ static void risks_block(struct pdf *p, const json_t *cert)
     section(p, "Residual risks");
     size_t i;
     const json_t *r;
-    json_array_foreach(jget(cert, "outcome.residual_risks"), i, r) {
+    json_array_foreach(jget(cert, "outcome.residual_risks"), i, r)
+    {
         if (p->failed || p->oom)
             break;
         need(p, 12);
@@ -710,8 +728,10 @@ static void verify_block(struct pdf *p, const json_t *cert, const char *keyid, c
     if (keyid != NULL)
         snprintf(b, sizeof(b), "%s (signature verified when this PDF was made)", keyid);
     else
-        snprintf(b, sizeof(b), "%s (named by the certificate; signature NOT verified when this "
-                 "PDF was made)", signer ? signer : "-");
+        snprintf(b, sizeof(b),
+                 "%s (named by the certificate; signature NOT verified when this "
+                 "PDF was made)",
+                 signer ? signer : "-");
     kv(p, "Signer key ID", b);
     kv_mono(p, "Certificate SHA-256", sha ? sha : "unknown");
     const char *head = jstr(cert, "outcome.journal.head");
@@ -746,8 +766,7 @@ static void footers(struct pdf *p, const json_t *cert)
 {
     char left[400];
     snprintf(left, sizeof(left), "Order %s - Exhibit %s - Certificate %s",
-             jsd(cert, "authority.order_reference"),
-             jsd(cert, "exhibit.exhibit_reference"),
+             jsd(cert, "authority.order_reference"), jsd(cert, "exhibit.exhibit_reference"),
              jsd(cert, "identity.certificate_id"));
     char *l = latin1(left), *lines[1];
     size_t n = l ? wrap(p, p->reg, 7, CONTENT_W - 80, l, lines, 1) : 0;

@@ -62,6 +62,7 @@ struct group_state {
 struct dp_wipe_state {
     json_t *start;           /* data of the start record */
     bool finished;
+    json_t *finish_cleanup;  /* the cleanup object of the finish record */
     size_t ngroups, nnames;
     struct group_state *groups;
     struct name_state *names;
@@ -88,6 +89,7 @@ void dp_wipe_state_free(struct dp_wipe_state *st)
     free(st->groups);
     free(st->names);
     json_decref(st->start);
+    json_decref(st->finish_cleanup);
     free(st);
 }
 
@@ -159,6 +161,8 @@ enum dp_status dp_wipe_state_visit(void *ctx, uint64_t seq, const char *type, js
         st->groups[g].done = json_incref(json_object_get(data, "result"));
     } else if (strcmp(type, "finish") == 0) {
         st->finished = true;
+        json_decref(st->finish_cleanup);
+        st->finish_cleanup = json_incref(json_object_get(data, "cleanup"));
     }
     return DP_OK;
 }
@@ -524,12 +528,22 @@ static enum dp_status overwrite_group(struct run *r, size_t g, int fd, json_t **
     enum dp_status ost = wipe_io_overwrite(&r->io, fd, len, &ow, &ver, &oerr);
     json_t *after = wipe_extents(fd, &avail_after);
     bool avail = avail_before && avail_after;
+    /* the file's own filesystem: with --cross-mounts it need not be the root's */
+    struct dp_fsinfo tfs;
+    if (dp_fsinfo_get(fd, &tfs, NULL) != DP_OK)
+        tfs = r->fs;
+    json_t *fsj = json_pack("{s:s, s:b, s:b, s:i}", "type", dp_fsinfo_kind(&tfs),
+                            "copy_on_write", dp_fsinfo_is_cow(&tfs), "in_place",
+                            dp_fsinfo_is_in_place(&tfs), "rotational", tfs.rotational);
     *facts = json_pack("{s:I, s:o, s:o, s:{s:b, s:o, s:o, s:b}, s:b}", "group", (json_int_t)g,
                        "overwrite", ow, "verification", ver, "extents", "available", avail,
                        "before", before, "after", after, "moved",
                        avail && wipe_extents_moved(before, after), "ok", ost == DP_OK);
-    if (*facts == NULL)
+    if (*facts == NULL) {
+        json_decref(fsj);
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    }
+    json_object_set_new(*facts, "filesystem", fsj);
     if (ost != DP_OK)
         json_object_set_new(*facts, "error", json_string(oerr.msg));
     return jlog(r, "overwrite-done", json_incref(*facts), err);
@@ -575,11 +589,16 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
             fd = o[i].fd;
         }
     }
+    bool gone_after_overwrite = false;
     if (status == NULL && fd < 0) {
-        snprintf(reason, sizeof(reason), "changed since scan: no longer present");
-        status = gs && gs->overwrite_done ? "erased" : "skipped";
+        /* every name was unlinked before the interruption: the journal has the facts */
+        gone_after_overwrite = gs != NULL && gs->overwrite_done;
+        if (!gone_after_overwrite) {
+            snprintf(reason, sizeof(reason), "changed since scan: no longer present");
+            status = "skipped";
+        }
     }
-    if (status == NULL && !relaxed) {
+    if (status == NULL && !relaxed && !gone_after_overwrite) {
         struct dp_error e = {0};
         enum dp_status cs = check_content(r, t0, fd, &e);
         if (cs != DP_OK) {
@@ -637,6 +656,8 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
         json_object_set(res, "overwrite", json_object_get(facts, "overwrite"));
         json_object_set(res, "verification", json_object_get(facts, "verification"));
         json_object_set(res, "extents", json_object_get(facts, "extents"));
+        if (json_object_get(facts, "filesystem") != NULL)
+            json_object_set(res, "filesystem", json_object_get(facts, "filesystem"));
     }
     struct stat sb;
     json_object_set_new(res, "links_remaining",
@@ -662,45 +683,73 @@ static void add_fact(json_t *facts, const char *fmt, const char *arg)
     json_array_append_new(facts, json_string(b));
 }
 
+/* Where the overwrite landed, from the target's own facts (older journals: the root's). */
+struct placement {
+    const char *kind;
+    bool cow, in_place;
+    int rotational;
+};
+
+static struct placement placement_of(const json_t *res, const struct dp_fsinfo *fs)
+{
+    const json_t *tf = json_object_get(res, "filesystem");
+    if (json_is_object(tf) && json_is_string(json_object_get(tf, "type")))
+        return (struct placement){json_string_value(json_object_get(tf, "type")),
+                                  json_is_true(json_object_get(tf, "copy_on_write")),
+                                  json_is_true(json_object_get(tf, "in_place")),
+                                  (int)json_integer_value(json_object_get(tf, "rotational"))};
+    return (struct placement){dp_fsinfo_kind(fs), dp_fsinfo_is_cow(fs), dp_fsinfo_is_in_place(fs),
+                              fs->rotational};
+}
+
+static const char *erased_level(json_t *facts, const json_t *res, const struct placement *pl,
+                                const json_t *cleanup)
+{
+    const json_t *ext = json_object_get(res, "extents");
+    const json_t *fsp = json_object_get(cleanup, "free_space");
+    bool moved = json_is_true(json_object_get(ext, "moved"));
+    bool fill_ok = json_is_true(json_object_get(fsp, "done")) &&
+                   json_is_true(json_object_get(fsp, "verified"));
+    add_fact(facts, pl->cow ? "%s is copy-on-write: an overwrite is written to new blocks"
+                    : pl->in_place ? "%s overwrites file data in place"
+                                   : "%s is not known to overwrite file data in place",
+             pl->kind);
+    if (!json_is_true(json_object_get(ext, "available")))
+        add_fact(facts, "%s does not report extents (FIEMAP): placement not observable",
+                 pl->kind);
+    else
+        add_fact(facts, "%s", moved ? "extents moved during the overwrite"
+                                    : "extents unchanged by the overwrite");
+    add_fact(facts, "read-back from the device matched (%s)",
+             or_default(json_string_value(json_object_get(json_object_get(res, "verification"),
+                                                          "method")),
+                        "?"));
+    if (pl->cow || moved) {
+        if (fill_ok)
+            add_fact(facts, "%s", "free space then filled with a keyed stream and verified");
+        return fill_ok ? "free-space-overwritten" : "overwritten-not-in-place";
+    }
+    if (!pl->in_place)
+        return "overwritten-verified-placement-unknown";
+    if (pl->rotational == 0) {
+        add_fact(facts, "%s", "medium reports non-rotational (flash): wear levelling may keep "
+                              "old copies");
+        return "flash-media-residual-risk";
+    }
+    return "overwritten-in-place-verified";
+}
+
 static void assure(json_t *res, const struct dp_fsinfo *fs, const json_t *cleanup)
 {
     json_t *facts = json_array();
-    const char *kind = dp_fsinfo_kind(fs);
-    const char *level;
+    const char *level = "not-erased";
     if (strcmp(or_default(json_string_value(json_object_get(res, "status")), ""), "erased") != 0) {
-        level = "not-erased";
         const char *why = json_string_value(json_object_get(res, "reason"));
         if (why != NULL)
             json_array_append_new(facts, json_string(why));
     } else {
-        const json_t *ext = json_object_get(res, "extents");
-        const json_t *fsp = json_object_get(cleanup, "free_space");
-        bool cow = dp_fsinfo_is_cow(fs);
-        bool moved = json_is_true(json_object_get(ext, "moved"));
-        bool fill_ok = json_is_true(json_object_get(fsp, "done")) &&
-                       json_is_true(json_object_get(fsp, "verified"));
-        add_fact(facts, cow ? "%s is copy-on-write: an overwrite is written to new blocks"
-                            : "%s overwrites file data in place", kind);
-        if (!json_is_true(json_object_get(ext, "available")))
-            add_fact(facts, "%s does not report extents (FIEMAP): placement not observable",
-                     kind);
-        else
-            add_fact(facts, "%s", moved ? "extents moved during the overwrite"
-                                        : "extents unchanged by the overwrite");
-        add_fact(facts, "read-back from the device matched (%s)",
-                 or_default(json_string_value(json_object_get(json_object_get(res, "verification"),
-                                                   "method")), "?"));
-        if (cow || moved) {
-            level = fill_ok ? "free-space-overwritten" : "overwritten-not-in-place";
-            if (fill_ok)
-                add_fact(facts, "%s", "free space then filled with a keyed stream and verified");
-        } else if (fs->rotational == 0) {
-            level = "flash-media-residual-risk";
-            add_fact(facts, "%s", "medium reports non-rotational (flash): wear levelling may "
-                                  "keep old copies");
-        } else {
-            level = "overwritten-in-place-verified";
-        }
+        struct placement pl = placement_of(res, fs);
+        level = erased_level(facts, res, &pl, cleanup);
         json_int_t left = json_integer_value(json_object_get(res, "links_remaining"));
         if (left > 0) {
             char n[32];
@@ -793,6 +842,8 @@ static enum dp_status start_record(struct run *r, json_t **plan_info, struct dp_
         if (r->resume->ngroups != r->ngroups || r->resume->nnames != r->plan->count ||
             (pf != NULL && want != NULL && strcmp(want, hex) != 0))
             return dp_error_set(err, DP_ERR_INVALID, 0, "the journal belongs to another plan");
+        if (r->resume->finished) /* nothing left to do: report what the journal holds */
+            return DP_OK;
         return jlog(r, "resume", json_pack("{s:s}", "plan_sha256", hex), err);
     }
     if (r->opts->dry_run)
@@ -826,7 +877,12 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
                     .resume = resume, .rootfd = -1};
     json_t *started = time_now_json(), *plan_info = NULL, *results = json_array();
     json_t *cleanup = NULL;
-    enum dp_status st = wipe_io_init(&r.io, opts->method, err);
+    /* a resumed wipe goes on with the method it started with, whatever the caller asks */
+    enum dp_wipe_method method = opts->method;
+    if (resume != NULL && !dp_wipe_state_method(resume, &method))
+        method = opts->method;
+    bool finished = resume != NULL && resume->finished;
+    enum dp_status st = wipe_io_init(&r.io, method, err);
     if (st != DP_OK)
         goto out;
     r.rbuf = aligned_alloc(4096, WIPE_CHUNK);
@@ -855,7 +911,9 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
     json_array_foreach(results, gi, gt)
         any_erased |= strcmp(or_default(json_string_value(json_object_get(gt, "status")), ""),
                              "erased") == 0;
-    if (opts->dry_run || !any_erased)
+    if (finished && resume->finish_cleanup != NULL)
+        cleanup = json_incref(resume->finish_cleanup);
+    else if (opts->dry_run || !any_erased)
         cleanup = json_pack("{s:{s:b, s:b, s:n}, s:{s:b, s:b, s:i, s:b, s:s, s:n}}",
                             "ext4_checkpoint", "attempted", 0, "done", 0, "error", "free_space",
                             "attempted", 0, "done", 0, "bytes", 0, "verified", 0, "trim",
@@ -867,7 +925,7 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
     json_array_foreach(results, i, t)
         assure(t, &r.fs, cleanup);
     json_t *sum = summary(results);
-    if (!opts->dry_run && (st = jlog(&r, "finish", json_pack("{s:O, s:O}", "summary", sum,
+    if (!opts->dry_run && !finished && (st = jlog(&r, "finish", json_pack("{s:O, s:O}", "summary", sum,
                                                                "cleanup", cleanup), err)) != DP_OK) {
         json_decref(sum);
         goto out;
@@ -879,7 +937,7 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
         records = dp_journal_seq(r.j);
     }
     *result = json_pack("{s:s, s:b, s:O, s:o, s:O, s:{s:s, s:I}, s:o, s:O, s:O, s:o, s:o}",
-                        "method", dp_wipe_method_name(opts->method), "dry_run", opts->dry_run,
+                        "method", dp_wipe_method_name(method), "dry_run", opts->dry_run,
                         "started", started, "finished", time_now_json(), "plan", plan_info,
                         "journal", "head", head, "records", (json_int_t)records, "filesystem",
                         dp_report_fs_json(&r.fs), "targets", results, "cleanup", cleanup,

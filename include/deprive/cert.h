@@ -78,8 +78,8 @@ enum dp_status dp_cert_case_validate(const json_t *case_doc, struct dp_error *er
 /* Load and validate a case file (docs/certificate.md, fixtures/case-example.json).
  * *out: new reference the caller json_decref's. DP_ERR_IO, DP_ERR_PARSE, DP_ERR_INVALID,
  * DP_ERR_LIMIT (over 1 MiB). Messages start with the path. */
-enum dp_status dp_cert_case_from_file(json_t **out, const char *path, struct dp_error *err)
-    DP_WUR DP_NONNULL(1, 2);
+enum dp_status dp_cert_case_from_file(json_t **out, const char *path, struct dp_error *err) DP_WUR
+    DP_NONNULL(1, 2);
 
 /* ---- building -------------------------------------------------------------------------- */
 
@@ -147,11 +147,11 @@ enum dp_status dp_cert_trusted_comment(char *buf, size_t size, const char *cert_
 
 /* A parsed trusted comment. */
 struct dp_cert_trusted {
-    long long timestamp;      /* -1 when absent */
-    char file[256];           /* "" when absent */
+    long long timestamp; /* -1 when absent */
+    char file[256];      /* "" when absent */
     uint8_t sha256[32];
-    char keyid[17];           /* upper case */
-    char cert_id[37];         /* "" when absent */
+    char keyid[17];   /* upper case */
+    char cert_id[37]; /* "" when absent */
 };
 
 /* Parse a trusted comment made by dp_cert_trusted_comment (tab-separated key:value fields in
@@ -168,16 +168,16 @@ struct dp_sign_pubkey;
  * certificate). *sig_out: the .minisig text, heap, caller frees. DP_ERR_PARSE,
  * DP_ERR_INVALID, DP_ERR_NOMEM, DP_ERR_CRYPTO. */
 enum dp_status dp_cert_sign(char **sig_out, const struct dp_sign_seckey *sk, const char *data,
-                            size_t len, const char *cert_file_basename,
-                            struct dp_error *err) DP_WUR DP_NONNULL(1, 2, 3, 5);
+                            size_t len, const char *cert_file_basename, struct dp_error *err) DP_WUR
+    DP_NONNULL(1, 2, 3, 5);
 
 /* What dp_cert_verify learnt; fields are filled as far as verification got. */
 struct dp_cert_verified {
-    json_t *cert;              /* the parsed certificate (owned; dp_cert_verified_release) */
+    json_t *cert; /* the parsed certificate (owned; dp_cert_verified_release) */
     struct dp_cert_trusted trusted;
-    char keyid[17];            /* the public key's id */
-    char sha256_hex[65];       /* SHA-256 of data */
-    char result[16];           /* outcome.result, "" when unreadable */
+    char keyid[17];                   /* the public key's id */
+    char sha256_hex[65];              /* SHA-256 of data */
+    char result[16];                  /* outcome.result, "" when unreadable */
     struct dp_cert_problems problems; /* from dp_cert_check */
 };
 

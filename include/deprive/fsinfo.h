@@ -38,4 +38,8 @@ const char *dp_fsinfo_kind(const struct dp_fsinfo *fs);
  * blocks. */
 bool dp_fsinfo_is_cow(const struct dp_fsinfo *fs);
 
+/* Known to overwrite file data in place (ext2/3/4, xfs, vfat, exfat, ntfs): only there can an
+ * overwrite be claimed to reach the file's old blocks. */
+bool dp_fsinfo_is_in_place(const struct dp_fsinfo *fs);
+
 #endif

@@ -25,7 +25,6 @@
  * certificates that verified. Returns DP_OK; DP_ERR_INVALID (libharu refused something:
  * the message carries its error and detail codes), DP_ERR_NOMEM, DP_ERR_IO. */
 enum dp_status dp_pdf_render(const json_t *cert, const char *keyid, const char *cert_sha256_hex,
-                             const char *out_path, struct dp_error *err) DP_WUR
-    DP_NONNULL(1, 4);
+                             const char *out_path, struct dp_error *err) DP_WUR DP_NONNULL(1, 4);
 
 #endif
