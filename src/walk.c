@@ -254,7 +254,7 @@ static enum dp_status visit_file(struct walker *w, int parent, const char *name,
 static enum dp_status visit_entry(struct walker *w, struct level *lv, const char *name,
                                   struct dp_error *err)
 {
-    size_t len;
+    size_t len = 0;
     enum dp_status st = path_push(w, lv->path_len, name, &len, err);
     if (st != DP_OK)
         return st;

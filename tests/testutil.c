@@ -371,7 +371,9 @@ bool tu_fs_create(struct tu_fs *fs, const char *type, unsigned size_mb)
         return false;
     char prog[64];
     snprintf(prog, sizeof(prog), "%s", mk);
-    *strchr(prog, ' ') = '\0';
+    char *sp = strchr(prog, ' ');
+    if (sp != NULL)
+        *sp = '\0';
     const char *helper = strcmp(type, "vfat") == 0    ? "fusefat"
                          : strcmp(type, "exfat") == 0 ? "mount.exfat-fuse"
                          : strcmp(type, "ntfs") == 0  ? "ntfs-3g"

@@ -19,7 +19,7 @@ enum dp_skip_reason {
     DP_SKIP_IO,           /* "io-error": any other error, errno recorded */
     DP_SKIP_VANISHED,     /* "vanished": removed while the walk ran */
     DP_SKIP_CHANGED,      /* "changed": replaced or modified while being read */
-    DP_SKIP_LIMIT,        /* "limit": a safety limit (depth, descriptors) */
+    DP_SKIP_LIMIT,        /* "limit": out of descriptors, or a name too long */
     DP_SKIP_REASON_COUNT
 };
 const char *dp_skip_reason_name(enum dp_skip_reason reason);

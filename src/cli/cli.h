@@ -65,7 +65,8 @@ struct cli_case {
 /* Append the case options (--case and one per dp_cert_case_fields entry) to out (at most
  * max); returns how many. */
 size_t cli_case_options(struct option *out, size_t max);
-void cli_case_help(FILE *f);
+/* Help for the case options; all_required marks the fields a certificate needs. */
+void cli_case_help(FILE *f, bool all_required);
 /* Handle getopt result c when it is a case option; false when it is not one. */
 bool cli_case_option(int c, const char *arg, struct cli_case *cs);
 /* The case document (file merged with flags); with require_complete, validated. NULL after

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "deprive/cert.h"
 #include "deprive/hashset.h"
 #include "deprive/report.h"
@@ -27,7 +25,7 @@ static void audit_usage(FILE *f)
             "report is written to AUDIT.json and signed (AUDIT.json.minisig).\n"
             "\n"
             "  -c, --cert CERT.json     the erasure certificate\n"
-            "  -p, --pubkey PUB         verify the certificate with this public key first\n"
+            "  -p, --public-key PUB     verify the certificate with this public key first\n"
             "  -H, --hashes LIST        further hash list; repeatable\n"
             "  -k, --key SECKEY         sign the audit report\n"
             "      --passphrase-file F  the key's passphrase from the first line of F\n"
@@ -50,6 +48,9 @@ static char *cert_hash_lines(const json_t *cert, size_t *count)
         return NULL;
     out[0] = '\0';
     json_array_foreach(json_object_get(cert, "targets"), i, t) {
+        const char *status = json_string_value(json_object_get(t, "status"));
+        if (status == NULL || strcmp(status, "erased") != 0)
+            continue; /* the audit proves what the certificate says was erased */
         const json_t *dg = json_object_get(t, "digests");
         const char *k;
         const json_t *v;
@@ -87,7 +88,8 @@ enum { OPT_PASSFILE = 1, OPT_JSON };
 static int parse_audit(int argc, char **argv, struct audit_args *a)
 {
     static const struct option longopts[] = {
-        {"cert", required_argument, NULL, 'c'},   {"pubkey", required_argument, NULL, 'p'},
+        {"cert", required_argument, NULL, 'c'},   {"public-key", required_argument, NULL, 'p'},
+        {"pubkey", required_argument, NULL, 'p'},
         {"hashes", required_argument, NULL, 'H'}, {"key", required_argument, NULL, 'k'},
         {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
         {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
@@ -103,7 +105,14 @@ static int parse_audit(int argc, char **argv, struct audit_args *a)
         case 'k': a->key = optarg; break;
         case OPT_PASSFILE: a->passfile = optarg; break;
         case 'o': a->output = optarg; break;
-        case 'j': a->sopts.jobs = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'j': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 256)
+                return cli_usage_error("audit", "--jobs takes a number from 1 to 256");
+            a->sopts.jobs = (unsigned)v;
+            break;
+        }
         case OPT_JSON: a->json = true; break;
         case 'h': audit_usage(stdout); return -1;
         default: return cli_usage_error("audit", "bad option");
@@ -113,8 +122,6 @@ static int parse_audit(int argc, char **argv, struct audit_args *a)
         return cli_usage_error("audit", "exactly one ROOT directory is needed");
     if (a->cert == NULL)
         return cli_usage_error("audit", "--cert CERT.json is required");
-    if (a->sopts.jobs > 256)
-        return cli_usage_error("audit", "--jobs takes a number from 1 to 256");
     if (a->key != NULL && a->output == NULL)
         return cli_usage_error("audit", "--key needs -o AUDIT.json");
     a->root = argv[optind];
@@ -176,8 +183,13 @@ static bool build_set(const struct audit_args *a, const json_t *cert, struct dp_
     char *lines = cert_hash_lines(cert, &n);
     if (lines == NULL || dp_hashset_new(set, &err) != DP_OK)
         goto fail;
-    if (n > 0 && dp_hashset_load_buffer(*set, a->cert, lines, strlen(lines), &err) != DP_OK)
+    char *name = cli_derived_path(a->cert, " (erased digests)");
+    if (name == NULL || (n > 0 && dp_hashset_load_buffer(*set, name, lines, strlen(lines), &err) !=
+                                      DP_OK)) {
+        free(name);
         goto fail;
+    }
+    free(name);
     for (size_t i = 0; i < a->nlists; i++)
         if (dp_hashset_load_file(*set, a->lists[i], &err) != DP_OK)
             goto fail;
@@ -270,7 +282,7 @@ int cmd_audit(int argc, char **argv)
     } else if (!cli_quiet) {
         cli_print_scan(stdout, res, set);
     }
-    printf("audit: %zu match(es) present\n", res->finding_count);
+    fprintf(a.json ? stderr : stdout, "audit: %zu match(es) present\n", res->finding_count);
     rc = res->finding_count == 0 ? DP_EXIT_OK : DP_EXIT_NEGATIVE;
 out:
     json_decref(cert);

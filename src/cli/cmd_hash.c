@@ -23,7 +23,8 @@ static void hash_usage(FILE *f)
                "Give the output, not the images, to whoever executes the order. File names\n"
                "are not written (they may identify people).\n"
                "\n"
-               "  -l, --label TEXT  add label=TEXT to every line (percent-encode %% and line breaks)\n"
+               "  -l, --label TEXT  add label=TEXT to every line (one line of printable text;\n"
+               "                    %% is written as %%25)\n"
                "      --no-size     leave out size: (disables the scanner's size filter)\n"
                "  -h, --help        this help\n"
                "\nExit status: 0 every file hashed, 2 error.\n");
@@ -32,7 +33,7 @@ static void hash_usage(FILE *f)
 static bool label_ok(const char *s)
 {
     for (; *s; s++)
-        if (*s == '\n' || *s == '\r')
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return false;
     return true;
 }
@@ -57,7 +58,7 @@ int cmd_hash(int argc, char **argv)
     if (optind >= argc)
         return cli_usage_error("hash", "at least one FILE is needed");
     if (label != NULL && !label_ok(label))
-        return cli_usage_error("hash", "--label must be one line");
+        return cli_usage_error("hash", "--label must be printable text without control characters");
     struct dp_digest *d = NULL;
     struct dp_error err = {0};
     size_t bufsize = 1 << 20;

@@ -5,8 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
+#include <unistd.h>
 
 #include "deprive/cert.h"
 #include "deprive/hashset.h"
@@ -40,7 +39,7 @@ static void run_usage(FILE *f)
             "                        the result then says the journal names the erased files)\n"
             "  -y, --yes                do not ask for confirmation (needed without a terminal)\n"
             "  -h, --help               this help\n");
-    cli_case_help(f);
+    cli_case_help(f, true);
     fprintf(f, "\nExit status: 0 erased and the re-scan found nothing, 1 the certificate says\n"
                "PARTIAL or FAILED, 2 error.\n");
 }
@@ -183,6 +182,16 @@ int cmd_run(int argc, char **argv)
         goto out;
     if ((case_doc = cli_case_build(&a.cs, !a.wopts.dry_run)) == NULL)
         goto out;
+    if (!a.wopts.dry_run) {
+        /* never overwrite an earlier run's certificate or the plan it refers to */
+        const char *mine[] = {a.output, plan_file, journal, wipe_file, rescan_file};
+        for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
+            if (access(mine[i], F_OK) == 0) {
+                cli_err("'%s' already exists: choose another -o (a new case file name)", mine[i]);
+                goto out;
+            }
+        }
+    }
     /* the key first: a wrong passphrase must not be found out after erasing */
     if (!a.wopts.dry_run && !cli_load_seckey(a.key, a.passfile, &sk))
         goto out;
@@ -204,7 +213,11 @@ int cmd_run(int argc, char **argv)
     if (!cli_quiet)
         cli_print_wipe(stdout, wipe);
     if (a.wopts.dry_run) {
-        rc = DP_EXIT_OK;
+        const json_t *s = json_object_get(wipe, "summary");
+        rc = json_integer_value(json_object_get(s, "planned")) ==
+                     json_integer_value(json_object_get(s, "targets"))
+                 ? DP_EXIT_OK
+                 : DP_EXIT_NEGATIVE;
         goto out;
     }
     if (dp_json_write_file(wipe, wipe_file, &err) != DP_OK ||

@@ -32,8 +32,9 @@ static void wipe_usage(FILE *f)
             "                        the result then says the journal names the erased files)\n"
             "  -y, --yes             do not ask for confirmation (needed without a terminal)\n"
             "  -h, --help            this help\n");
-    cli_case_help(f);
-    fprintf(f, "\nAn order reference is required (--order or a case file).\n"
+    cli_case_help(f, false);
+    fprintf(f, "\nOnly the order reference is required here (--order or a case file); the\n"
+               "other details are checked when a certificate is made (deprive run).\n"
                "Exit status: 0 every target erased, 1 some target not erased, 2 error.\n");
 }
 
@@ -117,8 +118,10 @@ int cmd_wipe(int argc, char **argv)
     }
     if (!cli_quiet)
         cli_print_wipe(stdout, result);
-    cli_info("wipe result written to '%s'%s%s", output, opts.dry_run ? "" : ", journal '",
-             opts.dry_run ? "" : journal);
+    if (opts.dry_run)
+        cli_info("wipe result written to '%s'", output);
+    else
+        cli_info("wipe result written to '%s', journal '%s'", output, journal);
     const json_t *s = json_object_get(result, "summary");
     rc = json_integer_value(json_object_get(s, "erased")) +
                      json_integer_value(json_object_get(s, "planned")) ==

@@ -13,6 +13,7 @@
 #include "deprive/cert.h"
 #include "deprive/journal.h"
 #include "deprive/report.h"
+#include "deprive/util.h"
 #include "deprive/wipe.h"
 
 #define CASE_OPT_BASE 1000
@@ -28,14 +29,15 @@ size_t cli_case_options(struct option *out, size_t max)
     return n;
 }
 
-void cli_case_help(FILE *f)
+void cli_case_help(FILE *f, bool all_required)
 {
     size_t count = 0;
     const struct dp_cert_case_field *fl = dp_cert_case_fields(&count);
     fprintf(f, "\nCase details (from --case CASE.json, overridden by flags):\n"
                "      --case FILE            case file (docs/certificate.md)\n");
     for (size_t i = 0; i < count; i++)
-        fprintf(f, "      --%-22s %s%s\n", fl[i].flag, fl[i].help, fl[i].required ? " (required)" : "");
+        fprintf(f, "      --%s VALUE\n          %s%s\n", fl[i].flag, fl[i].help,
+                fl[i].required && all_required ? " (required)" : "");
 }
 
 bool cli_case_option(int c, const char *arg, struct cli_case *cs)
@@ -120,9 +122,12 @@ void cli_print_plan(FILE *f, const struct dp_plan *plan)
 static void wipe_progress(void *ctx, const struct dp_wipe_progress *p)
 {
     (void)ctx;
-    if (cli_verbose > 0 && p->path != NULL)
+    if (cli_verbose > 0 && p->path != NULL) {
+        char *q = dp_quote_bytes(p->path, strlen(p->path));
         fprintf(stderr, "deprive: [%zu/%zu] %s %s\n", p->target + 1, p->targets, p->phase,
-                p->path);
+                q ? q : "?");
+        free(q);
+    }
 }
 
 /* The journal must not live on the filesystem being wiped. */
