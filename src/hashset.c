@@ -2,6 +2,8 @@
 /* deprive: victim-supplied hash lists - parse (six formats), merge, sort, index, look up. */
 #include "deprive/hashset.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,6 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include <jansson.h>
 
@@ -52,6 +59,10 @@ struct loader {
     size_t counts[DP_ALGO_COUNT];
     uint32_t source;
     uint32_t line;
+    /* a memory-mapped list: pages behind each pass are dropped so that a big list never
+     * occupies memory whole (the target is 64 bytes an entry, not the list's size) */
+    const char *map;
+    size_t map_len, dropped;
     /* hashdeep */
     bool hd_magic;
     size_t hd_ncols;
@@ -701,6 +712,29 @@ static bool classify(const char *s, size_t n, enum format *fmt)
 }
 
 /* Next line [*s, *s + *n) ending at nl (exclusive of "\r\n"); returns the start of the next. */
+#define DROP_WINDOW ((size_t)16 << 20)
+
+/* Give back the mapped pages before p (in DROP_WINDOW steps): they stay in the page cache. */
+static void drop_behind(struct loader *ld, const char *p)
+{
+    if (ld->map == NULL || p < ld->map)
+        return;
+    size_t off = (size_t)(p - ld->map) & ~(size_t)4095;
+    if (off < ld->dropped + DROP_WINDOW)
+        return;
+    madvise((void *)(ld->map + ld->dropped), off - ld->dropped, MADV_DONTNEED);
+    ld->dropped = off;
+}
+
+/* End of a pass over the mapping: drop everything it touched. */
+static void drop_all(struct loader *ld)
+{
+    if (ld->map == NULL)
+        return;
+    madvise((void *)ld->map, ld->map_len, MADV_DONTNEED);
+    ld->dropped = 0;
+}
+
 static const char *next_line(const char *p, const char *end, size_t *n)
 {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -761,6 +795,7 @@ static enum dp_status parse_lines(struct loader *ld, enum format fmt, const char
         size_t n;
         const char *s = p;
         p = next_line(p, end, &n);
+        drop_behind(ld, s);
         if (ld->line == UINT32_MAX)
             return line_error(ld, DP_ERR_LIMIT, "too many lines");
         ld->line++;
@@ -953,23 +988,31 @@ static void shrink_entries(struct dp_hashset *set)
     }
 }
 
-static size_t count_lines(const char *buf, size_t len)
+static size_t count_lines(struct loader *ld, const char *buf, size_t len)
 {
     size_t lines = 1;
     const char *p = buf, *end = buf + len;
     while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
         lines++;
         p++;
+        drop_behind(ld, p);
     }
+    drop_all(ld);
     return lines;
 }
 
 static enum dp_status check_nul(struct loader *ld, const char *buf, size_t len)
 {
-    const char *z = memchr(buf, '\0', len);
+    const char *z = NULL;
+    for (size_t off = 0; off < len && z == NULL; off += DROP_WINDOW) {
+        size_t n = len - off < DROP_WINDOW ? len - off : DROP_WINDOW;
+        z = memchr(buf + off, '\0', n);
+        drop_behind(ld, buf + off + n);
+    }
+    drop_all(ld);
     if (z == NULL)
         return DP_OK;
-    size_t line = count_lines(buf, (size_t)(z - buf));
+    size_t line = count_lines(ld, buf, (size_t)(z - buf));
     ld->line = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
     return line_error(ld, DP_ERR_PARSE, "NUL byte in the list");
 }
@@ -988,7 +1031,7 @@ static enum dp_status parse_any(struct loader *ld, const char *buf, size_t len, 
     if (*fmt == FMT_VICS)
         return parse_vics(ld, buf, len);
     /* one entry per line is the common case; growth covers the rest */
-    if (!reserve_entries(ld->set, ld->set->n + count_lines(buf, len)))
+    if (!reserve_entries(ld->set, ld->set->n + count_lines(ld, buf, len)))
         return nomem(ld);
     return parse_lines(ld, *fmt, buf, len);
 }
@@ -1010,10 +1053,29 @@ static void *sha_thread(void *arg)
     return NULL;
 }
 
-static void sha_start(struct sha_job *job, const char *buf, size_t len)
+static void sha_start(struct sha_job *job, struct loader *ld, const char *buf, size_t len)
 {
     job->buf = buf;
     job->len = len;
+    job->running = false;
+    if (ld->map != NULL) {
+        /* mapped: hash window by window here, giving the pages back behind us */
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1) {
+            for (size_t off = 0; off < len; off += DROP_WINDOW) {
+                size_t n = len - off < DROP_WINDOW ? len - off : DROP_WINDOW;
+                EVP_DigestUpdate(ctx, buf + off, n);
+                drop_behind(ld, buf + off + n);
+            }
+            EVP_DigestFinal_ex(ctx, job->out, NULL);
+            EVP_MD_CTX_free(ctx);
+            drop_all(ld);
+            job->len = 0; /* done: sha_finish must not hash again */
+            job->buf = NULL;
+            return;
+        }
+        EVP_MD_CTX_free(ctx);
+    }
     job->running =
         len >= SHA_THREAD_MIN && pthread_create(&job->thread, NULL, sha_thread, job) == 0;
 }
@@ -1024,13 +1086,13 @@ static void sha_finish(struct sha_job *job, bool want)
     if (job->running) {
         pthread_join(job->thread, NULL);
         job->running = false;
-    } else if (want) {
+    } else if (want && job->buf != NULL) {
         dp_sha256_buf(job->out, job->buf, job->len);
     }
 }
 
-enum dp_status dp_hashset_load_buffer(struct dp_hashset *set, const char *name, const char *buf,
-                                      size_t len, struct dp_error *err)
+static enum dp_status load(struct dp_hashset *set, const char *name, const char *buf, size_t len,
+                           bool mapped, struct dp_error *err)
 {
     if (set->finalized)
         dp_misuse("dp_hashset_load_buffer after dp_hashset_finalize");
@@ -1058,10 +1120,12 @@ enum dp_status dp_hashset_load_buffer(struct dp_hashset *set, const char *name, 
         .err = err,
         .label_mark = set->labels_len,
         .source = (uint32_t)set->nsrc,
+        .map = mapped ? buf : NULL,
+        .map_len = mapped ? len : 0,
     };
     enum format fmt = FMT_PLAIN;
     struct sha_job sha;
-    sha_start(&sha, buf ? buf : "", len);
+    sha_start(&sha, &ld, buf ? buf : "", len);
     enum dp_status st = parse_any(&ld, buf ? buf : "", len, &fmt);
     if (st == DP_OK && ld.staged == 0)
         st = dp_error_set(err, DP_ERR_INVALID, 0, "%s: no hashes in the list", name);
@@ -1084,16 +1148,45 @@ enum dp_status dp_hashset_load_buffer(struct dp_hashset *set, const char *name, 
     return DP_OK;
 }
 
+enum dp_status dp_hashset_load_buffer(struct dp_hashset *set, const char *name, const char *buf,
+                                      size_t len, struct dp_error *err)
+{
+    return load(set, name, buf, len, false, err);
+}
+
 enum dp_status dp_hashset_load_file(struct dp_hashset *set, const char *path, struct dp_error *err)
 {
     if (set->finalized)
         dp_misuse("dp_hashset_load_file after dp_hashset_finalize");
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "cannot open '%s'", path);
+    if (fstat(fd, &sb) != 0) {
+        enum dp_status st = dp_error_set(err, DP_ERR_IO, errno, "cannot stat '%s'", path);
+        close(fd);
+        return st;
+    }
+    /* big regular files are mapped (and given back pass by pass); the rest are read */
+    if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size >= SHA_THREAD_MIN &&
+        (uint64_t)sb.st_size <= MAX_FILE) {
+        size_t len = (size_t)sb.st_size;
+        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (map == MAP_FAILED)
+            return dp_error_set(err, DP_ERR_IO, errno, "cannot map '%s'", path);
+        madvise(map, len, MADV_SEQUENTIAL);
+        enum dp_status st = load(set, path, map, len, true, err);
+        munmap(map, len);
+        return st;
+    }
+    close(fd);
     char *buf = NULL;
     size_t len = 0;
     enum dp_status st = dp_read_file(path, MAX_FILE, &buf, &len, err);
     if (st != DP_OK)
         return st;
-    st = dp_hashset_load_buffer(set, path, buf, len, err);
+    st = load(set, path, buf, len, false, err);
     free(buf);
     return st;
 }
