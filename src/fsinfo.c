@@ -120,6 +120,32 @@ static void block_facts(struct dp_fsinfo *out, uint64_t maj, uint64_t min)
     out->discard = read_int_file(q);
 }
 
+/* FUSE block filesystems (ntfs-3g, exfat-fuse, fusefat) often appear in mountinfo as plain
+ * "fuseblk" with no subtype: name them from the boot sector of their source device, read
+ * only (no write, nothing on the device changes). */
+static void probe_boot_sector(struct dp_fsinfo *out)
+{
+    if (out->subtype[0] != '\0' || strncmp(out->source, "/dev/", 5) != 0)
+        return;
+    int fd = open(out->source, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return;
+    unsigned char bs[512];
+    ssize_t n = pread(fd, bs, sizeof(bs), 0);
+    close(fd);
+    if (n != (ssize_t)sizeof(bs))
+        return;
+    const char *kind = NULL;
+    if (memcmp(bs + 3, "NTFS    ", 8) == 0)
+        kind = "ntfs";
+    else if (memcmp(bs + 3, "EXFAT   ", 8) == 0)
+        kind = "exfat";
+    else if (memcmp(bs + 54, "FAT1", 4) == 0 || memcmp(bs + 82, "FAT32", 5) == 0)
+        kind = "vfat";
+    if (kind != NULL)
+        scopy(out->subtype, sizeof(out->subtype), kind);
+}
+
 enum dp_status dp_fsinfo_get(int fd, struct dp_fsinfo *out, struct dp_error *err)
 {
     memset(out, 0, sizeof(*out));
@@ -145,6 +171,8 @@ enum dp_status dp_fsinfo_get(int fd, struct dp_fsinfo *out, struct dp_error *err
         free(line);
         fclose(f);
     }
+    if (strcmp(out->fstype, "fuseblk") == 0 || strcmp(out->fstype, "fuse") == 0)
+        probe_boot_sector(out);
     /* the filesystem's device number, or for FUSE the source device's */
     struct stat sb;
     if (strncmp(out->source, "/dev/", 5) == 0 && stat(out->source, &sb) == 0 &&

@@ -779,14 +779,19 @@ static json_t *residual_risks(const struct dp_fsinfo *fs, const json_t *cleanup,
                         "still hold directory blocks with the erased file names",
                  or_default(json_string_value(json_object_get(cp, "error")), "unknown error"));
     if (strcmp(kind, "xfs") == 0)
-        add_fact(risks, "%s", "the XFS log may still hold copies of directory blocks with the "
-                              "erased file names until later activity overwrites it");
+        add_fact(risks, "%s", "the XFS log, and the slack space of XFS directory blocks and "
+                              "short-form directories, may still hold the erased file names "
+                              "until later activity overwrites them");
     if (strcmp(kind, "vfat") == 0 || strcmp(kind, "exfat") == 0)
         add_fact(risks, "%s: deleted directory entries may keep fragments of long file names",
                  kind);
     if (strcmp(kind, "ntfs") == 0)
         add_fact(risks, "%s", "NTFS $LogFile, $UsnJrnl and index slack may keep the erased "
                               "file names");
+    if (!dp_fsinfo_is_in_place(fs) && !dp_fsinfo_is_cow(fs))
+        add_fact(risks, "%s is not a filesystem deprive knows: its metadata may keep the erased "
+                        "file names and its data placement is unknown",
+                 kind);
     if (dp_fsinfo_is_cow(fs))
         add_fact(risks, "%s is copy-on-write: stale metadata blocks may keep file names and "
                         "small files stored inline in metadata until reused",

@@ -170,7 +170,17 @@ int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *
             cli_info("journal '%s': dropped an incomplete last record (%llu bytes at offset "
                      "%llu) left by the interruption", journal_path,
                      (unsigned long long)info.torn_bytes, (unsigned long long)info.torn_offset);
+        if (dp_wipe_state_plan_sha256(state) == NULL) {
+            /* interrupted before its first record was durable: nothing was done yet */
+            cli_info("journal '%s' holds no start record: starting the wipe afresh",
+                     journal_path);
+            dp_wipe_state_free(state);
+            state = NULL;
+        }
     } else if (!opts.dry_run && dp_journal_create(&j, journal_path, &err) != DP_OK) {
+        if (err.sys_errno == EEXIST)
+            dp_error_prefix(&err, "a wipe of this plan was started before (continue it with "
+                                  "--resume): ");
         goto fail;
     }
     if (dp_wipe_run(plan, j, &opts, state, result, &err) != DP_OK)
