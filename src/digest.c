@@ -76,7 +76,7 @@ void dp_digest_end(struct dp_digest *d, uint8_t out[DP_ALGO_EXACT_COUNT][DP_DIGE
 
 /* Chunks fed to the digests stay small enough to sit in L2 between the MD5 and the SHA-256
  * pass over them; reads can be larger. */
-#define DIGEST_CHUNK (128 * 1024)
+#define DIGEST_CHUNK (64 * 1024)
 
 enum dp_status dp_digest_fd(struct dp_digest *d, unsigned mask, int fd, void *buf,
                             size_t bufsize, void *head, size_t head_cap, size_t *head_len,
