@@ -557,6 +557,122 @@ static const char *first_error(struct opened *o, size_t n)
     return NULL;
 }
 
+/* One inode group on its way through the steps. status stays NULL while all is well. */
+struct work {
+    struct run *r;
+    size_t g;
+    const struct group_state *gs; /* from the journal on resume, else NULL */
+    const struct group *gr;
+    const struct dp_plan_target *t0;
+    struct opened *o;
+    int fd;                       /* the first open name's descriptor, -1 if none */
+    bool gone_after_overwrite;    /* every name unlinked before an interruption */
+    const char *status;
+    char reason[512];
+    json_t *facts;                /* overwrite facts */
+};
+
+static void set_reason(struct work *w, const char *status, const char *what, const char *msg)
+{
+    w->status = status;
+    snprintf(w->reason, sizeof(w->reason), "%s: %.400s", what, msg);
+}
+
+static void open_group(struct work *w)
+{
+    bool relaxed = w->gs != NULL && w->gs->overwrite_begun;
+    for (size_t i = 0; i < w->gr->count && w->status == NULL; i++) {
+        struct dp_error e = {0};
+        enum dp_status os = open_name(w->r, w->gr->names[i], relaxed, &w->o[i], &e);
+        if (os == DP_ERR_CHANGED)
+            set_reason(w, "skipped", "changed since scan", e.msg);
+        else if (os != DP_OK)
+            set_reason(w, "failed", "cannot open", e.msg);
+        else if (w->fd < 0 && w->o[i].fd >= 0)
+            w->fd = w->o[i].fd;
+    }
+    if (w->status == NULL && w->fd < 0) {
+        /* every name was unlinked before the interruption: the journal has the facts */
+        w->gone_after_overwrite = w->gs != NULL && w->gs->overwrite_done;
+        if (!w->gone_after_overwrite)
+            set_reason(w, "skipped", "changed since scan", "no longer present");
+    }
+    if (w->status == NULL && !relaxed && !w->gone_after_overwrite) {
+        struct dp_error e = {0};
+        enum dp_status cs = check_content(w->r, w->t0, w->fd, &e);
+        if (cs == DP_ERR_CHANGED)
+            set_reason(w, "skipped", "changed since scan", e.msg);
+        else if (cs != DP_OK)
+            set_reason(w, "failed", "cannot read", e.msg);
+    }
+}
+
+static enum dp_status overwrite_work(struct work *w, struct dp_error *err)
+{
+    if (w->gs != NULL && w->gs->overwrite_done) {
+        w->facts = json_incref(w->gs->overwrite_facts);
+    } else {
+        enum dp_status st = overwrite_group(w->r, w->g, w->fd, &w->facts, err);
+        if (st != DP_OK)
+            return st;
+    }
+    if (!json_is_true(json_object_get(w->facts, "ok")))
+        set_reason(w, "failed", "overwrite failed",
+                   or_default(json_string_value(json_object_get(w->facts, "error")), "unknown"));
+    return DP_OK;
+}
+
+/* Truncate, then scrub and unlink every name. Only a journal failure is returned. */
+static enum dp_status scrub_work(struct work *w, struct dp_error *err)
+{
+    if (w->fd >= 0 && (ftruncate(w->fd, 0) != 0 || fsync(w->fd) != 0))
+        snprintf(w->reason, sizeof(w->reason), "truncate after overwrite failed: %s",
+                 strerror(errno));
+    progress(w->r, w->g, "scrub", w->t0->path);
+    for (size_t i = 0; i < w->gr->count; i++) {
+        if (w->o[i].removed)
+            continue;
+        struct dp_error e = {0};
+        enum dp_status ss = scrub_name(w->r, w->g, w->gr->names[i], &w->o[i], &w->t0->id, &e);
+        if (ss != DP_OK && w->r->journal_failed) {
+            *err = e;
+            return ss;
+        }
+        if (ss != DP_OK)
+            snprintf(w->o[i].error, sizeof(w->o[i].error), "%.200s", e.msg);
+    }
+    const char *ne = first_error(w->o, w->gr->count);
+    if (ne != NULL)
+        set_reason(w, "failed", "a name could not be removed", ne);
+    else
+        w->status = "erased";
+    return DP_OK;
+}
+
+/* The target's result: into results, and (unless a dry run) the target-done record. */
+static enum dp_status record_work(struct work *w, json_t *results, struct dp_error *err)
+{
+    json_t *res = group_result(w->r, w->g, w->o);
+    if (res == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    set_status(res, w->status, w->reason[0] ? w->reason : NULL);
+    static const char *const copied[] = {"overwrite", "verification", "extents", "filesystem"};
+    for (size_t i = 0; w->facts != NULL && i < sizeof(copied) / sizeof(copied[0]); i++)
+        if (json_object_get(w->facts, copied[i]) != NULL)
+            json_object_set(res, copied[i], json_object_get(w->facts, copied[i]));
+    struct stat sb;
+    json_object_set_new(res, "links_remaining",
+                        json_integer(w->fd >= 0 && fstat(w->fd, &sb) == 0 ? (json_int_t)sb.st_nlink
+                                                                          : 0));
+    json_array_append(results, res);
+    enum dp_status st = DP_OK;
+    if (!w->r->opts->dry_run)
+        st = jlog(w->r, "target-done",
+                  json_pack("{s:I, s:O}", "group", (json_int_t)w->g, "result", res), err);
+    json_decref(res);
+    return st;
+}
+
 /* Everything for one inode: check, overwrite, verify, scrub every name, record. */
 static enum dp_status process_group(struct run *r, size_t g, json_t *results,
                                     struct dp_error *err)
@@ -564,113 +680,27 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
     const struct group_state *gs = r->resume ? &r->resume->groups[g] : NULL;
     if (gs != NULL && gs->done != NULL)
         return json_array_append(results, gs->done) == 0 ? DP_OK : DP_ERR_NOMEM;
-    struct group *gr = &r->groups[g];
-    const struct dp_plan_target *t0 = &r->plan->targets[gr->names[0]];
-    struct opened *o = calloc(gr->count, sizeof(*o));
-    if (o == NULL)
+    struct work w = {.r = r, .g = g, .gs = gs, .gr = &r->groups[g], .fd = -1};
+    w.t0 = &r->plan->targets[w.gr->names[0]];
+    w.o = calloc(w.gr->count, sizeof(*w.o));
+    if (w.o == NULL)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-    bool relaxed = gs != NULL && gs->overwrite_begun;
-    char reason[512] = "";
-    const char *status = NULL;
-    json_t *facts = NULL;
+    for (size_t i = 0; i < w.gr->count; i++)
+        w.o[i].fd = w.o[i].dirfd = -1;
+    progress(r, g, "check", w.t0->path);
+    open_group(&w);
     enum dp_status st = DP_OK;
-    int fd = -1;
-    progress(r, g, "check", t0->path);
-    for (size_t i = 0; i < gr->count; i++)
-        o[i].fd = o[i].dirfd = -1;
-    for (size_t i = 0; i < gr->count && !status; i++) {
-        struct dp_error e = {0};
-        enum dp_status os = open_name(r, gr->names[i], relaxed, &o[i], &e);
-        if (os != DP_OK) {
-            snprintf(reason, sizeof(reason), "%s: %.400s", os == DP_ERR_CHANGED ? "changed since scan"
-                                                                            : "cannot open", e.msg);
-            status = os == DP_ERR_CHANGED ? "skipped" : "failed";
-        } else if (fd < 0 && o[i].fd >= 0) {
-            fd = o[i].fd;
-        }
-    }
-    bool gone_after_overwrite = false;
-    if (status == NULL && fd < 0) {
-        /* every name was unlinked before the interruption: the journal has the facts */
-        gone_after_overwrite = gs != NULL && gs->overwrite_done;
-        if (!gone_after_overwrite) {
-            snprintf(reason, sizeof(reason), "changed since scan: no longer present");
-            status = "skipped";
-        }
-    }
-    if (status == NULL && !relaxed && !gone_after_overwrite) {
-        struct dp_error e = {0};
-        enum dp_status cs = check_content(r, t0, fd, &e);
-        if (cs != DP_OK) {
-            snprintf(reason, sizeof(reason), "%s: %.400s", cs == DP_ERR_CHANGED ? "changed since scan"
-                                                                            : "cannot read", e.msg);
-            status = cs == DP_ERR_CHANGED ? "skipped" : "failed";
-        }
-    }
-    if (status == NULL && r->opts->dry_run)
-        status = "planned";
-    if (status == NULL) {
-        if (gs != NULL && gs->overwrite_done) {
-            facts = json_incref(gs->overwrite_facts);
-        } else {
-            st = overwrite_group(r, g, fd, &facts, err);
-            if (st != DP_OK)
-                goto out;
-        }
-        if (!json_is_true(json_object_get(facts, "ok"))) {
-            snprintf(reason, sizeof(reason), "overwrite failed: %.400s",
-                     or_default(json_string_value(json_object_get(facts, "error")), "unknown"));
-            status = "failed";
-        }
-    }
-    if (status == NULL) {
-        if (fd >= 0 && (ftruncate(fd, 0) != 0 || fsync(fd) != 0))
-            snprintf(reason, sizeof(reason), "truncate after overwrite failed: %s", strerror(errno));
-        progress(r, g, "scrub", t0->path);
-        for (size_t i = 0; i < gr->count && st == DP_OK; i++) {
-            if (o[i].removed)
-                continue;
-            struct dp_error e = {0};
-            enum dp_status ss = scrub_name(r, g, gr->names[i], &o[i], &t0->id, &e);
-            if (ss != DP_OK && r->journal_failed) {
-                *err = e;
-                st = ss;
-            } else if (ss != DP_OK) {
-                snprintf(o[i].error, sizeof(o[i].error), "%.200s", e.msg);
-            }
-        }
-        if (st != DP_OK)
-            goto out;
-        const char *ne = first_error(o, gr->count);
-        if (ne != NULL)
-            snprintf(reason, sizeof(reason), "a name could not be removed: %.300s", ne);
-        status = ne ? "failed" : "erased";
-    }
-    json_t *res = group_result(r, g, o);
-    if (res == NULL) {
-        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-        goto out;
-    }
-    set_status(res, status, reason[0] ? reason : NULL);
-    if (facts != NULL) {
-        json_object_set(res, "overwrite", json_object_get(facts, "overwrite"));
-        json_object_set(res, "verification", json_object_get(facts, "verification"));
-        json_object_set(res, "extents", json_object_get(facts, "extents"));
-        if (json_object_get(facts, "filesystem") != NULL)
-            json_object_set(res, "filesystem", json_object_get(facts, "filesystem"));
-    }
-    struct stat sb;
-    json_object_set_new(res, "links_remaining",
-                        json_integer(fd >= 0 && fstat(fd, &sb) == 0 ? (json_int_t)sb.st_nlink : 0));
-    json_array_append(results, res);
-    if (!r->opts->dry_run)
-        st = jlog(r, "target-done", json_pack("{s:I, s:O}", "group", (json_int_t)g, "result", res),
-                  err);
-    json_decref(res);
-out:
-    json_decref(facts);
-    close_opened(o, gr->count);
-    free(o);
+    if (w.status == NULL && r->opts->dry_run)
+        w.status = "planned";
+    if (w.status == NULL)
+        st = overwrite_work(&w, err);
+    if (st == DP_OK && w.status == NULL)
+        st = scrub_work(&w, err);
+    if (st == DP_OK)
+        st = record_work(&w, results, err);
+    json_decref(w.facts);
+    close_opened(w.o, w.gr->count);
+    free(w.o);
     return st;
 }
 
