@@ -68,6 +68,11 @@ const char *dp_cert_get_str(const json_t *cert, const char *path)
     return json_string_value(jpath(cert, path));
 }
 
+const json_t *dp_cert_get(const json_t *cert, const char *path)
+{
+    return jpath(cert, path);
+}
+
 static bool is_hex(const char *s, size_t want, bool upper)
 {
     if (s == NULL || strlen(s) != want)

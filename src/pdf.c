@@ -117,19 +117,7 @@ static const char *jsd(const json_t *cert, const char *path)
 
 static const json_t *jget(const json_t *root, const char *path)
 {
-    const json_t *cur = root;
-    char seg[64];
-    while (cur != NULL && *path) {
-        const char *dot = strchr(path, '.');
-        size_t n = dot ? (size_t)(dot - path) : strlen(path);
-        if (n >= sizeof(seg))
-            return NULL;
-        memcpy(seg, path, n);
-        seg[n] = '\0';
-        cur = json_object_get(cur, seg);
-        path += n + (dot != NULL);
-    }
-    return cur;
+    return root != NULL ? dp_cert_get(root, path) : NULL;
 }
 
 static long long jll(const json_t *root, const char *path)

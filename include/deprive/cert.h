@@ -218,5 +218,7 @@ char *dp_cert_location_text(const json_t *location);
 /* Text of a string field by dotted path ("authority.order_reference"), or NULL when absent
  * or not a string. Borrowed from cert. */
 const char *dp_cert_get_str(const json_t *cert, const char *path) DP_NONNULL(1, 2);
+/* Any value by dotted path (borrowed), or NULL when absent. */
+const json_t *dp_cert_get(const json_t *cert, const char *path) DP_NONNULL(2);
 
 #endif
