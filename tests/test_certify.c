@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive tests: the whole certificate round trip on a loop-mounted ext4 filesystem -
+ * passphrase key -> run with a case file -> verify (+journal) -> minisign -V -> show -> PDF
+ * text -> audit (clean, then with an image put back) -> a signed audit report. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct cfx {
+    struct tu_fs fs;
+    char *work;
+};
+
+static int setup(void **state)
+{
+    struct cfx *f = calloc(1, sizeof(*f));
+    *state = f;
+    return f == NULL;
+}
+
+static int teardown(void **state)
+{
+    struct cfx *f = *state;
+    tu_fs_destroy(&f->fs);
+    if (f->work != NULL) {
+        tu_rm_rf(f->work);
+        free(f->work);
+    }
+    free(f);
+    return 0;
+}
+
+static char *w(const struct cfx *f, const char *name)
+{
+    return tu_path(f->work, name);
+}
+
+static void expect(struct tu_run *r, int status, const char *what)
+{
+    if (r->status != status)
+        fail_msg("%s: exit %d (want %d)\nstdout: %s\nstderr: %s", what, r->status, status, r->out,
+                 r->err);
+}
+
+static void test_round_trip_ext4(void **state)
+{
+    struct cfx *f = *state;
+    if (!tu_fs_create(&f->fs, "ext4", 64))
+        skip();
+    f->work = tu_mkdtemp();
+    const char *m = f->fs.mnt;
+    tu_write_random(m, "DCIM/victim.jpg", 80000, 1);
+    tu_write_random(m, "Chats/media/victim-copy.jpg", 80000, 1);
+    tu_write_random(m, "Chats/media/other.jpg", 80000, 2);
+    tu_write_random(m, "keep.txt", 1000, 3);
+    char *victim = tu_path(m, "DCIM/victim.jpg");
+    struct tu_run r;
+    char *hashes = w(f, "hashes.txt"), *pass = w(f, "pass.txt"), *pub = w(f, "force.pub"),
+         *sec = w(f, "force.sec"), *cert = w(f, "cert.json"), *journal = w(f, "cert.json.journal"),
+         *pdf = w(f, "cert.pdf"), *audit = w(f, "audit.json");
+    char *argv_hash[] = {(char *)DP_TEST_BIN, "hash", victim, NULL};
+    tu_run_argv(&r, argv_hash, NULL);
+    expect(&r, 0, "hash");
+    tu_write(f->work, "hashes.txt", r.out, strlen(r.out));
+    tu_run_free(&r);
+    tu_write(f->work, "pass.txt", "correct horse battery staple\n", 29);
+    tu_deprive(&r, NULL, "keygen", "-p", pub, "-s", sec, "--passphrase-file", pass, NULL);
+    expect(&r, 0, "keygen");
+    char keyid[17] = "";
+    const char *k = strstr(r.out, "key id: ");
+    assert_non_null(k);
+    memcpy(keyid, k + 8, 16);
+    tu_run_free(&r);
+
+    tu_deprive(&r, NULL, "run", "--hashes", hashes, "--key", sec, "--passphrase-file", pass, "-o",
+               cert, "--case", DP_SOURCE_DIR "/fixtures/case-example.json", "--yes", m, NULL);
+    expect(&r, 0, "run");
+    assert_non_null(strstr(r.out, "(ERASED)"));
+    tu_run_free(&r);
+    assert_int_equal(access(victim, F_OK), -1);
+
+    tu_deprive(&r, NULL, "verify", "-p", pub, "--journal", journal, cert, NULL);
+    expect(&r, 0, "verify");
+    assert_non_null(strstr(r.out, keyid));
+    tu_run_free(&r);
+    if (tu_have("minisign")) {
+        char *argv[] = {"minisign", "-Vm", cert, "-p", pub, NULL};
+        tu_run_argv(&r, argv, NULL);
+        expect(&r, 0, "minisign -V");
+        assert_non_null(strstr(r.out, keyid));
+        tu_run_free(&r);
+    } else {
+        printf("minisign not installed: skipped its verification\n");
+    }
+    tu_deprive(&r, NULL, "show", "-p", pub, "--pdf", pdf, cert, NULL);
+    expect(&r, 0, "show --pdf");
+    assert_non_null(strstr(r.out, "DO/2026/04417"));
+    tu_run_free(&r);
+    if (tu_have("pdftotext")) {
+        char *argv[] = {"pdftotext", pdf, "-", NULL};
+        tu_run_argv(&r, argv, NULL);
+        expect(&r, 0, "pdftotext");
+        const char *want[] = {"DO/2026/04417", "AE/1", "ERASED", keyid};
+        for (size_t i = 0; i < 4; i++)
+            if (strstr(r.out, want[i]) == NULL)
+                fail_msg("the PDF text lacks '%s'", want[i]);
+        tu_run_free(&r);
+    } else {
+        printf("pdftotext not installed: skipped the PDF text check\n");
+    }
+
+    tu_deprive(&r, NULL, "audit", "--cert", cert, "-p", pub, m, NULL);
+    expect(&r, 0, "audit (clean)");
+    tu_run_free(&r);
+    tu_write_random(m, "Restored/victim.jpg", 80000, 1);
+    tu_deprive(&r, NULL, "audit", "--cert", cert, "-p", pub, "--key", sec, "--passphrase-file",
+               pass, "-o", audit, m, NULL);
+    expect(&r, 1, "audit (image back)");
+    tu_run_free(&r);
+    if (tu_have("minisign")) {
+        char *argv[] = {"minisign", "-Vm", audit, "-p", pub, NULL};
+        tu_run_argv(&r, argv, NULL);
+        expect(&r, 0, "minisign -V of the audit report");
+        tu_run_free(&r);
+    }
+    /* a second run into the same certificate name is refused before anything is erased */
+    tu_deprive(&r, NULL, "run", "--hashes", hashes, "--key", sec, "--passphrase-file", pass, "-o",
+               cert, "--case", DP_SOURCE_DIR "/fixtures/case-example.json", "--yes", m, NULL);
+    expect(&r, 2, "run over an existing certificate");
+    tu_run_free(&r);
+    char *restored = tu_path(m, "Restored/victim.jpg");
+    assert_int_equal(access(restored, F_OK), 0);
+    free(restored);
+    free(victim), free(hashes), free(pass), free(pub), free(sec), free(cert), free(journal),
+        free(pdf), free(audit);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip_ext4, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("certify", tests, NULL, NULL);
+}
