@@ -10,6 +10,8 @@
 #include "deprive/digest.h"
 #include "deprive/util.h"
 
+#include <openssl/evp.h>
+
 struct kat {
     const char *msg;
     size_t repeat;
@@ -113,12 +115,62 @@ static void test_fd_streaming(void **state)
     free(dir);
 }
 
+/* From 32 MiB on, MD5 runs on a second thread over shared buffers: the digests must equal
+ * one-shot ones, for every mask that includes MD5. */
+static void test_fd_split_large(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    size_t n = 40 * 1024 * 1024 + 777;
+    tu_write_random(dir, "large.bin", n, 11);
+    char *p = tu_path(dir, "large.bin");
+    size_t len;
+    char *all = tu_read(p, &len);
+    assert_int_equal(len, n);
+    uint8_t md5[16], sha1[20], sha256[32];
+    EVP_Digest(all, len, md5, NULL, EVP_md5(), NULL);
+    EVP_Digest(all, len, sha1, NULL, EVP_sha1(), NULL);
+    EVP_Digest(all, len, sha256, NULL, EVP_sha256(), NULL);
+    struct dp_digest *d;
+    assert_int_equal(dp_digest_new(&d, NULL), DP_OK);
+    const unsigned masks[] = {DP_DIGEST_ALL,
+                              DP_DIGEST_MASK(DP_ALGO_MD5) | DP_DIGEST_MASK(DP_ALGO_SHA256),
+                              DP_DIGEST_MASK(DP_ALGO_MD5)};
+    void *buf = malloc(1 << 18);
+    for (size_t m = 0; m < 3; m++) {
+        int fd = open(p, O_RDONLY);
+        char head[4096];
+        size_t hl = 0;
+        uint64_t bytes = 0;
+        uint8_t out[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
+        assert_int_equal(dp_digest_fd(d, masks[m], fd, buf, 1 << 18, head, sizeof(head), &hl,
+                                      &bytes, out, NULL),
+                         DP_OK);
+        close(fd);
+        assert_int_equal(bytes, n);
+        assert_int_equal(hl, sizeof(head));
+        assert_memory_equal(head, all, sizeof(head));
+        assert_memory_equal(out[DP_ALGO_MD5], md5, 16);
+        if (masks[m] & DP_DIGEST_MASK(DP_ALGO_SHA1))
+            assert_memory_equal(out[DP_ALGO_SHA1], sha1, 20);
+        if (masks[m] & DP_DIGEST_MASK(DP_ALGO_SHA256))
+            assert_memory_equal(out[DP_ALGO_SHA256], sha256, 32);
+    }
+    free(buf);
+    dp_digest_free(d);
+    free(all);
+    free(p);
+    tu_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kat_buffer),
         cmocka_unit_test(test_mask_only_requested),
         cmocka_unit_test(test_fd_streaming),
+        cmocka_unit_test(test_fd_split_large),
     };
     return cmocka_run_group_tests_name("digest", tests, NULL, NULL);
 }
