@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct cfx {
@@ -139,10 +142,95 @@ static void test_round_trip_ext4(void **state)
         free(pdf), free(audit);
 }
 
+static size_t count_lines(const char *path)
+{
+    size_t len = 0, n = 0;
+    char *b = tu_read(path, &len);
+    for (size_t i = 0; b != NULL && i < len; i++)
+        n += b[i] == '\n';
+    free(b);
+    return n;
+}
+
+/* A run killed in the middle of its wipe is finished with run --resume: the certificate is
+ * made from the first scan's plan and the continued journal. */
+static void test_run_resume_after_kill(void **state)
+{
+    struct cfx *f = *state;
+    if (!tu_fs_create(&f->fs, "ext4", 64))
+        skip();
+    f->work = tu_mkdtemp();
+    const char *m = f->fs.mnt;
+    char list[8192] = "";
+    for (int i = 0; i < 40; i++) {
+        char rel[64], hex[65];
+        snprintf(rel, sizeof(rel), "d%02d/victim%02d.jpg", i % 7, i);
+        tu_write_random(m, rel, 30000 + (size_t)i * 1000, 100 + (uint32_t)i);
+        char *p = tu_path(m, rel);
+        assert_true(tu_sha256_hex(p, hex));
+        free(p);
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof(list) - used, "sha256:%s\n", hex);
+    }
+    tu_write_random(m, "keep.bin", 5000, 7);
+    char keep_before[65], keep_after[65];
+    char *keep = tu_path(m, "keep.bin");
+    assert_true(tu_sha256_hex(keep, keep_before));
+    tu_write(f->work, "hashes.txt", list, strlen(list));
+    char *hashes = w(f, "hashes.txt"), *pub = w(f, "k.pub"), *sec = w(f, "k.sec"),
+         *cert = w(f, "cert.json"), *journal = w(f, "cert.json.journal");
+    struct tu_run r;
+    tu_deprive(&r, NULL, "keygen", "-W", "-p", pub, "-s", sec, NULL);
+    expect(&r, 0, "keygen");
+    tu_run_free(&r);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0), dup2(null, 1), dup2(null, 2);
+        execl(DP_TEST_BIN, DP_TEST_BIN, "run", "--hashes", hashes, "--key", sec, "-o", cert,
+              "--order", "R/1", "--exhibit", "E/1", "--officer", "PC R", "--yes", m, (char *)NULL);
+        _exit(127);
+    }
+    /* kill it once the wipe is under way (a few records journaled), or let it finish */
+    int status = 0;
+    for (int i = 0; i < 20000; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+        if (count_lines(journal) >= 12) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        usleep(500);
+    }
+    printf("resume: first run %s with %zu journal records\n",
+           WIFSIGNALED(status) ? "killed" : "finished", count_lines(journal));
+    unlink(cert); /* if the first run got that far, the resumed one makes it again */
+    char *minisig = w(f, "cert.json.minisig");
+    unlink(minisig);
+    free(minisig);
+    tu_deprive(&r, NULL, "run", "--resume", "--hashes", hashes, "--key", sec, "-o", cert,
+               "--order", "R/1", "--exhibit", "E/1", "--officer", "PC R", "--yes", m, NULL);
+    expect(&r, 0, "run --resume");
+    assert_non_null(strstr(r.out, "(ERASED)"));
+    tu_run_free(&r);
+    tu_deprive(&r, NULL, "verify", "-p", pub, "--journal", journal, cert, NULL);
+    expect(&r, 0, "verify after resume");
+    tu_run_free(&r);
+    assert_true(tu_sha256_hex(keep, keep_after));
+    assert_string_equal(keep_before, keep_after);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "test $(find '%s' -type f | wc -l) -eq 1", m);
+    assert_int_equal(tu_sh("%s", cmd), 0); /* only keep.bin: no scrub leftovers */
+    free(keep), free(hashes), free(pub), free(sec), free(cert), free(journal);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_ext4, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_resume_after_kill, setup, teardown),
     };
     return cmocka_run_group_tests_name("certify", tests, NULL, NULL);
 }

@@ -35,6 +35,8 @@ static void run_usage(FILE *f)
             "  -j, --jobs N             scan worker threads\n"
             "      --cross-mounts       descend into other mounts below ROOT\n"
             "  -n, --dry-run            scan and check the targets, change nothing\n"
+            "      --resume             finish an interrupted run: reuse CERT.json.plan.json,\n"
+            "                           continue its journal, then re-scan and certify\n"
             "      --journal-on-same-fs allow the journal on the wiped filesystem (testing;\n"
             "                        the result then says the journal names the erased files)\n"
             "  -y, --yes                do not ask for confirmation (needed without a terminal)\n"
@@ -44,7 +46,7 @@ static void run_usage(FILE *f)
                "PARTIAL or FAILED, 2 error.\n");
 }
 
-enum { OPT_PASSFILE = 1, OPT_FREE, OPT_CROSS, OPT_SAMEFS };
+enum { OPT_PASSFILE = 1, OPT_FREE, OPT_CROSS, OPT_SAMEFS, OPT_RESUME };
 
 struct run_args {
     char **lists;
@@ -52,7 +54,7 @@ struct run_args {
     const char *key, *passfile, *output, *root;
     struct dp_wipe_opts wopts;
     struct dp_scan_opts sopts;
-    bool yes;
+    bool yes, resume;
     struct cli_case cs;
 };
 
@@ -66,8 +68,9 @@ static int parse_run(int argc, char **argv, struct run_args *a)
         {"cross-mounts", no_argument, NULL, OPT_CROSS}, {"dry-run", no_argument, NULL, 'n'},
         {"yes", no_argument, NULL, 'y'}, {"help", no_argument, NULL, 'h'},
         {"journal-on-same-fs", no_argument, NULL, OPT_SAMEFS},
+        {"resume", no_argument, NULL, OPT_RESUME},
     };
-    cli_case_options(longopts + 12, 64 - 13);
+    cli_case_options(longopts + 13, 64 - 14);
     int c;
     while ((c = getopt_long(argc, argv, "H:k:o:m:j:nyh", longopts, NULL)) != -1) {
         switch (c) {
@@ -80,6 +83,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
                 return cli_usage_error("run", "unknown method '%s'", optarg);
             break;
         case OPT_SAMEFS: a->wopts.journal_on_device = true; break;
+        case OPT_RESUME: a->resume = true; break;
         case OPT_FREE: a->wopts.wipe_free_space = true; break;
         case 'j': {
             char *end;
@@ -105,6 +109,8 @@ static int parse_run(int argc, char **argv, struct run_args *a)
         return cli_usage_error("run", "at least one --hashes LIST is needed");
     if (!a->wopts.dry_run && (a->key == NULL || a->output == NULL))
         return cli_usage_error("run", "--key and -o CERT.json are required");
+    if (a->resume && a->wopts.dry_run)
+        return cli_usage_error("run", "--resume and --dry-run cannot be used together");
     return DP_EXIT_OK;
 }
 
@@ -183,11 +189,18 @@ int cmd_run(int argc, char **argv)
     if ((case_doc = cli_case_build(&a.cs, !a.wopts.dry_run)) == NULL)
         goto out;
     if (!a.wopts.dry_run) {
-        /* never overwrite an earlier run's certificate or the plan it refers to */
+        /* never overwrite an earlier run's certificate or the plan it refers to; a resumed run
+         * needs its plan and journal and may redo the later files */
         const char *mine[] = {a.output, plan_file, journal, wipe_file, rescan_file};
         for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
-            if (access(mine[i], F_OK) == 0) {
+            bool exists = access(mine[i], F_OK) == 0;
+            bool needed = a.resume && (mine[i] == plan_file || mine[i] == journal);
+            if (exists && (!a.resume || i == 0)) {
                 cli_err("'%s' already exists: choose another -o (a new case file name)", mine[i]);
+                goto out;
+            }
+            if (needed && !exists) {
+                cli_err("cannot resume: '%s' does not exist", mine[i]);
                 goto out;
             }
         }
@@ -197,16 +210,21 @@ int cmd_run(int argc, char **argv)
         goto out;
     if (!cli_load_hashes(a.lists, a.nlists, &set))
         goto out;
-    if (scan_to(set, &a, &report, &err) != DP_OK ||
-        (!a.wopts.dry_run && dp_json_write_file(report, plan_file, &err) != DP_OK) ||
-        dp_plan_from_report(report, &plan, &err) != DP_OK)
+    if (a.resume) {
+        if (dp_json_load_file(plan_file, (size_t)1 << 30, &report, &err) != DP_OK)
+            goto fail;
+    } else if (scan_to(set, &a, &report, &err) != DP_OK ||
+               (!a.wopts.dry_run && dp_json_write_file(report, plan_file, &err) != DP_OK)) {
+        goto fail;
+    }
+    if (dp_plan_from_report(report, &plan, &err) != DP_OK)
         goto fail;
     if (!cli_quiet)
         cli_print_plan(stderr, plan);
     if (!a.wopts.dry_run && plan->count > 0 &&
         !cli_confirm("erase these files? this cannot be undone", a.yes))
         goto out;
-    if ((rc = cli_run_wipe(plan, a.wopts.dry_run ? NULL : plan_file, journal, false, &a.wopts,
+    if ((rc = cli_run_wipe(plan, a.wopts.dry_run ? NULL : plan_file, journal, a.resume, &a.wopts,
                            &wipe)) != DP_EXIT_OK)
         goto out;
     rc = DP_EXIT_ERROR;
