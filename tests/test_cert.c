@@ -404,6 +404,9 @@ static void test_case_details(void **state)
     assert_int_equal(dp_cert_case_set(c, "colour", "red", &err), DP_ERR_INVALID);
     assert_non_null(strstr(err.msg, "unknown field 'colour'"));
     assert_int_equal(dp_cert_case_set(c, "order-date", "2026-13-01", &err), DP_ERR_INVALID);
+    assert_int_equal(dp_cert_case_set(c, "order-date", "2026-02-31", &err), DP_ERR_INVALID);
+    assert_int_equal(dp_cert_case_set(c, "order-date", "2025-02-29", &err), DP_ERR_INVALID);
+    assert_int_equal(dp_cert_case_set(c, "order-date", "2024-02-29", &err), DP_OK);
     assert_int_equal(dp_cert_case_set(c, "conviction-date", "yesterday", &err), DP_ERR_INVALID);
     assert_int_equal(dp_cert_case_set(c, "officer", "a\nb", &err), DP_ERR_INVALID);
     assert_int_equal(dp_cert_case_set(c, "officer", "\x1b[2J", &err), DP_ERR_INVALID);
