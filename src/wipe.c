@@ -649,6 +649,23 @@ static enum dp_status scrub_work(struct work *w, struct dp_error *err)
     return DP_OK;
 }
 
+/* Names of the inode left after ours were removed: the link count at the scan less the names
+ * removed (any link made since would have changed ctime and failed the identity check), or
+ * what fstat says when lower. FUSE drivers can keep reporting a stale count for an open file
+ * (seen with ntfs-3g), so fstat alone would claim links that do not exist. */
+static uint64_t links_left(const struct work *w)
+{
+    uint64_t removed = 0;
+    for (size_t i = 0; i < w->gr->count; i++)
+        removed += w->o[i].removed;
+    uint64_t at_scan = w->t0->id.nlink;
+    uint64_t left = at_scan > removed ? at_scan - removed : 0;
+    struct stat sb;
+    if (w->fd >= 0 && fstat(w->fd, &sb) == 0 && (uint64_t)sb.st_nlink < left)
+        left = (uint64_t)sb.st_nlink;
+    return left;
+}
+
 /* The target's result: into results, and (unless a dry run) the target-done record. */
 static enum dp_status record_work(struct work *w, json_t *results, struct dp_error *err)
 {
@@ -660,10 +677,7 @@ static enum dp_status record_work(struct work *w, json_t *results, struct dp_err
     for (size_t i = 0; w->facts != NULL && i < sizeof(copied) / sizeof(copied[0]); i++)
         if (json_object_get(w->facts, copied[i]) != NULL)
             json_object_set(res, copied[i], json_object_get(w->facts, copied[i]));
-    struct stat sb;
-    json_object_set_new(res, "links_remaining",
-                        json_integer(w->fd >= 0 && fstat(w->fd, &sb) == 0 ? (json_int_t)sb.st_nlink
-                                                                          : 0));
+    json_object_set_new(res, "links_remaining", json_integer((json_int_t)links_left(w)));
     json_array_append(results, res);
     enum dp_status st = DP_OK;
     if (!w->r->opts->dry_run)

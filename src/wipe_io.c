@@ -263,6 +263,50 @@ enum dp_status wipe_io_overwrite(struct wipe_io *io, int fd, uint64_t len, json_
     return st;
 }
 
+/* FUSE filesystems (ntfs-3g among them) answer FIBMAP but not FIEMAP: map block by block
+ * (needs CAP_SYS_RAWIO) and merge runs. Files beyond FIBMAP_MAX blocks are mapped in part,
+ * which wipe_extents_moved still compares like for like. */
+#define FIBMAP_MAX 65536
+
+static bool extents_fibmap(int fd, json_t *arr)
+{
+    int bsz = 0;
+    struct stat sb;
+    if (ioctl(fd, FIGETBSZ, &bsz) != 0 || bsz <= 0 || fstat(fd, &sb) != 0)
+        return false;
+    uint64_t blocks = ((uint64_t)sb.st_size + (uint64_t)bsz - 1) / (uint64_t)bsz;
+    if (blocks > FIBMAP_MAX)
+        blocks = FIBMAP_MAX;
+    uint64_t run_log = 0, run_phys = 0, run_len = 0;
+    for (uint64_t i = 0; i <= blocks; i++) {
+        int b = 0;
+        if (i < blocks) {
+            b = (int)i;
+            if (ioctl(fd, FIBMAP, &b) != 0)
+                return false;
+        }
+        bool extends = run_len > 0 && b != 0 && (uint64_t)b == run_phys + run_len &&
+                       i == run_log + run_len;
+        if (extends) {
+            run_len++;
+            continue;
+        }
+        if (run_len > 0)
+            json_array_append_new(arr, json_pack("{s:I, s:I, s:I, s:I}", "logical",
+                                                 (json_int_t)(run_log * (uint64_t)bsz), "physical",
+                                                 (json_int_t)(run_phys * (uint64_t)bsz), "length",
+                                                 (json_int_t)(run_len * (uint64_t)bsz), "flags",
+                                                 (json_int_t)0));
+        run_len = 0;
+        if (b != 0) { /* 0: a hole */
+            run_log = i;
+            run_phys = (uint64_t)b;
+            run_len = 1;
+        }
+    }
+    return true;
+}
+
 json_t *wipe_extents(int fd, bool *available)
 {
     enum { MAXEXT = 256 };
@@ -279,8 +323,11 @@ json_t *wipe_extents(int fd, bool *available)
         fm->fm_length = ~0ULL - start;
         fm->fm_flags = FIEMAP_FLAG_SYNC;
         fm->fm_extent_count = MAXEXT;
-        if (ioctl(fd, FS_IOC_FIEMAP, fm) != 0)
+        if (ioctl(fd, FS_IOC_FIEMAP, fm) != 0) {
+            if (start == 0 && extents_fibmap(fd, arr))
+                *available = true;
             goto out;
+        }
         *available = true;
         bool last = fm->fm_mapped_extents == 0;
         for (unsigned i = 0; i < fm->fm_mapped_extents; i++) {

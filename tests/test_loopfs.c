@@ -764,6 +764,12 @@ static void run_fs(void **state)
         printf("%s: target %zu erased, assurance %s\n", f->type, i,
                json_string_value(json_object_get(t, "assurance")));
         assert_string_equal(json_string_value(json_object_get(t, "status")), "erased");
+        /* every name of every planted inode was in the plan: none may be claimed left */
+        assert_int_equal(json_integer_value(json_object_get(t, "links_remaining")), 0);
+        /* the levels each filesystem deserves: in place, or free space filled on btrfs */
+        const char *want = strcmp(f->type, "btrfs") == 0 ? "free-space-overwritten"
+                                                         : "overwritten-in-place-verified";
+        assert_string_equal(json_string_value(json_object_get(t, "assurance")), want);
     }
     assert_int_equal(json_array_size(json_object_get(w, "targets")), N_MATCH);
     json_decref(w);
