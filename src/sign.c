@@ -713,7 +713,12 @@ enum dp_status dp_sign_keygen(struct dp_sign_pubkey **pub_out, const char *pub_p
     char pub_text[COMMENT_PREFIX_LEN + 64 + DP_SIGN_PUBKEY_B64_SIZE];
     dp_sign_pubkey_keyid(pk, id);
     dp_sign_pubkey_base64(pk, b64);
-    snprintf(pub_text, sizeof(pub_text), COMMENT_PREFIX "minisign public key %s\n%s\n", id, b64);
+    /* minisign writes the id with PRIX64, without leading zeros: so do we, byte for byte */
+    const char *shown = id;
+    while (shown[0] == '0' && shown[1] != '\0')
+        shown++;
+    snprintf(pub_text, sizeof(pub_text), COMMENT_PREFIX "minisign public key %s\n%s\n", shown,
+             b64);
     st = write_key_files(pub_path, pub_text, sec_path, sec_text, err);
     if (st == DP_OK && pub_out != NULL) {
         *pub_out = pk;

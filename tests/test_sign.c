@@ -28,6 +28,14 @@
  *   printf 'deprive known-answer test\n' > kat.txt
  *   minisign -S -s a.key -m kat.txt -t "$KAT_TC" -x kat.minisig
  *   minisign -S -l -s a.key -m kat.txt -t "legacy kat" -x kat.legacy.minisig */
+/* minisign prints key ids with PRIX64: no leading zeros (1 key in 16 has one). */
+static const char *minisign_id(const char *id)
+{
+    while (id[0] == '0' && id[1] != '\0')
+        id++;
+    return id;
+}
+
 static const char KAT_PUB_FILE[] = "untrusted comment: minisign public key A26D46E6986C0CA4\n"
                                    "RWSkDGyY5kZtov1K47a42WEBp3X0LbZXh3db4LAcRSVRjMVxdl58/PrV\n";
 static const char KAT_PUB_B64[] = "RWSkDGyY5kZtov1K47a42WEBp3X0LbZXh3db4LAcRSVRjMVxdl58/PrV";
@@ -263,7 +271,8 @@ static void test_roundtrip_unencrypted(void **state)
     char *pubtext = tu_read(k.pub, NULL);
     char b64[DP_SIGN_PUBKEY_B64_SIZE], want[256];
     dp_sign_pubkey_base64(k.pk, b64);
-    snprintf(want, sizeof(want), "untrusted comment: minisign public key %s\n%s\n", id1, b64);
+    snprintf(want, sizeof(want), "untrusted comment: minisign public key %s\n%s\n",
+             minisign_id(id1), b64);
     assert_string_equal(pubtext, want);
     free(pubtext);
     char *sectext = tu_read(k.sec, NULL);
@@ -885,7 +894,7 @@ static void test_interop_minisign_keys(void **state)
     char id[DP_SIGN_KEYID_HEX_SIZE], want[128];
     dp_sign_pubkey_keyid(pk, id);
     char *pubtext = tu_read(pub, NULL);
-    snprintf(want, sizeof(want), "untrusted comment: minisign public key %s\n", id);
+    snprintf(want, sizeof(want), "untrusted comment: minisign public key %s\n", minisign_id(id));
     assert_true(strncmp(pubtext, want, strlen(want)) == 0);
     free(pubtext);
     deprive_sign_minisign_verify(sk, dir, pub);
@@ -1241,12 +1250,47 @@ out:
     free(sec);
 }
 
+/* A key id with a leading zero is written without it, as minisign's PRIX64 does. */
+static void test_pubkey_comment_leading_zero(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    bool seen = false;
+    for (int i = 0; i < 400 && !seen; i++) {
+        char pn[32], sn[32];
+        snprintf(pn, sizeof(pn), "k%d.pub", i);
+        snprintf(sn, sizeof(sn), "k%d.sec", i);
+        char *pub = tu_path(dir, pn), *sec = tu_path(dir, sn);
+        struct dp_sign_keygen_opts o = {0};
+        struct dp_sign_pubkey *pk = NULL;
+        assert_int_equal(dp_sign_keygen(&pk, pub, sec, &o, NULL), DP_OK);
+        char id[DP_SIGN_KEYID_HEX_SIZE];
+        dp_sign_pubkey_keyid(pk, id);
+        if (id[0] == '0') {
+            seen = true;
+            char *text = tu_read(pub, NULL), want[128];
+            snprintf(want, sizeof(want), "untrusted comment: minisign public key %s\n",
+                     minisign_id(id));
+            assert_true(strncmp(text, want, strlen(want)) == 0);
+            assert_true(strlen(minisign_id(id)) < 16);
+            free(text);
+        }
+        dp_sign_pubkey_free(pk);
+        free(pub);
+        free(sec);
+    }
+    assert_true(seen); /* (15/16)^400: never fails by chance */
+    tu_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kat_minisign),
+        cmocka_unit_test(test_pubkey_comment_leading_zero),
         cmocka_unit_test(test_roundtrip_unencrypted),
         cmocka_unit_test(test_roundtrip_passphrase),
         cmocka_unit_test(test_keygen_refuses_existing),
