@@ -63,6 +63,7 @@ struct dp_wipe_state {
     json_t *start;           /* data of the start record */
     bool finished;
     json_t *finish_cleanup;  /* the cleanup object of the finish record */
+    json_t *slack_pending;   /* slack-begin records without their slack-done, by dir index */
     size_t ngroups, nnames;
     struct group_state *groups;
     struct name_state *names;
@@ -90,6 +91,7 @@ void dp_wipe_state_free(struct dp_wipe_state *st)
     free(st->names);
     json_decref(st->start);
     json_decref(st->finish_cleanup);
+    json_decref(st->slack_pending);
     free(st);
 }
 
@@ -159,6 +161,16 @@ enum dp_status dp_wipe_state_visit(void *ctx, uint64_t seq, const char *type, js
     } else if (strcmp(type, "target-done") == 0 && has_g) {
         json_decref(st->groups[g].done);
         st->groups[g].done = json_incref(json_object_get(data, "result"));
+    } else if (strcmp(type, "slack-begin") == 0 || strcmp(type, "slack-done") == 0) {
+        char key[32];
+        snprintf(key, sizeof(key), "%lld",
+                 (long long)json_integer_value(json_object_get(data, "dir")));
+        if (st->slack_pending == NULL && (st->slack_pending = json_object()) == NULL)
+            return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        if (type[6] == 'b')
+            json_object_set(st->slack_pending, key, data);
+        else
+            json_object_del(st->slack_pending, key);
     } else if (strcmp(type, "finish") == 0) {
         st->finished = true;
         json_decref(st->finish_cleanup);
@@ -208,6 +220,7 @@ struct run {
     struct group *groups;
     size_t ngroups;
     bool journal_failed;
+    struct slack slack; /* directories whose names were removed */
 };
 
 /* Append a record (data stolen). A journal failure is fatal: nothing more may be done that
@@ -223,6 +236,11 @@ static enum dp_status jlog(struct run *r, const char *type, json_t *data, struct
         r->journal_failed = true;
     json_decref(data);
     return st;
+}
+
+static enum dp_status jlog_cb(void *ctx, const char *type, json_t *data, struct dp_error *err)
+{
+    return jlog(ctx, type, data, err);
 }
 
 static enum dp_status make_groups(struct run *r, struct dp_error *err)
@@ -638,8 +656,12 @@ static enum dp_status scrub_work(struct work *w, struct dp_error *err)
             *err = e;
             return ss;
         }
-        if (ss != DP_OK)
+        if (ss != DP_OK) {
             snprintf(w->o[i].error, sizeof(w->o[i].error), "%.200s", e.msg);
+            continue;
+        }
+        const char *path = w->r->plan->targets[w->gr->names[i]].path;
+        slack_note(&w->r->slack, w->o[i].dirfd, path, strlen(base_of(path)));
     }
     const char *ne = first_error(w->o, w->gr->count);
     if (ne != NULL)
@@ -914,6 +936,7 @@ static void release_run(struct run *r)
     for (size_t g = 0; r->groups && g < r->ngroups; g++)
         free(r->groups[g].names);
     free(r->groups);
+    slack_release(&r->slack);
 }
 
 enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
@@ -949,6 +972,12 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
     if ((st = dp_fsinfo_get(r.rootfd, &r.fs, err)) != DP_OK ||
         (st = make_groups(&r, err)) != DP_OK || (st = start_record(&r, &plan_info, err)) != DP_OK)
         goto out;
+    if (resume != NULL && !finished && resume->slack_pending != NULL) {
+        const char *key;
+        json_t *begin;
+        json_object_foreach(resume->slack_pending, key, begin)
+            slack_undo(r.rootfd, plan->cross_mounts, begin); /* fillers left by the crash */
+    }
     for (size_t g = 0; g < r.ngroups && st == DP_OK; g++)
         st = process_group(&r, g, results, err);
     if (st != DP_OK)
@@ -967,8 +996,15 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
                             "ext4_checkpoint", "attempted", 0, "done", 0, "error", "free_space",
                             "attempted", 0, "done", 0, "bytes", 0, "verified", 0, "trim",
                             "not-attempted", "error");
-    else
+    else {
+        json_t *slack = NULL;
+        if (slack_wanted(&r.fs) &&
+            (st = slack_scrub(&r.slack, jlog_cb, &r, &slack, err)) != DP_OK)
+            goto out;
         cleanup = wipe_fs_cleanup(&r.io, r.rootfd, &r.fs, opts->wipe_free_space);
+        json_object_set_new(cleanup, "directory_slack",
+                            slack ? slack : json_pack("{s:b}", "attempted", 0));
+    }
     size_t i;
     json_t *t;
     json_array_foreach(results, i, t)

@@ -54,4 +54,38 @@ bool wipe_extents_moved(const json_t *before, const json_t *after);
 json_t *wipe_fs_cleanup(struct wipe_io *io, int rootfd, const struct dp_fsinfo *fs,
                         bool fill_free_space);
 
+/* ---- directory slack scrub (wipe_slack.c) ---- */
+
+/* A directory where names were removed. */
+struct slack_dir {
+    int fd;
+    uint64_t dev, ino;
+    char *rel;     /* path from the root ("" for the root itself) */
+    size_t maxlen; /* longest removed name */
+    size_t names;  /* names removed there */
+};
+
+struct slack {
+    struct slack_dir *dirs;
+    size_t n;
+};
+
+/* Appends a journal record (data stolen); the wipe's jlog. */
+typedef enum dp_status (*slack_log_fn)(void *ctx, const char *type, json_t *data,
+                                       struct dp_error *err);
+
+/* Filesystems known to keep freed names in directory slack. */
+bool slack_wanted(const struct dp_fsinfo *fs);
+/* Remember the directory (dirfd, the removed file's path from the root, its name length). */
+void slack_note(struct slack *s, int dirfd, const char *path, size_t name_len);
+/* Create and remove same-length random-named empty files in every noted directory, journaled
+ * ("slack-begin" with the names, then "slack-done"); *out summarises. Only a journal failure
+ * fails it. */
+enum dp_status slack_scrub(struct slack *s, slack_log_fn log, void *ctx, json_t **out,
+                           struct dp_error *err);
+/* After an interruption: remove the fillers a slack-begin record names, where they still are
+ * empty regular files. */
+void slack_undo(int rootfd, bool cross_mounts, const json_t *begin);
+void slack_release(struct slack *s);
+
 #endif

@@ -401,6 +401,55 @@ static void test_overwrite_content(void **state)
     free(dir);
 }
 
+/* A crash between creating and removing directory-slack fillers leaves empty files behind:
+ * the resume removes exactly those (empty, regular, named in the journal) and nothing else. */
+static void test_resume_removes_slack_fillers(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    add_match(&f, "sub/victim.jpg", 9000, 41);
+    tu_write(f.root, "sub/aaaaaaaa", "", 0);          /* a filler left by the crash */
+    tu_write(f.root, "sub/bbbbbbbb", "not ours", 8);  /* same kind of name, but has data */
+    tu_write(f.root, "sub/cccccccc", "", 0);          /* empty, but not named in the journal */
+    json_t *report = scan(&f);
+    struct dp_plan *plan = NULL;
+    assert_int_equal(dp_plan_from_report(report, &plan, NULL), DP_OK);
+    char *jp = tu_path(f.work, "j");
+    struct dp_journal *j = NULL;
+    struct dp_error e = {0};
+    assert_int_equal(dp_journal_create(&j, jp, &e), DP_OK);
+    json_t *start = json_pack("{s:s, s:s, s:s, s:I, s:I}", "plan_sha256", "", "method",
+                              "nist-clear", "root", plan->root, "groups", (json_int_t)1, "names",
+                              (json_int_t)1);
+    json_t *begin = json_pack("{s:i, s:s, s:[s, s]}", "dir", 0, "path", "sub", "fillers",
+                              "aaaaaaaa", "bbbbbbbb");
+    assert_int_equal(dp_journal_append(j, "start", start, &e), DP_OK);
+    assert_int_equal(dp_journal_append(j, "slack-begin", begin, &e), DP_OK);
+    json_decref(start);
+    json_decref(begin);
+    assert_int_equal(dp_journal_close(j, &e), DP_OK);
+    struct dp_wipe_state *st = NULL;
+    assert_int_equal(dp_wipe_state_new(&st, NULL), DP_OK);
+    assert_int_equal(dp_journal_open(&j, jp, dp_wipe_state_visit, st, NULL, &e), DP_OK);
+    struct dp_wipe_opts o = {.method = DP_WIPE_NIST_CLEAR};
+    json_t *res = NULL;
+    assert_int_equal(dp_wipe_run(plan, j, &o, st, &res, &e), DP_OK);
+    assert_int_equal(dp_journal_close(j, &e), DP_OK);
+    assert_string_equal(status_of(res, 0), "erased");
+    char *a = tu_path(f.root, "sub/aaaaaaaa"), *b = tu_path(f.root, "sub/bbbbbbbb"),
+         *c = tu_path(f.root, "sub/cccccccc");
+    assert_int_equal(access(a, F_OK), -1);
+    assert_int_equal(access(b, F_OK), 0);
+    assert_int_equal(access(c, F_OK), 0);
+    free(a), free(b), free(c), free(jp);
+    json_decref(res);
+    dp_wipe_state_free(st);
+    dp_plan_free(plan);
+    json_decref(report);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_changed_since_scan),
         cmocka_unit_test(test_dry_run_changes_nothing),
         cmocka_unit_test(test_resume_after_finish),
+        cmocka_unit_test(test_resume_removes_slack_fillers),
     };
     return cmocka_run_group_tests_name("wipe", tests, NULL, NULL);
 }
