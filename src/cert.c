@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* deprive: erasure certificate - case details, build, consistency check, trusted comment,
- * verification and text rendering (docs/certificate.md). */
+/* deprive: erasure certificate - case details, build and consistency check
+ * (docs/certificate.md); signing in cert_sign.c, text in cert_text.c. */
 #include "deprive/cert.h"
+#include "cert_internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,7 +18,7 @@
 /* ---- small JSON helpers ------------------------------------------------------------------ */
 
 /* Value at a dotted path ("a.b.c"), NULL when a step is missing. */
-static json_t *jpath(const json_t *root, const char *path)
+json_t *cert_jpath(const json_t *root, const char *path)
 {
     const json_t *cur = root;
     char seg[64];
@@ -65,15 +66,15 @@ static int jpath_set(json_t *root, const char *path, json_t *value)
 
 const char *dp_cert_get_str(const json_t *cert, const char *path)
 {
-    return json_string_value(jpath(cert, path));
+    return json_string_value(cert_jpath(cert, path));
 }
 
 const json_t *dp_cert_get(const json_t *cert, const char *path)
 {
-    return jpath(cert, path);
+    return cert_jpath(cert, path);
 }
 
-static bool is_hex(const char *s, size_t want, bool upper)
+bool cert_is_hex(const char *s, size_t want, bool upper)
 {
     if (s == NULL || strlen(s) != want)
         return false;
@@ -87,7 +88,7 @@ static bool is_hex(const char *s, size_t want, bool upper)
     return true;
 }
 
-static bool is_uuid(const char *s)
+bool cert_is_uuid(const char *s)
 {
     if (s == NULL || strlen(s) != 36)
         return false;
@@ -351,7 +352,7 @@ enum dp_status dp_cert_case_validate(const json_t *case_doc, struct dp_error *er
         return st;
     for (size_t i = 0; i < N_CASE_FIELDS; i++) {
         const struct dp_cert_case_field *f = &case_fields[i];
-        if (f->required && !json_is_string(jpath(case_doc, f->path)))
+        if (f->required && !json_is_string(cert_jpath(case_doc, f->path)))
             return dp_error_set(err, DP_ERR_INVALID, 0, "case details: missing %s (--%s)", f->path,
                                 f->flag);
     }
@@ -389,7 +390,7 @@ static enum dp_status check_report(const json_t *r, const char *what, struct dp_
         !json_is_array(json_object_get(r, "skips")) || json_object_get(r, "root_abs") == NULL)
         return dp_error_set(err, DP_ERR_INVALID, 0,
                             "%s lacks findings, totals, skips, hash_lists or root_abs", what);
-    const json_t *n = jpath(r, "totals.findings");
+    const json_t *n = cert_jpath(r, "totals.findings");
     if (!json_is_integer(n) ||
         (size_t)json_integer_value(n) != json_array_size(json_object_get(r, "findings")))
         return dp_error_set(err, DP_ERR_INVALID, 0,
@@ -421,7 +422,7 @@ static enum dp_status build_hash_set(struct bld *b, json_t *cert, const json_t *
     {
         const char *sha = json_string_value(json_object_get(l, "sha256"));
         const json_t *ent = json_object_get(l, "entries");
-        if (!is_hex(sha, 64, false) || !json_is_object(ent)) {
+        if (!cert_is_hex(sha, 64, false) || !json_is_object(ent)) {
             json_decref(lists);
             json_decref(tot);
             return dp_error_set(err, DP_ERR_INVALID, 0,
@@ -680,8 +681,8 @@ static enum dp_status build_rescan(struct bld *b, json_t *outcome, const json_t 
     json_t *shas = list_shas(rescan), *want = list_shas(scan);
     bool same = json_equal(shas, want);
     json_decref(want);
-    bool scan_cross = json_is_true(jpath(scan, "scope.cross_mounts"));
-    bool re_cross = json_is_true(jpath(rescan, "scope.cross_mounts"));
+    bool scan_cross = json_is_true(cert_jpath(scan, "scope.cross_mounts"));
+    bool re_cross = json_is_true(cert_jpath(rescan, "scope.cross_mounts"));
     if (!same ||
         !json_equal(json_object_get(rescan, "root_abs"), json_object_get(scan, "root_abs")) ||
         (scan_cross && !re_cross)) {
@@ -724,7 +725,7 @@ static void add_risk(struct bld *b, json_t *risks, const char *text)
 static json_t *build_risks(struct bld *b, const json_t *scan, const json_t *wipe)
 {
     json_t *r = json_array();
-    bool one_fs = !json_is_true(jpath(scan, "scope.cross_mounts"));
+    bool one_fs = !json_is_true(cert_jpath(scan, "scope.cross_mounts"));
     add_risk(b, r,
              one_fs ? "Only this device, under the scanned root and on its filesystem only, was "
                       "examined. Copies elsewhere (cloud storage and online accounts, backups, "
@@ -750,7 +751,7 @@ static json_t *build_risks(struct bld *b, const json_t *scan, const json_t *wipe
              "levelling, over-provisioning): old copies may remain in cells the operating "
              "system cannot address; only a device-level sanitize or physical "
              "destruction removes them.");
-    json_int_t skipped = json_integer_value(jpath(scan, "totals.skipped"));
+    json_int_t skipped = json_integer_value(cert_jpath(scan, "totals.skipped"));
     if (skipped > 0) {
         char t[256];
         snprintf(t, sizeof(t),
@@ -790,9 +791,9 @@ static json_t *build_scan(struct bld *b, const json_t *scan)
 {
     json_t *o = json_object();
     put(b, o, "root", copy_or_null(json_object_get(scan, "root_abs")));
-    put(b, o, "one_filesystem", json_boolean(!json_is_true(jpath(scan, "scope.cross_mounts"))));
-    put(b, o, "digests", copy_or_null(jpath(scan, "scope.digests")));
-    put(b, o, "size_filter", copy_or_null(jpath(scan, "scope.size_filter")));
+    put(b, o, "one_filesystem", json_boolean(!json_is_true(cert_jpath(scan, "scope.cross_mounts"))));
+    put(b, o, "digests", copy_or_null(cert_jpath(scan, "scope.digests")));
+    put(b, o, "size_filter", copy_or_null(cert_jpath(scan, "scope.size_filter")));
     put(b, o, "started", copy_or_null(json_object_get(scan, "started")));
     put(b, o, "finished", copy_or_null(json_object_get(scan, "finished")));
     put(b, o, "totals", copy_or_null(json_object_get(scan, "totals")));
@@ -815,8 +816,8 @@ static const char *summarise(struct bld *b, json_t *outcome, const json_t *targe
     put(b, outcome, "summary",
         json_pack("{s:I, s:I, s:I, s:I, s:I}", "targets", (json_int_t)json_array_size(targets),
                   "names", names, "erased", n[0], "skipped", n[1], "failed", n[2]));
-    if (!json_is_true(jpath(outcome, "rescan.performed")) ||
-        json_integer_value(jpath(outcome, "rescan.findings")) > 0)
+    if (!json_is_true(cert_jpath(outcome, "rescan.performed")) ||
+        json_integer_value(cert_jpath(outcome, "rescan.findings")) > 0)
         return DP_CERT_FAILED;
     return n[1] + n[2] == 0 ? DP_CERT_ERASED : DP_CERT_PARTIAL;
 }
@@ -836,12 +837,12 @@ static enum dp_status build_outcome(struct bld *b, json_t *cert, const json_t *s
     put(b, w, "method", copy_or_null(json_object_get(wipe, "method")));
     put(b, w, "started", copy_or_null(json_object_get(wipe, "started")));
     put(b, w, "finished", copy_or_null(json_object_get(wipe, "finished")));
-    put(b, w, "plan_sha256", copy_or_null(jpath(wipe, "plan.sha256")));
+    put(b, w, "plan_sha256", copy_or_null(cert_jpath(wipe, "plan.sha256")));
     put(b, w, "cleanup", copy_or_null(json_object_get(wipe, "cleanup")));
     put(b, o, "wipe", w);
     json_t *j = json_object();
-    put(b, j, "head", copy_or_null(jpath(wipe, "journal.head")));
-    put(b, j, "records", copy_or_null(jpath(wipe, "journal.records")));
+    put(b, j, "head", copy_or_null(cert_jpath(wipe, "journal.head")));
+    put(b, j, "records", copy_or_null(cert_jpath(wipe, "journal.records")));
     put(b, o, "journal", j);
     put(b, o, "residual_risks", build_risks(b, scan, wipe));
     return DP_OK;
@@ -899,7 +900,7 @@ enum dp_status dp_cert_build(json_t **out, const json_t *case_details, const jso
         st = check_wipe(wipe_result, err);
     if (st != DP_OK)
         return st;
-    if (!is_hex(signer_keyid, 16, true) && !is_hex(signer_keyid, 16, false))
+    if (!cert_is_hex(signer_keyid, 16, true) && !cert_is_hex(signer_keyid, 16, false))
         return dp_error_set(err, DP_ERR_INVALID, 0, "signer key id must be 16 hex digits");
     struct bld b = {false};
     json_t *cert = json_pack("{s:s, s:i}", "format", DP_CERT_FORMAT, "schema", DP_CERT_SCHEMA);
@@ -907,7 +908,7 @@ enum dp_status dp_cert_build(json_t **out, const json_t *case_details, const jso
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
     put(&b, cert, "identity", build_identity(&b, scan_report, wipe_result, rescan_report));
     for (size_t i = 0; i < N_CASE_FIELDS; i++) {
-        const json_t *v = jpath(case_details, case_fields[i].path);
+        const json_t *v = cert_jpath(case_details, case_fields[i].path);
         if (jpath_set(cert, case_fields[i].path,
                       json_is_string(v) ? json_deep_copy(v) : json_null()) != 0)
             b.oom = true;
@@ -990,7 +991,7 @@ void dp_cert_problems_release(struct dp_cert_problems *p)
 /* A non-negative integer at path under o, or -1 after reporting the problem. */
 static json_int_t want_count(struct chk *c, const json_t *o, const char *path, const char *label)
 {
-    const json_t *v = jpath(o, path);
+    const json_t *v = cert_jpath(o, path);
     if (!json_is_integer(v)) {
         prob(c, "%s%s%s: missing or not an integer", label, *label ? "." : "", path);
         return -1;
@@ -1028,7 +1029,7 @@ static void check_identity(struct chk *c, const json_t *cert)
     if (!json_is_integer(schema) || json_integer_value(schema) != DP_CERT_SCHEMA)
         prob(c, "schema: not %d (this deprive reads schema %d only)", DP_CERT_SCHEMA,
              DP_CERT_SCHEMA);
-    if (!is_uuid(dp_cert_get_str(cert, "identity.certificate_id")))
+    if (!cert_is_uuid(dp_cert_get_str(cert, "identity.certificate_id")))
         prob(c, "identity.certificate_id: not a UUID");
     static const char *const times[] = {"identity.issued", "identity.started", "identity.finished"};
     for (size_t i = 0; i < 3; i++)
@@ -1041,21 +1042,21 @@ static void check_identity(struct chk *c, const json_t *cert)
         prob(c, "identity.host: missing");
     for (size_t i = 0; i < N_CASE_FIELDS; i++) {
         const struct dp_cert_case_field *f = &case_fields[i];
-        const json_t *v = jpath(cert, f->path);
+        const json_t *v = cert_jpath(cert, f->path);
         if (f->required && (!json_is_string(v) || json_string_length(v) == 0))
             prob(c, "%s: missing", f->path);
         else if (v != NULL && !json_is_string(v) && !json_is_null(v))
             prob(c, "%s: not a string", f->path);
     }
     const char *kid = dp_cert_get_str(cert, "signer.keyid");
-    if (!is_hex(kid, 16, true))
+    if (!cert_is_hex(kid, 16, true))
         prob(c, "signer.keyid: not 16 upper-case hex digits");
 }
 
 static void check_hash_set(struct chk *c, const json_t *cert)
 {
-    const json_t *lists = jpath(cert, "hash_set.lists");
-    const json_t *tot = jpath(cert, "hash_set.entries");
+    const json_t *lists = cert_jpath(cert, "hash_set.lists");
+    const json_t *tot = cert_jpath(cert, "hash_set.entries");
     if (!json_is_array(lists) || json_array_size(lists) == 0) {
         prob(c, "hash_set.lists: missing or empty");
         return;
@@ -1067,7 +1068,7 @@ static void check_hash_set(struct chk *c, const json_t *cert)
     {
         char label[48];
         snprintf(label, sizeof(label), "hash_set.lists[%zu]", i);
-        if (!is_hex(json_string_value(json_object_get(l, "sha256")), 64, false))
+        if (!cert_is_hex(json_string_value(json_object_get(l, "sha256")), 64, false))
             prob(c, "%s.sha256: not 64 lower-case hex digits", label);
         char *raw = NULL;
         size_t n = 0;
@@ -1096,14 +1097,14 @@ static void check_hash_set(struct chk *c, const json_t *cert)
 /* Scan totals; returns the number of findings the scan reported (-1 when unknown). */
 static json_int_t check_scan(struct chk *c, const json_t *cert)
 {
-    const json_t *totals = jpath(cert, "scan.totals");
+    const json_t *totals = cert_jpath(cert, "scan.totals");
     if (!json_is_object(totals)) {
         prob(c, "scan.totals: missing");
         return -1;
     }
-    if (!location_ok(jpath(cert, "scan.root")) && !json_is_string(jpath(cert, "scan.root")))
+    if (!location_ok(cert_jpath(cert, "scan.root")) && !json_is_string(cert_jpath(cert, "scan.root")))
         prob(c, "scan.root: missing");
-    if (!json_is_boolean(jpath(cert, "scan.one_filesystem")))
+    if (!json_is_boolean(cert_jpath(cert, "scan.one_filesystem")))
         prob(c, "scan.one_filesystem: not a boolean");
     const char *key;
     json_t *v;
@@ -1133,7 +1134,7 @@ static json_int_t check_scan(struct chk *c, const json_t *cert)
     if (skipped >= 0 && sum != skipped)
         prob(c, "scan.totals.skipped: %lld, but the reasons add up to %lld", (long long)skipped,
              (long long)sum);
-    const json_t *skips = jpath(cert, "scan.skips");
+    const json_t *skips = cert_jpath(cert, "scan.skips");
     if (!json_is_array(skips))
         prob(c, "scan.skips: missing");
     else if (skipped >= 0 && (json_int_t)json_array_size(skips) != skipped)
@@ -1171,7 +1172,7 @@ static void check_digests(struct chk *c, const json_t *dg, const char *label)
         size_t n = algo_hexlen(algo);
         if (n == 0)
             prob(c, "%s.digests.%s: unknown algorithm", label, algo);
-        else if (!is_hex(json_string_value(v), n, false))
+        else if (!cert_is_hex(json_string_value(v), n, false))
             prob(c, "%s.digests.%s: not %zu lower-case hex digits", label, algo, n);
     }
 }
@@ -1259,7 +1260,7 @@ static void check_target(struct chk *c, const json_t *t, size_t i, struct counts
 static void check_summary(struct chk *c, const json_t *cert, const struct counts *n,
                           json_int_t scan_findings)
 {
-    const json_t *sum = jpath(cert, "outcome.summary");
+    const json_t *sum = cert_jpath(cert, "outcome.summary");
     static const char *const keys[] = {"targets", "names", "erased", "skipped", "failed"};
     const json_int_t have[] = {n->targets, n->names, n->erased, n->skipped, n->failed};
     for (size_t i = 0; i < 5; i++) {
@@ -1276,7 +1277,7 @@ static void check_summary(struct chk *c, const json_t *cert, const struct counts
 /* Re-scan block; returns its findings count, or -1 when no (valid) re-scan. */
 static json_int_t check_rescan(struct chk *c, const json_t *cert)
 {
-    const json_t *r = jpath(cert, "outcome.rescan");
+    const json_t *r = cert_jpath(cert, "outcome.rescan");
     const json_t *perf = json_object_get(r, "performed");
     if (!json_is_boolean(perf)) {
         prob(c, "outcome.rescan.performed: not a boolean");
@@ -1292,16 +1293,16 @@ static json_int_t check_rescan(struct chk *c, const json_t *cert)
     if (n >= 0 && tn >= 0 && n != tn)
         prob(c, "outcome.rescan.findings: %lld, but its totals say %lld", (long long)n,
              (long long)tn);
-    if (!json_equal(json_object_get(r, "root"), jpath(cert, "scan.root")))
+    if (!json_equal(json_object_get(r, "root"), cert_jpath(cert, "scan.root")))
         prob(c, "outcome.rescan.root: not the scanned root");
-    if (!json_is_true(jpath(cert, "scan.one_filesystem")) &&
+    if (!json_is_true(cert_jpath(cert, "scan.one_filesystem")) &&
         !json_is_false(json_object_get(r, "one_filesystem")))
         prob(c, "outcome.rescan.one_filesystem: the re-scan stayed on one filesystem but the "
                 "scan did not");
     json_t *shas = json_array();
     size_t i;
     const json_t *l;
-    json_array_foreach(jpath(cert, "hash_set.lists"), i, l)
+    json_array_foreach(cert_jpath(cert, "hash_set.lists"), i, l)
         json_array_append_new(shas, copy_or_null(json_object_get(l, "sha256")));
     if (!json_equal(shas, json_object_get(r, "hash_lists")))
         prob(c, "outcome.rescan.hash_lists: not the scan's hash lists");
@@ -1338,13 +1339,13 @@ static void check_outcome(struct chk *c, const json_t *cert, const struct counts
     } else if (strcmp(res, want) != 0) {
         prob(c, "outcome.result: %s, but the targets and the re-scan make it %s", res, want);
     }
-    const json_t *head = jpath(cert, "outcome.journal.head");
-    const json_t *recs = jpath(cert, "outcome.journal.records");
-    if (!json_is_null(head) && !is_hex(json_string_value(head), 64, false))
+    const json_t *head = cert_jpath(cert, "outcome.journal.head");
+    const json_t *recs = cert_jpath(cert, "outcome.journal.records");
+    if (!json_is_null(head) && !cert_is_hex(json_string_value(head), 64, false))
         prob(c, "outcome.journal.head: not 64 lower-case hex digits");
     if (json_is_string(head) && (!json_is_integer(recs) || json_integer_value(recs) < 0))
         prob(c, "outcome.journal.records: not a count");
-    const json_t *risks = jpath(cert, "outcome.residual_risks");
+    const json_t *risks = cert_jpath(cert, "outcome.residual_risks");
     if (!json_is_array(risks) || json_array_size(risks) == 0)
         prob(c, "outcome.residual_risks: missing or empty");
     size_t i;
@@ -1390,530 +1391,4 @@ enum dp_status dp_cert_check(const json_t *cert, struct dp_cert_problems *proble
     else
         dp_cert_problems_release(&c.p);
     return st;
-}
-
-/* ---- trusted comment, signing, verification ---------------------------------------------- */
-
-enum dp_status dp_cert_trusted_comment(char *buf, size_t size, const char *cert_file_basename,
-                                       const uint8_t sha256[32], const char *keyid,
-                                       const char *cert_id, struct dp_error *err)
-{
-    if (!is_hex(keyid, 16, true) && !is_hex(keyid, 16, false))
-        return dp_error_set(err, DP_ERR_INVALID, 0, "key id must be 16 hex digits");
-    if (!is_uuid(cert_id))
-        return dp_error_set(err, DP_ERR_INVALID, 0, "certificate id is not a UUID");
-    char name[201], kid[17], hex[65];
-    size_t n = 0;
-    for (const char *p = cert_file_basename; *p && n < sizeof(name) - 1; p++) {
-        unsigned char ch = (unsigned char)*p;
-        name[n++] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
-    }
-    name[n] = '\0';
-    for (int i = 0; i < 17; i++)
-        kid[i] = (char)(keyid[i] >= 'a' && keyid[i] <= 'f' ? keyid[i] - 'a' + 'A' : keyid[i]);
-    dp_hex_encode(hex, sha256, 32);
-    int w = snprintf(buf, size, "timestamp:%lld\tfile:%s\tsha256:%s\tkeyid:%s\tcertificate:%s",
-                     (long long)time(NULL), name, hex, kid, cert_id);
-    if (w < 0 || (size_t)w >= size)
-        return dp_error_set(err, DP_ERR_LIMIT, 0, "trusted comment buffer too small");
-    return DP_OK;
-}
-
-/* One "key:value" field of a trusted comment into out. */
-static bool trusted_field(struct dp_cert_trusted *out, const char *f, size_t n, unsigned *seen)
-{
-    const char *colon = memchr(f, ':', n);
-    if (colon == NULL)
-        return false;
-    size_t kl = (size_t)(colon - f), vl = n - kl - 1;
-    const char *v = colon + 1;
-    static const char *const keys[] = {"timestamp", "file", "sha256", "keyid", "certificate"};
-    for (unsigned k = 0; k < 5; k++) {
-        if (strlen(keys[k]) != kl || memcmp(keys[k], f, kl) != 0)
-            continue;
-        if (*seen & (1u << k))
-            return false;
-        *seen |= 1u << k;
-        char tmp[256];
-        if (vl >= sizeof(tmp))
-            return false;
-        memcpy(tmp, v, vl);
-        tmp[vl] = '\0';
-        switch (k) {
-        case 0: {
-            char *end = NULL;
-            errno = 0;
-            out->timestamp = strtoll(tmp, &end, 10);
-            return vl > 0 && *end == '\0' && errno == 0 && tmp[0] != '-';
-        }
-        case 1:
-            memcpy(out->file, tmp, vl + 1);
-            return true;
-        case 2:
-            return dp_hex_decode(out->sha256, 32, tmp, vl);
-        case 3:
-            if (!is_hex(tmp, 16, true))
-                return false;
-            memcpy(out->keyid, tmp, 17);
-            return true;
-        default:
-            if (!is_uuid(tmp))
-                return false;
-            memcpy(out->cert_id, tmp, 37);
-            return true;
-        }
-    }
-    return true; /* unknown keys are ignored */
-}
-
-enum dp_status dp_cert_trusted_parse(struct dp_cert_trusted *out, const char *text,
-                                     struct dp_error *err)
-{
-    memset(out, 0, sizeof(*out));
-    out->timestamp = -1;
-    unsigned seen = 0;
-    const char *p = text;
-    for (;;) {
-        const char *tab = strchr(p, '\t');
-        size_t n = tab ? (size_t)(tab - p) : strlen(p);
-        if (!trusted_field(out, p, n, &seen))
-            return dp_error_set(err, DP_ERR_VERIFY, 0,
-                                "trusted comment is not a deprive certificate comment: bad "
-                                "field '%.*s'",
-                                (int)(n > 80 ? 80 : n), p);
-        if (tab == NULL)
-            break;
-        p = tab + 1;
-    }
-    if ((seen & (1u << 2)) == 0 || (seen & (1u << 3)) == 0)
-        return dp_error_set(err, DP_ERR_VERIFY, 0,
-                            "trusted comment carries no certificate sha256 and keyid");
-    return DP_OK;
-}
-
-enum dp_status dp_cert_sign(char **sig_out, const struct dp_sign_seckey *sk, const char *data,
-                            size_t len, const char *cert_file_basename, struct dp_error *err)
-{
-    json_error_t je;
-    json_t *cert = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-    if (cert == NULL)
-        return dp_error_set(err, DP_ERR_PARSE, 0, "certificate: line %d: %s", je.line, je.text);
-    char kid[DP_SIGN_KEYID_HEX_SIZE], tc[DP_CERT_TRUSTED_MAX];
-    uint8_t sha[32];
-    enum dp_status st = DP_OK;
-    const char *cid = dp_cert_get_str(cert, "identity.certificate_id");
-    const char *signer = dp_cert_get_str(cert, "signer.keyid");
-    dp_sign_seckey_keyid(sk, kid);
-    if (cid == NULL || signer == NULL) {
-        st = dp_error_set(err, DP_ERR_PARSE, 0, "not a certificate (no id or signer)");
-        goto out;
-    }
-    if (strcmp(signer, kid) != 0) {
-        st = dp_error_set(err, DP_ERR_INVALID, 0,
-                          "the certificate names signer key %s, but the key is %s", signer, kid);
-        goto out;
-    }
-    dp_sha256_buf(sha, data, len);
-    st = dp_cert_trusted_comment(tc, sizeof(tc), cert_file_basename, sha, kid, cid, err);
-    if (st == DP_OK)
-        st = dp_sign_sign(sig_out, sk, data, len, tc, NULL, err);
-out:
-    json_decref(cert);
-    return st;
-}
-
-void dp_cert_verified_release(struct dp_cert_verified *v)
-{
-    if (v == NULL)
-        return;
-    json_decref(v->cert);
-    v->cert = NULL;
-    dp_cert_problems_release(&v->problems);
-}
-
-static enum dp_status verify_signature(struct dp_cert_verified *v, const struct dp_sign_pubkey *pk,
-                                       const char *data, size_t len, const char *sig,
-                                       size_t sig_len, struct dp_error *err)
-{
-    char *tc = NULL;
-    enum dp_status st = dp_sign_verify(&tc, pk, data, len, sig, sig_len, 0, err);
-    if (st == DP_ERR_NOMEM)
-        return st;
-    if (st != DP_OK) {
-        dp_error_prefix(err, "signature: ");
-        return st;
-    }
-    st = dp_cert_trusted_parse(&v->trusted, tc, err);
-    free(tc);
-    if (st != DP_OK)
-        return st;
-    char hex[65];
-    dp_hex_encode(hex, v->trusted.sha256, 32);
-    if (strcmp(hex, v->sha256_hex) != 0)
-        return dp_error_set(err, DP_ERR_VERIFY, 0,
-                            "the certificate's SHA-256 %s differs from the signed %s",
-                            v->sha256_hex, hex);
-    if (strcmp(v->trusted.keyid, v->keyid) != 0)
-        return dp_error_set(err, DP_ERR_VERIFY, 0,
-                            "the trusted comment names key %s, not the public key %s",
-                            v->trusted.keyid, v->keyid);
-    return DP_OK;
-}
-
-enum dp_status dp_cert_verify(struct dp_cert_verified *out, const struct dp_sign_pubkey *pk,
-                              const char *data, size_t len, const char *sig, size_t sig_len,
-                              struct dp_error *err)
-{
-    struct dp_cert_verified local, *v = out ? out : &local;
-    memset(v, 0, sizeof(*v));
-    dp_sign_pubkey_keyid(pk, v->keyid);
-    uint8_t sha[32];
-    dp_sha256_buf(sha, data, len);
-    dp_hex_encode(v->sha256_hex, sha, 32);
-    enum dp_status st = verify_signature(v, pk, data, len, sig, sig_len, err);
-    if (st != DP_OK)
-        goto out;
-    json_error_t je;
-    v->cert = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-    if (v->cert == NULL) {
-        st = dp_error_set(err, DP_ERR_VERIFY, 0, "signed, but not valid JSON: line %d: %s", je.line,
-                          je.text);
-        goto out;
-    }
-    const char *res = dp_cert_get_str(v->cert, "outcome.result");
-    snprintf(v->result, sizeof(v->result), "%s", res ? res : "");
-    const char *cid = dp_cert_get_str(v->cert, "identity.certificate_id");
-    const char *signer = dp_cert_get_str(v->cert, "signer.keyid");
-    if (cid == NULL || strcmp(cid, v->trusted.cert_id) != 0) {
-        st = dp_error_set(err, DP_ERR_VERIFY, 0, "certificate id '%s' is not the signed '%s'",
-                          cid ? cid : "", v->trusted.cert_id);
-        goto out;
-    }
-    if (signer == NULL || strcmp(signer, v->keyid) != 0) {
-        st = dp_error_set(err, DP_ERR_VERIFY, 0, "signer.keyid '%s' is not the key %s",
-                          signer ? signer : "", v->keyid);
-        goto out;
-    }
-    st = dp_cert_check(v->cert, &v->problems, err);
-out:
-    if (v == &local)
-        dp_cert_verified_release(&local);
-    return st;
-}
-
-enum dp_status dp_cert_check_journal(const json_t *cert, const char *journal_path,
-                                     struct dp_error *err)
-{
-    const char *want = dp_cert_get_str(cert, "outcome.journal.head");
-    const json_t *recs = jpath(cert, "outcome.journal.records");
-    if (want == NULL || !json_is_integer(recs))
-        return dp_error_set(err, DP_ERR_VERIFY, 0, "the certificate records no journal head");
-    char head[DP_JOURNAL_HEX_LEN];
-    uint64_t n = 0;
-    enum dp_status st = dp_journal_verify_file(journal_path, head, &n, NULL, NULL, err);
-    if (st != DP_OK) {
-        dp_error_prefix(err, "journal '%s': ", journal_path);
-        return st;
-    }
-    if (strcmp(head, want) != 0 || (json_int_t)n != json_integer_value(recs))
-        return dp_error_set(err, DP_ERR_VERIFY, 0,
-                            "journal '%s' ends at %s after %llu records, but the certificate "
-                            "records %s after %lld",
-                            journal_path, head, (unsigned long long)n, want,
-                            (long long)json_integer_value(recs));
-    return DP_OK;
-}
-
-/* ---- text rendering ---------------------------------------------------------------------- */
-
-/* Append s[0..n) to a growing buffer, escaping control characters and backslashes. */
-static bool esc_append(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
-{
-    if (*used + n * 4 + 8 > *cap) {
-        size_t nc = (*used + n * 4 + 8) * 2;
-        char *nb = realloc(*buf, nc);
-        if (nb == NULL)
-            return false;
-        *buf = nb;
-        *cap = nc;
-    }
-    char *o = *buf + *used;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool c1 = c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-                  (unsigned char)s[i + 1] <= 0x9f;
-        if (c == '\\') {
-            *o++ = '\\';
-            *o++ = '\\';
-        } else if (c < 0x20 || c == 0x7f || c1) {
-            if (c1)
-                c = (unsigned char)s[++i];
-            static const char d[] = "0123456789abcdef";
-            *o++ = '\\';
-            *o++ = 'x';
-            *o++ = d[c >> 4];
-            *o++ = d[c & 15];
-        } else {
-            *o++ = (char)c;
-        }
-    }
-    *o = '\0';
-    *used = (size_t)(o - *buf);
-    return true;
-}
-
-char *dp_cert_location_text(const json_t *location)
-{
-    size_t used = 0, cap = 64;
-    char *out = malloc(cap);
-    if (out == NULL)
-        return NULL;
-    out[0] = '\0';
-    if (!json_is_array(location) || json_array_size(location) == 0)
-        return esc_append(&out, &used, &cap, "?", 1) ? out : (free(out), NULL);
-    size_t i;
-    const json_t *el;
-    json_array_foreach(location, i, el)
-    {
-        bool ok = i == 0 || esc_append(&out, &used, &cap, " -> ", 4);
-        if (json_is_string(el)) {
-            ok = ok && esc_append(&out, &used, &cap, json_string_value(el), json_string_length(el));
-        } else {
-            char *raw = NULL, *q = NULL;
-            size_t n = 0;
-            if (dp_json_bytes_get(el, &raw, &n))
-                q = dp_quote_bytes(raw, n);
-            /* q is already escaped; its backslashes must stay single */
-            size_t ql = q ? strlen(q) : 1;
-            if (ok && used + ql + 1 > cap) {
-                char *nb = realloc(out, cap = used + ql + 64);
-                ok = nb != NULL;
-                out = nb ? nb : out;
-            }
-            if (ok) {
-                memcpy(out + used, q ? q : "?", ql + 1);
-                used += ql;
-            }
-            free(raw);
-            free(q);
-        }
-        if (!ok) {
-            free(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
-/* A JSON string escaped into buf (truncated), "-" when absent; integers as numbers. */
-static const char *esc(char *buf, size_t size, const json_t *v)
-{
-    if (json_is_integer(v)) {
-        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
-        return buf;
-    }
-    if (json_is_boolean(v))
-        return json_is_true(v) ? "yes" : "no";
-    if (!json_is_string(v))
-        return "-";
-    size_t used = 0, cap = 0;
-    char *b = NULL;
-    if (!esc_append(&b, &used, &cap, json_string_value(v), json_string_length(v))) {
-        free(b);
-        return "?";
-    }
-    snprintf(buf, size, "%s", b);
-    free(b);
-    return buf;
-}
-
-/* "  Label ...... value" with the value escaped (not truncated). */
-static void put_field(FILE *f, const char *label, const json_t *v)
-{
-    char small[32];
-    fprintf(f, "  %-34s ", label);
-    if (json_is_string(v)) {
-        size_t used = 0, cap = 0;
-        char *b = NULL;
-        if (esc_append(&b, &used, &cap, json_string_value(v), json_string_length(v)))
-            fputs(b, f);
-        free(b);
-    } else {
-        fputs(esc(small, sizeof(small), v), f);
-    }
-    fputc('\n', f);
-}
-
-/* Text of one path element (string or {"base64"}), heap. */
-static char *elem_text(const json_t *el)
-{
-    json_t *a = json_array();
-    if (a != NULL && el != NULL)
-        json_array_append(a, (json_t *)el);
-    char *t = dp_cert_location_text(a);
-    json_decref(a);
-    return t;
-}
-
-static void put_loc(FILE *f, const char *prefix, const json_t *loc)
-{
-    char *t = dp_cert_location_text(loc);
-    fprintf(f, "%s%s\n", prefix, t ? t : "?");
-    free(t);
-}
-
-static void put_elem(FILE *f, const char *prefix, const json_t *el)
-{
-    char *t = elem_text(el);
-    fprintf(f, "%s%s\n", prefix, t ? t : "?");
-    free(t);
-}
-
-static long long jll(const json_t *root, const char *path)
-{
-    return (long long)json_integer_value(jpath(root, path));
-}
-
-static void render_head(FILE *f, const json_t *cert)
-{
-    fputs("DEPRIVE ERASURE CERTIFICATE\n\n", f);
-    put_field(f, "Outcome", jpath(cert, "outcome.result"));
-    fprintf(f, "  %-34s %lld of %lld target(s) erased, %lld skipped, %lld failed\n", "Summary",
-            jll(cert, "outcome.summary.erased"), jll(cert, "outcome.summary.targets"),
-            jll(cert, "outcome.summary.skipped"), jll(cert, "outcome.summary.failed"));
-    if (json_is_true(jpath(cert, "outcome.rescan.performed")))
-        put_field(f, "Re-scan: matches remaining", jpath(cert, "outcome.rescan.findings"));
-    else
-        fprintf(f, "  %-34s NOT DONE\n", "Re-scan");
-    put_field(f, "Certificate id", jpath(cert, "identity.certificate_id"));
-    put_field(f, "Issued", jpath(cert, "identity.issued"));
-    put_field(f, "Started", jpath(cert, "identity.started"));
-    put_field(f, "Finished", jpath(cert, "identity.finished"));
-    put_field(f, "Host", jpath(cert, "identity.host"));
-    put_field(f, "Tool version", jpath(cert, "identity.tool.version"));
-    put_field(f, "Tool build", jpath(cert, "identity.tool.build"));
-    fputs("\nAuthority and exhibit\n", f);
-    for (size_t i = 0; i < N_CASE_FIELDS; i++)
-        put_field(f, case_fields[i].label, jpath(cert, case_fields[i].path));
-    put_field(f, "Filesystem", jpath(cert, "exhibit.filesystem.type"));
-    put_field(f, "Mount source", jpath(cert, "exhibit.filesystem.source"));
-    fprintf(f, "  %-34s ", "Mount point");
-    put_elem(f, "", jpath(cert, "exhibit.filesystem.mount_point"));
-}
-
-static void render_scan(FILE *f, const json_t *cert)
-{
-    char b1[160], b2[160];
-    fputs("\nScan\n", f);
-    fprintf(f, "  %-34s ", "Root");
-    put_elem(f, "", jpath(cert, "scan.root"));
-    put_field(f, "One filesystem only", jpath(cert, "scan.one_filesystem"));
-    fprintf(f,
-            "  %-34s %lld seen, %lld read (%lld bytes), %lld not read (size not listed), "
-            "%lld not examinable\n",
-            "Files", jll(cert, "scan.totals.files"), jll(cert, "scan.totals.files_read"),
-            jll(cert, "scan.totals.bytes_read"), jll(cert, "scan.totals.files_skipped_by_size"),
-            jll(cert, "scan.totals.skipped"));
-    size_t i;
-    const json_t *s;
-    json_array_foreach(jpath(cert, "scan.skips"), i, s)
-    {
-        char prefix[200];
-        snprintf(prefix, sizeof(prefix),
-                 "    not examined (%s): ", esc(b1, sizeof(b1), json_object_get(s, "reason")));
-        put_loc(f, prefix, json_object_get(s, "location"));
-    }
-    fputs("\nHash lists\n", f);
-    const json_t *l;
-    json_array_foreach(jpath(cert, "hash_set.lists"), i, l)
-    {
-        put_elem(f, "  ", json_object_get(l, "file"));
-        fprintf(f, "    sha256 %s, format %s, entries:",
-                esc(b1, sizeof(b1), json_object_get(l, "sha256")),
-                esc(b2, sizeof(b2), json_object_get(l, "format")));
-        const char *k;
-        json_t *v;
-        json_object_foreach(json_object_get(l, "entries"), k, v)
-        {
-            json_t *key = json_string(k);
-            fprintf(f, " %s %lld", esc(b1, sizeof(b1), key), (long long)json_integer_value(v));
-            json_decref(key);
-        }
-        fputc('\n', f);
-    }
-}
-
-static void render_target(FILE *f, const json_t *t, size_t i)
-{
-    char b1[160], b2[160];
-    const char *st = json_string_value(json_object_get(t, "status"));
-    fprintf(f, "  %zu. %s\n", i + 1,
-            st == NULL                   ? "?"
-            : strcmp(st, "erased") == 0  ? "ERASED"
-            : strcmp(st, "skipped") == 0 ? "NOT ERASED (skipped)"
-                                         : "NOT ERASED (failed)");
-    size_t j;
-    const json_t *nm;
-    json_array_foreach(json_object_get(t, "names"), j, nm) put_loc(
-        f, json_is_true(json_object_get(nm, "removed")) ? "     removed: " : "     name:    ",
-        json_object_get(nm, "location"));
-    fprintf(f, "     size %lld, inode %lld, links at scan %lld\n", jll(t, "size"), jll(t, "inode"),
-            jll(t, "links_at_scan"));
-    const char *k;
-    json_t *v;
-    json_object_foreach(json_object_get(t, "digests"), k, v)
-    {
-        json_t *key = json_string(k);
-        fprintf(f, "     %-7s %s\n", esc(b2, sizeof(b2), key), esc(b1, sizeof(b1), v));
-        json_decref(key);
-    }
-    const json_t *m;
-    json_array_foreach(json_object_get(t, "matched"), j, m)
-    {
-        char *list = elem_text(json_object_get(m, "list"));
-        fprintf(f, "     matched %s", esc(b1, sizeof(b1), json_object_get(m, "method")));
-        fprintf(f, " %s, list %s line %lld\n", esc(b2, sizeof(b2), json_object_get(m, "algo")),
-                list ? list : "?", jll(m, "line"));
-        free(list);
-    }
-    put_field(f, "   assurance", json_object_get(t, "assurance"));
-    json_array_foreach(json_object_get(t, "assurance_facts"), j, m) put_field(f, "     fact", m);
-    put_field(f, "   verification", jpath(t, "verification.result"));
-    put_field(f, "   method", json_object_get(t, "method"));
-    if (json_is_string(json_object_get(t, "reason")))
-        put_field(f, "   reason", json_object_get(t, "reason"));
-}
-
-enum dp_status dp_cert_render_text(FILE *f, const json_t *cert, struct dp_error *err)
-{
-    render_head(f, cert);
-    render_scan(f, cert);
-    fprintf(f, "\nTargets (%zu)\n", json_array_size(json_object_get(cert, "targets")));
-    size_t i;
-    const json_t *t;
-    json_array_foreach(json_object_get(cert, "targets"), i, t) render_target(f, t, i);
-    fputs("\nPost-erasure re-scan\n", f);
-    put_field(f, "Performed", jpath(cert, "outcome.rescan.performed"));
-    put_field(f, "Finished", jpath(cert, "outcome.rescan.finished"));
-    put_field(f, "Files read", jpath(cert, "outcome.rescan.totals.files_read"));
-    put_field(f, "Matches found", jpath(cert, "outcome.rescan.findings"));
-    json_array_foreach(jpath(cert, "outcome.rescan.remaining"), i, t)
-        put_loc(f, "    STILL PRESENT: ", json_object_get(t, "location"));
-    fputs("\nResidual risks\n", f);
-    json_array_foreach(jpath(cert, "outcome.residual_risks"), i, t)
-    {
-        char *b = NULL;
-        size_t used = 0, cap = 0;
-        const char *txt = json_string_value(t);
-        if (txt != NULL && esc_append(&b, &used, &cap, txt, json_string_length(t)))
-            fprintf(f, "  - %s\n", b);
-        free(b);
-    }
-    fputs("\nIntegrity\n", f);
-    put_field(f, "Journal head", jpath(cert, "outcome.journal.head"));
-    put_field(f, "Journal records", jpath(cert, "outcome.journal.records"));
-    put_field(f, "Signer key id", jpath(cert, "signer.keyid"));
-    if (fflush(f) != 0 || ferror(f))
-        return dp_error_set(err, DP_ERR_IO, errno, "cannot write the certificate text");
-    return DP_OK;
 }

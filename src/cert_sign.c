@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: certificate signatures - trusted comment, minisign signing and verification,
+ * journal cross-check (docs/certificate.md). */
+#include "deprive/cert.h"
+#include "cert_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deprive/journal.h"
+#include "deprive/report.h"
+#include "deprive/sign.h"
+#include "deprive/util.h"
+
+/* ---- trusted comment, signing, verification ---------------------------------------------- */
+
+enum dp_status dp_cert_trusted_comment(char *buf, size_t size, const char *cert_file_basename,
+                                       const uint8_t sha256[32], const char *keyid,
+                                       const char *cert_id, struct dp_error *err)
+{
+    if (!cert_is_hex(keyid, 16, true) && !cert_is_hex(keyid, 16, false))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "key id must be 16 hex digits");
+    if (!cert_is_uuid(cert_id))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "certificate id is not a UUID");
+    char name[201], kid[17], hex[65];
+    size_t n = 0;
+    for (const char *p = cert_file_basename; *p && n < sizeof(name) - 1; p++) {
+        unsigned char ch = (unsigned char)*p;
+        name[n++] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
+    }
+    name[n] = '\0';
+    for (int i = 0; i < 17; i++)
+        kid[i] = (char)(keyid[i] >= 'a' && keyid[i] <= 'f' ? keyid[i] - 'a' + 'A' : keyid[i]);
+    dp_hex_encode(hex, sha256, 32);
+    int w = snprintf(buf, size, "timestamp:%lld\tfile:%s\tsha256:%s\tkeyid:%s\tcertificate:%s",
+                     (long long)time(NULL), name, hex, kid, cert_id);
+    if (w < 0 || (size_t)w >= size)
+        return dp_error_set(err, DP_ERR_LIMIT, 0, "trusted comment buffer too small");
+    return DP_OK;
+}
+
+/* One "key:value" field of a trusted comment into out. */
+static bool trusted_field(struct dp_cert_trusted *out, const char *f, size_t n, unsigned *seen)
+{
+    const char *colon = memchr(f, ':', n);
+    if (colon == NULL)
+        return false;
+    size_t kl = (size_t)(colon - f), vl = n - kl - 1;
+    const char *v = colon + 1;
+    static const char *const keys[] = {"timestamp", "file", "sha256", "keyid", "certificate"};
+    for (unsigned k = 0; k < 5; k++) {
+        if (strlen(keys[k]) != kl || memcmp(keys[k], f, kl) != 0)
+            continue;
+        if (*seen & (1u << k))
+            return false;
+        *seen |= 1u << k;
+        char tmp[256];
+        if (vl >= sizeof(tmp))
+            return false;
+        memcpy(tmp, v, vl);
+        tmp[vl] = '\0';
+        switch (k) {
+        case 0: {
+            char *end = NULL;
+            errno = 0;
+            out->timestamp = strtoll(tmp, &end, 10);
+            return vl > 0 && *end == '\0' && errno == 0 && tmp[0] != '-';
+        }
+        case 1:
+            memcpy(out->file, tmp, vl + 1);
+            return true;
+        case 2:
+            return dp_hex_decode(out->sha256, 32, tmp, vl);
+        case 3:
+            if (!cert_is_hex(tmp, 16, true))
+                return false;
+            memcpy(out->keyid, tmp, 17);
+            return true;
+        default:
+            if (!cert_is_uuid(tmp))
+                return false;
+            memcpy(out->cert_id, tmp, 37);
+            return true;
+        }
+    }
+    return true; /* unknown keys are ignored */
+}
+
+enum dp_status dp_cert_trusted_parse(struct dp_cert_trusted *out, const char *text,
+                                     struct dp_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->timestamp = -1;
+    unsigned seen = 0;
+    const char *p = text;
+    for (;;) {
+        const char *tab = strchr(p, '\t');
+        size_t n = tab ? (size_t)(tab - p) : strlen(p);
+        if (!trusted_field(out, p, n, &seen))
+            return dp_error_set(err, DP_ERR_VERIFY, 0,
+                                "trusted comment is not a deprive certificate comment: bad "
+                                "field '%.*s'",
+                                (int)(n > 80 ? 80 : n), p);
+        if (tab == NULL)
+            break;
+        p = tab + 1;
+    }
+    if ((seen & (1u << 2)) == 0 || (seen & (1u << 3)) == 0)
+        return dp_error_set(err, DP_ERR_VERIFY, 0,
+                            "trusted comment carries no certificate sha256 and keyid");
+    return DP_OK;
+}
+
+enum dp_status dp_cert_sign(char **sig_out, const struct dp_sign_seckey *sk, const char *data,
+                            size_t len, const char *cert_file_basename, struct dp_error *err)
+{
+    json_error_t je;
+    json_t *cert = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (cert == NULL)
+        return dp_error_set(err, DP_ERR_PARSE, 0, "certificate: line %d: %s", je.line, je.text);
+    char kid[DP_SIGN_KEYID_HEX_SIZE], tc[DP_CERT_TRUSTED_MAX];
+    uint8_t sha[32];
+    enum dp_status st = DP_OK;
+    const char *cid = dp_cert_get_str(cert, "identity.certificate_id");
+    const char *signer = dp_cert_get_str(cert, "signer.keyid");
+    dp_sign_seckey_keyid(sk, kid);
+    if (cid == NULL || signer == NULL) {
+        st = dp_error_set(err, DP_ERR_PARSE, 0, "not a certificate (no id or signer)");
+        goto out;
+    }
+    if (strcmp(signer, kid) != 0) {
+        st = dp_error_set(err, DP_ERR_INVALID, 0,
+                          "the certificate names signer key %s, but the key is %s", signer, kid);
+        goto out;
+    }
+    dp_sha256_buf(sha, data, len);
+    st = dp_cert_trusted_comment(tc, sizeof(tc), cert_file_basename, sha, kid, cid, err);
+    if (st == DP_OK)
+        st = dp_sign_sign(sig_out, sk, data, len, tc, NULL, err);
+out:
+    json_decref(cert);
+    return st;
+}
+
+void dp_cert_verified_release(struct dp_cert_verified *v)
+{
+    if (v == NULL)
+        return;
+    json_decref(v->cert);
+    v->cert = NULL;
+    dp_cert_problems_release(&v->problems);
+}
+
+static enum dp_status verify_signature(struct dp_cert_verified *v, const struct dp_sign_pubkey *pk,
+                                       const char *data, size_t len, const char *sig,
+                                       size_t sig_len, struct dp_error *err)
+{
+    char *tc = NULL;
+    enum dp_status st = dp_sign_verify(&tc, pk, data, len, sig, sig_len, 0, err);
+    if (st == DP_ERR_NOMEM)
+        return st;
+    if (st != DP_OK) {
+        dp_error_prefix(err, "signature: ");
+        return st;
+    }
+    st = dp_cert_trusted_parse(&v->trusted, tc, err);
+    free(tc);
+    if (st != DP_OK)
+        return st;
+    char hex[65];
+    dp_hex_encode(hex, v->trusted.sha256, 32);
+    if (strcmp(hex, v->sha256_hex) != 0)
+        return dp_error_set(err, DP_ERR_VERIFY, 0,
+                            "the certificate's SHA-256 %s differs from the signed %s",
+                            v->sha256_hex, hex);
+    if (strcmp(v->trusted.keyid, v->keyid) != 0)
+        return dp_error_set(err, DP_ERR_VERIFY, 0,
+                            "the trusted comment names key %s, not the public key %s",
+                            v->trusted.keyid, v->keyid);
+    return DP_OK;
+}
+
+enum dp_status dp_cert_verify(struct dp_cert_verified *out, const struct dp_sign_pubkey *pk,
+                              const char *data, size_t len, const char *sig, size_t sig_len,
+                              struct dp_error *err)
+{
+    struct dp_cert_verified local, *v = out ? out : &local;
+    memset(v, 0, sizeof(*v));
+    dp_sign_pubkey_keyid(pk, v->keyid);
+    uint8_t sha[32];
+    dp_sha256_buf(sha, data, len);
+    dp_hex_encode(v->sha256_hex, sha, 32);
+    enum dp_status st = verify_signature(v, pk, data, len, sig, sig_len, err);
+    if (st != DP_OK)
+        goto out;
+    json_error_t je;
+    v->cert = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (v->cert == NULL) {
+        st = dp_error_set(err, DP_ERR_VERIFY, 0, "signed, but not valid JSON: line %d: %s", je.line,
+                          je.text);
+        goto out;
+    }
+    const char *res = dp_cert_get_str(v->cert, "outcome.result");
+    snprintf(v->result, sizeof(v->result), "%s", res ? res : "");
+    const char *cid = dp_cert_get_str(v->cert, "identity.certificate_id");
+    const char *signer = dp_cert_get_str(v->cert, "signer.keyid");
+    if (cid == NULL || strcmp(cid, v->trusted.cert_id) != 0) {
+        st = dp_error_set(err, DP_ERR_VERIFY, 0, "certificate id '%s' is not the signed '%s'",
+                          cid ? cid : "", v->trusted.cert_id);
+        goto out;
+    }
+    if (signer == NULL || strcmp(signer, v->keyid) != 0) {
+        st = dp_error_set(err, DP_ERR_VERIFY, 0, "signer.keyid '%s' is not the key %s",
+                          signer ? signer : "", v->keyid);
+        goto out;
+    }
+    st = dp_cert_check(v->cert, &v->problems, err);
+out:
+    if (v == &local)
+        dp_cert_verified_release(&local);
+    return st;
+}
+
+enum dp_status dp_cert_check_journal(const json_t *cert, const char *journal_path,
+                                     struct dp_error *err)
+{
+    const char *want = dp_cert_get_str(cert, "outcome.journal.head");
+    const json_t *recs = cert_jpath(cert, "outcome.journal.records");
+    if (want == NULL || !json_is_integer(recs))
+        return dp_error_set(err, DP_ERR_VERIFY, 0, "the certificate records no journal head");
+    char head[DP_JOURNAL_HEX_LEN];
+    uint64_t n = 0;
+    enum dp_status st = dp_journal_verify_file(journal_path, head, &n, NULL, NULL, err);
+    if (st != DP_OK) {
+        dp_error_prefix(err, "journal '%s': ", journal_path);
+        return st;
+    }
+    if (strcmp(head, want) != 0 || (json_int_t)n != json_integer_value(recs))
+        return dp_error_set(err, DP_ERR_VERIFY, 0,
+                            "journal '%s' ends at %s after %llu records, but the certificate "
+                            "records %s after %lld",
+                            journal_path, head, (unsigned long long)n, want,
+                            (long long)json_integer_value(recs));
+    return DP_OK;
+}

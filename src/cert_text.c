@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: certificate text rendering for people (deprive show). */
+#include "deprive/cert.h"
+#include "cert_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deprive/journal.h"
+#include "deprive/report.h"
+#include "deprive/sign.h"
+#include "deprive/util.h"
+
+/* ---- text rendering ---------------------------------------------------------------------- */
+
+/* Append s[0..n) to a growing buffer, escaping control characters and backslashes. */
+static bool esc_append(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
+{
+    if (*used + n * 4 + 8 > *cap) {
+        size_t nc = (*used + n * 4 + 8) * 2;
+        char *nb = realloc(*buf, nc);
+        if (nb == NULL)
+            return false;
+        *buf = nb;
+        *cap = nc;
+    }
+    char *o = *buf + *used;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool c1 = c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+                  (unsigned char)s[i + 1] <= 0x9f;
+        if (c == '\\') {
+            *o++ = '\\';
+            *o++ = '\\';
+        } else if (c < 0x20 || c == 0x7f || c1) {
+            if (c1)
+                c = (unsigned char)s[++i];
+            static const char d[] = "0123456789abcdef";
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = d[c >> 4];
+            *o++ = d[c & 15];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    *used = (size_t)(o - *buf);
+    return true;
+}
+
+char *dp_cert_location_text(const json_t *location)
+{
+    size_t used = 0, cap = 64;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return NULL;
+    out[0] = '\0';
+    if (!json_is_array(location) || json_array_size(location) == 0)
+        return esc_append(&out, &used, &cap, "?", 1) ? out : (free(out), NULL);
+    size_t i;
+    const json_t *el;
+    json_array_foreach(location, i, el)
+    {
+        bool ok = i == 0 || esc_append(&out, &used, &cap, " -> ", 4);
+        if (json_is_string(el)) {
+            ok = ok && esc_append(&out, &used, &cap, json_string_value(el), json_string_length(el));
+        } else {
+            char *raw = NULL, *q = NULL;
+            size_t n = 0;
+            if (dp_json_bytes_get(el, &raw, &n))
+                q = dp_quote_bytes(raw, n);
+            /* q is already escaped; its backslashes must stay single */
+            size_t ql = q ? strlen(q) : 1;
+            if (ok && used + ql + 1 > cap) {
+                char *nb = realloc(out, cap = used + ql + 64);
+                ok = nb != NULL;
+                out = nb ? nb : out;
+            }
+            if (ok) {
+                memcpy(out + used, q ? q : "?", ql + 1);
+                used += ql;
+            }
+            free(raw);
+            free(q);
+        }
+        if (!ok) {
+            free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* A JSON string escaped into buf (truncated), "-" when absent; integers as numbers. */
+static const char *esc(char *buf, size_t size, const json_t *v)
+{
+    if (json_is_integer(v)) {
+        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+        return buf;
+    }
+    if (json_is_boolean(v))
+        return json_is_true(v) ? "yes" : "no";
+    if (!json_is_string(v))
+        return "-";
+    size_t used = 0, cap = 0;
+    char *b = NULL;
+    if (!esc_append(&b, &used, &cap, json_string_value(v), json_string_length(v))) {
+        free(b);
+        return "?";
+    }
+    snprintf(buf, size, "%s", b);
+    free(b);
+    return buf;
+}
+
+/* "  Label ...... value" with the value escaped (not truncated). */
+static void put_field(FILE *f, const char *label, const json_t *v)
+{
+    char small[32];
+    fprintf(f, "  %-34s ", label);
+    if (json_is_string(v)) {
+        size_t used = 0, cap = 0;
+        char *b = NULL;
+        if (esc_append(&b, &used, &cap, json_string_value(v), json_string_length(v)))
+            fputs(b, f);
+        free(b);
+    } else {
+        fputs(esc(small, sizeof(small), v), f);
+    }
+    fputc('\n', f);
+}
+
+/* Text of one path element (string or {"base64"}), heap. */
+static char *elem_text(const json_t *el)
+{
+    json_t *a = json_array();
+    if (a != NULL && el != NULL)
+        json_array_append(a, (json_t *)el);
+    char *t = dp_cert_location_text(a);
+    json_decref(a);
+    return t;
+}
+
+static void put_loc(FILE *f, const char *prefix, const json_t *loc)
+{
+    char *t = dp_cert_location_text(loc);
+    fprintf(f, "%s%s\n", prefix, t ? t : "?");
+    free(t);
+}
+
+static void put_elem(FILE *f, const char *prefix, const json_t *el)
+{
+    char *t = elem_text(el);
+    fprintf(f, "%s%s\n", prefix, t ? t : "?");
+    free(t);
+}
+
+static long long jll(const json_t *root, const char *path)
+{
+    return (long long)json_integer_value(cert_jpath(root, path));
+}
+
+static void render_head(FILE *f, const json_t *cert)
+{
+    fputs("DEPRIVE ERASURE CERTIFICATE\n\n", f);
+    put_field(f, "Outcome", cert_jpath(cert, "outcome.result"));
+    fprintf(f, "  %-34s %lld of %lld target(s) erased, %lld skipped, %lld failed\n", "Summary",
+            jll(cert, "outcome.summary.erased"), jll(cert, "outcome.summary.targets"),
+            jll(cert, "outcome.summary.skipped"), jll(cert, "outcome.summary.failed"));
+    if (json_is_true(cert_jpath(cert, "outcome.rescan.performed")))
+        put_field(f, "Re-scan: matches remaining", cert_jpath(cert, "outcome.rescan.findings"));
+    else
+        fprintf(f, "  %-34s NOT DONE\n", "Re-scan");
+    put_field(f, "Certificate id", cert_jpath(cert, "identity.certificate_id"));
+    put_field(f, "Issued", cert_jpath(cert, "identity.issued"));
+    put_field(f, "Started", cert_jpath(cert, "identity.started"));
+    put_field(f, "Finished", cert_jpath(cert, "identity.finished"));
+    put_field(f, "Host", cert_jpath(cert, "identity.host"));
+    put_field(f, "Tool version", cert_jpath(cert, "identity.tool.version"));
+    put_field(f, "Tool build", cert_jpath(cert, "identity.tool.build"));
+    fputs("\nAuthority and exhibit\n", f);
+    size_t nfields = 0;
+    const struct dp_cert_case_field *fields = dp_cert_case_fields(&nfields);
+    for (size_t i = 0; i < nfields; i++)
+        put_field(f, fields[i].label, cert_jpath(cert, fields[i].path));
+    put_field(f, "Filesystem", cert_jpath(cert, "exhibit.filesystem.type"));
+    put_field(f, "Mount source", cert_jpath(cert, "exhibit.filesystem.source"));
+    fprintf(f, "  %-34s ", "Mount point");
+    put_elem(f, "", cert_jpath(cert, "exhibit.filesystem.mount_point"));
+}
+
+static void render_scan(FILE *f, const json_t *cert)
+{
+    char b1[160], b2[160];
+    fputs("\nScan\n", f);
+    fprintf(f, "  %-34s ", "Root");
+    put_elem(f, "", cert_jpath(cert, "scan.root"));
+    put_field(f, "One filesystem only", cert_jpath(cert, "scan.one_filesystem"));
+    fprintf(f,
+            "  %-34s %lld seen, %lld read (%lld bytes), %lld not read (size not listed), "
+            "%lld not examinable\n",
+            "Files", jll(cert, "scan.totals.files"), jll(cert, "scan.totals.files_read"),
+            jll(cert, "scan.totals.bytes_read"), jll(cert, "scan.totals.files_skipped_by_size"),
+            jll(cert, "scan.totals.skipped"));
+    size_t i;
+    const json_t *s;
+    json_array_foreach(cert_jpath(cert, "scan.skips"), i, s)
+    {
+        char prefix[200];
+        snprintf(prefix, sizeof(prefix),
+                 "    not examined (%s): ", esc(b1, sizeof(b1), json_object_get(s, "reason")));
+        put_loc(f, prefix, json_object_get(s, "location"));
+    }
+    fputs("\nHash lists\n", f);
+    const json_t *l;
+    json_array_foreach(cert_jpath(cert, "hash_set.lists"), i, l)
+    {
+        put_elem(f, "  ", json_object_get(l, "file"));
+        fprintf(f, "    sha256 %s, format %s, entries:",
+                esc(b1, sizeof(b1), json_object_get(l, "sha256")),
+                esc(b2, sizeof(b2), json_object_get(l, "format")));
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(l, "entries"), k, v)
+        {
+            json_t *key = json_string(k);
+            fprintf(f, " %s %lld", esc(b1, sizeof(b1), key), (long long)json_integer_value(v));
+            json_decref(key);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void render_target(FILE *f, const json_t *t, size_t i)
+{
+    char b1[160], b2[160];
+    const char *st = json_string_value(json_object_get(t, "status"));
+    fprintf(f, "  %zu. %s\n", i + 1,
+            st == NULL                   ? "?"
+            : strcmp(st, "erased") == 0  ? "ERASED"
+            : strcmp(st, "skipped") == 0 ? "NOT ERASED (skipped)"
+                                         : "NOT ERASED (failed)");
+    size_t j;
+    const json_t *nm;
+    json_array_foreach(json_object_get(t, "names"), j, nm) put_loc(
+        f, json_is_true(json_object_get(nm, "removed")) ? "     removed: " : "     name:    ",
+        json_object_get(nm, "location"));
+    fprintf(f, "     size %lld, inode %lld, links at scan %lld\n", jll(t, "size"), jll(t, "inode"),
+            jll(t, "links_at_scan"));
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(t, "digests"), k, v)
+    {
+        json_t *key = json_string(k);
+        fprintf(f, "     %-7s %s\n", esc(b2, sizeof(b2), key), esc(b1, sizeof(b1), v));
+        json_decref(key);
+    }
+    const json_t *m;
+    json_array_foreach(json_object_get(t, "matched"), j, m)
+    {
+        char *list = elem_text(json_object_get(m, "list"));
+        fprintf(f, "     matched %s", esc(b1, sizeof(b1), json_object_get(m, "method")));
+        fprintf(f, " %s, list %s line %lld\n", esc(b2, sizeof(b2), json_object_get(m, "algo")),
+                list ? list : "?", jll(m, "line"));
+        free(list);
+    }
+    put_field(f, "   assurance", json_object_get(t, "assurance"));
+    json_array_foreach(json_object_get(t, "assurance_facts"), j, m) put_field(f, "     fact", m);
+    put_field(f, "   verification", cert_jpath(t, "verification.result"));
+    put_field(f, "   method", json_object_get(t, "method"));
+    if (json_is_string(json_object_get(t, "reason")))
+        put_field(f, "   reason", json_object_get(t, "reason"));
+}
+
+enum dp_status dp_cert_render_text(FILE *f, const json_t *cert, struct dp_error *err)
+{
+    render_head(f, cert);
+    render_scan(f, cert);
+    fprintf(f, "\nTargets (%zu)\n", json_array_size(json_object_get(cert, "targets")));
+    size_t i;
+    const json_t *t;
+    json_array_foreach(json_object_get(cert, "targets"), i, t) render_target(f, t, i);
+    fputs("\nPost-erasure re-scan\n", f);
+    put_field(f, "Performed", cert_jpath(cert, "outcome.rescan.performed"));
+    put_field(f, "Finished", cert_jpath(cert, "outcome.rescan.finished"));
+    put_field(f, "Files read", cert_jpath(cert, "outcome.rescan.totals.files_read"));
+    put_field(f, "Matches found", cert_jpath(cert, "outcome.rescan.findings"));
+    json_array_foreach(cert_jpath(cert, "outcome.rescan.remaining"), i, t)
+        put_loc(f, "    STILL PRESENT: ", json_object_get(t, "location"));
+    fputs("\nResidual risks\n", f);
+    json_array_foreach(cert_jpath(cert, "outcome.residual_risks"), i, t)
+    {
+        char *b = NULL;
+        size_t used = 0, cap = 0;
+        const char *txt = json_string_value(t);
+        if (txt != NULL && esc_append(&b, &used, &cap, txt, json_string_length(t)))
+            fprintf(f, "  - %s\n", b);
+        free(b);
+    }
+    fputs("\nIntegrity\n", f);
+    put_field(f, "Journal head", cert_jpath(cert, "outcome.journal.head"));
+    put_field(f, "Journal records", cert_jpath(cert, "outcome.journal.records"));
+    put_field(f, "Signer key id", cert_jpath(cert, "signer.keyid"));
+    if (fflush(f) != 0 || ferror(f))
+        return dp_error_set(err, DP_ERR_IO, errno, "cannot write the certificate text");
+    return DP_OK;
+}
