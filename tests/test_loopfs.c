@@ -137,21 +137,6 @@ static bool supports_links(const struct fsfx *f)
     return f->hardlinks;
 }
 
-/* The same pseudo-random bytes tu_write_random writes. */
-static unsigned char *random_bytes(size_t n, uint32_t seed)
-{
-    unsigned char *b = malloc(n ? n : 1);
-    assert_non_null(b);
-    uint64_t x = seed * 2654435761u + 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        b[i] = (unsigned char)(x >> 24);
-    }
-    return b;
-}
-
 static void plant(struct fsfx *f, char *list, size_t listsize)
 {
     const char *mnt = f->fs.mnt;
@@ -539,7 +524,7 @@ static void residue_init(struct residue *r, const struct fsfx *f)
     r->content = calloc(N_MATCH * PROBES, sizeof(*r->content));
     srandom(4242);
     for (size_t i = 0; i < N_MATCH; i++) {
-        r->data[i] = random_bytes(matches[i].size, matches[i].seed);
+        r->data[i] = tu_random_bytes(matches[i].size, matches[i].seed);
         for (int p = 0; p < PROBES; p++) {
             size_t off = (size_t)random() % (matches[i].size - WINDOW + 1);
             r->content[i * PROBES + p] = (struct needle){.b = r->data[i] + off, .len = WINDOW};

@@ -92,7 +92,7 @@ void tu_write(const char *dir, const char *rel, const void *buf, size_t len)
     free(p);
 }
 
-void tu_write_random(const char *dir, const char *rel, size_t n, uint32_t seed)
+unsigned char *tu_random_bytes(size_t n, uint32_t seed)
 {
     unsigned char *b = malloc(n ? n : 1);
     assert_non_null(b);
@@ -103,6 +103,12 @@ void tu_write_random(const char *dir, const char *rel, size_t n, uint32_t seed)
         x ^= x << 17;
         b[i] = (unsigned char)(x >> 24);
     }
+    return b;
+}
+
+void tu_write_random(const char *dir, const char *rel, size_t n, uint32_t seed)
+{
+    unsigned char *b = tu_random_bytes(n, seed);
     tu_write(dir, rel, b, n);
     free(b);
 }

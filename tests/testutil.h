@@ -18,6 +18,8 @@ void tu_rm_rf(const char *path);
 char *tu_path(const char *dir, const char *rel);
 /* Write bytes to dir/rel, creating parent directories (0755). Asserts on failure. */
 void tu_write(const char *dir, const char *rel, const void *buf, size_t len);
+/* n pseudo-random bytes (seeded; the same as tu_write_random writes), heap. */
+unsigned char *tu_random_bytes(size_t n, uint32_t seed);
 /* Write n pseudo-random bytes (seeded) to dir/rel. */
 void tu_write_random(const char *dir, const char *rel, size_t n, uint32_t seed);
 /* Read a whole file into a heap buffer (NUL-terminated); NULL when it cannot be read. */
