@@ -45,7 +45,7 @@ struct scan {
     size_t finding_cap, skip_cap;
     uint64_t files_queued, files_done;
     struct timespec t0, last_progress;
-    char *current;
+    char current[512]; /* a copy: the queued path itself is freed by the worker that reads it */
 };
 
 static double since(const struct timespec *a, const struct timespec *b)
@@ -115,7 +115,7 @@ static void report_progress(struct scan *s, bool force)
         .bytes_done = s->res->totals.bytes_read,
         .findings = s->res->finding_count,
         .elapsed = since(&s->t0, &now),
-        .current = s->current,
+        .current = s->current[0] ? s->current : NULL,
     };
     s->opts->progress(s->opts->progress_ctx, &p);
 }
@@ -153,7 +153,9 @@ static enum dp_status on_file(void *ctx, struct dp_walk_file *f, struct dp_error
     s->queue[(s->head + s->count) % QUEUE_CAP] =
         (struct item){.fd = f->fd, .path = path, .path_len = f->path_len, .id = f->id};
     s->count++;
-    s->current = path;
+    size_t cl = f->path_len < sizeof(s->current) - 1 ? f->path_len : sizeof(s->current) - 1;
+    memcpy(s->current, f->path + (f->path_len - cl), cl); /* the tail: the file name */
+    s->current[cl] = '\0';
     report_progress(s, false);
     pthread_cond_signal(&s->not_empty);
     pthread_mutex_unlock(&s->lock);
@@ -402,7 +404,7 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     pthread_mutex_unlock(&s.lock);
     for (unsigned i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
-    s.current = NULL;
+    s.current[0] = '\0';
     report_progress(&s, true);
     if (st == DP_OK && s.fatal != DP_OK) {
         st = s.fatal;

@@ -176,6 +176,39 @@ static void test_plan_rejects_bad_reports(void **state)
     }
 }
 
+static void progress_cb(void *ctx, const struct dp_scan_progress *p)
+{
+    size_t *calls = ctx;
+    (*calls)++;
+    if (p->current != NULL)
+        assert_true(strlen(p->current) < 512); /* readable: a copy, never a freed path */
+    assert_true(p->files_done <= p->files_seen);
+}
+
+/* Progress reports run while workers free the paths they finished: they must only ever see
+ * the scan's own copy (this test is meant for the ASan build). */
+static void test_progress_reports(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    for (int i = 0; i < 3000; i++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "d%02d/a-rather-long-file-name-%04d.jpg", i % 50, i);
+        tu_write_random(dir, rel, 64 + (size_t)(i % 7), (uint32_t)i);
+    }
+    struct dp_hashset *s = set_of("one", "md5:00000000000000000000000000000000\n", NULL, NULL);
+    size_t calls = 0;
+    struct dp_scan_opts o = {.jobs = 2, .progress = progress_cb, .progress_ctx = &calls};
+    struct dp_scan_result *r = NULL;
+    assert_int_equal(dp_scan_run(s, dir, &o, &r, NULL), DP_OK);
+    assert_int_equal(r->totals.files, 3000);
+    assert_true(calls >= 1); /* at least the final report */
+    dp_scan_result_free(r);
+    dp_hashset_free(s);
+    tu_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_size_filter),
         cmocka_unit_test(test_odd_name_round_trip),
         cmocka_unit_test(test_plan_rejects_bad_reports),
+        cmocka_unit_test(test_progress_reports),
     };
     return cmocka_run_group_tests_name("scan", tests, NULL, NULL);
 }
