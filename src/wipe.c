@@ -969,8 +969,15 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
         st = dp_error_set(err, DP_ERR_IO, errno, "cannot open the plan root '%s'", plan->root);
         goto out;
     }
-    if ((st = dp_fsinfo_get(r.rootfd, &r.fs, err)) != DP_OK ||
-        (st = make_groups(&r, err)) != DP_OK || (st = start_record(&r, &plan_info, err)) != DP_OK)
+    if ((st = dp_fsinfo_get(r.rootfd, &r.fs, err)) != DP_OK)
+        goto out;
+    if (!opts->dry_run && r.fs.read_only) {
+        st = dp_error_set(err, DP_ERR_INVALID, 0,
+                          "'%s' is on a read-only mount: remount it read-write to wipe",
+                          plan->root);
+        goto out;
+    }
+    if ((st = make_groups(&r, err)) != DP_OK || (st = start_record(&r, &plan_info, err)) != DP_OK)
         goto out;
     if (resume != NULL && !finished && resume->slack_pending != NULL) {
         const char *key;

@@ -450,6 +450,49 @@ static void test_resume_removes_slack_fillers(void **state)
     fx_free(&f);
 }
 
+/* A plan whose root is now mounted read-only is refused before anything (a read-only bind
+ * mount of the temp tree stands in for a write-protected device). */
+static void test_read_only_mount_refused(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        printf("read-only mount test skipped: needs root\n");
+        skip();
+    }
+    struct fx f;
+    fx_init(&f);
+    add_match(&f, "m.jpg", 4000, 51);
+    json_t *report = scan(&f);
+    struct dp_plan *plan = NULL;
+    assert_int_equal(dp_plan_from_report(report, &plan, NULL), DP_OK);
+    if (tu_sh("mount --bind '%s' '%s' && mount -o remount,bind,ro '%s'", f.root, f.root,
+              f.root) != 0) {
+        tu_sh("umount '%s' 2>/dev/null", f.root);
+        printf("read-only mount test skipped: bind mount failed\n");
+        dp_plan_free(plan);
+        json_decref(report);
+        fx_free(&f);
+        skip();
+    }
+    char *jp = tu_path(f.work, "j");
+    struct dp_journal *j = NULL;
+    struct dp_error e = {0};
+    assert_int_equal(dp_journal_create(&j, jp, &e), DP_OK);
+    struct dp_wipe_opts o = {.method = DP_WIPE_NIST_CLEAR};
+    json_t *res = NULL;
+    enum dp_status st = dp_wipe_run(plan, j, &o, NULL, &res, &e);
+    dp_journal_free(j);
+    tu_sh("umount '%s'", f.root);
+    assert_int_equal(st, DP_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "read-only"));
+    char *m = tu_path(f.root, "m.jpg");
+    assert_int_equal(access(m, F_OK), 0);
+    free(m), free(jp);
+    dp_plan_free(plan);
+    json_decref(report);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_dry_run_changes_nothing),
         cmocka_unit_test(test_resume_after_finish),
         cmocka_unit_test(test_resume_removes_slack_fillers),
+        cmocka_unit_test(test_read_only_mount_refused),
     };
     return cmocka_run_group_tests_name("wipe", tests, NULL, NULL);
 }
