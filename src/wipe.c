@@ -596,9 +596,29 @@ static void set_reason(struct work *w, const char *status, const char *what, con
     snprintf(w->reason, sizeof(w->reason), "%s: %.400s", what, msg);
 }
 
+/* Is one of the target's digests in the hash lists? (The plan is a file: this keeps an edited
+ * plan from naming a file that matches nothing.) */
+static bool listed(const struct run *r, const struct dp_plan_target *t)
+{
+    if (r->opts->lists == NULL)
+        return true;
+    for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++) {
+        const struct dp_hash_entry *e;
+        if ((t->digest_mask & DP_DIGEST_MASK(a)) &&
+            dp_hashset_lookup(r->opts->lists, (enum dp_algo)a, t->digests[a], &e) > 0)
+            return true;
+    }
+    return false;
+}
+
 static void open_group(struct work *w)
 {
     bool relaxed = w->gs != NULL && w->gs->overwrite_begun;
+    if (!listed(w->r, w->t0)) {
+        set_reason(w, "skipped", "not in the hash lists",
+                   "no digest of the plan's entry is in the lists given");
+        return;
+    }
     for (size_t i = 0; i < w->gr->count && w->status == NULL; i++) {
         struct dp_error e = {0};
         enum dp_status os = open_name(w->r, w->gr->names[i], relaxed, &w->o[i], &e);

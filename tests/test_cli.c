@@ -154,6 +154,20 @@ static void test_scan_output_and_refusals(void **state)
     tu_deprive(&r, NULL, "wipe", "--dry-run", plan, NULL);
     assert_int_equal(r.status, 0);
     tu_run_free(&r);
+    /* the list changed since the scan: the plan cannot be re-checked against it */
+    char *orig = tu_read(w.list, NULL);
+    tu_write(w.work, "list.txt", "# edited\nd41d8cd98f00b204e9800998ecf8427e\n", 43);
+    tu_deprive(&r, NULL, "wipe", "--dry-run", plan, NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "cannot re-check the plan against its hash lists"));
+    tu_run_free(&r);
+    tu_write(w.work, "list-copy.txt", orig, strlen(orig));
+    char *copy = tu_path(w.work, "list-copy.txt");
+    tu_deprive(&r, NULL, "wipe", "--dry-run", "--hashes", copy, plan, NULL);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    free(copy);
+    free(orig);
     char *a = tu_path(w.dev, "DCIM/victim-a.jpg");
     assert_int_equal(access(a, F_OK), 0);
     free(a);

@@ -493,6 +493,49 @@ static void test_read_only_mount_refused(void **state)
     fx_free(&f);
 }
 
+/* A plan naming a file that is not in the hash lists (an edited plan, or one made with other
+ * lists) cannot get it wiped: the target is skipped and the file left byte-identical. */
+static void test_unlisted_target_skipped(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    add_match(&f, "victim.jpg", 7000, 61);
+    size_t victim_only = strlen(f.list);
+    add_match(&f, "innocent.jpg", 7000, 62); /* in the plan's list, not in the lists given */
+    json_t *report = scan(&f);
+    assert_int_equal(json_array_size(json_object_get(report, "findings")), 2);
+    struct dp_hashset *given = NULL;
+    assert_int_equal(dp_hashset_new(&given, NULL), DP_OK);
+    assert_int_equal(dp_hashset_load_buffer(given, "given", f.list, victim_only, NULL), DP_OK);
+    assert_int_equal(dp_hashset_finalize(given, NULL), DP_OK);
+    char *inn = tu_path(f.root, "innocent.jpg"), before[65], after[65];
+    assert_true(tu_sha256_hex(inn, before));
+    struct dp_wipe_opts o = {.method = DP_WIPE_NIST_CLEAR, .lists = given};
+    json_t *res = wipe(&f, report, "j", &o);
+    size_t i;
+    const json_t *t;
+    int skipped = 0, erased = 0;
+    json_array_foreach(json_object_get(res, "targets"), i, t) {
+        const char *st = json_string_value(json_object_get(t, "status"));
+        if (strcmp(st, "skipped") == 0) {
+            skipped++;
+            assert_non_null(strstr(json_string_value(json_object_get(t, "reason")),
+                                   "not in the hash lists"));
+        }
+        erased += strcmp(st, "erased") == 0;
+    }
+    assert_int_equal(skipped, 1);
+    assert_int_equal(erased, 1);
+    assert_true(tu_sha256_hex(inn, after));
+    assert_string_equal(before, after);
+    free(inn);
+    json_decref(res);
+    json_decref(report);
+    dp_hashset_free(given);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_resume_after_finish),
         cmocka_unit_test(test_resume_removes_slack_fillers),
         cmocka_unit_test(test_read_only_mount_refused),
+        cmocka_unit_test(test_unlisted_target_skipped),
     };
     return cmocka_run_group_tests_name("wipe", tests, NULL, NULL);
 }

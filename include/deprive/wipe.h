@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "deprive/error.h"
+#include "deprive/hashset.h"
 #include "deprive/journal.h"
 #include "deprive/report.h"
 
@@ -34,6 +35,9 @@ struct dp_wipe_opts {
     bool wipe_free_space;    /* fill free space afterwards on any filesystem (always done on
                                 copy-on-write ones) */
     const char *plan_file;   /* recorded in the journal and the result */
+    const struct dp_hashset *lists; /* the hash lists (finalized): a target none of whose
+                                       digests is in them is skipped - a plan edited to name
+                                       another file cannot get it wiped. NULL: not checked */
     bool journal_on_device;  /* the caller let the journal live on the wiped filesystem: it
                                 holds the erased names, so the result says so */
     void (*progress)(void *ctx, const struct dp_wipe_progress *p);

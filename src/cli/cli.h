@@ -80,6 +80,11 @@ void cli_print_plan(FILE *f, const struct dp_plan *plan);
 int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *journal_path,
                  bool resume, const struct dp_wipe_opts *opts, json_t **result);
 void cli_print_wipe(FILE *f, const json_t *result);
+/* The hash lists a wipe re-checks its targets against: the given ones, else the plan's own
+ * (found at their recorded paths with their recorded SHA-256). Prints why and returns false
+ * when neither is possible. */
+bool cli_plan_lists(const struct dp_plan *plan, char **given, size_t ngiven,
+                    struct dp_hashset **out);
 
 /* base + suffix, heap (NULL when out of memory). */
 char *cli_derived_path(const char *base, const char *suffix);

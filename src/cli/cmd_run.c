@@ -219,6 +219,7 @@ int cmd_run(int argc, char **argv)
     }
     if (dp_plan_from_report(report, &plan, &err) != DP_OK)
         goto fail;
+    a.wopts.lists = set; /* every target re-checked against the lists, also on --resume */
     if (!cli_quiet)
         cli_print_plan(stderr, plan);
     if (!a.wopts.dry_run && plan->count > 0 &&

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deprive/hashset.h"
 #include "deprive/report.h"
 #include "deprive/wipe.h"
 
@@ -20,6 +21,9 @@ static void wipe_usage(FILE *f)
             "unlink. Every step goes to an fsynced, hash-chained journal (PLAN.json.journal) so\n"
             "an interrupted wipe resumes with --resume.\n"
             "\n"
+            "  -H, --hashes LIST     the hash lists to re-check every target against\n"
+            "                        (default: the plan's own, at their recorded paths and\n"
+            "                        with their recorded SHA-256); repeatable\n"
             "  -m, --method M        nist-clear (default: one keyed ChaCha20 pass, verified),\n"
             "                        zero, random, dod-3 (zeros, ones, stream; last verified)\n"
             "      --journal FILE    journal path (default PLAN.json.journal); never on the\n"
@@ -48,8 +52,9 @@ int cmd_wipe(int argc, char **argv)
         {"wipe-free-space", no_argument, NULL, OPT_FREE}, {"dry-run", no_argument, NULL, 'n'},
         {"yes", no_argument, NULL, 'y'},          {"help", no_argument, NULL, 'h'},
         {"journal-on-same-fs", no_argument, NULL, OPT_SAMEFS},
+        {"hashes", required_argument, NULL, 'H'},
     };
-    cli_case_options(longopts + 9, 64 - 10);
+    cli_case_options(longopts + 10, 64 - 11);
     struct dp_wipe_opts opts = {.method = DP_WIPE_NIST_CLEAR};
     struct cli_case cs = {0};
     const char *journal = NULL, *output = NULL;
@@ -58,8 +63,14 @@ int cmd_wipe(int argc, char **argv)
     int rc = DP_EXIT_ERROR, c;
     struct dp_plan *plan = NULL;
     json_t *case_doc = NULL, *result = NULL;
-    while ((c = getopt_long(argc, argv, "m:o:nyh", longopts, NULL)) != -1) {
+    char **lists = calloc((size_t)argc, sizeof(char *));
+    size_t nlists = 0;
+    struct dp_hashset *set = NULL;
+    if (lists == NULL)
+        return DP_EXIT_ERROR;
+    while ((c = getopt_long(argc, argv, "m:o:H:nyh", longopts, NULL)) != -1) {
         switch (c) {
+        case 'H': lists[nlists++] = optarg; break;
         case 'm':
             if (!dp_wipe_method_parse(optarg, &opts.method)) {
                 rc = cli_usage_error("wipe", "unknown method '%s'", optarg);
@@ -102,6 +113,9 @@ int cmd_wipe(int argc, char **argv)
         cli_dp_err(&err);
         goto out;
     }
+    if (!cli_plan_lists(plan, lists, nlists, &set))
+        goto out;
+    opts.lists = set;
     journal = journal ? journal : (journal_d = cli_derived_path(plan_file, ".journal"));
     output = output ? output : (output_d = cli_derived_path(plan_file, ".wipe.json"));
     if (!cli_quiet)
@@ -133,6 +147,8 @@ out:
     json_decref(case_doc);
     cli_case_release(&cs);
     dp_plan_free(plan);
+    dp_hashset_free(set);
+    free(lists);
     free(journal_d);
     free(output_d);
     return rc;
