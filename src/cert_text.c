@@ -18,83 +18,9 @@
 
 /* ---- text rendering ---------------------------------------------------------------------- */
 
-/* Append s[0..n) to a growing buffer, escaping control characters and backslashes. */
-static bool esc_append(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
-{
-    if (*used + n * 4 + 8 > *cap) {
-        size_t nc = (*used + n * 4 + 8) * 2;
-        char *nb = realloc(*buf, nc);
-        if (nb == NULL)
-            return false;
-        *buf = nb;
-        *cap = nc;
-    }
-    char *o = *buf + *used;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool c1 = c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-                  (unsigned char)s[i + 1] <= 0x9f;
-        if (c == '\\') {
-            *o++ = '\\';
-            *o++ = '\\';
-        } else if (c < 0x20 || c == 0x7f || c1) {
-            if (c1)
-                c = (unsigned char)s[++i];
-            static const char d[] = "0123456789abcdef";
-            *o++ = '\\';
-            *o++ = 'x';
-            *o++ = d[c >> 4];
-            *o++ = d[c & 15];
-        } else {
-            *o++ = (char)c;
-        }
-    }
-    *o = '\0';
-    *used = (size_t)(o - *buf);
-    return true;
-}
-
 char *dp_cert_location_text(const json_t *location)
 {
-    size_t used = 0, cap = 64;
-    char *out = malloc(cap);
-    if (out == NULL)
-        return NULL;
-    out[0] = '\0';
-    if (!json_is_array(location) || json_array_size(location) == 0)
-        return esc_append(&out, &used, &cap, "?", 1) ? out : (free(out), NULL);
-    size_t i;
-    const json_t *el;
-    json_array_foreach(location, i, el)
-    {
-        bool ok = i == 0 || esc_append(&out, &used, &cap, " -> ", 4);
-        if (json_is_string(el)) {
-            ok = ok && esc_append(&out, &used, &cap, json_string_value(el), json_string_length(el));
-        } else {
-            char *raw = NULL, *q = NULL;
-            size_t n = 0;
-            if (dp_json_bytes_get(el, &raw, &n))
-                q = dp_quote_bytes(raw, n);
-            /* q is already escaped; its backslashes must stay single */
-            size_t ql = q ? strlen(q) : 1;
-            if (ok && used + ql + 1 > cap) {
-                char *nb = realloc(out, cap = used + ql + 64);
-                ok = nb != NULL;
-                out = nb ? nb : out;
-            }
-            if (ok) {
-                memcpy(out + used, q ? q : "?", ql + 1);
-                used += ql;
-            }
-            free(raw);
-            free(q);
-        }
-        if (!ok) {
-            free(out);
-            return NULL;
-        }
-    }
-    return out;
+    return dp_json_location_text(location);
 }
 
 /* A JSON string escaped into buf (truncated), "-" when absent; integers as numbers. */
@@ -110,7 +36,7 @@ static const char *esc(char *buf, size_t size, const json_t *v)
         return "-";
     size_t used = 0, cap = 0;
     char *b = NULL;
-    if (!esc_append(&b, &used, &cap, json_string_value(v), json_string_length(v))) {
+    if (!dp_text_escape_append(&b, &used, &cap, json_string_value(v), json_string_length(v))) {
         free(b);
         return "?";
     }
@@ -127,7 +53,7 @@ static void put_field(FILE *f, const char *label, const json_t *v)
     if (json_is_string(v)) {
         size_t used = 0, cap = 0;
         char *b = NULL;
-        if (esc_append(&b, &used, &cap, json_string_value(v), json_string_length(v)))
+        if (dp_text_escape_append(&b, &used, &cap, json_string_value(v), json_string_length(v)))
             fputs(b, f);
         free(b);
     } else {
@@ -299,7 +225,7 @@ enum dp_status dp_cert_render_text(FILE *f, const json_t *cert, struct dp_error 
         char *b = NULL;
         size_t used = 0, cap = 0;
         const char *txt = json_string_value(t);
-        if (txt != NULL && esc_append(&b, &used, &cap, txt, json_string_length(t)))
+        if (txt != NULL && dp_text_escape_append(&b, &used, &cap, txt, json_string_length(t)))
             fprintf(f, "  - %s\n", b);
         free(b);
     }

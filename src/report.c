@@ -61,31 +61,43 @@ bool dp_json_bytes_get(const json_t *v, char **out, size_t *len)
 
 char *dp_json_location_text(const json_t *location)
 {
-    size_t cap = 256, used = 0;
+    size_t used = 0, cap = 64;
     char *out = malloc(cap);
     if (out == NULL)
         return NULL;
     out[0] = '\0';
+    if (!json_is_array(location) || json_array_size(location) == 0)
+        return dp_text_escape_append(&out, &used, &cap, "?", 1) ? out : (free(out), NULL);
     size_t i;
     const json_t *el;
-    json_array_foreach(location, i, el) {
-        char *raw = NULL, *q = NULL;
-        size_t n = 0;
-        if (dp_json_bytes_get(el, &raw, &n))
-            q = dp_quote_bytes(raw, n);
-        const char *piece = q ? q : "?";
-        size_t need = used + strlen(piece) + 5;
-        if (need > cap) {
-            char *nb = realloc(out, cap = need * 2);
-            if (nb == NULL) {
-                free(raw), free(q), free(out);
-                return NULL;
+    json_array_foreach(location, i, el)
+    {
+        bool ok = i == 0 || dp_text_escape_append(&out, &used, &cap, " -> ", 4);
+        if (json_is_string(el)) {
+            ok = ok && dp_text_escape_append(&out, &used, &cap, json_string_value(el), json_string_length(el));
+        } else {
+            char *raw = NULL, *q = NULL;
+            size_t n = 0;
+            if (dp_json_bytes_get(el, &raw, &n))
+                q = dp_quote_bytes(raw, n);
+            /* q is already escaped; its backslashes must stay single */
+            size_t ql = q ? strlen(q) : 1;
+            if (ok && used + ql + 1 > cap) {
+                char *nb = realloc(out, cap = used + ql + 64);
+                ok = nb != NULL;
+                out = nb ? nb : out;
             }
-            out = nb;
+            if (ok) {
+                memcpy(out + used, q ? q : "?", ql + 1);
+                used += ql;
+            }
+            free(raw);
+            free(q);
         }
-        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? " -> " : "", piece);
-        free(raw);
-        free(q);
+        if (!ok) {
+            free(out);
+            return NULL;
+        }
     }
     return out;
 }

@@ -252,3 +252,38 @@ char *dp_quote_bytes(const char *p, size_t n)
     out[o] = '\0';
     return out;
 }
+
+bool dp_text_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
+{
+    if (*used + n * 4 + 8 > *cap) {
+        size_t nc = (*used + n * 4 + 8) * 2;
+        char *nb = realloc(*buf, nc);
+        if (nb == NULL)
+            return false;
+        *buf = nb;
+        *cap = nc;
+    }
+    char *o = *buf + *used;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool c1 = c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+                  (unsigned char)s[i + 1] <= 0x9f;
+        if (c == '\\') {
+            *o++ = '\\';
+            *o++ = '\\';
+        } else if (c < 0x20 || c == 0x7f || c1) {
+            if (c1)
+                c = (unsigned char)s[++i];
+            static const char d[] = "0123456789abcdef";
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = d[c >> 4];
+            *o++ = d[c & 15];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    *used = (size_t)(o - *buf);
+    return true;
+}

@@ -209,6 +209,22 @@ static void test_progress_reports(void **state)
     free(dir);
 }
 
+/* Locations print on one line, safe for a terminal: UTF-8 kept, controls escaped. */
+static void test_location_text(void **state)
+{
+    (void)state;
+    json_t *loc = json_array();
+    json_array_append_new(loc, dp_json_bytes("caf\xc3\xa9/a\nb\x1b[31m.zip", 18));
+    json_array_append_new(loc, dp_json_bytes("x\xffy\\z", 5));
+    char *t = dp_json_location_text(loc);
+    assert_string_equal(t, "caf\xc3\xa9/a\\x0ab\\x1b[31m.zip -> x\\xffy\\\\z");
+    free(t);
+    json_decref(loc);
+    t = dp_json_location_text(json_null());
+    assert_string_equal(t, "?");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_odd_name_round_trip),
         cmocka_unit_test(test_plan_rejects_bad_reports),
         cmocka_unit_test(test_progress_reports),
+        cmocka_unit_test(test_location_text),
     };
     return cmocka_run_group_tests_name("scan", tests, NULL, NULL);
 }

@@ -24,7 +24,9 @@
 json_t *dp_json_bytes(const char *p, size_t n);
 /* Decode such an element into a heap NUL-terminated buffer; false when malformed. */
 bool dp_json_bytes_get(const json_t *v, char **out, size_t *len) DP_WUR;
-/* Human-readable rendering of a location array ("a/b.zip -> x.jpg"), heap string. */
+/* Human-readable one-line rendering of a location array ("a/b.zip -> x.jpg"): UTF-8 kept,
+ * control characters (C0, C1, DEL) and backslashes escaped as \xNN / \\, non-UTF-8 elements
+ * shown byte-escaped; "?" for a malformed location. Heap string, NULL on allocation failure. */
 char *dp_json_location_text(const json_t *location);
 
 /* Serialize deterministically (sorted keys, 2-space indent, trailing newline); heap string. */

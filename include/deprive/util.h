@@ -43,4 +43,10 @@ enum dp_status dp_write_file_atomic(const char *path, const void *buf, size_t le
  * everything else as \xNN, backslash as \\. Returns a heap string the caller frees. */
 char *dp_quote_bytes(const char *p, size_t n);
 
+/* Append s[0..n) to a growing heap buffer (*buf of *cap bytes, *used in use, NUL-terminated;
+ * *buf may start NULL), keeping UTF-8 but escaping C0 and C1 control characters and DEL as
+ * \xNN and backslash as \\: text from a device that is safe to print on a terminal.
+ * False when out of memory (the buffer is left as it was). */
+bool dp_text_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t n);
+
 #endif
