@@ -242,6 +242,11 @@ json_t *dp_report_fs_json(const struct dp_fsinfo *fs)
                           "options", fs->options, "read_only", fs->read_only, "mount_id",
                           (json_int_t)fs->mnt_id, "device", "major", (json_int_t)fs->dev_major,
                           "minor", (json_int_t)fs->dev_minor);
+    if (o != NULL) {
+        char magic[32];
+        snprintf(magic, sizeof(magic), "0x%llx", (unsigned long long)fs->fs_magic);
+        json_object_set_new(o, "statfs_magic", json_string(magic));
+    }
     if (o != NULL && fs->have_block) {
         json_object_set_new(o, "block_device", json_string(fs->block_name));
         json_object_set_new(o, "rotational",

@@ -97,6 +97,8 @@ static void on_skip(void *ctx, const char *path, size_t len, enum dp_skip_reason
 static bool want_size(void *ctx, uint64_t size)
 {
     const struct scan *s = ctx;
+    if (s->mask == 0) /* no exact hash at all (a PDQ-only list): nothing to read */
+        return false;
     return !s->res->size_filter || dp_hashset_size_wanted(s->set, size);
 }
 

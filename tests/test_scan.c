@@ -225,6 +225,30 @@ static void test_location_text(void **state)
     free(t);
 }
 
+/* A list with only perceptual (PDQ) hashes has nothing the exact scan can use: no file is
+ * read, and the totals say why. */
+static void test_pdq_only_reads_nothing(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    tu_write_random(dir, "a.jpg", 5000, 1);
+    tu_write_random(dir, "b.jpg", 6000, 2);
+    struct dp_hashset *s = set_of(
+        "pdq", "pdq:f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22\n", NULL,
+        NULL);
+    struct dp_scan_result *r = NULL;
+    assert_int_equal(dp_scan_run(s, dir, NULL, &r, NULL), DP_OK);
+    assert_int_equal(r->digest_mask, 0);
+    assert_int_equal(r->totals.files, 2);
+    assert_int_equal(r->totals.files_read, 0);
+    assert_int_equal(r->totals.files_size_skipped, 2);
+    assert_int_equal(r->finding_count, 0);
+    dp_scan_result_free(r);
+    dp_hashset_free(s);
+    tu_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_plan_rejects_bad_reports),
         cmocka_unit_test(test_progress_reports),
         cmocka_unit_test(test_location_text),
+        cmocka_unit_test(test_pdq_only_reads_nothing),
     };
     return cmocka_run_group_tests_name("scan", tests, NULL, NULL);
 }
