@@ -120,15 +120,21 @@ void cli_print_plan(FILE *f, const struct dp_plan *plan)
     }
 }
 
+/* -v: one line per step; on a terminal otherwise: one status line rewritten in place. */
 static void wipe_progress(void *ctx, const struct dp_wipe_progress *p)
 {
     (void)ctx;
-    if (cli_verbose > 0 && p->path != NULL) {
-        char *q = dp_quote_bytes(p->path, strlen(p->path));
-        fprintf(stderr, "deprive: [%zu/%zu] %s %s\n", p->target + 1, p->targets, p->phase,
-                q ? q : "?");
-        free(q);
-    }
+    char *q = p->path ? dp_quote_bytes(p->path, strlen(p->path)) : NULL;
+    const char *path = q ? q : "";
+    size_t pl = strlen(path);
+    if (cli_verbose > 0 && p->path != NULL)
+        fprintf(stderr, "deprive: [%zu/%zu] %s %s\n", p->target + 1, p->targets, p->phase, path);
+    else if (cli_verbose == 0 && p->path != NULL)
+        fprintf(stderr, "\r\033[K[%zu/%zu] %-9s %s%s", p->target + 1, p->targets, p->phase,
+                pl > 60 ? "..." : "", pl > 60 ? path + pl - 60 : path);
+    else if (cli_verbose == 0)
+        fprintf(stderr, "\r\033[K[%zu/%zu] filesystem clean-up\n", p->targets, p->targets);
+    free(q);
 }
 
 /* The journal must not live on the filesystem being wiped. */
@@ -154,7 +160,7 @@ int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *
     struct dp_wipe_state *state = NULL;
     int rc = DP_EXIT_ERROR;
     opts.plan_file = plan_file;
-    if (cli_verbose > 0)
+    if (cli_verbose > 0 || cli_want_progress())
         opts.progress = wipe_progress;
     if (!opts.dry_run && !opts.journal_on_device && !journal_elsewhere(journal_path, plan->root)) {
         cli_err("the journal '%s' must not be on the filesystem being wiped (it names the "
