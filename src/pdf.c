@@ -530,6 +530,8 @@ static const char *assurance_label(const char *a)
         return "overwritten + free space overwritten";
     if (strcmp(a, "flash-media-residual-risk") == 0)
         return "overwritten; flash residual risk";
+    if (strcmp(a, "overwritten-verified-placement-unknown") == 0)
+        return "overwritten, verified; placement unknown";
     if (strcmp(a, "not-erased") == 0)
         return "NOT ERASED";
     return a;
