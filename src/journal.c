@@ -162,7 +162,7 @@ static bool reader_at_end(struct reader *r, bool *failed)
 /* State of one pass over a journal. */
 struct pass {
     const char *qpath;
-    bool allow_torn; /* open: drop a torn tail; verify: reject it */
+    bool allow_torn; /* open (a writer): drop a torn tail; verify: reject it */
     dp_journal_visit_fn visit;
     void *ctx;
     uint64_t limit; /* bytes to read */
@@ -176,8 +176,14 @@ struct pass {
 static enum dp_status bad_line(struct pass *p, struct dp_error *err, const char *why,
                                const char *detail)
 {
+    const char *sep = detail[0] ? ": " : "";
+    if (p->allow_torn && p->records == 0) /* a writer, and not one record: not ours to touch */
+        return dp_error_set(err, DP_ERR_VERIFY, 0,
+                            "'%s' is not a deprive journal (line 1: %s%s%s): refusing to modify "
+                            "it",
+                            p->qpath, why, sep, detail);
     return dp_error_set(err, DP_ERR_VERIFY, 0, "journal '%s': line %llu: %s%s%s", p->qpath,
-                        (unsigned long long)p->records + 1, why, detail[0] ? ": " : "", detail);
+                        (unsigned long long)p->records + 1, why, sep, detail);
 }
 
 /* Check the shape, seq and link of one parsed record; hand it to visit. */
@@ -225,17 +231,48 @@ static enum dp_status check_record(struct pass *p, json_t *rec, struct dp_error 
     return DP_OK;
 }
 
+/* With no valid record before it, a torn line is all that tells a journal whose first append
+ * was interrupted from any other file, and truncating the wrong file destroys it. So it must
+ * start the way every record line does (JSON_COMPACT | JSON_SORT_KEYS, data an object), or,
+ * cut shorter than that, be a prefix of it; and an unterminated line that parses is a torn
+ * record only if it is a whole valid one (its newline lost). */
+static enum dp_status first_line_torn_ok(struct pass *p, const char *line, size_t len, bool partial,
+                                         struct dp_error *err)
+{
+    static const char opening[] = "{\"data\":{";
+    size_t n = sizeof(opening) - 1;
+    bool shaped = len >= n ? memcmp(line, opening, n) == 0
+                           : partial && len > 0 && memcmp(line, opening, len) == 0;
+    if (!shaped)
+        return bad_line(p, err, "does not begin like a journal record", "");
+    if (!partial)
+        return DP_OK; /* the caller found it unparsable: a cut record with a hole of zeros */
+    json_error_t jerr;
+    json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (rec == NULL)
+        return DP_OK;
+    enum dp_status st =
+        json_is_object(rec) ? check_record(p, rec, err) : bad_line(p, err, "not a JSON object", "");
+    json_decref(rec);
+    return st;
+}
+
 /* A line that cannot be a committed record. At the very end of the file it is what a crash
  * mid-append leaves; anywhere else it is damage. */
-static enum dp_status torn_or_bad(struct pass *p, struct reader *r, size_t len, bool partial,
-                                  const char *why, const char *detail, struct dp_error *err)
+static enum dp_status torn_or_bad(struct pass *p, struct reader *r, const char *line, size_t len,
+                                  bool partial, const char *why, const char *detail,
+                                  struct dp_error *err)
 {
+    /* before reader_at_end, which may move the buffer under line */
+    enum dp_status first = p->records == 0 ? first_line_torn_ok(p, line, len, partial, err) : DP_OK;
     bool failed = false;
     bool last = partial || reader_at_end(r, &failed);
     if (!partial && failed)
         return dp_error_set(err, DP_ERR_IO, errno, "cannot read journal '%s'", p->qpath);
     if (!last)
         return bad_line(p, err, why, detail);
+    if (first != DP_OK)
+        return first;
     if (!p->allow_torn)
         return bad_line(p, err,
                         "incomplete final record (the writer crashed or is still "
@@ -271,7 +308,7 @@ static enum dp_status run_pass(int fd, struct pass *p, struct dp_error *err)
             goto out;
         }
         if (rd == RD_PARTIAL) {
-            st = torn_or_bad(p, &r, len, true, "", "no newline", err);
+            st = torn_or_bad(p, &r, line, len, true, "", "no newline", err);
             goto out;
         }
         json_error_t jerr;
@@ -282,7 +319,7 @@ static enum dp_status run_pass(int fd, struct pass *p, struct dp_error *err)
             goto out;
         }
         if (rec == NULL) {
-            st = torn_or_bad(p, &r, len, false, "not valid JSON", jerr.text, err);
+            st = torn_or_bad(p, &r, line, len, false, "not valid JSON", jerr.text, err);
             goto out;
         }
         if (!json_is_object(rec)) { /* parsable, so not a crash remnant: damage */

@@ -547,6 +547,222 @@ static void test_torn_zeros_and_junk_line(void **state)
     free(dir);
 }
 
+/* ---- files that are not journals (issue 14, item 5) --------------------------------------- */
+
+/* Open for resume must refuse path, which holds no journal record, as "not a deprive journal"
+ * naming line 1, without calling visit and leaving every byte as it was. The auditor's
+ * read-only check refuses it too. */
+static void expect_foreign(const char *path)
+{
+    size_t len0, len1;
+    char *before = tu_read(path, &len0);
+    assert_non_null(before);
+    struct collect c;
+    collect_init(&c);
+    struct dp_journal *j = (struct dp_journal *)1;
+    struct dp_journal_replay info;
+    struct dp_error e = {0};
+    enum dp_status st = dp_journal_open(&j, path, collect_cb, &c, &info, &e);
+    if (st == DP_OK)
+        fail_msg("open accepted it (torn_tail %d, %llu bytes dropped): the file is now %lld "
+                 "bytes, was %zu",
+                 (int)info.torn_tail, (unsigned long long)info.torn_bytes,
+                 (long long)file_size(path), len0);
+    assert_int_equal(st, DP_ERR_VERIFY);
+    assert_null(j);
+    if (strstr(e.msg, "is not a deprive journal (line 1: ") == NULL ||
+        strstr(e.msg, "): refusing to modify it") == NULL)
+        fail_msg("open: want a 'not a deprive journal' refusal, got: %s", e.msg);
+    assert_int_equal(c.calls, 0);
+    memset(&e, 0, sizeof(e));
+    assert_int_equal(dp_journal_verify_file(path, NULL, NULL, collect_cb, &c, &e), DP_ERR_VERIFY);
+    assert_non_null(strstr(e.msg, "line 1: "));
+    assert_int_equal(c.calls, 0);
+    char *after = tu_read(path, &len1);
+    assert_non_null(after);
+    assert_int_equal(len1, len0);
+    assert_memory_equal(after, before, len0);
+    free(before);
+    free(after);
+}
+
+/* The reported case: a one-line text file given as the journal was cut to zero as a "torn
+ * tail", then written to. With and without its newline, and other one-liners. */
+static void test_foreign_text_file_refused(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "remember to buy milk\n",
+        "remember to buy milk",
+        "\n",
+        "{\"data\":{\"id\":7,\"name\":\"x\"}}", /* parsable JSON without newline (curl -o) */
+        "{\"data\":[1,2,3]}\n",
+        "[\"not\",\"an\",\"object\"]",
+        "{\"date",               /* not a prefix of the record opening */
+        " {\"data\":{\"seq\":0", /* nor is this */
+    };
+    char *dir = tu_mkdtemp();
+    char *path = tu_path(dir, "notes.txt");
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        unlink(path);
+        tu_write(dir, "notes.txt", texts[i], strlen(texts[i]));
+        expect_foreign(path);
+    }
+    tu_rm_rf(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_foreign_binary_refused(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = tu_path(dir, "blob.bin");
+    unsigned char *b = tu_random_bytes(8192, 14);
+    /* no newline at all; one line with a final newline; as it comes (several "lines") */
+    unsigned char *nl = memchr(b, '\n', 8192);
+    assert_non_null(nl);
+    for (size_t i = 0; i < 8192; i++)
+        if (b[i] == '\n')
+            b[i] = 'x';
+    tu_write(dir, "blob.bin", b, 8191);
+    expect_foreign(path);
+    b[8191] = '\n';
+    unlink(path);
+    tu_write(dir, "blob.bin", b, 8192);
+    expect_foreign(path);
+    *nl = '\n';
+    unlink(path);
+    tu_write(dir, "blob.bin", b, 8192);
+    expect_foreign(path);
+    /* zeros alone are no evidence of a journal either (a preallocated file, an image) */
+    memset(b, 0, 8192);
+    unlink(path);
+    tu_write(dir, "blob.bin", b, 8192);
+    expect_foreign(path);
+    b[4095] = '\n';
+    unlink(path);
+    tu_write(dir, "blob.bin", b, 4096);
+    expect_foreign(path);
+    free(b);
+    tu_rm_rf(dir);
+    free(path);
+    free(dir);
+}
+
+/* Prepend text to the file at path. */
+static void prepend(const char *path, const char *text)
+{
+    size_t len;
+    char *old = tu_read(path, &len);
+    assert_non_null(old);
+    size_t tl = strlen(text);
+    char *buf = malloc(tl + len);
+    assert_non_null(buf);
+    memcpy(buf, text, tl);
+    memcpy(buf + tl, old, len);
+    write_file(path, buf, tl + len, false);
+    free(buf);
+    free(old);
+}
+
+/* Format 1 has no header. A file that starts with one (a later format, or something else)
+ * is not a journal this code may append to, whether or not valid records follow it. */
+static void test_foreign_header_refused(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = tu_path(dir, "journal");
+    tu_write(dir, "journal", "# deprive journal, format 2\n", 28);
+    expect_foreign(path);
+    unlink(path);
+    free(path);
+    path = make_journal(dir, 3);
+    prepend(path, "# deprive journal, format 2\n");
+    expect_foreign(path);
+    unlink(path);
+    free(path);
+    path = make_journal(dir, 3);
+    prepend(path, "{\"format\":\"deprive-journal\",\"version\":2}\n");
+    expect_foreign(path);
+    tu_rm_rf(dir);
+    free(path);
+    free(dir);
+}
+
+/* More than one bad line after valid records is damage, not a torn tail: refused, unchanged. */
+static void test_journal_then_garbage_lines_refused(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = make_journal(dir, 3);
+    size_t len;
+    char *orig = tu_read(path, &len);
+    write_file(path, "garbage one\ngarbage two\n", 24, true);
+    expect_rejected(path, 4);
+    write_file(path, orig, len, false);
+    write_file(path, "garbage\n{\"data\":{\"i\":", 21, true);
+    expect_rejected(path, 4);
+    free(orig);
+    tu_rm_rf(dir);
+    free(path);
+    free(dir);
+}
+
+/* Still a journal: a torn tail after one valid record, and a first record whose append was
+ * interrupted (cut, cut with a hole of zeros, complete but for its newline). The first two
+ * leave no valid record, but the bytes begin as every record does; wipe --resume then starts
+ * afresh (tests/test_kill.c, test_kill_before_first_record). An empty file is an empty
+ * journal: it holds nothing to lose. */
+static void test_torn_journal_still_repaired(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = make_journal(dir, 1);
+    write_file(path, "{\"data\":{\"i\":1,\"na", 18, true);
+    expect_torn(path, 1, 18);
+    unlink(path);
+    free(path);
+
+    path = make_journal(dir, 0);
+    const char cut[] = "{\"data\":{\"groups\":100,\"meth";
+    write_file(path, cut, strlen(cut), true);
+    expect_torn(path, 0, strlen(cut));
+    unlink(path);
+    free(path);
+
+    path = make_journal(dir, 0);
+    char holed[200];
+    memset(holed, 0, sizeof(holed));
+    memcpy(holed, cut, strlen(cut));
+    holed[sizeof(holed) - 1] = '\n';
+    write_file(path, holed, sizeof(holed), true);
+    expect_torn(path, 0, sizeof(holed));
+    unlink(path);
+    free(path);
+
+    path = make_journal(dir, 1);
+    off_t size = file_size(path);
+    assert_int_equal(truncate(path, size - 1), 0);
+    expect_torn(path, 0, (uint64_t)size - 1);
+    unlink(path);
+    free(path);
+
+    tu_write(dir, "empty", "", 0);
+    path = tu_path(dir, "empty");
+    struct dp_journal *j;
+    struct dp_journal_replay info;
+    struct dp_error e = {0};
+    assert_int_equal(dp_journal_open(&j, path, NULL, NULL, &info, &e), DP_OK);
+    assert_int_equal(info.records, 0);
+    assert_false(info.torn_tail);
+    assert_int_equal(dp_journal_close(j, &e), DP_OK);
+    assert_int_equal(file_size(path), 0);
+    tu_rm_rf(dir);
+    free(path);
+    free(dir);
+}
+
 /* ---- corruption --------------------------------------------------------------------------- */
 
 static void test_corrupt_flip_data_byte(void **state)
@@ -1156,6 +1372,62 @@ static void test_kill9_crashes(void **state)
     free(dir);
 }
 
+/* ---- the CLI ------------------------------------------------------------------------------ */
+
+/* The reported case end to end: `wipe --resume --journal notes.txt` on a one-line text file
+ * exits 2 naming it, leaves it byte-identical, and erases nothing. */
+static void test_cli_resume_refuses_foreign_journal(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *dev = tu_path(dir, "device");
+    char *work = tu_path(dir, "work");
+    assert_int_equal(mkdir(dev, 0755), 0);
+    assert_int_equal(mkdir(work, 0755), 0);
+    tu_write_random(dev, "victim.jpg", 20000, 5);
+    char *victim = tu_path(dev, "victim.jpg");
+    char sum0[65], sum1[65];
+    assert_true(tu_sha256_hex(victim, sum0));
+    struct tu_run r;
+    tu_deprive(&r, NULL, "hash", victim, NULL);
+    assert_int_equal(r.status, 0);
+    tu_write(work, "list.txt", r.out, strlen(r.out));
+    tu_run_free(&r);
+    char *list = tu_path(work, "list.txt");
+    char *plan = tu_path(work, "plan.json");
+    tu_deprive(&r, NULL, "scan", "--hashes", list, "-o", plan, dev, NULL);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    const char notes[] = "remember to buy milk\n";
+    tu_write(work, "notes.txt", notes, strlen(notes));
+    char *np = tu_path(work, "notes.txt");
+
+    /* same filesystem as the device here, so --journal-on-same-fs gets past that check */
+    tu_deprive(&r, NULL, "wipe", "--resume", "--journal", np, "--journal-on-same-fs", "--yes",
+               "--order", "ORD-1", "--hashes", list, plan, NULL);
+    if (r.status != 2 || strstr(r.err, "is not a deprive journal (line 1: ") == NULL ||
+        strstr(r.err, "refusing to modify it") == NULL)
+        fail_msg("wipe --resume on a text file: exit %d, stderr:\n%s", r.status, r.err);
+    tu_run_free(&r);
+    size_t len;
+    char *after = tu_read(np, &len);
+    assert_non_null(after);
+    assert_int_equal(len, strlen(notes));
+    assert_memory_equal(after, notes, len);
+    free(after);
+    assert_true(tu_sha256_hex(victim, sum1));
+    assert_string_equal(sum0, sum1);
+
+    free(np);
+    free(plan);
+    free(list);
+    free(victim);
+    tu_rm_rf(dir);
+    free(work);
+    free(dev);
+    free(dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1170,6 +1442,11 @@ int main(void)
         cmocka_unit_test(test_torn_truncated_line),
         cmocka_unit_test(test_torn_missing_newline),
         cmocka_unit_test(test_torn_zeros_and_junk_line),
+        cmocka_unit_test(test_foreign_text_file_refused),
+        cmocka_unit_test(test_foreign_binary_refused),
+        cmocka_unit_test(test_foreign_header_refused),
+        cmocka_unit_test(test_journal_then_garbage_lines_refused),
+        cmocka_unit_test(test_torn_journal_still_repaired),
         cmocka_unit_test(test_corrupt_flip_data_byte),
         cmocka_unit_test(test_corrupt_flip_structure_byte),
         cmocka_unit_test(test_corrupt_every_byte_of_middle_line),
@@ -1186,6 +1463,7 @@ int main(void)
         cmocka_unit_test(test_misuse_aborts),
         cmocka_unit_test(test_short_write_breaks_handle),
         cmocka_unit_test(test_kill9_crashes),
+        cmocka_unit_test(test_cli_resume_refuses_foreign_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,8 @@
  * seq counts from 0 without gaps; prev is BLAKE2b-256 of the previous line's bytes (without its
  * newline), 64 zeros for seq 0. The head hash is BLAKE2b-256 of the last line, or 64 zeros for
  * an empty journal. A record is committed once its newline is on disk; anything after the last
- * newline is a torn tail that dp_journal_open drops.
+ * newline is a torn tail that dp_journal_open drops (from a file that is recognisably a journal:
+ * it never truncates or appends to anything else).
  *
  * Thread safety: no global state. A handle is used by one thread at a time. One writer per file:
  * create and open take an exclusive flock(2) on it, so a second writer (another process, or
@@ -60,8 +61,14 @@ enum dp_status dp_journal_create(struct dp_journal **out, const char *path,
  * middle of an append leaves) is not an error: it is reported in *info (may be NULL) and
  * truncated away (ftruncate + fsync) once replay has succeeded. Any other damage (bad prev link,
  * seq gap, unparsable line followed by more lines, wrong field types) fails with DP_ERR_VERIFY
- * naming the 1-based line, and the file is left untouched. A path that is a symlink or not a
- * regular file is refused. Returns the callback's status if it stops the replay. */
+ * naming the 1-based line, and the file is left untouched.
+ * A file with no valid record is taken for a journal only when empty, or when its one line is
+ * a torn first record: it begins {"data":{ as every record line does (or, cut shorter, is a
+ * prefix of that) and, when unterminated but parsable, is a whole valid record. Anything else
+ * (a text file, binary data, zeros, a header of some other format) fails with DP_ERR_VERIFY,
+ * "'<path>' is not a deprive journal (line 1: ...): refusing to modify it", and is left
+ * byte-identical. A path that is a symlink or not a regular file is refused. Returns the
+ * callback's status if it stops the replay. */
 enum dp_status dp_journal_open(struct dp_journal **out, const char *path, dp_journal_visit_fn visit,
                                void *ctx, struct dp_journal_replay *info,
                                struct dp_error *err) DP_WUR DP_NONNULL(1, 2);
