@@ -143,7 +143,7 @@ bench_deprive() { # bench_deprive KEY METHOD
 	log "bench: deprive wipe --method $method: timing"
 	local t0 t1 rc=0
 	t0=$(now_ns)
-	"$DEPRIVE" -q wipe --method "$method" --order BENCH-0001 --yes "$plan" >"$WORK/deprive-$method.out" 2>&1 || rc=$?
+	"$DEPRIVE" -q wipe --hashes "$LIST" --method "$method" --order BENCH-0001 --yes "$plan" >"$WORK/deprive-$method.out" 2>&1 || rc=$?
 	t1=$(now_ns)
 	local left
 	left=$(find "$TREE" -type f | wc -l)

@@ -191,6 +191,10 @@ static const struct dp_cert_case_field case_fields[] = {
     {"exhibit.device.imei", "device-imei", "Device IMEI", "IMEI (phones)", false, false},
     {"exhibit.media_type", "media-type", "Media type",
      "storage medium (e.g. SATA HDD, NVMe SSD, microSD)", false, false},
+    {"exhibit.media_class", "media-class", "Media class",
+     "hdd, ssd, flash or unknown: what an in-place overwrite can claim on this medium (default: "
+     "from the device's transport and rotational flag)",
+     false, false},
     {"exhibit.capacity", "capacity", "Capacity", "stated capacity (e.g. 512 GB)", false, false},
     {"exhibit.encryption", "encryption", "Encryption",
      "encryption state (e.g. none, BitLocker unlocked with recovery key)", false, false},
@@ -254,6 +258,11 @@ static enum dp_status check_value(const struct dp_cert_case_field *f, const char
                                 "case details: %s (--%s): control character in value", f->path,
                                 f->flag);
     }
+    enum dp_media_class mc;
+    if (strcmp(f->path, "exhibit.media_class") == 0 && !dp_media_class_parse(v, &mc))
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "case details: %s (--%s): not one of hdd, ssd, flash, unknown",
+                            f->path, f->flag);
     if (f->date && !valid_date(v))
         return dp_error_set(err, DP_ERR_INVALID, 0,
                             "case details: %s (--%s): not a YYYY-MM-DD "
@@ -1020,6 +1029,17 @@ static bool location_ok(const json_t *loc)
     return true;
 }
 
+/* A too-large skip: a size over a positive limit, and which limit it was. */
+static bool too_large_ok(const json_t *s)
+{
+    const json_t *size = json_object_get(s, "size"), *limit = json_object_get(s, "limit");
+    const char *src = json_string_value(json_object_get(s, "limit_source"));
+    enum dp_size_limit which;
+    return json_is_integer(size) && json_is_integer(limit) && json_integer_value(limit) > 0 &&
+           json_integer_value(size) > json_integer_value(limit) && src != NULL &&
+           dp_size_limit_parse(src, &which);
+}
+
 static void check_identity(struct chk *c, const json_t *cert)
 {
     const char *fmt = dp_cert_get_str(cert, "format");
@@ -1142,9 +1162,16 @@ static json_int_t check_scan(struct chk *c, const json_t *cert)
              (long long)skipped);
     size_t i;
     const json_t *s;
-    json_array_foreach(skips, i, s) if (!location_ok(json_object_get(s, "location")) ||
-                                        !json_is_string(json_object_get(s, "reason")))
-        prob(c, "scan.skips[%zu]: no location or reason", i);
+    json_array_foreach(skips, i, s)
+    {
+        const char *reason = json_string_value(json_object_get(s, "reason"));
+        if (!location_ok(json_object_get(s, "location")) || reason == NULL)
+            prob(c, "scan.skips[%zu]: no location or reason", i);
+        /* a file not read for its size carries the size and the limit it exceeded */
+        else if (strcmp(reason, dp_skip_reason_name(DP_SKIP_TOO_LARGE)) == 0 &&
+                 !too_large_ok(s))
+            prob(c, "scan.skips[%zu]: too-large without a size over its limit", i);
+    }
     return findings;
 }
 
@@ -1152,7 +1179,8 @@ static bool is_assurance(const char *a)
 {
     static const char *const ok[] = {"overwritten-in-place-verified", "overwritten-not-in-place",
                                      "free-space-overwritten", "flash-media-residual-risk",
-                                     "overwritten-verified-placement-unknown"};
+                                     "overwritten-verified-placement-unknown",
+                                     "overwritten-medium-unknown"};
     for (size_t i = 0; a != NULL && i < sizeof(ok) / sizeof(ok[0]); i++)
         if (strcmp(a, ok[i]) == 0)
             return true;
@@ -1250,7 +1278,9 @@ static void check_target(struct chk *c, const json_t *t, size_t i, struct counts
         if (!json_is_array(facts) || json_array_size(facts) == 0)
             prob(c, "%s.assurance_facts: missing or empty", L);
     } else if (status != NULL) {
-        if (as == NULL || strcmp(as, "not-erased") != 0)
+        bool shared = as != NULL && strcmp(as, "shared-extents-remain") == 0 &&
+                      strcmp(status, "failed") == 0;
+        if (!shared && (as == NULL || strcmp(as, "not-erased") != 0))
             prob(c, "%s.assurance: must be not-erased for a %s target", L, status);
         if (reason == NULL || *reason == '\0')
             prob(c, "%s.reason: a %s target needs the reason", L, status);

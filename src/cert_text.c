@@ -142,6 +142,10 @@ static void render_scan(FILE *f, const json_t *cert)
         snprintf(prefix, sizeof(prefix),
                  "    not examined (%s): ", esc(b1, sizeof(b1), json_object_get(s, "reason")));
         put_loc(f, prefix, json_object_get(s, "location"));
+        char *why = dp_report_skip_detail(s);
+        if (why != NULL)
+            fprintf(f, "      %s\n", why);
+        free(why);
     }
     fputs("\nHash lists\n", f);
     const json_t *l;

@@ -12,6 +12,7 @@
 #include <hpdf.h>
 
 #include "deprive/cert.h"
+#include "deprive/report.h"
 #include "deprive/util.h"
 #include "dp_config.h"
 
@@ -488,6 +489,10 @@ static void scan_block(struct pdf *p, const json_t *cert)
         kv(p, "", line ? line : "?");
         free(line);
         free(t);
+        char *why = dp_report_skip_detail(s); /* too-large: the sizes */
+        if (why != NULL)
+            kv(p, "", why);
+        free(why);
     }
 }
 
@@ -532,6 +537,10 @@ static const char *assurance_label(const char *a)
         return "overwritten; flash residual risk";
     if (strcmp(a, "overwritten-verified-placement-unknown") == 0)
         return "overwritten, verified; placement unknown";
+    if (strcmp(a, "overwritten-medium-unknown") == 0)
+        return "overwritten; medium class unknown";
+    if (strcmp(a, "shared-extents-remain") == 0)
+        return "NOT ERASED: shared extents remain";
     if (strcmp(a, "not-erased") == 0)
         return "NOT ERASED";
     return a;

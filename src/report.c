@@ -192,6 +192,18 @@ static json_t *digests_json(unsigned mask, const uint8_t dg[][DP_DIGEST_MAX])
     return o;
 }
 
+/* Birth time and inode generation, where the filesystem reports them: what tells the object
+ * from a later one that reused its inode number. */
+static void id_extra_json(json_t *o, const struct dp_file_id *id)
+{
+    if (o == NULL)
+        return;
+    if (id->has_btime)
+        json_object_set_new(o, "birth_ns", json_integer(ns_of(id->btime_sec, id->btime_nsec)));
+    if (id->has_generation)
+        json_object_set_new(o, "generation", json_integer((json_int_t)id->generation));
+}
+
 static json_t *finding_json(const struct dp_finding *f, const struct dp_hashset *set)
 {
     json_t *matched = json_array();
@@ -212,13 +224,15 @@ static json_t *finding_json(const struct dp_finding *f, const struct dp_hashset 
     json_array_append_new(loc, dp_json_bytes(f->path, f->path_len));
     char mt[32];
     dp_utc_format(mt, sizeof(mt), (time_t)f->id.mtime_sec);
-    return json_pack("{s:o, s:I, s:{s:I, s:I}, s:I, s:I, s:s, s:I, s:I, s:s, s:o, s:o}",
+    json_t *o = json_pack("{s:o, s:I, s:{s:I, s:I}, s:I, s:I, s:s, s:I, s:I, s:s, s:o, s:o}",
                      "location", loc, "size", (json_int_t)f->id.size, "device", "major",
                      (json_int_t)f->id.dev_major, "minor", (json_int_t)f->id.dev_minor, "inode",
                      (json_int_t)f->id.ino, "links", (json_int_t)f->id.nlink, "mtime", mt,
                      "mtime_ns", ns_of(f->id.mtime_sec, f->id.mtime_nsec), "ctime_ns",
                      ns_of(f->id.ctime_sec, f->id.ctime_nsec), "mime", f->mime, "digests",
                      digests_json(f->digest_mask, f->digests), "matched", matched);
+    id_extra_json(o, &f->id);
+    return o;
 }
 
 static json_t *skip_json(const struct dp_skip *s)
@@ -231,7 +245,31 @@ static json_t *skip_json(const struct dp_skip *s)
         json_object_set_new(o, "errno", json_integer(s->errnum));
         json_object_set_new(o, "error", json_string(strerror(s->errnum)));
     }
+    if (o != NULL && s->reason == DP_SKIP_TOO_LARGE) {
+        json_object_set_new(o, "size", json_integer((json_int_t)s->size));
+        json_object_set_new(o, "limit", json_integer((json_int_t)s->limit));
+        json_object_set_new(o, "limit_source",
+                            json_string(dp_size_limit_name(s->limit_source)));
+    }
     return o;
+}
+
+char *dp_report_skip_detail(const json_t *skip)
+{
+    const json_t *reason = json_object_get(skip, "reason");
+    const json_t *size = json_object_get(skip, "size"), *limit = json_object_get(skip, "limit");
+    const json_t *src = json_object_get(skip, "limit_source");
+    enum dp_size_limit which;
+    if (!json_is_string(reason) ||
+        strcmp(json_string_value(reason), dp_skip_reason_name(DP_SKIP_TOO_LARGE)) != 0 ||
+        !json_is_integer(size) || json_integer_value(size) < 0 || !json_is_integer(limit) ||
+        json_integer_value(limit) < 0 || !json_is_string(src) ||
+        !dp_size_limit_parse(json_string_value(src), &which))
+        return NULL;
+    char buf[160];
+    dp_size_limit_text(buf, sizeof(buf), (uint64_t)json_integer_value(size),
+                       (uint64_t)json_integer_value(limit), which);
+    return strdup(buf);
 }
 
 json_t *dp_report_fs_json(const struct dp_fsinfo *fs)
@@ -246,6 +284,16 @@ json_t *dp_report_fs_json(const struct dp_fsinfo *fs)
         char magic[32];
         snprintf(magic, sizeof(magic), "0x%llx", (unsigned long long)fs->fs_magic);
         json_object_set_new(o, "statfs_magic", json_string(magic));
+    }
+    if (o != NULL) {
+        char uuid[37];
+        dp_fsinfo_uuid_text(fs, uuid);
+        json_object_set_new(o, "uuid", uuid[0] ? json_string(uuid) : json_null());
+        json_object_set_new(o, "boot_id", json_string(fs->boot_id));
+        json_object_set_new(o, "media_class", json_string(dp_media_class_name(fs->media_class)));
+        json_object_set_new(o, "media_class_source", json_string(fs->media_source));
+        json_object_set_new(o, "transport", json_string(fs->transport));
+        json_object_set_new(o, "stacked", json_boolean(fs->stacked));
     }
     if (o != NULL && fs->have_block) {
         json_object_set_new(o, "block_device", json_string(fs->block_name));
@@ -290,7 +338,7 @@ enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_h
             json_array_append_new(algos, json_string(dp_algo_name((enum dp_algo)a)));
     const char *root_abs = r->root_abs ? r->root_abs : r->root;
     json_t *doc = json_pack(
-        "{s:s, s:i, s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:o, s:o, s:{s:b, s:i, s:o, s:b, s:b}, "
+        "{s:s, s:i, s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:o, s:o, s:{s:b, s:i, s:o, s:b, s:b, s:o}, "
         "s:o, s:o, s:o, s:o}",
         "format", DP_REPORT_FORMAT, "version", DP_REPORT_VERSION, "tool", "name", "deprive",
         "version", DP_VERSION, "build", DP_BUILD_ID, "started", time_json(r->started),
@@ -298,10 +346,16 @@ enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_h
         "root_abs", dp_json_bytes(root_abs, strlen(root_abs)), "filesystem", dp_report_fs_json(&r->fs),
         "scope", "cross_mounts", r->cross_mounts, "jobs", (int)r->jobs, "digests", algos,
         "size_filter", r->size_filter, "noatime", r->totals.noatime_fallbacks == 0,
+        "max_file_size",
+        r->max_file_size ? json_integer((json_int_t)r->max_file_size) : json_null(),
         "hash_lists", dp_report_hash_lists(set), "totals", totals_json(r), "skips", skips,
         "findings", findings);
-    if (doc == NULL)
+    json_t *rid = doc ? json_pack("{s:I}", "inode", (json_int_t)r->fs.obj.ino) : NULL;
+    id_extra_json(rid, &r->fs.obj);
+    if (doc == NULL || rid == NULL || json_object_set_new(doc, "root_identity", rid) != 0) {
+        json_decref(doc);
         return dp_error_set(err, DP_ERR_NOMEM, 0, "cannot build the report");
+    }
     *out = doc;
     return DP_OK;
 }
@@ -333,6 +387,52 @@ static bool get_ns(const json_t *o, const char *key, int64_t *sec, uint32_t *nse
     return true;
 }
 
+/* Optional birth_ns / generation; false when present but malformed. */
+static bool get_id_extra(const json_t *o, struct dp_file_id *id)
+{
+    if (json_object_get(o, "birth_ns") != NULL) {
+        if (!get_ns(o, "birth_ns", &id->btime_sec, &id->btime_nsec))
+            return false;
+        id->has_btime = true;
+    }
+    if (json_object_get(o, "generation") != NULL) {
+        if (!get_u64(o, "generation", &id->generation))
+            return false;
+        id->has_generation = true;
+    }
+    return true;
+}
+
+/* The root's identity as scanned: filesystem UUID, root inode (+ birth time, generation),
+ * mount id within a boot. */
+static bool parse_root_id(const json_t *doc, struct dp_plan_root *r)
+{
+    const json_t *fs = json_object_get(doc, "filesystem");
+    const json_t *rid = json_object_get(doc, "root_identity");
+    const json_t *dev = json_object_get(fs, "device");
+    if (!json_is_object(fs) || !json_is_object(rid) || !get_u64(rid, "inode", &r->id.ino) ||
+        !get_id_extra(rid, &r->id) || !get_u64(fs, "mount_id", &r->mnt_id) ||
+        !get_u64(dev, "major", &r->id.dev_major) || !get_u64(dev, "minor", &r->id.dev_minor))
+        return false;
+    const char *uuid = json_string_value(json_object_get(fs, "uuid"));
+    const char *boot = json_string_value(json_object_get(fs, "boot_id"));
+    if (uuid != NULL) {
+        char hex[33];
+        size_t n = 0;
+        for (const char *c = uuid; *c && n < 32; c++)
+            if (*c != '-')
+                hex[n++] = *c;
+        hex[n] = '\0';
+        if (n != 32 || !dp_hex_decode(r->uuid, 16, hex, 32))
+            return false;
+        r->has_uuid = true;
+    }
+    if (boot != NULL)
+        snprintf(r->boot_id, sizeof(r->boot_id), "%s", boot);
+    r->present = true;
+    return true;
+}
+
 static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan_target *t,
                                    struct dp_error *err)
 {
@@ -353,6 +453,9 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: missing or bad identity fields",
                             index);
     t->id.nlink = (uint32_t)nlink;
+    if (!get_id_extra(f, &t->id))
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad birth_ns or generation",
+                            index);
     for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++) {
         const json_t *h = json_object_get(dg, dp_algo_name((enum dp_algo)a));
         if (h == NULL)
@@ -395,6 +498,10 @@ enum dp_status dp_plan_from_report(json_t *doc, struct dp_plan **out, struct dp_
         goto out;
     }
     p->cross_mounts = json_is_true(json_object_get(scope, "cross_mounts"));
+    if (json_object_get(doc, "root_identity") != NULL && !parse_root_id(doc, &p->root_id)) {
+        st = dp_error_set(err, DP_ERR_PARSE, 0, "report has a malformed root identity");
+        goto out;
+    }
     p->count = json_array_size(findings);
     p->targets = calloc(p->count ? p->count : 1, sizeof(*p->targets));
     if (p->targets == NULL) {

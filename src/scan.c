@@ -53,9 +53,9 @@ static double since(const struct timespec *a, const struct timespec *b)
     return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-/* Called with lock held. */
-static enum dp_status add_skip(struct scan *s, const char *path, size_t len,
-                               enum dp_skip_reason reason, int errnum)
+/* Called with lock held. sk carries everything but the path, which is copied. */
+static enum dp_status add_skip_rec(struct scan *s, const char *path, size_t len,
+                                   struct dp_skip sk)
 {
     struct dp_scan_result *r = s->res;
     if (r->skip_count == s->skip_cap) {
@@ -71,8 +71,17 @@ static enum dp_status add_skip(struct scan *s, const char *path, size_t len,
         return DP_ERR_NOMEM;
     memcpy(p, path, len);
     p[len] = '\0';
-    r->skips[r->skip_count++] = (struct dp_skip){p, len, reason, errnum};
+    sk.path = p;
+    sk.path_len = len;
+    r->skips[r->skip_count++] = sk;
     return DP_OK;
+}
+
+/* Called with lock held. */
+static enum dp_status add_skip(struct scan *s, const char *path, size_t len,
+                               enum dp_skip_reason reason, int errnum)
+{
+    return add_skip_rec(s, path, len, (struct dp_skip){.reason = reason, .errnum = errnum});
 }
 
 static void set_fatal(struct scan *s, enum dp_status st, const char *what)
@@ -90,6 +99,19 @@ static void on_skip(void *ctx, const char *path, size_t len, enum dp_skip_reason
     struct scan *s = ctx;
     pthread_mutex_lock(&s->lock);
     if (add_skip(s, path, len, reason, errnum) != DP_OK)
+        set_fatal(s, DP_ERR_NOMEM, "out of memory recording a skipped object");
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Walker-thread callback: a file over the size limit, never read. */
+static void on_too_large(void *ctx, const char *path, size_t len, uint64_t size,
+                         uint64_t limit, enum dp_size_limit which)
+{
+    struct scan *s = ctx;
+    struct dp_skip sk = {.reason = DP_SKIP_TOO_LARGE, .size = size, .limit = limit,
+                         .limit_source = which};
+    pthread_mutex_lock(&s->lock);
+    if (add_skip_rec(s, path, len, sk) != DP_OK)
         set_fatal(s, DP_ERR_NOMEM, "out of memory recording a skipped object");
     pthread_mutex_unlock(&s->lock);
 }
@@ -358,6 +380,7 @@ static enum dp_status init_result(struct dp_scan_result *r, const char *root,
     r->root_abs = realpath(root, NULL);
     r->started = time(NULL);
     r->cross_mounts = opts->cross_mounts;
+    r->max_file_size = opts->max_file_size;
     int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return dp_error_set(err, DP_ERR_IO, errno, "cannot open directory '%s'", root);
@@ -396,8 +419,9 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     struct dp_walk_stats ws_stats = {0};
     if (st == DP_OK) {
         const struct dp_walk_ops ops = {.file = on_file, .skip = on_skip,
-                                        .want_size = want_size};
-        const struct dp_walk_opts wopts = {.cross_mounts = opts->cross_mounts};
+                                        .want_size = want_size, .too_large = on_too_large};
+        const struct dp_walk_opts wopts = {.cross_mounts = opts->cross_mounts,
+                                           .max_file_size = opts->max_file_size};
         st = dp_walk(root, &wopts, &ops, &s, &ws_stats, err);
     }
     pthread_mutex_lock(&s.lock);

@@ -5,15 +5,24 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <linux/fs.h>
+
 static const char *const reason_names[DP_SKIP_REASON_COUNT] = {
     "symlink", "special-file", "other-filesystem", "permission",
-    "io-error", "vanished", "changed", "limit",
+    "io-error", "vanished", "changed", "limit", "too-large",
+};
+
+static const char *const size_limit_names[DP_SIZE_LIMIT_COUNT] = {
+    "filesystem", "max-file-size",
 };
 
 const char *dp_skip_reason_name(enum dp_skip_reason reason)
@@ -32,6 +41,37 @@ bool dp_skip_reason_parse(const char *name, enum dp_skip_reason *out)
         }
     }
     return false;
+}
+
+const char *dp_size_limit_name(enum dp_size_limit which)
+{
+    if ((unsigned)which >= DP_SIZE_LIMIT_COUNT)
+        dp_misuse("dp_size_limit_name: bad limit");
+    return size_limit_names[which];
+}
+
+bool dp_size_limit_parse(const char *name, enum dp_size_limit *out)
+{
+    for (int i = 0; i < DP_SIZE_LIMIT_COUNT; i++) {
+        if (strcmp(name, size_limit_names[i]) == 0) {
+            *out = (enum dp_size_limit)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+void dp_size_limit_text(char *buf, size_t size, uint64_t apparent, uint64_t limit,
+                        enum dp_size_limit which)
+{
+    if ((unsigned)which >= DP_SIZE_LIMIT_COUNT)
+        dp_misuse("dp_size_limit_text: bad limit");
+    if (which == DP_SIZE_LIMIT_FILESYSTEM)
+        snprintf(buf, size, "apparent size %llu bytes exceeds the filesystem size %llu bytes",
+                 (unsigned long long)apparent, (unsigned long long)limit);
+    else
+        snprintf(buf, size, "apparent size %llu bytes exceeds --max-file-size %llu",
+                 (unsigned long long)apparent, (unsigned long long)limit);
 }
 
 static void id_from_statx(struct dp_file_id *id, const struct statx *sx)
@@ -53,6 +93,11 @@ static void id_from_statx(struct dp_file_id *id, const struct statx *sx)
     id->ctime_nsec = sx->stx_ctime.tv_nsec;
     id->atime_sec = sx->stx_atime.tv_sec;
     id->atime_nsec = sx->stx_atime.tv_nsec;
+    if (sx->stx_mask & STATX_BTIME) {
+        id->has_btime = true;
+        id->btime_sec = sx->stx_btime.tv_sec;
+        id->btime_nsec = sx->stx_btime.tv_nsec;
+    }
 }
 
 enum dp_status dp_file_id_stat(int dirfd, const char *name, struct dp_file_id *out,
@@ -62,9 +107,16 @@ enum dp_status dp_file_id_stat(int dirfd, const char *name, struct dp_file_id *o
     int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT;
     if (name[0] == '\0')
         flags |= AT_EMPTY_PATH;
-    if (statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_MNT_ID, &sx) != 0)
+    if (statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_MNT_ID | STATX_BTIME, &sx) != 0)
         return dp_error_set(err, DP_ERR_IO, errno, "cannot stat '%s'", name);
     id_from_statx(out, &sx);
+    /* the generation needs the object itself open; only files and directories answer it */
+    int gen = 0;
+    if (name[0] == '\0' && (S_ISREG(out->mode) || S_ISDIR(out->mode)) &&
+        ioctl(dirfd, FS_IOC_GETVERSION, &gen) == 0) {
+        out->has_generation = true;
+        out->generation = (uint32_t)gen;
+    }
     return DP_OK;
 }
 
@@ -123,6 +175,9 @@ struct walker {
     size_t path_cap;
     struct level *stack;
     size_t depth, stack_cap;
+    /* size of the last filesystem a file was found on (statfs is per filesystem) */
+    bool fs_known;
+    uint64_t fs_major, fs_minor, fs_bytes;
 };
 
 static void skip(struct walker *w, size_t len, enum dp_skip_reason reason, int errnum)
@@ -218,6 +273,47 @@ static enum dp_status visit_dir(struct walker *w, int parent, const char *name, 
     return push_dir(w, fd, len, err);
 }
 
+/* Size of the filesystem holding fd (statfs f_blocks * f_frsize), cached per device;
+ * 0 when unknown (a pseudo filesystem reporting no blocks). */
+static uint64_t fs_size_of(struct walker *w, int fd, const struct dp_file_id *id)
+{
+    if (w->fs_known && w->fs_major == id->dev_major && w->fs_minor == id->dev_minor)
+        return w->fs_bytes;
+    struct statfs sf;
+    if (fstatfs(fd, &sf) != 0)
+        return 0;
+    uint64_t unit = sf.f_frsize > 0 ? (uint64_t)sf.f_frsize : (uint64_t)sf.f_bsize;
+    uint64_t bytes;
+    if (__builtin_mul_overflow((uint64_t)sf.f_blocks, unit, &bytes))
+        bytes = UINT64_MAX;
+    w->fs_known = true;
+    w->fs_major = id->dev_major;
+    w->fs_minor = id->dev_minor;
+    w->fs_bytes = bytes;
+    return bytes;
+}
+
+/* Is the opened file over the size limit? Then it is reported (and must not be read): a
+ * sparse file can claim 2^63-1 bytes of zeros, which would be hashed for centuries. The size
+ * is the descriptor's, so a file grown since it was listed is caught too. */
+static bool over_size_limit(struct walker *w, const struct dp_walk_file *f)
+{
+    uint64_t limit = w->opts->max_file_size;
+    enum dp_size_limit which = DP_SIZE_LIMIT_MAX_FILE_SIZE;
+    if (limit == 0) {
+        limit = fs_size_of(w, f->fd, &f->id);
+        which = DP_SIZE_LIMIT_FILESYSTEM;
+    }
+    if (limit == 0 || f->id.size <= limit)
+        return false;
+    w->stats->skipped[DP_SKIP_TOO_LARGE]++;
+    if (w->ops->too_large != NULL)
+        w->ops->too_large(w->ctx, f->path, f->path_len, f->id.size, limit, which);
+    else if (w->ops->skip != NULL)
+        w->ops->skip(w->ctx, f->path, f->path_len, DP_SKIP_TOO_LARGE, 0);
+    return true;
+}
+
 static enum dp_status visit_file(struct walker *w, int parent, const char *name, size_t len,
                                  const struct dp_file_id *seen, struct dp_error *err)
 {
@@ -243,6 +339,10 @@ static enum dp_status visit_file(struct walker *w, int parent, const char *name,
         f.id.dev_major != seen->dev_major) {
         close(fd);
         skip(w, len, DP_SKIP_CHANGED, 0);
+        return DP_OK;
+    }
+    if (over_size_limit(w, &f)) {
+        close(fd);
         return DP_OK;
     }
     int fl = fcntl(fd, F_GETFL);

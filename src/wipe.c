@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/fiemap.h>
 
 #include <sodium.h>
 
@@ -43,11 +46,16 @@ bool dp_wipe_method_parse(const char *name, enum dp_wipe_method *out)
     return false;
 }
 
+/* The private directory a name is moved into to be unlinked: ".dq" + random, and its entry. */
+#define QUARANTINE_LEN 11
+#define QUARANTINE_ENTRY "x"
+
 /* ---- replayed journal state ---- */
 
 /* What the journal says about one name (plan target). */
 struct name_state {
     bool unlinked;
+    char *quarantine;  /* the quarantine directory made for it, if any */
     char *current;     /* name after the last rename intent (base name), or NULL */
     char *previous;    /* name before it */
 };
@@ -64,6 +72,8 @@ struct dp_wipe_state {
     bool finished;
     json_t *finish_cleanup;  /* the cleanup object of the finish record */
     json_t *slack_pending;   /* slack-begin records without their slack-done, by dir index */
+    json_t *reserve_pending; /* data of a reserve-lowered record without its reserve-restored */
+    char *fill_pending;      /* prefix of a fill-begin record without its fill-done */
     size_t ngroups, nnames;
     struct group_state *groups;
     struct name_state *names;
@@ -86,12 +96,15 @@ void dp_wipe_state_free(struct dp_wipe_state *st)
     for (size_t i = 0; i < st->nnames; i++) {
         free(st->names[i].current);
         free(st->names[i].previous);
+        free(st->names[i].quarantine);
     }
     free(st->groups);
     free(st->names);
     json_decref(st->start);
     json_decref(st->finish_cleanup);
     json_decref(st->slack_pending);
+    json_decref(st->reserve_pending);
+    free(st->fill_pending);
     free(st);
 }
 
@@ -156,6 +169,14 @@ enum dp_status dp_wipe_state_visit(void *ctx, uint64_t seq, const char *type, js
         free(st->names[n].current);
         st->names[n].previous = raw;
         st->names[n].current = strdup(to);
+    } else if (strcmp(type, "quarantine") == 0 && has_n) {
+        const char *dir = json_string_value(json_object_get(data, "dir"));
+        if (dir == NULL || strlen(dir) != QUARANTINE_LEN || strchr(dir, '/') != NULL ||
+            strncmp(dir, ".dq", 3) != 0)
+            return dp_error_set(err, DP_ERR_VERIFY, 0, "journal record %llu: bad quarantine",
+                                (unsigned long long)seq);
+        free(st->names[n].quarantine);
+        st->names[n].quarantine = strdup(dir);
     } else if (strcmp(type, "unlinked") == 0 && has_n) {
         st->names[n].unlinked = true;
     } else if (strcmp(type, "target-done") == 0 && has_g) {
@@ -171,6 +192,16 @@ enum dp_status dp_wipe_state_visit(void *ctx, uint64_t seq, const char *type, js
             json_object_set(st->slack_pending, key, data);
         else
             json_object_del(st->slack_pending, key);
+    } else if (strcmp(type, "fill-begin") == 0 || strcmp(type, "fill-done") == 0) {
+        const char *pfx = json_string_value(json_object_get(data, "prefix"));
+        free(st->fill_pending);
+        st->fill_pending = type[5] == 'b' && pfx != NULL ? strdup(pfx) : NULL;
+    } else if (strcmp(type, "reserve-lowered") == 0) {
+        json_decref(st->reserve_pending);
+        st->reserve_pending = json_incref(data);
+    } else if (strcmp(type, "reserve-restored") == 0) {
+        json_decref(st->reserve_pending);
+        st->reserve_pending = NULL;
     } else if (strcmp(type, "finish") == 0) {
         st->finished = true;
         json_decref(st->finish_cleanup);
@@ -303,13 +334,78 @@ static int try_open(struct run *r, const char *path, int flags, int *dirfd,
                                 dirfd, err);
 }
 
-/* Open name k of a group where the journal says it may now be. */
+/* The object now at a target's path is the one scanned: the same filesystem (the device
+ * number mapped through the root's: a reboot or a loop renumbering changes st_dev, and the
+ * root was proved the same filesystem by UUID), the same inode, and where the filesystem
+ * reports them the same birth time and generation - which tell a reused inode number. */
+static bool same_object(const struct run *r, const struct dp_file_id *then,
+                        const struct dp_file_id *now)
+{
+    const struct dp_file_id *root = &r->plan->root_id.id;
+    bool on_root = r->plan->root_id.present && then->dev_major == root->dev_major &&
+                   then->dev_minor == root->dev_minor;
+    uint64_t maj = on_root ? r->fs.dev_major : then->dev_major;
+    uint64_t min = on_root ? r->fs.dev_minor : then->dev_minor;
+    if (!S_ISREG(now->mode) || now->ino != then->ino || now->dev_major != maj ||
+        now->dev_minor != min)
+        return false;
+    if (then->has_btime && now->has_btime &&
+        (then->btime_sec != now->btime_sec || then->btime_nsec != now->btime_nsec))
+        return false;
+    if (then->has_generation && now->has_generation && then->generation != now->generation)
+        return false;
+    return true;
+}
+
+/* Was a birth time or a generation compared? Only then does a matching inode number prove the
+ * object is the scanned one once its content and times have been changed by the wipe. */
+static bool identity_proved(const struct dp_file_id *then, const struct dp_file_id *now)
+{
+    return (then->has_btime && now->has_btime) || (then->has_generation && now->has_generation);
+}
+
+static bool unchanged(const struct dp_file_id *then, const struct dp_file_id *now)
+{
+    return now->size == then->size && now->mtime_sec == then->mtime_sec &&
+           now->mtime_nsec == then->mtime_nsec && now->ctime_sec == then->ctime_sec &&
+           now->ctime_nsec == then->ctime_nsec;
+}
+
+/* A second, read-write descriptor on the inode fd refers to (no second path walk). */
+static int reopen_rw(int fd)
+{
+    char p[64];
+    snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+    int w = open(p, O_RDWR | O_CLOEXEC | O_NOCTTY);
+    struct stat a, b;
+    if (w >= 0 && (fstat(fd, &a) != 0 || fstat(w, &b) != 0 || a.st_ino != b.st_ino ||
+                   a.st_dev != b.st_dev)) {
+        close(w);
+        errno = ESTALE;
+        return -1;
+    }
+    return w;
+}
+
+/* Stacked filesystems (overlayfs ...): a read-write open copies the file up into the upper
+ * layer and the lower layer keeps the original, so nothing there can be erased. Checked on a
+ * read-only descriptor, before any read-write open. */
+static bool on_stacked_fs(const struct run *r, int fd)
+{
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) == 0 && (uint64_t)sfs.f_type == 0x794c7630u) /* overlayfs */
+        return true;
+    struct dp_fsinfo tfs;
+    return r->plan->cross_mounts && dp_fsinfo_get(fd, &tfs, NULL) == DP_OK && tfs.stacked;
+}
+
+/* Open name k of a group where the journal says it may now be: read-only first, checked,
+ * then read-write on the same inode. */
 static enum dp_status open_name(struct run *r, size_t k, bool relaxed, struct opened *o,
                                 struct dp_error *err)
 {
     const struct dp_plan_target *t = &r->plan->targets[k];
     const struct name_state *ns = r->resume ? &r->resume->names[k] : NULL;
-    int flags = r->opts->dry_run ? O_RDONLY : O_RDWR;
     o->fd = o->dirfd = -1;
     if (ns != NULL && ns->unlinked) {
         o->removed = true;
@@ -322,7 +418,7 @@ static enum dp_status open_name(struct run *r, size_t k, bool relaxed, struct op
         char *p = with_base(t->path, cands[c]);
         if (p == NULL)
             return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-        o->fd = try_open(r, p, flags, &o->dirfd, err);
+        o->fd = try_open(r, p, O_RDONLY, &o->dirfd, err);
         free(p);
         if (o->fd >= 0) {
             o->base = strdup(cands[c]);
@@ -343,12 +439,27 @@ static enum dp_status open_name(struct run *r, size_t k, bool relaxed, struct op
     enum dp_status st = dp_file_id_stat(o->fd, "", &now, err);
     if (st != DP_OK)
         return st;
-    bool same_obj = S_ISREG(now.mode) && now.ino == t->id.ino &&
-                    now.dev_major == t->id.dev_major && now.dev_minor == t->id.dev_minor;
-    if (!same_obj || (!relaxed && !dp_file_id_same(&now, &t->id)))
-        return dp_error_set(err, DP_ERR_CHANGED, 0,
-                            same_obj ? "size or times differ from the scan"
-                                     : "a different object is at this path");
+    if (!same_object(r, &t->id, &now))
+        return dp_error_set(err, DP_ERR_CHANGED, 0, "a different object is at this path");
+    if (relaxed && !identity_proved(&t->id, &now))
+        return dp_error_set(err, DP_ERR_UNSUPPORTED, 0,
+                            "the wipe was interrupted after its overwrite began, and the "
+                            "filesystem reports neither birth time nor inode generation: the "
+                            "object at this path cannot be proved to be the one scanned");
+    if (!relaxed && !unchanged(&t->id, &now))
+        return dp_error_set(err, DP_ERR_CHANGED, 0, "size or times differ from the scan");
+    if (on_stacked_fs(r, o->fd))
+        return dp_error_set(err, DP_ERR_UNSUPPORTED, 0,
+                            "on a stacked filesystem (overlayfs): writing would copy the file "
+                            "up and leave the lower layer's copy; erase it on the lower "
+                            "filesystem itself");
+    if (r->opts->dry_run)
+        return DP_OK;
+    int w = reopen_rw(o->fd);
+    if (w < 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "cannot open for writing");
+    close(o->fd);
+    o->fd = w;
     return DP_OK;
 }
 
@@ -383,17 +494,23 @@ static enum dp_status check_content(struct run *r, const struct dp_plan_target *
     struct dp_file_id now;
     if (dp_file_id_stat(fd, "", &now, err) != DP_OK)
         return DP_ERR_IO;
-    if (bytes != t->id.size || !dp_file_id_same(&now, &t->id))
+    if (bytes != t->id.size || !same_object(r, &t->id, &now) || !unchanged(&t->id, &now))
         return dp_error_set(err, DP_ERR_CHANGED, 0, "modified while being checked");
     return DP_OK;
 }
 
-static bool still_ours(int dirfd, const char *base, const struct dp_file_id *id)
+/* Does dirfd/name name the inode fd holds open? */
+static bool still_ours(int dirfd, const char *name, int fd)
 {
-    struct dp_file_id now;
-    return dp_file_id_stat(dirfd, base, &now, NULL) == DP_OK && S_ISREG(now.mode) &&
-           now.ino == id->ino && now.dev_major == id->dev_major &&
-           now.dev_minor == id->dev_minor;
+    struct stat a, b;
+    return fstatat(dirfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 && fstat(fd, &b) == 0 &&
+           S_ISREG(a.st_mode) && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+static void seam(struct run *r, const char *point, int dirfd, const char *name)
+{
+    if (r->opts->test_seam != NULL)
+        r->opts->test_seam(r->opts->test_seam_ctx, point, dirfd, name);
 }
 
 static void random_name(char *out, size_t len)
@@ -405,49 +522,169 @@ static void random_name(char *out, size_t len)
     out[len] = '\0';
 }
 
-static int rename_noreplace(int dirfd, const char *from, const char *to)
+static int rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
 {
-    if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+    if (renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return -1;
     /* FUSE drivers without rename2: check, then plain rename */
     struct stat sb;
-    if (fstatat(dirfd, to, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (fstatat(tofd, to, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
         errno = EEXIST;
         return -1;
     }
-    return renameat(dirfd, from, dirfd, to);
+    return renameat(fromfd, from, tofd, to);
 }
 
-/* Rename to random names of the same and then halving lengths (each journaled first, the
- * directory fsynced after), then unlink. */
-static enum dp_status scrub_name(struct run *r, size_t g, size_t k, struct opened *o,
-                                 const struct dp_file_id *id, struct dp_error *err)
+/* After a rename: the new name must hold our inode. If another object arrived there (the old
+ * name was swapped between the check and the rename), put it back where it was found. */
+static enum dp_status prove_rename(int fromfd, const char *from, int tofd, const char *to,
+                                   int fd, struct dp_error *err)
 {
+    if (still_ours(tofd, to, fd))
+        return DP_OK;
+    bool undone = rename_noreplace(tofd, to, fromfd, from) == 0;
+    return dp_error_set(err, DP_ERR_CHANGED, 0,
+                        undone ? "the name was swapped for another file during the scrub; that "
+                                 "file was put back and the target left alone"
+                               : "the name was swapped for another file during the scrub, and "
+                                 "putting it back failed: it is under a random name");
+}
+
+static char *name_hex(const char *name)
+{
+    size_t n = strlen(name);
+    char *hex = malloc(2 * n + 1);
+    if (hex != NULL)
+        dp_hex_encode(hex, (const uint8_t *)name, n);
+    return hex;
+}
+
+static enum dp_status log_rename(struct run *r, size_t g, size_t k, const char *from,
+                                 const char *to, struct dp_error *err)
+{
+    char *hex = name_hex(from);
+    if (hex == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    enum dp_status st = jlog(r, "rename-intent",
+                             json_pack("{s:I, s:I, s:s, s:s}", "group", (json_int_t)g, "name",
+                                       (json_int_t)k, "from_hex", hex, "to", to),
+                             err);
+    free(hex);
+    return st;
+}
+
+/* FUSE drivers can report a stale link count for an open file (seen with ntfs-3g). */
+static bool stale_nlink_fs(const struct run *r)
+{
+    return strcmp(r->fs.fstype, "fuseblk") == 0 || strcmp(r->fs.fstype, "fuse") == 0;
+}
+
+/* The last step, inside the quarantine directory qfd where only "x" lives: unlink it, and
+ * prove the held inode lost that link. */
+static enum dp_status unlink_in_quarantine(struct run *r, size_t g, size_t k, int qfd, int fd,
+                                          struct dp_error *err)
+{
+    struct stat before, after;
+    if (!still_ours(qfd, QUARANTINE_ENTRY, fd) || fstat(fd, &before) != 0)
+        return dp_error_set(err, DP_ERR_CHANGED, 0,
+                            "the quarantined name no longer refers to the file");
+    seam(r, "unlink", qfd, QUARANTINE_ENTRY);
+    if (unlinkat(qfd, QUARANTINE_ENTRY, 0) != 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "unlink failed");
+    fsync(qfd);
+    struct stat gone;
+    bool dropped = fstat(fd, &after) == 0 && after.st_nlink + 1 == before.st_nlink;
+    bool absent = fstatat(qfd, QUARANTINE_ENTRY, &gone, AT_SYMLINK_NOFOLLOW) != 0 &&
+                  errno == ENOENT;
+    if (!dropped && !(absent && stale_nlink_fs(r) && after.st_nlink == before.st_nlink))
+        return dp_error_set(err, DP_ERR_CHANGED, 0,
+                            "the file's link count did not fall after the unlink (%llu -> %llu)",
+                            (unsigned long long)before.st_nlink,
+                            (unsigned long long)after.st_nlink);
+    return jlog(r, "unlinked", json_pack("{s:I, s:I}", "group", (json_int_t)g, "name",
+                                         (json_int_t)k),
+                err);
+}
+
+/* Move the name into a fresh private directory made beside it and unlink it there: an unlink
+ * by name in a directory others can change could hit whatever was swapped in between the check
+ * and the act, but nothing but root can swap a name inside a 0700 directory of root's. The
+ * move itself is proved (and undone when it caught another file). */
+static enum dp_status quarantine_unlink(struct run *r, size_t g, size_t k, struct opened *o,
+                                        int fd, struct dp_error *err)
+{
+    char q[QUARANTINE_LEN + 1], to[QUARANTINE_LEN + sizeof(QUARANTINE_ENTRY) + 1];
+    memcpy(q, ".dq", 3);
+    random_name(q + 3, QUARANTINE_LEN - 3);
+    enum dp_status st = jlog(r, "quarantine",
+                             json_pack("{s:I, s:I, s:s}", "group", (json_int_t)g, "name",
+                                       (json_int_t)k, "dir", q),
+                             err);
+    if (st != DP_OK)
+        return st;
+    if (mkdirat(o->dirfd, q, 0700) != 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "cannot make the quarantine directory");
+    int qfd = openat(o->dirfd, q, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat qs;
+    if (qfd < 0 || fstat(qfd, &qs) != 0 || qs.st_nlink > 2 || qs.st_uid != geteuid()) {
+        if (qfd >= 0)
+            close(qfd);
+        return dp_error_set(err, DP_ERR_CHANGED, 0, "the quarantine directory is not ours");
+    }
+    snprintf(to, sizeof(to), "%s/%s", q, QUARANTINE_ENTRY);
+    if (!still_ours(o->dirfd, o->base, fd))
+        st = dp_error_set(err, DP_ERR_CHANGED, 0, "name no longer refers to the file");
+    else
+        st = log_rename(r, g, k, o->base, to, err);
+    if (st == DP_OK) {
+        seam(r, "quarantine", o->dirfd, o->base);
+        if (rename_noreplace(o->dirfd, o->base, qfd, QUARANTINE_ENTRY) != 0)
+            st = dp_error_set(err, DP_ERR_IO, errno, "rename into quarantine failed");
+        else
+            st = prove_rename(o->dirfd, o->base, qfd, QUARANTINE_ENTRY, fd, err);
+    }
+    if (st == DP_OK)
+        st = unlink_in_quarantine(r, g, k, qfd, fd, err);
+    close(qfd);
+    if (st == DP_OK || !r->journal_failed)
+        unlinkat(o->dirfd, q, AT_REMOVEDIR); /* empty unless something is left to explain */
+    fsync(o->dirfd);
+    if (st == DP_OK)
+        o->removed = true;
+    return st;
+}
+
+/* Rename to random names of the same and then halving lengths (each journaled first, proved
+ * after, the directory fsynced), then unlink through a quarantine directory. fd holds the
+ * target open: every step checks the name still refers to it. */
+static enum dp_status scrub_name(struct run *r, size_t g, size_t k, struct opened *o, int fd,
+                                 struct dp_error *err)
+{
+    if (strchr(o->base, '/') != NULL) /* resumed after the move into quarantine */
+        return unlink_in_quarantine(r, g, k, o->dirfd, fd, err);
     size_t len = strlen(o->base);
     for (;;) {
         char next[256];
         int tries = 0;
         for (;;) {
             random_name(next, len);
-            char hex[512 + 1];
-            dp_hex_encode(hex, (const uint8_t *)o->base, strlen(o->base));
-            if (!still_ours(o->dirfd, o->base, id))
+            if (!still_ours(o->dirfd, o->base, fd))
                 return dp_error_set(err, DP_ERR_CHANGED, 0, "name no longer refers to the file");
-            enum dp_status st = jlog(r, "rename-intent",
-                                     json_pack("{s:I, s:I, s:s, s:s}", "group", (json_int_t)g,
-                                               "name", (json_int_t)k, "from_hex", hex, "to",
-                                               next),
-                                     err);
+            enum dp_status st = log_rename(r, g, k, o->base, next, err);
             if (st != DP_OK)
                 return st;
-            if (rename_noreplace(o->dirfd, o->base, next) == 0)
+            seam(r, "rename", o->dirfd, o->base);
+            if (rename_noreplace(o->dirfd, o->base, o->dirfd, next) == 0)
                 break;
             if (errno != EEXIST || ++tries > 20)
                 return dp_error_set(err, DP_ERR_IO, errno, "rename failed");
         }
         fsync(o->dirfd);
+        enum dp_status st = prove_rename(o->dirfd, o->base, o->dirfd, next, fd, err);
+        if (st != DP_OK)
+            return st;
         free(o->base);
         o->base = strdup(next);
         if (o->base == NULL)
@@ -456,15 +693,7 @@ static enum dp_status scrub_name(struct run *r, size_t g, size_t k, struct opene
             break;
         len /= 2;
     }
-    if (!still_ours(o->dirfd, o->base, id))
-        return dp_error_set(err, DP_ERR_CHANGED, 0, "name no longer refers to the file");
-    if (unlinkat(o->dirfd, o->base, 0) != 0)
-        return dp_error_set(err, DP_ERR_IO, errno, "unlink failed");
-    fsync(o->dirfd);
-    o->removed = true;
-    return jlog(r, "unlinked", json_pack("{s:I, s:I}", "group", (json_int_t)g, "name",
-                                         (json_int_t)k),
-                err);
+    return quarantine_unlink(r, g, k, o, fd, err);
 }
 
 static json_t *digests_of(const struct dp_plan_target *t)
@@ -520,6 +749,32 @@ static uint64_t round_up(uint64_t v, uint64_t m)
     return (v + m - 1) / m * m;
 }
 
+/* Extents flagged shared (reflinks, snapshots, deduplication): overwriting the file gives it
+ * new blocks and leaves the shared ones to whoever else references them. */
+static json_t *shared_facts(int fd, const json_t *extents, const char *kind)
+{
+    size_t i, n = 0;
+    const json_t *e;
+    json_array_foreach(extents, i, e)
+        n += (json_integer_value(json_object_get(e, "flags")) & FIEMAP_EXTENT_SHARED) != 0;
+    if (n == 0)
+        return NULL;
+    bool can_tell = false;
+    json_t *who = wipe_shared_owners(fd, extents, kind, &can_tell);
+    return json_pack("{s:I, s:o, s:b}", "extents", (json_int_t)n, "sharers",
+                     who ? who : json_array(), "can_tell", can_tell);
+}
+
+/* The medium of a target's filesystem: the examiner's statement applies to the plan root's
+ * filesystem; elsewhere (--cross-mounts) what sysfs says. */
+static void target_fs(const struct run *r, int fd, struct dp_fsinfo *tfs)
+{
+    if (dp_fsinfo_get(fd, tfs, NULL) != DP_OK)
+        *tfs = r->fs;
+    if (tfs->dev_major == r->fs.dev_major && tfs->dev_minor == r->fs.dev_minor)
+        dp_fsinfo_set_media_class(tfs, r->fs.media_class, r->fs.media_source);
+}
+
 /* Overwrite, verify, and record extents around it; returns the facts object (new ref). */
 static enum dp_status overwrite_group(struct run *r, size_t g, int fd, json_t **facts,
                                       struct dp_error *err)
@@ -538,30 +793,35 @@ static enum dp_status overwrite_group(struct run *r, size_t g, int fd, json_t **
                              err);
     if (st != DP_OK)
         return st;
+    seam(r, "overwrite-begun", -1, t0->path);
+    struct dp_fsinfo tfs;
+    target_fs(r, fd, &tfs);
     bool avail_before = false, avail_after = false;
     json_t *before = wipe_extents(fd, &avail_before);
+    json_t *shared = shared_facts(fd, before, dp_fsinfo_kind(&tfs));
     json_t *ow = NULL, *ver = NULL;
     struct dp_error oerr = {0};
     progress(r, g, "overwrite", t0->path);
-    enum dp_status ost = wipe_io_overwrite(&r->io, fd, len, &ow, &ver, &oerr);
+    enum dp_status ost = wipe_io_overwrite(&r->io, fd, len, blk, &ow, &ver, &oerr);
     json_t *after = wipe_extents(fd, &avail_after);
     bool avail = avail_before && avail_after;
-    /* the file's own filesystem: with --cross-mounts it need not be the root's */
-    struct dp_fsinfo tfs;
-    if (dp_fsinfo_get(fd, &tfs, NULL) != DP_OK)
-        tfs = r->fs;
-    json_t *fsj = json_pack("{s:s, s:b, s:b, s:i}", "type", dp_fsinfo_kind(&tfs),
+    json_t *fsj = json_pack("{s:s, s:b, s:b, s:i, s:s, s:s}", "type", dp_fsinfo_kind(&tfs),
                             "copy_on_write", dp_fsinfo_is_cow(&tfs), "in_place",
-                            dp_fsinfo_is_in_place(&tfs), "rotational", tfs.rotational);
+                            dp_fsinfo_is_in_place(&tfs), "rotational", tfs.rotational,
+                            "media_class", dp_media_class_name(tfs.media_class),
+                            "media_class_source", tfs.media_source);
     *facts = json_pack("{s:I, s:o, s:o, s:{s:b, s:o, s:o, s:b}, s:b}", "group", (json_int_t)g,
                        "overwrite", ow, "verification", ver, "extents", "available", avail,
                        "before", before, "after", after, "moved",
                        avail && wipe_extents_moved(before, after), "ok", ost == DP_OK);
     if (*facts == NULL) {
         json_decref(fsj);
+        json_decref(shared);
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
     }
     json_object_set_new(*facts, "filesystem", fsj);
+    if (shared != NULL)
+        json_object_set_new(json_object_get(*facts, "extents"), "shared", shared);
     if (ost != DP_OK)
         json_object_set_new(*facts, "error", json_string(oerr.msg));
     return jlog(r, "overwrite-done", json_incref(*facts), err);
@@ -624,6 +884,8 @@ static void open_group(struct work *w)
         enum dp_status os = open_name(w->r, w->gr->names[i], relaxed, &w->o[i], &e);
         if (os == DP_ERR_CHANGED)
             set_reason(w, "skipped", "changed since scan", e.msg);
+        else if (os == DP_ERR_UNSUPPORTED)
+            set_reason(w, "failed", "not erased", e.msg);
         else if (os != DP_OK)
             set_reason(w, "failed", "cannot open", e.msg);
         else if (w->fd < 0 && w->o[i].fd >= 0)
@@ -671,7 +933,8 @@ static enum dp_status scrub_work(struct work *w, struct dp_error *err)
         if (w->o[i].removed)
             continue;
         struct dp_error e = {0};
-        enum dp_status ss = scrub_name(w->r, w->g, w->gr->names[i], &w->o[i], &w->t0->id, &e);
+        bool quarantined = strchr(w->o[i].base, '/') != NULL;
+        enum dp_status ss = scrub_name(w->r, w->g, w->gr->names[i], &w->o[i], w->o[i].fd, &e);
         if (ss != DP_OK && w->r->journal_failed) {
             *err = e;
             return ss;
@@ -681,7 +944,12 @@ static enum dp_status scrub_work(struct work *w, struct dp_error *err)
             continue;
         }
         const char *path = w->r->plan->targets[w->gr->names[i]].path;
-        slack_note(&w->r->slack, w->o[i].dirfd, path, strlen(base_of(path)));
+        /* resumed inside the quarantine directory: the name was in its parent */
+        int sd = quarantined ? openat(w->o[i].dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                             : w->o[i].dirfd;
+        slack_note(&w->r->slack, sd, path, strlen(base_of(path)));
+        if (quarantined && sd >= 0)
+            close(sd);
     }
     const char *ne = first_error(w->o, w->gr->count);
     if (ne != NULL)
@@ -729,6 +997,33 @@ static enum dp_status record_work(struct work *w, json_t *results, struct dp_err
     return st;
 }
 
+/* After an interruption: the quarantine directory a name was moved into is removed once empty
+ * (an interruption can leave it behind, empty or with the name that was still to go). */
+static void remove_quarantine(struct run *r, size_t k)
+{
+    const char *q = r->resume->names[k].quarantine;
+    const struct dp_plan_target *t = &r->plan->targets[k];
+    if (q == NULL)
+        return;
+    int dfd = -1;
+    if (strchr(t->path, '/') == NULL) {
+        unlinkat(r->rootfd, q, AT_REMOVEDIR);
+        return;
+    }
+    char *p = with_base(t->path, q);
+    if (p == NULL)
+        return;
+    struct dp_error e = {0};
+    int fd = try_open(r, p, O_RDONLY | O_DIRECTORY, &dfd, &e);
+    free(p);
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0) {
+        unlinkat(dfd, q, AT_REMOVEDIR);
+        close(dfd);
+    }
+}
+
 /* Everything for one inode: check, overwrite, verify, scrub every name, record. */
 static enum dp_status process_group(struct run *r, size_t g, json_t *results,
                                     struct dp_error *err)
@@ -752,6 +1047,8 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
         st = overwrite_work(&w, err);
     if (st == DP_OK && w.status == NULL)
         st = scrub_work(&w, err);
+    for (size_t i = 0; gs != NULL && i < w.gr->count; i++)
+        remove_quarantine(r, w.gr->names[i]);
     if (st == DP_OK)
         st = record_work(&w, results, err);
     json_decref(w.facts);
@@ -773,19 +1070,31 @@ static void add_fact(json_t *facts, const char *fmt, const char *arg)
 struct placement {
     const char *kind;
     bool cow, in_place;
-    int rotational;
+    enum dp_media_class media;
+    const char *media_source;
 };
+
+/* Results journaled before media classes were recorded: the rotational flag as it was read. */
+static enum dp_media_class media_of_rotational(json_int_t rot)
+{
+    return rot == 0 ? DP_MEDIA_SSD : rot == 1 ? DP_MEDIA_HDD : DP_MEDIA_UNKNOWN;
+}
 
 static struct placement placement_of(const json_t *res, const struct dp_fsinfo *fs)
 {
     const json_t *tf = json_object_get(res, "filesystem");
-    if (json_is_object(tf) && json_is_string(json_object_get(tf, "type")))
-        return (struct placement){json_string_value(json_object_get(tf, "type")),
-                                  json_is_true(json_object_get(tf, "copy_on_write")),
-                                  json_is_true(json_object_get(tf, "in_place")),
-                                  (int)json_integer_value(json_object_get(tf, "rotational"))};
+    if (json_is_object(tf) && json_is_string(json_object_get(tf, "type"))) {
+        struct placement pl = {json_string_value(json_object_get(tf, "type")),
+                               json_is_true(json_object_get(tf, "copy_on_write")),
+                               json_is_true(json_object_get(tf, "in_place")), DP_MEDIA_UNKNOWN,
+                               json_string_value(json_object_get(tf, "media_class_source"))};
+        const char *mc = json_string_value(json_object_get(tf, "media_class"));
+        if (mc == NULL || !dp_media_class_parse(mc, &pl.media))
+            pl.media = media_of_rotational(json_integer_value(json_object_get(tf, "rotational")));
+        return pl;
+    }
     return (struct placement){dp_fsinfo_kind(fs), dp_fsinfo_is_cow(fs), dp_fsinfo_is_in_place(fs),
-                              fs->rotational};
+                              fs->media_class, fs->media_source};
 }
 
 static const char *erased_level(json_t *facts, const json_t *res, const struct placement *pl,
@@ -810,6 +1119,10 @@ static const char *erased_level(json_t *facts, const json_t *res, const struct p
              or_default(json_string_value(json_object_get(json_object_get(res, "verification"),
                                                           "method")),
                         "?"));
+    char medium[160];
+    snprintf(medium, sizeof(medium), "medium class %s (%s)", dp_media_class_name(pl->media),
+             or_default(pl->media_source, "as recorded"));
+    add_fact(facts, "%s", medium);
     if (pl->cow || moved) {
         if (fill_ok)
             add_fact(facts, "%s", "free space then filled with a keyed stream and verified");
@@ -817,19 +1130,55 @@ static const char *erased_level(json_t *facts, const json_t *res, const struct p
     }
     if (!pl->in_place)
         return "overwritten-verified-placement-unknown";
-    if (pl->rotational == 0) {
-        add_fact(facts, "%s", "medium reports non-rotational (flash): wear levelling may keep "
-                              "old copies");
+    if (dp_media_class_is_flash(pl->media)) {
+        add_fact(facts, "%s", "flash medium: wear levelling may keep old copies in cells the "
+                              "overwrite could not address");
         return "flash-media-residual-risk";
     }
+    if (pl->media == DP_MEDIA_UNKNOWN) {
+        add_fact(facts, "%s", "the medium may be flash, which remaps writes: in place on the "
+                              "filesystem, not proved in place on the medium");
+        return "overwritten-medium-unknown";
+    }
     return "overwritten-in-place-verified";
+}
+
+/* Shared extents remain referenced by another file or snapshot: the content is still on the
+ * device whatever was done to this file, so the target is not erased. */
+static bool shared_remain(json_t *res, json_t *facts)
+{
+    const json_t *sh = json_object_get(json_object_get(res, "extents"), "shared");
+    if (json_integer_value(json_object_get(sh, "extents")) <= 0)
+        return false;
+    char why[1024];
+    int n = snprintf(why, sizeof(why),
+                     "%lld extent(s) of the file were shared with other files or snapshots "
+                     "(reflink, snapshot or deduplication): they still hold the content",
+                     (long long)json_integer_value(json_object_get(sh, "extents")));
+    size_t i;
+    const json_t *w;
+    json_array_foreach(json_object_get(sh, "sharers"), i, w) {
+        if (n > 0 && (size_t)n < sizeof(why))
+            n += snprintf(why + n, sizeof(why) - (size_t)n, "%s%s", i ? "; " : "; shared with ",
+                          or_default(json_string_value(w), "?"));
+    }
+    if (!json_is_true(json_object_get(sh, "can_tell")))
+        add_fact(facts, "%s", "the filesystem cannot tell which files share the extents");
+    json_object_set_new(res, "status", json_string("failed"));
+    json_object_set_new(res, "reason", json_string(why));
+    json_array_append_new(facts, json_string(why));
+    return true;
 }
 
 static void assure(json_t *res, const struct dp_fsinfo *fs, const json_t *cleanup)
 {
     json_t *facts = json_array();
     const char *level = "not-erased";
-    if (strcmp(or_default(json_string_value(json_object_get(res, "status")), ""), "erased") != 0) {
+    bool erased =
+        strcmp(or_default(json_string_value(json_object_get(res, "status")), ""), "erased") == 0;
+    if (erased && shared_remain(res, facts)) {
+        level = "shared-extents-remain";
+    } else if (!erased) {
         const char *why = json_string_value(json_object_get(res, "reason"));
         if (why != NULL)
             json_array_append_new(facts, json_string(why));
@@ -864,6 +1213,34 @@ static json_t *residual_risks(const struct dp_fsinfo *fs, const json_t *cleanup,
         add_fact(risks, "the ext4 journal could not be checkpointed and zeroed (%s): it may "
                         "still hold directory blocks with the erased file names",
                  or_default(json_string_value(json_object_get(cp, "error")), "unknown error"));
+    const json_t *fsp = json_object_get(cleanup, "free_space");
+    const json_t *unf = json_object_get(fsp, "unfilled_bytes");
+    if (json_is_true(json_object_get(fsp, "attempted")) &&
+        (!json_is_true(json_object_get(fsp, "done")) || json_integer_value(unf) > 0)) {
+        const json_t *fr = json_object_get(fsp, "reserve");
+        char b[512], n[64] = "an unknown amount";
+        if (json_is_integer(unf))
+            snprintf(n, sizeof(n), "%s%lld bytes",
+                     json_is_false(json_object_get(fsp, "unfilled_exact")) ? "at least " : "",
+                     (long long)json_integer_value(unf));
+        const char *why = json_string_value(json_object_get(fsp, "error"));
+        if (why == NULL)
+            why = json_string_value(json_object_get(fr, "error"));
+        if (why == NULL && json_is_string(json_object_get(fr, "kind")) &&
+            !json_is_true(json_object_get(fr, "lowered")))
+            why = "the filesystem holds part of its free space back from every writer";
+        snprintf(b, sizeof(b),
+                 "the free-space fill could not overwrite %s of free space%s%.200s%s: data of "
+                 "files deleted before the wipe may remain there",
+                 n, why ? " (" : "", why ? why : "", why ? ")" : "");
+        json_array_append_new(risks, json_string(b));
+    }
+    const json_t *rsv = json_object_get(fsp, "reserve");
+    if (json_is_true(json_object_get(rsv, "lowered")) &&
+        !json_is_true(json_object_get(rsv, "restored")))
+        add_fact(risks, "the ext4 reserved clusters lowered for the fill could not be restored "
+                        "(%s): the filesystem keeps none until it is next mounted",
+                 or_default(json_string_value(json_object_get(rsv, "error")), "unknown error"));
     if (strcmp(kind, "xfs") == 0)
         add_fact(risks, "%s", "the XFS log, and the slack space of XFS directory blocks and "
                               "short-form directories, may still hold the erased file names "
@@ -882,9 +1259,14 @@ static json_t *residual_risks(const struct dp_fsinfo *fs, const json_t *cleanup,
         add_fact(risks, "%s is copy-on-write: stale metadata blocks may keep file names and "
                         "small files stored inline in metadata until reused",
                  kind);
-    if (fs->rotational == 0)
-        add_fact(risks, "%s", "the medium is non-rotational (flash): wear levelling may keep "
-                              "old copies; a device-level sanitize is recommended");
+    if (dp_media_class_is_flash(fs->media_class))
+        add_fact(risks, "the medium is %s (flash): wear levelling may keep old copies; a "
+                        "device-level sanitize is recommended",
+                 dp_media_class_name(fs->media_class));
+    else if (fs->media_class == DP_MEDIA_UNKNOWN)
+        add_fact(risks, "the medium class is unknown (%s): if it is flash, wear levelling may "
+                        "keep old copies; state it with --media-class or exhibit.media_class",
+                 fs->media_source);
     if (fs->is_loop)
         add_fact(risks, "%s", "the filesystem is on a loop device: the image file's own "
                               "storage is outside the scope of this erasure");
@@ -946,6 +1328,53 @@ static enum dp_status start_record(struct run *r, json_t **plan_info, struct dp_
                 err);
 }
 
+/* The root must still be the directory that was scanned, on the same filesystem: a bind mount
+ * or another filesystem placed over ROOT since the scan would turn every relative path into
+ * another file. The filesystem is known by its UUID (st_dev changes across reboots and loop
+ * renumbering); the mount id is compared only within the boot the scan ran in. */
+static enum dp_status check_root(struct run *r, struct dp_error *err)
+{
+    const struct dp_plan_root *pr = &r->plan->root_id;
+    const struct dp_fsinfo *fs = &r->fs;
+    const char *root = r->plan->root;
+    if (fs->stacked)
+        return dp_error_set(err, DP_ERR_UNSUPPORTED, 0,
+                            "'%s' is on a stacked filesystem (%s): opening a file for writing "
+                            "copies it up and the lower layer keeps the original; erase on the "
+                            "lower filesystem itself",
+                            root, fs->fstype);
+    if (!pr->present)
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "the plan does not record the identity of its root (written by an "
+                            "older deprive): scan again");
+    bool same_boot = pr->boot_id[0] != '\0' && strcmp(pr->boot_id, fs->boot_id) == 0;
+    const char *why = NULL;
+    if (pr->has_uuid && fs->have_uuid)
+        why = memcmp(pr->uuid, fs->uuid, 16) != 0 ? "another filesystem (UUID differs)" : NULL;
+    else if (pr->has_uuid != fs->have_uuid)
+        why = "another filesystem (UUID present on one side only)";
+    else if (!same_boot)
+        why = "the filesystem has no UUID and the machine has rebooted since the scan: it "
+              "cannot be proved the same";
+    else if (pr->id.dev_major != fs->dev_major || pr->id.dev_minor != fs->dev_minor)
+        why = "another filesystem (device differs)";
+    if (why == NULL && pr->id.ino != fs->obj.ino)
+        why = "another directory (inode differs)";
+    if (why == NULL && pr->id.has_btime && fs->obj.has_btime &&
+        (pr->id.btime_sec != fs->obj.btime_sec || pr->id.btime_nsec != fs->obj.btime_nsec))
+        why = "another directory (birth time differs)";
+    if (why == NULL && pr->id.has_generation && fs->obj.has_generation &&
+        pr->id.generation != fs->obj.generation)
+        why = "another directory (generation differs)";
+    if (why == NULL && same_boot && pr->mnt_id != fs->mnt_id)
+        why = "another mount (a bind mount or a remount over it since the scan)";
+    if (why != NULL)
+        return dp_error_set(err, DP_ERR_CHANGED, 0,
+                            "'%s' is not the root that was scanned: %s; nothing was done", root,
+                            why);
+    return DP_OK;
+}
+
 static void release_run(struct run *r)
 {
     if (r->rootfd >= 0)
@@ -997,6 +1426,10 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
                           plan->root);
         goto out;
     }
+    if (!finished && (st = check_root(&r, err)) != DP_OK)
+        goto out;
+    if (opts->media_class_source != NULL)
+        dp_fsinfo_set_media_class(&r.fs, opts->media_class, opts->media_class_source);
     if ((st = make_groups(&r, err)) != DP_OK || (st = start_record(&r, &plan_info, err)) != DP_OK)
         goto out;
     if (resume != NULL && !finished && resume->slack_pending != NULL) {
@@ -1005,6 +1438,10 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
         json_object_foreach(resume->slack_pending, key, begin)
             slack_undo(r.rootfd, plan->cross_mounts, begin); /* fillers left by the crash */
     }
+    /* a crash during the free-space fill left the ext4 reserve lowered: put it back first */
+    if (resume != NULL && !finished && resume->reserve_pending != NULL &&
+        (st = wipe_reserve_resume(&r.fs, resume->reserve_pending, jlog_cb, &r, err)) != DP_OK)
+        goto out;
     for (size_t g = 0; g < r.ngroups && st == DP_OK; g++)
         st = process_group(&r, g, results, err);
     if (st != DP_OK)
@@ -1028,9 +1465,13 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
         if (slack_wanted(&r.fs) &&
             (st = slack_scrub(&r.slack, jlog_cb, &r, &slack, err)) != DP_OK)
             goto out;
-        cleanup = wipe_fs_cleanup(&r.io, r.rootfd, &r.fs, opts->wipe_free_space);
+        st = wipe_fs_cleanup(&r.io, r.rootfd, &r.fs, opts->wipe_free_space,
+                             resume != NULL ? resume->fill_pending : NULL, jlog_cb, &r, &cleanup,
+                             err);
         json_object_set_new(cleanup, "directory_slack",
                             slack ? slack : json_pack("{s:b}", "attempted", 0));
+        if (st != DP_OK)
+            goto out;
     }
     size_t i;
     json_t *t;

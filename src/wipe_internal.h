@@ -35,12 +35,14 @@ void wipe_io_release(struct wipe_io *io);
 void wipe_io_stream(struct wipe_io *io, const uint8_t salt[8], uint64_t off, uint8_t *buf,
                     size_t n);
 
-/* Overwrite fd (a regular file open O_RDWR) over len bytes with every pass of the method,
- * fdatasync after each pass, then verify the last pass from the device. Fills *out with the
- * "overwrite" and "verification" objects of docs/wipe-result.md. A failed verification is
- * DP_ERR_VERIFY. */
-enum dp_status wipe_io_overwrite(struct wipe_io *io, int fd, uint64_t len, json_t **overwrite,
-                                 json_t **verification, struct dp_error *err);
+/* Overwrite the data of fd (a regular file open O_RDWR) within [0, len) with every pass of the
+ * method, fdatasync after each pass, then verify the last pass from the device. Only ranges
+ * holding data (SEEK_DATA/SEEK_HOLE, widened to blocks of blk) are written: holes own no
+ * blocks, and writing them would allocate new ones. Fills *out with the "overwrite" and
+ * "verification" objects of docs/wipe-result.md. A failed verification is DP_ERR_VERIFY. */
+enum dp_status wipe_io_overwrite(struct wipe_io *io, int fd, uint64_t len, uint64_t blk,
+                                 json_t **overwrite, json_t **verification,
+                                 struct dp_error *err);
 
 /* Physical extents of fd (FIEMAP, synced first); *available false when the filesystem does
  * not report them. Returns a new JSON array (empty when unavailable). */
@@ -48,11 +50,36 @@ json_t *wipe_extents(int fd, bool *available);
 /* Do two extent lists differ in where the data lives? */
 bool wipe_extents_moved(const json_t *before, const json_t *after);
 
+/* Who else references the shared extents of fd (the target, still open, before its overwrite).
+ * extents: wipe_extents()'s array (taken before the overwrite). Returns a new JSON array of
+ * strings, one per sharer, e.g. "inode 261 in subvolume 5: outside/copy.jpg", at most 16
+ * entries (then a last "... and N more"). Empty when no extent has FIEMAP_EXTENT_SHARED or the
+ * filesystem cannot tell (then *can_tell is false). fs_kind is dp_fsinfo_kind() of the
+ * target's filesystem. (wipe_shared.c) */
+json_t *wipe_shared_owners(int fd, const json_t *extents, const char *fs_kind, bool *can_tell);
+
+/* Appends a journal record (data stolen); the wipe's jlog. */
+typedef enum dp_status (*slack_log_fn)(void *ctx, const char *type, json_t *data,
+                                       struct dp_error *err);
+
 /* Filesystem clean-up after all targets: ext4 journal checkpoint with zero-out; free-space
- * fill (keyed stream, verified, deleted) and FITRIM when asked or on copy-on-write. Returns
- * the "cleanup" object. rootfd is the plan root. */
-json_t *wipe_fs_cleanup(struct wipe_io *io, int rootfd, const struct dp_fsinfo *fs,
-                        bool fill_free_space);
+ * fill (keyed stream, verified, deleted) and FITRIM when asked or on copy-on-write. On ext4 the
+ * reserved clusters are lowered to 0 for the fill ("reserve-lowered" journaled first) and put
+ * back ("reserve-restored"). The fill files carry a random per-run prefix, journaled
+ * ("fill-begin") before the first is made and closed by "fill-done"; stale_prefix (may be NULL)
+ * is the prefix of an interrupted run's fill, whose leftover files are removed first - no other
+ * file is ever removed by name. *out is the "cleanup" object (always set). rootfd is the plan
+ * root. Only a journal failure fails it. */
+enum dp_status wipe_fs_cleanup(struct wipe_io *io, int rootfd, const struct dp_fsinfo *fs,
+                               bool fill_free_space, const char *stale_prefix, slack_log_fn log,
+                               void *log_ctx, json_t **out, struct dp_error *err);
+
+/* After an interruption between "reserve-lowered" (data: lowered) and its "reserve-restored":
+ * write the saved value back to the ext4 reserve of fs (the plan root's filesystem as mounted
+ * now) and journal "reserve-restored", or "reserve-restore-failed". Only a journal failure or a
+ * malformed record fails it. */
+enum dp_status wipe_reserve_resume(const struct dp_fsinfo *fs, const json_t *lowered,
+                                   slack_log_fn log, void *log_ctx, struct dp_error *err);
 
 /* ---- directory slack scrub (wipe_slack.c) ---- */
 
@@ -69,10 +96,6 @@ struct slack {
     struct slack_dir *dirs;
     size_t n;
 };
-
-/* Appends a journal record (data stolen); the wipe's jlog. */
-typedef enum dp_status (*slack_log_fn)(void *ctx, const char *type, json_t *data,
-                                       struct dp_error *err);
 
 /* Filesystems known to keep freed names in directory slack. */
 bool slack_wanted(const struct dp_fsinfo *fs);

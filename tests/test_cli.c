@@ -138,40 +138,77 @@ static void test_scan_output_and_refusals(void **state)
     assert_int_equal(json_array_size(json_object_get(doc, "findings")), 2);
     json_decref(doc);
     tu_run_free(&r);
+    /* no hash lists: refuse (the plan is a file and cannot vouch for itself) */
+    tu_deprive(&r, NULL, "wipe", "--yes", "--order", "X/1", "--journal-on-same-fs", plan, NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "hash lists are required"));
+    tu_run_free(&r);
     /* no terminal and no --yes: refuse; no order reference: refuse; nothing touched */
-    tu_deprive(&r, NULL, "wipe", "--order", "X/1", "--journal-on-same-fs", plan, NULL);
+    tu_deprive(&r, NULL, "wipe", "--hashes", w.list, "--order", "X/1", "--journal-on-same-fs",
+               plan, NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "refusing"));
     tu_run_free(&r);
-    tu_deprive(&r, NULL, "wipe", "--yes", plan, NULL);
+    tu_deprive(&r, NULL, "wipe", "--hashes", w.list, "--yes", plan, NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "order reference"));
     tu_run_free(&r);
-    tu_deprive(&r, NULL, "wipe", "--yes", "--order", "X/1", plan, NULL);
+    tu_deprive(&r, NULL, "wipe", "--hashes", w.list, "--yes", "--order", "X/1", plan, NULL);
     assert_int_equal(r.status, 2); /* journal would land on the wiped filesystem */
     assert_non_null(strstr(r.err, "must not be on the filesystem being wiped"));
     tu_run_free(&r);
-    tu_deprive(&r, NULL, "wipe", "--dry-run", plan, NULL);
+    tu_deprive(&r, NULL, "wipe", "--dry-run", "--hashes", w.list, plan, NULL);
     assert_int_equal(r.status, 0);
     tu_run_free(&r);
-    /* the list changed since the scan: the plan cannot be re-checked against it */
-    char *orig = tu_read(w.list, NULL);
-    tu_write(w.work, "list.txt", "# edited\nd41d8cd98f00b204e9800998ecf8427e\n", 43);
-    tu_deprive(&r, NULL, "wipe", "--dry-run", plan, NULL);
-    assert_int_equal(r.status, 2);
-    assert_non_null(strstr(r.err, "cannot re-check the plan against its hash lists"));
+    /* lists that no longer hold the targets' digests: every target is skipped */
+    char *other = tu_path(w.work, "other.txt");
+    tu_write(w.work, "other.txt", "d41d8cd98f00b204e9800998ecf8427e\n", 33);
+    tu_deprive(&r, NULL, "wipe", "--dry-run", "--hashes", other, plan, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "not in the hash lists"));
     tu_run_free(&r);
-    tu_write(w.work, "list-copy.txt", orig, strlen(orig));
-    char *copy = tu_path(w.work, "list-copy.txt");
-    tu_deprive(&r, NULL, "wipe", "--dry-run", "--hashes", copy, plan, NULL);
-    assert_int_equal(r.status, 0);
-    tu_run_free(&r);
-    free(copy);
-    free(orig);
+    free(other);
     char *a = tu_path(w.dev, "DCIM/victim-a.jpg");
     assert_int_equal(access(a, F_OK), 0);
     free(a);
     free(plan);
+    world_free(&w);
+}
+
+/* Issue 14.4: a plan made with a forged list (naming a file no victim list holds) cannot get
+ * that file wiped: the lists are required at wipe time, and the real ones do not hold it. */
+static void test_forged_plan_list(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w);
+    struct tu_run r;
+    char *holiday = tu_path(w.dev, "DCIM/holiday.jpg");
+    char before[65], after[65];
+    assert_true(tu_sha256_hex(holiday, before));
+    tu_deprive(&r, NULL, "hash", holiday, NULL);
+    assert_int_equal(r.status, 0);
+    tu_write(w.work, "forged.txt", r.out, strlen(r.out));
+    tu_run_free(&r);
+    char *forged = tu_path(w.work, "forged.txt"), *plan = tu_path(w.work, "forged-plan.json");
+    char *journal = tu_path(w.work, "forged.journal");
+    tu_deprive(&r, NULL, "scan", "--hashes", forged, "-o", plan, w.dev, NULL);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    /* the plan names its (forged) list with the right SHA-256: it is not taken on trust */
+    tu_deprive(&r, NULL, "wipe", "--yes", "--order", "X/1", "--journal", journal, plan, NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "hash lists are required"));
+    tu_run_free(&r);
+    tu_deprive(&r, NULL, "wipe", "--yes", "--order", "X/1", "--hashes", w.list, "--journal",
+               journal, "--journal-on-same-fs", plan, NULL);
+    if (r.status != 1)
+        fail_msg("wipe exited %d: %s", r.status, r.err);
+    assert_non_null(strstr(r.out, "not in the hash lists"));
+    tu_run_free(&r);
+    assert_true(tu_sha256_hex(holiday, after));
+    assert_string_equal(before, after);
+    free(holiday), free(forged), free(plan), free(journal);
     world_free(&w);
 }
 
@@ -228,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_help_and_man_page),
         cmocka_unit_test(test_scan_errors),
         cmocka_unit_test(test_scan_output_and_refusals),
+        cmocka_unit_test(test_forged_plan_list),
         cmocka_unit_test(test_run_verify_audit),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -188,11 +188,11 @@ static pid_t start_wipe(struct kfx *k, const struct tree *t)
         if (nul >= 0)
             dup2(nul, 0);
         if (resume)
-            execl(DP_TEST_BIN, DP_TEST_BIN, "wipe", "--resume", "--order", ORDER, "--yes", t->plan,
-                  (char *)NULL);
+            execl(DP_TEST_BIN, DP_TEST_BIN, "wipe", "--resume", "--hashes", k->list, "--order",
+                  ORDER, "--yes", t->plan, (char *)NULL);
         else
-            execl(DP_TEST_BIN, DP_TEST_BIN, "wipe", "--order", ORDER, "--yes", t->plan,
-                  (char *)NULL);
+            execl(DP_TEST_BIN, DP_TEST_BIN, "wipe", "--hashes", k->list, "--order", ORDER,
+                  "--yes", t->plan, (char *)NULL);
         _exit(127);
     }
     free(log);

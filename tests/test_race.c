@@ -175,7 +175,8 @@ static void test_changed_between_scan_and_wipe(void **state)
     free(p);
 
     /* the wipe, under a time limit: opening the FIFO must not hang it */
-    char *argv[] = {"timeout", "120", DP_TEST_BIN, "wipe", "--yes", "--order", ORDER, plan, NULL};
+    char *argv[] = {"timeout", "120", DP_TEST_BIN, "wipe", "--hashes", listp, "--yes", "--order",
+                    ORDER, plan, NULL};
     tu_run_argv(&r, argv, NULL);
     printf("race: wipe exit %d\n%s", r.status, r.out);
     if (r.status != 1)

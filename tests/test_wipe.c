@@ -57,52 +57,13 @@ static void fx_free(struct fx *f)
 
 static json_t *scan(struct fx *f)
 {
-    if (f->set == NULL) {
-        assert_int_equal(dp_hashset_new(&f->set, NULL), DP_OK);
-        struct dp_error e;
-        assert_int_equal(dp_hashset_load_buffer(f->set, "list", f->list, strlen(f->list), &e),
-                         DP_OK);
-        assert_int_equal(dp_hashset_finalize(f->set, NULL), DP_OK);
-    }
-    struct dp_scan_result *r = NULL;
-    json_t *doc = NULL;
-    assert_int_equal(dp_scan_run(f->set, f->root, NULL, &r, NULL), DP_OK);
-    assert_int_equal(dp_report_build(r, f->set, &doc, NULL), DP_OK);
-    dp_scan_result_free(r);
-    return doc;
-}
-
-/* sha256 of every regular file below root, "path=hex\n" lines, sorted by walk order */
-static char *fingerprint(const char *root)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd),
-             "cd '%s' && find . -type f -print0 | sort -z | xargs -0 -r sha256sum", root);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 20, used = 0;
-    char *b = calloc(1, cap);
-    size_t n;
-    while ((n = fread(b + used, 1, cap - used - 1, p)) > 0)
-        used += n;
-    pclose(p);
-    return b;
+    return tu_scan_report(f->root, f->list, &f->set);
 }
 
 static json_t *wipe(struct fx *f, json_t *report, const char *jname, struct dp_wipe_opts *o)
 {
-    struct dp_plan *plan = NULL;
-    struct dp_error e = {0};
-    assert_int_equal(dp_plan_from_report(report, &plan, &e), DP_OK);
     char *jp = tu_path(f->work, jname);
-    struct dp_journal *j = NULL;
-    assert_int_equal(dp_journal_create(&j, jp, &e), DP_OK);
-    json_t *res = NULL;
-    enum dp_status st = dp_wipe_run(plan, j, o, NULL, &res, &e);
-    if (st != DP_OK)
-        fail_msg("wipe failed: %s", e.msg);
-    assert_int_equal(dp_journal_close(j, &e), DP_OK);
-    dp_plan_free(plan);
+    json_t *res = tu_wipe_report(report, jp, o, false, DP_OK, NULL, 0);
     free(jp);
     return res;
 }
@@ -127,7 +88,7 @@ static void test_erase_and_nothing_else(void **state)
         tu_write_random(f.root, rel, 1000 + (size_t)i * 777, 100 + (uint32_t)i);
     }
     tu_write_random(f.root, "photos/neighbour.jpg", 300000, 99);
-    char *before = fingerprint(f.root);
+    char *before = tu_fingerprint(f.root);
     json_t *report = scan(&f);
     assert_int_equal(json_array_size(json_object_get(report, "findings")), 3);
     struct dp_wipe_opts o = {.method = DP_WIPE_NIST_CLEAR};
@@ -144,7 +105,7 @@ static void test_erase_and_nothing_else(void **state)
     assert_int_equal(tu_sh("%s", cmd), 0);
     free(p);
     /* every non-matching file byte-identical: the fingerprint minus the three matches */
-    char *after = fingerprint(f.root);
+    char *after = tu_fingerprint(f.root);
     char *b = before, *line, *before_mem = before;
     size_t kept = 0;
     while ((line = strsep(&b, "\n")) != NULL && *line) {
@@ -274,7 +235,7 @@ static void test_dry_run_changes_nothing(void **state)
     fx_init(&f);
     add_match(&f, "m.jpg", 10000, 21);
     tu_write_random(f.root, "other.jpg", 10000, 22);
-    char *before = fingerprint(f.root);
+    char *before = tu_fingerprint(f.root);
     json_t *report = scan(&f);
     struct dp_plan *plan = NULL;
     assert_int_equal(dp_plan_from_report(report, &plan, NULL), DP_OK);
@@ -282,7 +243,7 @@ static void test_dry_run_changes_nothing(void **state)
     json_t *res = NULL;
     assert_int_equal(dp_wipe_run(plan, NULL, &o, NULL, &res, NULL), DP_OK);
     assert_string_equal(status_of(res, 0), "planned");
-    char *after = fingerprint(f.root);
+    char *after = tu_fingerprint(f.root);
     assert_string_equal(before, after);
     free(before), free(after);
     json_decref(res);
@@ -372,7 +333,7 @@ static void test_overwrite_content(void **state)
         assert_int_equal(wipe_io_init(&io, ms[m], NULL), DP_OK);
         int fd = open(p, O_RDWR);
         json_t *ow = NULL, *ver = NULL;
-        assert_int_equal(wipe_io_overwrite(&io, fd, 102400, &ow, &ver, NULL), DP_OK);
+        assert_int_equal(wipe_io_overwrite(&io, fd, 102400, 4096, &ow, &ver, NULL), DP_OK);
         close(fd);
         char *now = tu_read(p, &len);
         assert_int_equal(len, 102400); /* the whole last block, slack included */

@@ -17,6 +17,12 @@
 
 #include <openssl/evp.h>
 
+#include "deprive/hashset.h"
+#include "deprive/journal.h"
+#include "deprive/report.h"
+#include "deprive/scan.h"
+#include "deprive/wipe.h"
+
 char *tu_mkdtemp(void)
 {
     const char *base = getenv("TMPDIR");
@@ -434,4 +440,89 @@ bool tu_fs_create(struct tu_fs *fs, const char *type, unsigned size_mb)
         return false;
     }
     return true;
+}
+
+char *tu_fingerprint(const char *root)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && find . -type f -print0 | sort -z | xargs -0 -r sha256sum", root);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 20, used = 0;
+    char *b = calloc(1, cap);
+    assert_non_null(b);
+    size_t n;
+    while ((n = fread(b + used, 1, cap - used - 1, p)) > 0)
+        used += n;
+    pclose(p);
+    return b;
+}
+
+json_t *tu_scan_report(const char *root, const char *list_text, struct dp_hashset **set)
+{
+    struct dp_error e = {0};
+    if (*set == NULL) {
+        assert_int_equal(dp_hashset_new(set, NULL), DP_OK);
+        if (dp_hashset_load_buffer(*set, "list", list_text, strlen(list_text), &e) != DP_OK)
+            fail_msg("hash list: %s", e.msg);
+        assert_int_equal(dp_hashset_finalize(*set, NULL), DP_OK);
+    }
+    struct dp_scan_result *r = NULL;
+    json_t *doc = NULL;
+    if (dp_scan_run(*set, root, NULL, &r, &e) != DP_OK)
+        fail_msg("scan of %s failed: %s", root, e.msg);
+    assert_int_equal(dp_report_build(r, *set, &doc, NULL), DP_OK);
+    dp_scan_result_free(r);
+    return doc;
+}
+
+json_t *tu_wipe_report(json_t *report, const char *journal_path, const struct dp_wipe_opts *o,
+                       bool resume, int want, char *err_out, size_t err_len)
+{
+    struct dp_plan *plan = NULL;
+    struct dp_error e = {0};
+    assert_int_equal(dp_plan_from_report(report, &plan, &e), DP_OK);
+    struct dp_journal *j = NULL;
+    struct dp_wipe_state *ws = NULL;
+    if (resume) {
+        assert_int_equal(dp_wipe_state_new(&ws, NULL), DP_OK);
+        if (dp_journal_open(&j, journal_path, dp_wipe_state_visit, ws, NULL, &e) != DP_OK)
+            fail_msg("journal: %s", e.msg);
+    } else if (!o->dry_run) {
+        if (dp_journal_create(&j, journal_path, &e) != DP_OK)
+            fail_msg("journal: %s", e.msg);
+    }
+    json_t *res = NULL;
+    enum dp_status st = dp_wipe_run(plan, j, o, ws, &res, &e);
+    if ((int)st != want)
+        fail_msg("wipe returned %d, wanted %d: %s", (int)st, want, e.msg);
+    if (err_out != NULL)
+        snprintf(err_out, err_len, "%s", e.msg);
+    if (j != NULL)
+        assert_int_equal(dp_journal_close(j, &e), DP_OK);
+    dp_wipe_state_free(ws);
+    dp_plan_free(plan);
+    return res;
+}
+
+json_t *tu_load_json(const char *path)
+{
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (j == NULL)
+        fail_msg("cannot parse %s: %s", path, je.text);
+    return j;
+}
+
+const json_t *tu_jget(const json_t *o, const char *dotted)
+{
+    char key[64];
+    while (o != NULL && *dotted) {
+        size_t n = strcspn(dotted, ".");
+        snprintf(key, sizeof(key), "%.*s", (int)n, dotted);
+        o = json_object_get(o, key);
+        dotted += n + (dotted[n] == '.');
+    }
+    return o;
 }

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 /* Fresh directory under $TMPDIR (or /tmp); heap string, caller frees after tu_rm_rf. */
 char *tu_mkdtemp(void);
 /* Remove a tree (no symlink followed); refuses paths outside /tmp-like temp roots. */
@@ -26,6 +28,27 @@ void tu_write_random(const char *dir, const char *rel, size_t n, uint32_t seed);
 char *tu_read(const char *path, size_t *len);
 /* SHA-256 hex (65 bytes) of a file's contents; false when it cannot be read. */
 bool tu_sha256_hex(const char *path, char out[65]);
+
+/* sha256sum of every regular file below root ("hex  ./path" lines, sorted by path), heap:
+ * compare before and after to prove nothing else changed. */
+char *tu_fingerprint(const char *root);
+
+/* Load a JSON file; fails the test when it cannot be read or parsed. */
+json_t *tu_load_json(const char *path);
+/* The value at a dotted path ("outcome.result"), borrowed; NULL when absent. */
+const json_t *tu_jget(const json_t *o, const char *dotted);
+
+struct dp_hashset;
+struct dp_wipe_opts;
+struct dp_wipe_state;
+/* Scan root in-process against a hash list given as text (deprive's own format); returns the
+ * report document. *set receives the finalized list (caller frees) and is reused when set. */
+json_t *tu_scan_report(const char *root, const char *list_text, struct dp_hashset **set);
+/* Wipe what report lists in-process, with a new journal at journal_path (or, with resume, the
+ * existing one replayed). Asserts the run returns want; returns the result (NULL unless OK)
+ * and, when err_out is given, copies the error message there. */
+json_t *tu_wipe_report(json_t *report, const char *journal_path, const struct dp_wipe_opts *o,
+                       bool resume, int want, char *err_out, size_t err_len);
 
 /* Result of running a program. */
 struct tu_run {

@@ -42,6 +42,11 @@ enum dp_status dp_json_load_file(const char *path, size_t max, json_t **out,
 json_t *dp_report_hash_lists(const struct dp_hashset *set);
 /* The "filesystem" object of reports and wipe results. New reference. */
 json_t *dp_report_fs_json(const struct dp_fsinfo *fs);
+/* The reason of a skips[] element (of a report or a certificate) in words, when it has
+ * details beyond its name: for "too-large", "apparent size S bytes exceeds the filesystem
+ * size L bytes" (or "... exceeds --max-file-size L"). Heap string; NULL when there is nothing
+ * to add, the element is malformed, or memory runs out. */
+char *dp_report_skip_detail(const json_t *skip);
 /* Build the report document for a finished scan. */
 enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_hashset *set,
                                json_t **out, struct dp_error *err) DP_WUR;
@@ -50,15 +55,28 @@ enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_h
 struct dp_plan_target {
     char *path;            /* relative to the root, raw bytes */
     size_t path_len;
-    struct dp_file_id id;  /* dev, ino, size, nlink, mtime, ctime as scanned */
+    struct dp_file_id id;  /* dev, ino, size, nlink, mtime, ctime, birth time, generation
+                              as scanned */
     unsigned digest_mask;
     uint8_t digests[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
     json_t *finding;       /* the report's finding object (borrowed from the plan) */
 };
 
+/* What the scanned root was: a wipe refuses a root that is no longer the same directory of
+ * the same filesystem (a bind mount placed over it, another device mounted there). */
+struct dp_plan_root {
+    bool present;          /* false for reports written before deprive recorded it */
+    bool has_uuid;
+    uint8_t uuid[16];      /* filesystem UUID */
+    char boot_id[40];      /* the boot the scan ran in: mount ids compare only within it */
+    uint64_t mnt_id;
+    struct dp_file_id id;  /* the root directory: dev, inode, birth time, generation */
+};
+
 struct dp_plan {
     json_t *report;        /* the whole report (owned) */
     char *root;            /* absolute root path the scan used */
+    struct dp_plan_root root_id;
     bool cross_mounts;
     struct dp_plan_target *targets;
     size_t count;

@@ -40,6 +40,9 @@ struct dp_skip {
     size_t path_len;
     enum dp_skip_reason reason;
     int errnum;
+    /* DP_SKIP_TOO_LARGE only (else 0): the apparent size and the limit it exceeded */
+    uint64_t size, limit;
+    enum dp_size_limit limit_source;
 };
 
 struct dp_scan_totals {
@@ -62,6 +65,7 @@ struct dp_scan_result {
     unsigned jobs;
     unsigned digest_mask;        /* algorithms computed for every file read */
     bool size_filter;            /* files of unwanted sizes were not read */
+    uint64_t max_file_size;      /* dp_scan_opts.max_file_size (0: the filesystem's size) */
     struct dp_scan_totals totals;
     struct dp_finding *findings; /* sorted by path bytes */
     size_t finding_count;
@@ -79,6 +83,9 @@ struct dp_scan_progress {
 struct dp_scan_opts {
     unsigned jobs;      /* worker threads; 0 = one per online CPU */
     bool cross_mounts;
+    /* Files larger than this are not read but skipped as DP_SKIP_TOO_LARGE; 0 = larger than
+     * the whole filesystem they are on (only a sparse file can be). See dp_walk_opts. */
+    uint64_t max_file_size;
     void (*progress)(void *ctx, const struct dp_scan_progress *p); /* optional */
     void *progress_ctx;
 };

@@ -20,11 +20,30 @@ enum dp_skip_reason {
     DP_SKIP_VANISHED,     /* "vanished": removed while the walk ran */
     DP_SKIP_CHANGED,      /* "changed": replaced or modified while being read */
     DP_SKIP_LIMIT,        /* "limit": out of descriptors, or a name too long */
+    DP_SKIP_TOO_LARGE,    /* "too-large": apparent size over the limit (enum dp_size_limit),
+                           * not read at all: a sparse file can claim 2^63-1 bytes */
     DP_SKIP_REASON_COUNT
 };
 const char *dp_skip_reason_name(enum dp_skip_reason reason);
 /* Parse a stable name back; false when unknown. */
 bool dp_skip_reason_parse(const char *name, enum dp_skip_reason *out) DP_WUR;
+
+/* The limit a DP_SKIP_TOO_LARGE file exceeded. Stable names go into reports. */
+enum dp_size_limit {
+    DP_SIZE_LIMIT_FILESYSTEM = 0, /* "filesystem": the size of the file's whole filesystem
+                                   * (statfs f_blocks * f_frsize); only a sparse (or hostile)
+                                   * regular file can be larger. The default limit */
+    DP_SIZE_LIMIT_MAX_FILE_SIZE,  /* "max-file-size": dp_walk_opts.max_file_size, given by the
+                                   * examiner (--max-file-size); replaces the default */
+    DP_SIZE_LIMIT_COUNT
+};
+const char *dp_size_limit_name(enum dp_size_limit which);
+bool dp_size_limit_parse(const char *name, enum dp_size_limit *out) DP_WUR;
+/* The one wording of a too-large skip, for people: "apparent size S bytes exceeds the
+ * filesystem size L bytes" or "apparent size S bytes exceeds --max-file-size L". snprintf
+ * semantics (truncated, always NUL-terminated when size > 0). */
+void dp_size_limit_text(char *buf, size_t size, uint64_t apparent, uint64_t limit,
+                        enum dp_size_limit which);
 
 /* Identity of a file as seen at one moment; compared again before anything is done to it. */
 struct dp_file_id {
@@ -42,9 +61,17 @@ struct dp_file_id {
     uint32_t ctime_nsec;
     int64_t atime_sec;
     uint32_t atime_nsec;
+    /* What tells a reused inode number from the original: the birth time (statx btime) and
+     * the inode generation (FS_IOC_GETVERSION, only when stat'ing an open descriptor).
+     * FUSE drivers here report neither. */
+    bool has_btime, has_generation;
+    int64_t btime_sec;
+    uint32_t btime_nsec;
+    uint64_t generation;
 };
 
-/* statx of dirfd/name (AT_SYMLINK_NOFOLLOW; name "" = dirfd itself with AT_EMPTY_PATH). */
+/* statx of dirfd/name (AT_SYMLINK_NOFOLLOW; name "" = dirfd itself with AT_EMPTY_PATH, and
+ * then also the inode generation where the filesystem reports it). */
 enum dp_status dp_file_id_stat(int dirfd, const char *name, struct dp_file_id *out,
                                struct dp_error *err) DP_WUR;
 /* Same object and unchanged content metadata (dev, ino, size, mtime, ctime)? */
@@ -74,17 +101,30 @@ struct dp_walk_ops {
     /* Object not examined. path is borrowed for the call. */
     void (*skip)(void *ctx, const char *path, size_t path_len, enum dp_skip_reason reason,
                  int errnum);
-    /* Optional: should a regular file of this size be opened at all? NULL = yes. */
+    /* Optional: should a regular file of this size be opened at all? NULL = yes. Asked
+     * first: a file no entry wants is counted as size-skipped even when it is too large. */
     bool (*want_size)(void *ctx, uint64_t size);
+    /* Optional: a regular file not handed to file() because its apparent size (from fstat of
+     * the descriptor opened, before any read) exceeds limit; counted under
+     * DP_SKIP_TOO_LARGE. NULL = reported through skip() instead, without the sizes. path is
+     * borrowed for the call. */
+    void (*too_large)(void *ctx, const char *path, size_t path_len, uint64_t size,
+                      uint64_t limit, enum dp_size_limit which);
 };
 
 struct dp_walk_opts {
-    bool cross_mounts; /* descend into other mounts (default: stay on the root's mount) */
+    bool cross_mounts;      /* descend into other mounts (default: stay on the root's mount) */
+    uint64_t max_file_size; /* regular files larger than this are too large
+                             * (DP_SIZE_LIMIT_MAX_FILE_SIZE); 0 = the default limit, the size
+                             * of the file's own filesystem (not applied when the filesystem
+                             * reports no size: statfs f_blocks 0, as proc or sysfs) */
 };
 
 /* Walk root depth-first. root itself must be a directory (a symlink root is refused).
- * Per-object failures are reported through ops->skip and the walk goes on; the walk fails
- * only when root cannot be opened or a callback fails. */
+ * Regular files over the size limit (dp_walk_opts.max_file_size) are opened but never read:
+ * too_large (or skip) is called instead of file. Per-object failures are reported through
+ * ops->skip and the walk goes on; the walk fails only when root cannot be opened or a
+ * callback fails. */
 enum dp_status dp_walk(const char *root, const struct dp_walk_opts *opts,
                        const struct dp_walk_ops *ops, void *ctx, struct dp_walk_stats *stats,
                        struct dp_error *err) DP_WUR DP_NONNULL(1, 3);

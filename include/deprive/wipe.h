@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "deprive/error.h"
+#include "deprive/fsinfo.h"
 #include "deprive/hashset.h"
 #include "deprive/journal.h"
 #include "deprive/report.h"
@@ -42,6 +43,16 @@ struct dp_wipe_opts {
                                 holds the erased names, so the result says so */
     void (*progress)(void *ctx, const struct dp_wipe_progress *p);
     void *progress_ctx;
+    /* The examiner's statement of the medium (--media-class, the case file's
+       exhibit.media_class); DP_MEDIA_UNKNOWN with media_class_source NULL: decided from sysfs.
+       It applies to the plan root's filesystem. */
+    enum dp_media_class media_class;
+    const char *media_class_source; /* e.g. "--media-class"; non-NULL = media_class is set */
+    /* Tests only: called between each check and the destructive act it guards ("rename",
+       "quarantine", "unlink", "overwrite-begun"), with the directory and the name about to be
+       acted on, so a test can change the tree exactly there. NULL in production. */
+    void (*test_seam)(void *ctx, const char *point, int dirfd, const char *name);
+    void *test_seam_ctx;
 };
 
 /* What an existing journal says was done; built by replaying it with dp_wipe_state_visit. */

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "deprive/error.h"
@@ -80,11 +81,17 @@ void cli_print_plan(FILE *f, const struct dp_plan *plan);
 int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *journal_path,
                  bool resume, const struct dp_wipe_opts *opts, json_t **result);
 void cli_print_wipe(FILE *f, const json_t *result);
-/* The hash lists a wipe re-checks its targets against: the given ones, else the plan's own
- * (found at their recorded paths with their recorded SHA-256). Prints why and returns false
- * when neither is possible. */
-bool cli_plan_lists(const struct dp_plan *plan, char **given, size_t ngiven,
-                    struct dp_hashset **out);
+/* The examiner's statement of the medium (exhibit.media_class, from --media-class or the case
+ * file) into the wipe options; false (after saying why) when it is not a known class. */
+bool cli_media_class(const json_t *case_doc, const struct cli_case *cs, struct dp_wipe_opts *opts);
+
+/* Parse a size for --max-file-size: decimal bytes, or with one suffix K, M, G or T (either
+ * case; binary multiples, 1K = 1024). No sign, space, fraction or 0; false when refused or
+ * over 2^64-1. */
+bool cli_parse_size(const char *s, uint64_t *out);
+/* The --max-file-size option shared by scan, run and audit: parse into *out, or print the
+ * usage error for cmd and return false. */
+bool cli_max_file_size_option(const char *cmd, const char *arg, uint64_t *out);
 
 /* base + suffix, heap (NULL when out of memory). */
 char *cli_derived_path(const char *base, const char *suffix);

@@ -18,7 +18,8 @@ static void audit_usage(FILE *f)
 {
     fprintf(f,
             "usage: deprive audit --cert CERT.json [-p PUBKEY] [--hashes LIST...]\n"
-            "                     [--key SECKEY [--passphrase-file F] -o AUDIT.json] [--jobs N] ROOT\n"
+            "                     [--key SECKEY [--passphrase-file F] -o AUDIT.json] [--jobs N]\n"
+            "                     [--max-file-size SIZE] ROOT\n"
             "\n"
             "Re-scan ROOT for every digest CERT.json records as erased, plus any --hashes lists.\n"
             "With -p the certificate's signature is verified first. With --key, the audit\n"
@@ -31,6 +32,8 @@ static void audit_usage(FILE *f)
             "      --passphrase-file F  the key's passphrase from the first line of F\n"
             "  -o, --output FILE        audit report (JSON)\n"
             "  -j, --jobs N             scan worker threads\n"
+            "      --max-file-size SIZE do not read files larger than SIZE (K, M, G, T suffixes);\n"
+            "                           default: larger than their filesystem (as for scan)\n"
             "      --json               print the report on stdout\n"
             "  -h, --help               this help\n"
             "\nExit status: 0 none present, 1 some present (or the certificate is invalid),\n"
@@ -83,7 +86,7 @@ struct audit_args {
     struct dp_scan_opts sopts;
 };
 
-enum { OPT_PASSFILE = 1, OPT_JSON };
+enum { OPT_PASSFILE = 1, OPT_JSON, OPT_MAXSIZE };
 
 static int parse_audit(int argc, char **argv, struct audit_args *a)
 {
@@ -94,7 +97,7 @@ static int parse_audit(int argc, char **argv, struct audit_args *a)
         {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
         {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
         {"json", no_argument, NULL, OPT_JSON},    {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"max-file-size", required_argument, NULL, OPT_MAXSIZE}, {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "c:p:H:k:o:j:h", longopts, NULL)) != -1) {
@@ -114,6 +117,10 @@ static int parse_audit(int argc, char **argv, struct audit_args *a)
             break;
         }
         case OPT_JSON: a->json = true; break;
+        case OPT_MAXSIZE:
+            if (!cli_max_file_size_option("audit", optarg, &a->sopts.max_file_size))
+                return DP_EXIT_ERROR;
+            break;
         case 'h': audit_usage(stdout); return -1;
         default: return cli_usage_error("audit", "bad option");
         }

@@ -34,6 +34,8 @@ static void run_usage(FILE *f)
             "      --wipe-free-space    fill free space afterwards (always on copy-on-write)\n"
             "  -j, --jobs N             scan worker threads\n"
             "      --cross-mounts       descend into other mounts below ROOT\n"
+            "      --max-file-size SIZE do not read files larger than SIZE (K, M, G, T suffixes);\n"
+            "                           default: larger than their filesystem (as for scan)\n"
             "  -n, --dry-run            scan and check the targets, change nothing\n"
             "      --resume             finish an interrupted run: reuse CERT.json.plan.json,\n"
             "                           continue its journal, then re-scan and certify\n"
@@ -46,7 +48,7 @@ static void run_usage(FILE *f)
                "PARTIAL or FAILED, 2 error.\n");
 }
 
-enum { OPT_PASSFILE = 1, OPT_FREE, OPT_CROSS, OPT_SAMEFS, OPT_RESUME };
+enum { OPT_PASSFILE = 1, OPT_FREE, OPT_CROSS, OPT_SAMEFS, OPT_RESUME, OPT_MAXSIZE };
 
 struct run_args {
     char **lists;
@@ -69,8 +71,9 @@ static int parse_run(int argc, char **argv, struct run_args *a)
         {"yes", no_argument, NULL, 'y'}, {"help", no_argument, NULL, 'h'},
         {"journal-on-same-fs", no_argument, NULL, OPT_SAMEFS},
         {"resume", no_argument, NULL, OPT_RESUME},
+        {"max-file-size", required_argument, NULL, OPT_MAXSIZE},
     };
-    cli_case_options(longopts + 13, 64 - 14);
+    cli_case_options(longopts + 14, 64 - 15);
     int c;
     while ((c = getopt_long(argc, argv, "H:k:o:m:j:nyh", longopts, NULL)) != -1) {
         switch (c) {
@@ -94,6 +97,10 @@ static int parse_run(int argc, char **argv, struct run_args *a)
             break;
         }
         case OPT_CROSS: a->sopts.cross_mounts = true; break;
+        case OPT_MAXSIZE:
+            if (!cli_max_file_size_option("run", optarg, &a->sopts.max_file_size))
+                return DP_EXIT_ERROR;
+            break;
         case 'n': a->wopts.dry_run = true; break;
         case 'y': a->yes = true; break;
         case 'h': run_usage(stdout); return -1;
@@ -220,6 +227,8 @@ int cmd_run(int argc, char **argv)
     if (dp_plan_from_report(report, &plan, &err) != DP_OK)
         goto fail;
     a.wopts.lists = set; /* every target re-checked against the lists, also on --resume */
+    if (!cli_media_class(case_doc, &a.cs, &a.wopts))
+        goto out;
     if (!cli_quiet)
         cli_print_plan(stderr, plan);
     if (!a.wopts.dry_run && plan->count > 0 &&

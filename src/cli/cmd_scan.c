@@ -14,7 +14,7 @@ static void scan_usage(FILE *f)
 {
     fprintf(f,
             "usage: deprive scan --hashes LIST [--hashes LIST...] [--json] [-o REPORT.json]\n"
-            "                    [--jobs N] [--cross-mounts] ROOT\n"
+            "                    [--jobs N] [--cross-mounts] [--max-file-size SIZE] ROOT\n"
             "\n"
             "Walk ROOT (a mounted filesystem, read-only) and report every file whose MD5,\n"
             "SHA-1 or SHA-256 is in a hash list. Nothing on the device is changed.\n"
@@ -25,6 +25,10 @@ static void scan_usage(FILE *f)
             "      --json          print the JSON report on stdout instead of the summary\n"
             "  -j, --jobs N        worker threads (default: one per online CPU)\n"
             "      --cross-mounts  descend into other mounts below ROOT\n"
+            "      --max-file-size SIZE\n"
+            "                      do not read files larger than SIZE (bytes, or K, M, G, T:\n"
+            "                      1K = 1024); they are reported as not examined, too-large.\n"
+            "                      Default: larger than their whole filesystem (sparse)\n"
             "  -h, --help          this help\n"
             "\nExit status: 0 scan completed (with or without findings), 2 error.\n");
 }
@@ -46,7 +50,7 @@ int cmd_scan(int argc, char **argv)
         {"hashes", required_argument, NULL, 'H'}, {"output", required_argument, NULL, 'o'},
         {"json", no_argument, NULL, 'J'},         {"jobs", required_argument, NULL, 'j'},
         {"cross-mounts", no_argument, NULL, 'X'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"max-file-size", required_argument, NULL, 'M'}, {NULL, 0, NULL, 0},
     };
     char **lists = calloc((size_t)argc, sizeof(char *));
     size_t nlists = 0;
@@ -71,6 +75,10 @@ int cmd_scan(int argc, char **argv)
             }
             break;
         case 'X': opts.cross_mounts = true; break;
+        case 'M':
+            if (!cli_max_file_size_option("scan", optarg, &opts.max_file_size))
+                goto out;
+            break;
         case 'h': scan_usage(stdout); rc = DP_EXIT_OK; goto out;
         default: rc = cli_usage_error("scan", "bad option"); goto out;
         }

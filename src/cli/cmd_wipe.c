@@ -13,17 +13,17 @@
 static void wipe_usage(FILE *f)
 {
     fprintf(f,
-            "usage: deprive wipe [options] PLAN.json\n"
-            "       deprive wipe --resume [options] PLAN.json\n"
+            "usage: deprive wipe --hashes LIST [--hashes LIST...] [options] PLAN.json\n"
+            "       deprive wipe --resume --hashes LIST [options] PLAN.json\n"
             "\n"
             "Securely erase every file listed in PLAN.json (a 'deprive scan -o' report): re-check\n"
             "identity and content, overwrite in place, verify from the device, scrub the name,\n"
             "unlink. Every step goes to an fsynced, hash-chained journal (PLAN.json.journal) so\n"
             "an interrupted wipe resumes with --resume.\n"
             "\n"
-            "  -H, --hashes LIST     the hash lists to re-check every target against\n"
-            "                        (default: the plan's own, at their recorded paths and\n"
-            "                        with their recorded SHA-256); repeatable\n"
+            "  -H, --hashes LIST     the hash lists every target is re-checked against before\n"
+            "                        it is touched (required: the plan is a file and cannot\n"
+            "                        vouch for itself); repeatable\n"
             "  -m, --method M        nist-clear (default: one keyed ChaCha20 pass, verified),\n"
             "                        zero, random, dod-3 (zeros, ones, stream; last verified)\n"
             "      --journal FILE    journal path (default PLAN.json.journal); never on the\n"
@@ -96,6 +96,11 @@ int cmd_wipe(int argc, char **argv)
         rc = cli_usage_error("wipe", "exactly one PLAN.json is needed");
         goto out;
     }
+    if (nlists == 0) {
+        rc = cli_usage_error("wipe", "the hash lists are required (--hashes LIST): every target "
+                                     "is re-checked against them before it is touched");
+        goto out;
+    }
     if (resume && opts.dry_run) {
         rc = cli_usage_error("wipe", "--resume and --dry-run cannot be used together");
         goto out;
@@ -113,7 +118,7 @@ int cmd_wipe(int argc, char **argv)
         cli_dp_err(&err);
         goto out;
     }
-    if (!cli_plan_lists(plan, lists, nlists, &set))
+    if (!cli_load_hashes(lists, nlists, &set) || !cli_media_class(case_doc, &cs, &opts))
         goto out;
     opts.lists = set;
     journal = journal ? journal : (journal_d = cli_derived_path(plan_file, ".journal"));

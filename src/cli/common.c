@@ -52,6 +52,38 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return DP_EXIT_ERROR;
 }
 
+bool cli_parse_size(const char *s, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    uint64_t v = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, *p - '0', &v))
+            return false;
+    if (p == s)
+        return false;
+    if (*p != '\0') {
+        const char *u = strchr(units, *p & ~0x20); /* upper case */
+        if (u == NULL || *u == '\0' || p[1] != '\0')
+            return false;
+        if (__builtin_mul_overflow(v, (uint64_t)1 << (10 * (u - units + 1)), &v))
+            return false;
+    }
+    if (v == 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cli_max_file_size_option(const char *cmd, const char *arg, uint64_t *out)
+{
+    if (cli_parse_size(arg, out))
+        return true;
+    cli_usage_error(cmd, "--max-file-size takes a size in bytes, optionally with K, M, G or T "
+                         "(1K = 1024), not '%s'", arg);
+    return false;
+}
+
 char *cli_derived_path(const char *base, const char *suffix)
 {
     size_t n = strlen(base) + strlen(suffix) + 1;

@@ -98,11 +98,27 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
     for (int i = 0; i < DP_SKIP_REASON_COUNT; i++)
         nskip += t->skipped[i];
     fprintf(f, "not examined: %llu", (unsigned long long)nskip);
-    for (int i = 0; i < DP_SKIP_REASON_COUNT; i++)
-        if (t->skipped[i])
-            fprintf(f, "%s%s %llu", i ? ", " : " (", dp_skip_reason_name((enum dp_skip_reason)i),
+    const char *sep = " (";
+    for (int i = 0; i < DP_SKIP_REASON_COUNT; i++) {
+        if (t->skipped[i]) {
+            fprintf(f, "%s%s %llu", sep, dp_skip_reason_name((enum dp_skip_reason)i),
                     (unsigned long long)t->skipped[i]);
+            sep = ", ";
+        }
+    }
     fprintf(f, "%s\n", nskip ? ")" : "");
+    /* files not read for their size are named: one may be what the lists look for */
+    for (size_t i = 0; i < r->skip_count; i++) {
+        const struct dp_skip *sk = &r->skips[i];
+        if (sk->reason != DP_SKIP_TOO_LARGE)
+            continue;
+        char why[160];
+        char *q = dp_quote_bytes(sk->path, sk->path_len);
+        dp_size_limit_text(why, sizeof(why), sk->size, sk->limit, sk->limit_source);
+        fprintf(f, "NOT EXAMINED %s  (%s: %s)\n", q ? q : "?",
+                dp_skip_reason_name(sk->reason), why);
+        free(q);
+    }
     if (t->noatime_fallbacks)
         fprintf(f, "warning: %llu objects were opened without O_NOATIME (not permitted)\n",
                 (unsigned long long)t->noatime_fallbacks);

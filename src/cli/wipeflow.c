@@ -234,43 +234,18 @@ void cli_print_wipe(FILE *f, const json_t *result)
         fprintf(f, "residual risk: %s\n", json_string_value(t));
 }
 
-bool cli_plan_lists(const struct dp_plan *plan, char **given, size_t ngiven,
-                    struct dp_hashset **out)
+bool cli_media_class(const json_t *case_doc, const struct cli_case *cs, struct dp_wipe_opts *opts)
 {
-    if (ngiven > 0)
-        return cli_load_hashes(given, ngiven, out);
-    /* the lists the plan was made with, where they still are, byte for byte */
-    const json_t *lists = json_object_get(plan->report, "hash_lists");
-    size_t n = json_array_size(lists), i;
-    char **paths = calloc(n ? n : 1, sizeof(char *));
-    bool ok = paths != NULL && n > 0;
-    const json_t *l;
-    json_array_foreach(lists, i, l) {
-        size_t len;
-        if (!ok || !dp_json_bytes_get(json_object_get(l, "file"), &paths[i], &len))
-            ok = false;
-    }
-    struct dp_hashset *set = NULL;
-    if (ok && !cli_load_hashes(paths, n, &set))
-        ok = false;
-    for (i = 0; ok && i < n; i++) {
-        char hex[65];
-        dp_hex_encode(hex, dp_hashset_source(set, i)->sha256, 32);
-        const char *want = json_string_value(json_object_get(json_array_get(lists, i), "sha256"));
-        if (want == NULL || strcmp(hex, want) != 0) {
-            cli_err("'%s' is not the hash list the plan was made with (SHA-256 differs)",
-                    paths[i]);
-            ok = false;
-        }
-    }
-    for (i = 0; paths != NULL && i < n; i++)
-        free(paths[i]);
-    free(paths);
-    if (!ok) {
-        cli_err("cannot re-check the plan against its hash lists: give them with --hashes");
-        dp_hashset_free(set);
+    const char *v = json_string_value(
+        json_object_get(json_object_get(case_doc, "exhibit"), "media_class"));
+    if (v == NULL)
+        return true;
+    if (!dp_media_class_parse(v, &opts->media_class)) { /* validated when the case was built */
+        cli_err("exhibit.media_class: '%s' is not one of hdd, ssd, flash, unknown", v);
         return false;
     }
-    *out = set;
+    bool flag = json_object_get(json_object_get(cs->flags, "exhibit"), "media_class") != NULL;
+    opts->media_class_source = flag ? "stated by the examiner (--media-class)"
+                                    : "stated by the examiner (case file exhibit.media_class)";
     return true;
 }
