@@ -21,7 +21,7 @@
 #include <linux/btrfs_tree.h>
 #include <linux/fiemap.h>
 
-#include "src/wipe_internal.h"
+#include "src/erase/internal.h"
 
 #define MATCH_SIZE (300 * 1024)
 #define KEEP_SIZE (50 * 1024)

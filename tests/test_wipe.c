@@ -16,7 +16,7 @@
 #include "deprive/report.h"
 #include "deprive/scan.h"
 #include "deprive/wipe.h"
-#include "src/wipe_internal.h"
+#include "src/erase/internal.h"
 
 #include <sodium.h>
 

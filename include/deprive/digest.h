@@ -7,10 +7,8 @@
 #include <stdint.h>
 
 #include "deprive/error.h"
-#include "deprive/hashset.h"
+#include "deprive/types.h"
 
-/* Bit (1u << DP_ALGO_x) per exact algorithm. */
-#define DP_DIGEST_MASK(algo) (1u << (algo))
 #define DP_DIGEST_ALL \
     (DP_DIGEST_MASK(DP_ALGO_MD5) | DP_DIGEST_MASK(DP_ALGO_SHA1) | DP_DIGEST_MASK(DP_ALGO_SHA256))
 

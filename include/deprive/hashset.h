@@ -8,27 +8,7 @@
 #include <stdint.h>
 
 #include "deprive/error.h"
-
-/* Hash algorithms a list can carry. Exact ones are matched on digest equality; PDQ is a
- * perceptual hash (256 bits) matched by Hamming distance by the pdq module. */
-enum dp_algo {
-    DP_ALGO_MD5 = 0,
-    DP_ALGO_SHA1,
-    DP_ALGO_SHA256,
-    DP_ALGO_PDQ,
-    DP_ALGO_COUNT
-};
-
-#define DP_ALGO_EXACT_COUNT 3 /* MD5, SHA-1, SHA-256: the ones the digest module computes */
-#define DP_DIGEST_MAX 32
-
-/* Digest length in bytes (16, 20, 32, 32). */
-size_t dp_algo_len(enum dp_algo algo);
-/* Lower-case name as used in deprive's list format and in reports: "md5", "sha1", "sha256",
- * "pdq". */
-const char *dp_algo_name(enum dp_algo algo);
-/* Parse a name (case-insensitive; accepts "sha-1", "sha-256" too). Returns false if unknown. */
-bool dp_algo_parse(const char *name, size_t len, enum dp_algo *out) DP_WUR;
+#include "deprive/types.h"
 
 /* One hash from one line of one list. Identical hashes from several lines (or lists) are
  * kept as adjacent entries so that every file:line can be reported; lookups return the run. */

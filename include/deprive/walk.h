@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "deprive/error.h"
+#include "deprive/types.h"
 
 /* Why an object was not examined. Stable names (dp_skip_reason_name) go into reports. */
 enum dp_skip_reason {
@@ -44,31 +45,6 @@ bool dp_size_limit_parse(const char *name, enum dp_size_limit *out) DP_WUR;
  * semantics (truncated, always NUL-terminated when size > 0). */
 void dp_size_limit_text(char *buf, size_t size, uint64_t apparent, uint64_t limit,
                         enum dp_size_limit which);
-
-/* Identity of a file as seen at one moment; compared again before anything is done to it. */
-struct dp_file_id {
-    uint64_t dev_major, dev_minor;
-    uint64_t ino;
-    uint64_t size;
-    uint64_t blocks;  /* 512-byte blocks allocated */
-    uint64_t mnt_id;  /* statx mount id, 0 if the kernel does not report it */
-    uint32_t nlink;
-    uint32_t mode;
-    uint32_t uid, gid;
-    int64_t mtime_sec;
-    uint32_t mtime_nsec;
-    int64_t ctime_sec;
-    uint32_t ctime_nsec;
-    int64_t atime_sec;
-    uint32_t atime_nsec;
-    /* What tells a reused inode number from the original: the birth time (statx btime) and
-     * the inode generation (FS_IOC_GETVERSION, only when stat'ing an open descriptor).
-     * FUSE drivers here report neither. */
-    bool has_btime, has_generation;
-    int64_t btime_sec;
-    uint32_t btime_nsec;
-    uint64_t generation;
-};
 
 /* statx of dirfd/name (AT_SYMLINK_NOFOLLOW; name "" = dirfd itself with AT_EMPTY_PATH, and
  * then also the inode generation where the filesystem reports it). */

@@ -19,30 +19,14 @@ struct command {
 };
 
 static const struct command commands[] = {
-#ifdef DP_HAVE_CMD_KEYGEN
     {"keygen", cmd_keygen, "make a minisign-compatible signing key pair"},
-#endif
-#ifdef DP_HAVE_CMD_HASH
     {"hash", cmd_hash, "make a hash list from files (victim side; images never leave)"},
-#endif
-#ifdef DP_HAVE_CMD_SCAN
     {"scan", cmd_scan, "find files matching hash lists under a mounted filesystem"},
-#endif
-#ifdef DP_HAVE_CMD_WIPE
     {"wipe", cmd_wipe, "securely erase the matches listed in a scan plan"},
-#endif
-#ifdef DP_HAVE_CMD_RUN
     {"run", cmd_run, "scan, wipe, re-scan and certify in one go"},
-#endif
-#ifdef DP_HAVE_CMD_VERIFY
     {"verify", cmd_verify, "check a signed erasure certificate"},
-#endif
-#ifdef DP_HAVE_CMD_SHOW
     {"show", cmd_show, "print a certificate for a person, or render it as PDF"},
-#endif
-#ifdef DP_HAVE_CMD_AUDIT
     {"audit", cmd_audit, "re-scan a device for everything a certificate says was erased"},
-#endif
 };
 
 static void usage(FILE *f)

@@ -4,7 +4,7 @@
  * length in the same directories makes those filesystems reuse the freed slots, which
  * overwrites the old names with random ones. Best effort: the certificate still states the
  * residual risk, and tests/test_loopfs.c measures what remains. */
-#include "wipe_internal.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>

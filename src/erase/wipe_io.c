@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* deprive: overwrite passes, read-back verification from the device, extents, and the
  * filesystem-level clean-up (ext4 journal checkpoint, free-space fill, FITRIM). */
-#include "wipe_internal.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 /* deprive: certificate signatures - trusted comment, minisign signing and verification,
  * journal cross-check (docs/certificate.md). */
 #include "deprive/cert.h"
-#include "cert_internal.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <stdarg.h>

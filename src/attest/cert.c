@@ -2,7 +2,7 @@
 /* deprive: erasure certificate - case details, build and consistency check
  * (docs/certificate.md); signing in cert_sign.c, text in cert_text.c. */
 #include "deprive/cert.h"
-#include "cert_internal.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* deprive: who else references a wipe target's shared extents (btrfs back references). */
-#include "wipe_internal.h"
+#include "internal.h"
 
 #include <endian.h>
 #include <errno.h>

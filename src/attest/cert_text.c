@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* deprive: certificate text rendering for people (deprive show). */
 #include "deprive/cert.h"
-#include "cert_internal.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <stdarg.h>

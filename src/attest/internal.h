@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* deprive: helpers shared by cert.c, cert_sign.c and cert_text.c. */
-#ifndef DEPRIVE_CERT_INTERNAL_H
-#define DEPRIVE_CERT_INTERNAL_H
+#ifndef DEPRIVE_ATTEST_INTERNAL_H
+#define DEPRIVE_ATTEST_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

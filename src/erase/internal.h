@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* deprive: pieces shared by wipe.c (per-file steps) and wipe_io.c (overwrite, verify,
  * extents, filesystem clean-up). */
-#ifndef DEPRIVE_WIPE_INTERNAL_H
-#define DEPRIVE_WIPE_INTERNAL_H
+#ifndef DEPRIVE_ERASE_INTERNAL_H
+#define DEPRIVE_ERASE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -19,7 +19,7 @@
 #include "deprive/digest.h"
 #include "deprive/util.h"
 #include "deprive/walk.h"
-#include "wipe_internal.h"
+#include "internal.h"
 
 static const char *or_default(const char *s, const char *dflt)
 {

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: a scan report read back as the wipe plan, every field the wipe relies on checked. */
+#include "deprive/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deprive/util.h"
+
+static bool get_u64(const json_t *o, const char *key, uint64_t *out)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return false;
+    *out = (uint64_t)json_integer_value(v);
+    return true;
+}
+
+static bool get_ns(const json_t *o, const char *key, int64_t *sec, uint32_t *nsec)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v))
+        return false;
+    json_int_t ns = json_integer_value(v);
+    *sec = ns / 1000000000;
+    int64_t rem = ns % 1000000000;
+    if (rem < 0) {
+        rem += 1000000000;
+        (*sec)--;
+    }
+    *nsec = (uint32_t)rem;
+    return true;
+}
+
+/* Optional birth_ns / generation; false when present but malformed. */
+static bool get_id_extra(const json_t *o, struct dp_file_id *id)
+{
+    if (json_object_get(o, "birth_ns") != NULL) {
+        if (!get_ns(o, "birth_ns", &id->btime_sec, &id->btime_nsec))
+            return false;
+        id->has_btime = true;
+    }
+    if (json_object_get(o, "generation") != NULL) {
+        if (!get_u64(o, "generation", &id->generation))
+            return false;
+        id->has_generation = true;
+    }
+    return true;
+}
+
+/* The root's identity as scanned: filesystem UUID, root inode (+ birth time, generation),
+ * mount id within a boot. */
+static bool parse_root_id(const json_t *doc, struct dp_plan_root *r)
+{
+    const json_t *fs = json_object_get(doc, "filesystem");
+    const json_t *rid = json_object_get(doc, "root_identity");
+    const json_t *dev = json_object_get(fs, "device");
+    if (!json_is_object(fs) || !json_is_object(rid) || !get_u64(rid, "inode", &r->id.ino) ||
+        !get_id_extra(rid, &r->id) || !get_u64(fs, "mount_id", &r->mnt_id) ||
+        !get_u64(dev, "major", &r->id.dev_major) || !get_u64(dev, "minor", &r->id.dev_minor))
+        return false;
+    const char *uuid = json_string_value(json_object_get(fs, "uuid"));
+    const char *boot = json_string_value(json_object_get(fs, "boot_id"));
+    if (uuid != NULL) {
+        char hex[33];
+        size_t n = 0;
+        for (const char *c = uuid; *c && n < 32; c++)
+            if (*c != '-')
+                hex[n++] = *c;
+        hex[n] = '\0';
+        if (n != 32 || !dp_hex_decode(r->uuid, 16, hex, 32))
+            return false;
+        r->has_uuid = true;
+    }
+    if (boot != NULL)
+        snprintf(r->boot_id, sizeof(r->boot_id), "%s", boot);
+    r->present = true;
+    return true;
+}
+
+static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan_target *t,
+                                   struct dp_error *err)
+{
+    const json_t *loc = json_object_get(f, "location");
+    const json_t *dev = json_object_get(f, "device");
+    const json_t *dg = json_object_get(f, "digests");
+    uint64_t nlink = 0;
+    if (!json_is_array(loc) || json_array_size(loc) != 1 ||
+        !dp_json_bytes_get(json_array_get(loc, 0), &t->path, &t->path_len))
+        return dp_error_set(err, DP_ERR_PARSE, 0,
+                            "finding %zu: bad location (archive members are not wipeable "
+                            "targets in this version)", index);
+    if (!json_is_object(dev) || !get_u64(dev, "major", &t->id.dev_major) ||
+        !get_u64(dev, "minor", &t->id.dev_minor) || !get_u64(f, "inode", &t->id.ino) ||
+        !get_u64(f, "size", &t->id.size) || !get_u64(f, "links", &nlink) ||
+        !get_ns(f, "mtime_ns", &t->id.mtime_sec, &t->id.mtime_nsec) ||
+        !get_ns(f, "ctime_ns", &t->id.ctime_sec, &t->id.ctime_nsec) || !json_is_object(dg))
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: missing or bad identity fields",
+                            index);
+    t->id.nlink = (uint32_t)nlink;
+    if (!get_id_extra(f, &t->id))
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad birth_ns or generation",
+                            index);
+    for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++) {
+        const json_t *h = json_object_get(dg, dp_algo_name((enum dp_algo)a));
+        if (h == NULL)
+            continue;
+        size_t n = dp_algo_len((enum dp_algo)a);
+        if (!json_is_string(h) ||
+            !dp_hex_decode(t->digests[a], n, json_string_value(h), json_string_length(h)))
+            return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad %s digest", index,
+                                dp_algo_name((enum dp_algo)a));
+        t->digest_mask |= DP_DIGEST_MASK(a);
+    }
+    if (t->digest_mask == 0)
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: no digest", index);
+    if (t->path_len == 0 || t->path[0] == '/')
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: path must be relative", index);
+    t->finding = (json_t *)f;
+    return DP_OK;
+}
+
+enum dp_status dp_plan_from_report(json_t *doc, struct dp_plan **out, struct dp_error *err)
+{
+    struct dp_plan *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    p->report = json_incref(doc);
+    enum dp_status st = DP_OK;
+    const json_t *fmt = json_object_get(doc, "format");
+    const json_t *findings = json_object_get(doc, "findings");
+    const json_t *scope = json_object_get(doc, "scope");
+    size_t rl = 0;
+    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), DP_REPORT_FORMAT) != 0 ||
+        json_integer_value(json_object_get(doc, "version")) != DP_REPORT_VERSION) {
+        st = dp_error_set(err, DP_ERR_PARSE, 0, "not a deprive scan report (version %d)",
+                          DP_REPORT_VERSION);
+        goto out;
+    }
+    if (!dp_json_bytes_get(json_object_get(doc, "root_abs"), &p->root, &rl) ||
+        p->root[0] != '/' || !json_is_array(findings)) {
+        st = dp_error_set(err, DP_ERR_PARSE, 0, "report has no absolute root or findings");
+        goto out;
+    }
+    p->cross_mounts = json_is_true(json_object_get(scope, "cross_mounts"));
+    if (json_object_get(doc, "root_identity") != NULL && !parse_root_id(doc, &p->root_id)) {
+        st = dp_error_set(err, DP_ERR_PARSE, 0, "report has a malformed root identity");
+        goto out;
+    }
+    p->count = json_array_size(findings);
+    p->targets = calloc(p->count ? p->count : 1, sizeof(*p->targets));
+    if (p->targets == NULL) {
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < p->count && st == DP_OK; i++)
+        st = parse_target(json_array_get(findings, i), i, &p->targets[i], err);
+out:
+    if (st != DP_OK) {
+        dp_plan_free(p);
+        return st;
+    }
+    *out = p;
+    return DP_OK;
+}
+
+enum dp_status dp_plan_load(const char *path, struct dp_plan **out, struct dp_error *err)
+{
+    json_t *doc = NULL;
+    enum dp_status st = dp_json_load_file(path, (size_t)1 << 30, &doc, err);
+    if (st != DP_OK)
+        return st;
+    st = dp_plan_from_report(doc, out, err);
+    if (st != DP_OK)
+        dp_error_prefix(err, "%s: ", path);
+    json_decref(doc);
+    return st;
+}
+
+void dp_plan_free(struct dp_plan *plan)
+{
+    if (plan == NULL)
+        return;
+    for (size_t i = 0; plan->targets && i < plan->count; i++)
+        free(plan->targets[i].path);
+    free(plan->targets);
+    free(plan->root);
+    json_decref(plan->report);
+    free(plan);
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: the scan report JSON, built from a scan. */
+#include "deprive/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "deprive/digest.h"
+#include "deprive/util.h"
+#include "dp_config.h"
+
+static json_t *hex_string(const uint8_t *b, size_t n)
+{
+    char hex[2 * DP_DIGEST_MAX + 1];
+    dp_hex_encode(hex, b, n);
+    return json_string(hex);
+}
+
+json_t *dp_report_hash_lists(const struct dp_hashset *set)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < dp_hashset_source_count(set); i++) {
+        const struct dp_hash_source *src = dp_hashset_source(set, i);
+        json_t *counts = json_object();
+        for (int a = 0; a < DP_ALGO_COUNT; a++)
+            json_object_set_new(counts, dp_algo_name((enum dp_algo)a),
+                                json_integer((json_int_t)src->counts[a]));
+        json_array_append_new(arr, json_pack("{s:o, s:o, s:s, s:o}", "file",
+                                             dp_json_bytes(src->path, strlen(src->path)),
+                                             "sha256", hex_string(src->sha256, 32), "format",
+                                             src->format ? src->format : "unknown", "entries",
+                                             counts));
+    }
+    return arr;
+}
+
+static json_t *time_json(time_t t)
+{
+    char b[32];
+    dp_utc_format(b, sizeof(b), t);
+    return json_string(b);
+}
+
+static json_int_t ns_of(int64_t sec, uint32_t nsec)
+{
+    return (json_int_t)sec * 1000000000 + (json_int_t)nsec;
+}
+
+static json_t *digests_json(unsigned mask, const uint8_t dg[][DP_DIGEST_MAX])
+{
+    json_t *o = json_object();
+    for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++)
+        if (mask & DP_DIGEST_MASK(a))
+            json_object_set_new(o, dp_algo_name((enum dp_algo)a),
+                                hex_string(dg[a], dp_algo_len((enum dp_algo)a)));
+    return o;
+}
+
+/* Birth time and inode generation, where the filesystem reports them: what tells the object
+ * from a later one that reused its inode number. */
+static void id_extra_json(json_t *o, const struct dp_file_id *id)
+{
+    if (o == NULL)
+        return;
+    if (id->has_btime)
+        json_object_set_new(o, "birth_ns", json_integer(ns_of(id->btime_sec, id->btime_nsec)));
+    if (id->has_generation)
+        json_object_set_new(o, "generation", json_integer((json_int_t)id->generation));
+}
+
+static json_t *finding_json(const struct dp_finding *f, const struct dp_hashset *set)
+{
+    json_t *matched = json_array();
+    for (size_t i = 0; i < f->match_count; i++) {
+        const struct dp_match *m = &f->matches[i];
+        const struct dp_hash_source *src = dp_hashset_source(set, m->source);
+        json_t *mo = json_pack("{s:s, s:s, s:o, s:I}", "method", "exact", "algo",
+                               dp_algo_name((enum dp_algo)m->algo), "list",
+                               dp_json_bytes(src->path, strlen(src->path)), "line",
+                               (json_int_t)m->line);
+        struct dp_hash_entry probe = {.label = m->label};
+        const char *label = dp_hashset_label(set, &probe);
+        if (label != NULL)
+            json_object_set_new(mo, "label", dp_json_bytes(label, strlen(label)));
+        json_array_append_new(matched, mo);
+    }
+    json_t *loc = json_array();
+    json_array_append_new(loc, dp_json_bytes(f->path, f->path_len));
+    char mt[32];
+    dp_utc_format(mt, sizeof(mt), (time_t)f->id.mtime_sec);
+    json_t *o = json_pack("{s:o, s:I, s:{s:I, s:I}, s:I, s:I, s:s, s:I, s:I, s:s, s:o, s:o}",
+                     "location", loc, "size", (json_int_t)f->id.size, "device", "major",
+                     (json_int_t)f->id.dev_major, "minor", (json_int_t)f->id.dev_minor, "inode",
+                     (json_int_t)f->id.ino, "links", (json_int_t)f->id.nlink, "mtime", mt,
+                     "mtime_ns", ns_of(f->id.mtime_sec, f->id.mtime_nsec), "ctime_ns",
+                     ns_of(f->id.ctime_sec, f->id.ctime_nsec), "mime", f->mime, "digests",
+                     digests_json(f->digest_mask, f->digests), "matched", matched);
+    id_extra_json(o, &f->id);
+    return o;
+}
+
+static json_t *skip_json(const struct dp_skip *s)
+{
+    json_t *loc = json_array();
+    json_array_append_new(loc, dp_json_bytes(s->path, s->path_len));
+    json_t *o = json_pack("{s:o, s:s}", "location", loc, "reason",
+                          dp_skip_reason_name(s->reason));
+    if (o != NULL && s->errnum != 0) {
+        json_object_set_new(o, "errno", json_integer(s->errnum));
+        json_object_set_new(o, "error", json_string(strerror(s->errnum)));
+    }
+    if (o != NULL && s->reason == DP_SKIP_TOO_LARGE) {
+        json_object_set_new(o, "size", json_integer((json_int_t)s->size));
+        json_object_set_new(o, "limit", json_integer((json_int_t)s->limit));
+        json_object_set_new(o, "limit_source",
+                            json_string(dp_size_limit_name(s->limit_source)));
+    }
+    return o;
+}
+
+char *dp_report_skip_detail(const json_t *skip)
+{
+    const json_t *reason = json_object_get(skip, "reason");
+    const json_t *size = json_object_get(skip, "size"), *limit = json_object_get(skip, "limit");
+    const json_t *src = json_object_get(skip, "limit_source");
+    enum dp_size_limit which;
+    if (!json_is_string(reason) ||
+        strcmp(json_string_value(reason), dp_skip_reason_name(DP_SKIP_TOO_LARGE)) != 0 ||
+        !json_is_integer(size) || json_integer_value(size) < 0 || !json_is_integer(limit) ||
+        json_integer_value(limit) < 0 || !json_is_string(src) ||
+        !dp_size_limit_parse(json_string_value(src), &which))
+        return NULL;
+    char buf[160];
+    dp_size_limit_text(buf, sizeof(buf), (uint64_t)json_integer_value(size),
+                       (uint64_t)json_integer_value(limit), which);
+    return strdup(buf);
+}
+
+json_t *dp_report_fs_json(const struct dp_fsinfo *fs)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:I, s:{s:I, s:I}}", "type",
+                          dp_fsinfo_kind(fs), "mount_type", fs->fstype, "source", fs->source,
+                          "mount_point", dp_json_bytes(fs->mount_point, strlen(fs->mount_point)),
+                          "options", fs->options, "read_only", fs->read_only, "mount_id",
+                          (json_int_t)fs->mnt_id, "device", "major", (json_int_t)fs->dev_major,
+                          "minor", (json_int_t)fs->dev_minor);
+    if (o != NULL) {
+        char magic[32];
+        snprintf(magic, sizeof(magic), "0x%llx", (unsigned long long)fs->fs_magic);
+        json_object_set_new(o, "statfs_magic", json_string(magic));
+    }
+    if (o != NULL) {
+        char uuid[37];
+        dp_fsinfo_uuid_text(fs, uuid);
+        json_object_set_new(o, "uuid", uuid[0] ? json_string(uuid) : json_null());
+        json_object_set_new(o, "boot_id", json_string(fs->boot_id));
+        json_object_set_new(o, "media_class", json_string(dp_media_class_name(fs->media_class)));
+        json_object_set_new(o, "media_class_source", json_string(fs->media_source));
+        json_object_set_new(o, "transport", json_string(fs->transport));
+        json_object_set_new(o, "stacked", json_boolean(fs->stacked));
+    }
+    if (o != NULL && fs->have_block) {
+        json_object_set_new(o, "block_device", json_string(fs->block_name));
+        json_object_set_new(o, "rotational",
+                            fs->rotational < 0 ? json_null() : json_boolean(fs->rotational));
+        json_object_set_new(o, "discard",
+                            fs->discard < 0 ? json_null() : json_boolean(fs->discard));
+    }
+    return o;
+}
+
+static json_t *totals_json(const struct dp_scan_result *r)
+{
+    const struct dp_scan_totals *t = &r->totals;
+    json_t *skipped = json_object();
+    uint64_t nskip = 0;
+    for (int i = 0; i < DP_SKIP_REASON_COUNT; i++) {
+        json_object_set_new(skipped, dp_skip_reason_name((enum dp_skip_reason)i),
+                            json_integer((json_int_t)t->skipped[i]));
+        nskip += t->skipped[i];
+    }
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}", "files",
+                     (json_int_t)t->files, "files_read", (json_int_t)t->files_read, "bytes_read",
+                     (json_int_t)t->bytes_read, "files_skipped_by_size",
+                     (json_int_t)t->files_size_skipped, "bytes_skipped_by_size",
+                     (json_int_t)t->bytes_size_skipped, "directories",
+                     (json_int_t)t->directories, "skipped", (json_int_t)nskip,
+                     "skipped_by_reason", skipped, "findings", (json_int_t)r->finding_count,
+                     "noatime_fallbacks", (json_int_t)t->noatime_fallbacks);
+}
+
+enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_hashset *set,
+                               json_t **out, struct dp_error *err)
+{
+    json_t *findings = json_array(), *skips = json_array(), *algos = json_array();
+    for (size_t i = 0; findings && i < r->finding_count; i++)
+        json_array_append_new(findings, finding_json(&r->findings[i], set));
+    for (size_t i = 0; skips && i < r->skip_count; i++)
+        json_array_append_new(skips, skip_json(&r->skips[i]));
+    for (int a = 0; algos && a < DP_ALGO_EXACT_COUNT; a++)
+        if (r->digest_mask & DP_DIGEST_MASK(a))
+            json_array_append_new(algos, json_string(dp_algo_name((enum dp_algo)a)));
+    const char *root_abs = r->root_abs ? r->root_abs : r->root;
+    json_t *doc = json_pack(
+        "{s:s, s:i, s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:o, s:o, s:{s:b, s:i, s:o, s:b, s:b, s:o}, "
+        "s:o, s:o, s:o, s:o}",
+        "format", DP_REPORT_FORMAT, "version", DP_REPORT_VERSION, "tool", "name", "deprive",
+        "version", DP_VERSION, "build", DP_BUILD_ID, "started", time_json(r->started),
+        "finished", time_json(r->finished), "root", dp_json_bytes(r->root, strlen(r->root)),
+        "root_abs", dp_json_bytes(root_abs, strlen(root_abs)), "filesystem", dp_report_fs_json(&r->fs),
+        "scope", "cross_mounts", r->cross_mounts, "jobs", (int)r->jobs, "digests", algos,
+        "size_filter", r->size_filter, "noatime", r->totals.noatime_fallbacks == 0,
+        "max_file_size",
+        r->max_file_size ? json_integer((json_int_t)r->max_file_size) : json_null(),
+        "hash_lists", dp_report_hash_lists(set), "totals", totals_json(r), "skips", skips,
+        "findings", findings);
+    json_t *rid = doc ? json_pack("{s:I}", "inode", (json_int_t)r->fs.obj.ino) : NULL;
+    id_extra_json(rid, &r->fs.obj);
+    if (doc == NULL || rid == NULL || json_object_set_new(doc, "root_identity", rid) != 0) {
+        json_decref(doc);
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "cannot build the report");
+    }
+    *out = doc;
+    return DP_OK;
+}
+
+/* ---- plan ---- */
