@@ -2,9 +2,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # Build and run the whole test suite twice: a normal build in build/ and an
-# AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/.
+# AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/; then
+# compile (tests included, nothing run) a release build in build-release/ and a
+# packager-style plain build with fortify and stack protector in build-plain/.
+# Every build here has -Dwerror=true: warnings are fatal where this project
+# chooses the compiler flags (meson.build leaves werror to packagers).
 # Exits non-zero if anything fails. The last line printed is the summary
-# "N passed, N failed[, N skipped]" summed over both runs.
+# "N passed, N failed[, N skipped]" summed over all of them; each compile-only
+# build counts as one passed or one failed.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -88,8 +93,31 @@ run_suite() {
 	total_skip=$((total_skip + skip))
 }
 
+# build_only NAME DIR [meson options...]: configure and compile, run nothing;
+# counts one passed or one failed.
+build_only() {
+	local name=$1 dir=$2
+	shift 2
+	echo "==> [$name] meson setup $dir $*"
+	if ! configure "$dir" "$@"; then
+		echo "test.sh: [$name] meson setup $dir failed" >&2
+		total_fail=$((total_fail + 1))
+		status=1
+		return 0
+	fi
+	echo "==> [$name] meson compile -C $dir"
+	if ! meson compile -C "$dir"; then
+		echo "test.sh: [$name] build failed" >&2
+		total_fail=$((total_fail + 1))
+		status=1
+		return 0
+	fi
+	echo "==> [$name] build ok (compile only)"
+	total_pass=$((total_pass + 1))
+}
+
 # --- plain build -----------------------------------------------------------
-if configure build -Dtests=true; then
+if configure build -Dtests=true -Dwerror=true; then
 	run_suite plain build
 else
 	echo "test.sh: meson setup build failed" >&2
@@ -100,13 +128,21 @@ fi
 # --- ASan + UBSan build ----------------------------------------------------
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-if configure build-asan -Dtests=true -Db_sanitize=address,undefined -Db_lundef=false; then
+if configure build-asan -Dtests=true -Dwerror=true -Db_sanitize=address,undefined \
+	-Db_lundef=false; then
 	run_suite asan build-asan --timeout-multiplier 3
 else
 	echo "test.sh: meson setup build-asan failed" >&2
 	total_fail=$((total_fail + 1))
 	status=1
 fi
+
+# --- compile only: release (-O3) and a distribution-style plain build ----------
+# GCC warns differently with optimisation and fortify (-Wdangling-pointer,
+# -Wformat-truncation, -Wstringop-*): these builds catch what build/ does not.
+build_only release build-release -Dtests=true -Dwerror=true -Dbuildtype=release
+build_only fortify build-plain -Dtests=true -Dwerror=true -Dbuildtype=plain \
+	"-Dc_args=-O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong"
 
 if ((total_fail > 0)); then
 	status=1

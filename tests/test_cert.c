@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "deprive/cert.h"
+#include "deprive/hashset.h"
 #include "deprive/journal.h"
 #include "deprive/report.h"
 #include "deprive/sign.h"
@@ -382,6 +383,30 @@ static void test_missing_case_fields(void **state)
         assert_null(cert);
         json_decref(c), json_decref(s), json_decref(w);
     }
+}
+
+/* Issue 7.3a: every missing required field is named in one message, not one per attempt. */
+static void test_case_all_missing_named(void **state)
+{
+    (void)state;
+    struct dp_error err = {0};
+    json_t *c = NULL;
+    assert_int_equal(dp_cert_case_new(&c, &err), DP_OK);
+    assert_int_equal(dp_cert_case_validate(c, &err), DP_ERR_INVALID);
+    static const char *const want[] = {"authority.order_reference (--order)",
+                                       "authority.officer.name (--officer)",
+                                       "exhibit.exhibit_reference (--exhibit)"};
+    for (size_t i = 0; i < 3; i++)
+        if (strstr(err.msg, want[i]) == NULL)
+            fail_msg("'%s' does not name %s", err.msg, want[i]);
+    /* one missing: only that one */
+    assert_int_equal(dp_cert_case_set(c, "order", "DO/1", &err), DP_OK);
+    assert_int_equal(dp_cert_case_set(c, "officer", "DC X", &err), DP_OK);
+    assert_int_equal(dp_cert_case_validate(c, &err), DP_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "exhibit.exhibit_reference (--exhibit)"));
+    assert_null(strstr(err.msg, "order_reference"));
+    assert_null(strstr(err.msg, "officer.name"));
+    json_decref(c);
 }
 
 static void test_case_details(void **state)
@@ -1022,6 +1047,139 @@ static void test_cli_show(void **state)
     keys_free(&k);
 }
 
+/* ---- the audit's hash set (issue 7.2) ---------------------------------------------------- */
+
+/* Every digest of every erased target is in set, with the target's size or -1. */
+static void assert_erased_in_set(const json_t *cert, const struct dp_hashset *set, bool sized)
+{
+    size_t i, total = 0;
+    const json_t *t;
+    json_array_foreach(json_object_get(cert, "targets"), i, t) {
+        if (strcmp(json_string_value(json_object_get(t, "status")), "erased") != 0)
+            continue;
+        const char *algo;
+        json_t *v;
+        json_object_foreach(json_object_get(t, "digests"), algo, v) {
+            enum dp_algo a;
+            uint8_t d[DP_DIGEST_MAX];
+            assert_true(dp_algo_parse(algo, strlen(algo), &a));
+            assert_true(dp_hex_decode(d, dp_algo_len(a), json_string_value(v),
+                                      json_string_length(v)));
+            const struct dp_hash_entry *e = NULL;
+            assert_int_equal(dp_hashset_lookup(set, a, d, &e), 1);
+            assert_int_equal(e->size, sized ? json_integer_value(json_object_get(t, "size")) : -1);
+            total++;
+        }
+    }
+    size_t have = 0;
+    for (int a = 0; a < DP_ALGO_COUNT; a++)
+        have += dp_hashset_count(set, (enum dp_algo)a);
+    assert_int_equal(have, total);
+}
+
+static void test_erased_hashset(void **state)
+{
+    (void)state;
+    struct dp_error err = {0};
+    struct dp_hashset *set = NULL;
+    json_t *cert = good_cert();
+    /* a verified certificate: its sizes may drive the size filter */
+    assert_int_equal(dp_cert_erased_hashset(&set, cert, "cert.json (erased digests)", true, &err),
+                     DP_OK);
+    assert_int_equal(dp_hashset_finalize(set, &err), DP_OK);
+    assert_true(dp_hashset_sizes_complete(set));
+    assert_true(dp_hashset_size_wanted(set, 4096));
+    assert_erased_in_set(cert, set, true);
+    assert_int_equal(dp_hashset_source_count(set), 1);
+    const struct dp_hash_source *src = dp_hashset_source(set, 0);
+    assert_string_equal(src->path, "cert.json (erased digests)");
+    assert_string_equal(src->format, "certificate");
+    char *dump = dp_json_dump(cert);
+    uint8_t sha[32];
+    dp_sha256_buf(sha, dump, strlen(dump));
+    assert_memory_equal(src->sha256, sha, 32); /* the certificate's bytes as deprive writes them */
+    free(dump);
+    dp_hashset_free(set);
+    set = NULL;
+
+    /* an unverified one: no size is trusted, so nothing is skipped by size */
+    assert_int_equal(dp_cert_erased_hashset(&set, cert, "c", false, &err), DP_OK);
+    assert_int_equal(dp_hashset_finalize(set, &err), DP_OK);
+    assert_false(dp_hashset_sizes_complete(set));
+    assert_erased_in_set(cert, set, false);
+    dp_hashset_free(set);
+    set = NULL;
+
+    /* further lists load into the same set before it is finalized */
+    assert_int_equal(dp_cert_erased_hashset(&set, cert, "c", true, &err), DP_OK);
+    const char *more = "sha256:" SHA256_B " size:9\n";
+    assert_int_equal(dp_hashset_load_buffer(set, "more", more, strlen(more), &err), DP_OK);
+    assert_int_equal(dp_hashset_finalize(set, &err), DP_OK);
+    assert_int_equal(dp_hashset_source_count(set), 2);
+    assert_true(dp_hashset_size_wanted(set, 9));
+    dp_hashset_free(set);
+    set = NULL;
+    json_decref(cert);
+
+    /* only erased targets: a skipped one is not claimed gone, so it is not looked for here */
+    cert = build_with(wipe(TARGET12 "," TARGET13_SKIPPED, 2, 3, 1, 1, 0, HEAD0, 9), rescan0(),
+                      KEYID);
+    assert_int_equal(dp_cert_erased_hashset(&set, cert, "c", true, &err), DP_OK);
+    assert_int_equal(dp_hashset_finalize(set, &err), DP_OK);
+    assert_erased_in_set(cert, set, true);
+    uint8_t b[32];
+    assert_true(dp_hex_decode(b, 32, SHA256_B, 64));
+    assert_int_equal(dp_hashset_lookup(set, DP_ALGO_SHA256, b, NULL), 0);
+    dp_hashset_free(set);
+    set = NULL;
+    json_decref(cert);
+
+    /* an inconsistent certificate is refused whatever is trusted: a target without its size
+     * (the old audit turned it into size:0 and then read nothing) */
+    cert = good_cert();
+    tset(cert, "targets.0.size", NULL);
+    for (int trust = 0; trust < 2; trust++) {
+        assert_int_equal(dp_cert_erased_hashset(&set, cert, "c", trust, &err), DP_ERR_VERIFY);
+        assert_null(set);
+        assert_non_null(strstr(err.msg, "targets[0].size"));
+    }
+    json_decref(cert);
+}
+
+/* dp_hashset_add: entries straight into a set, all or nothing. */
+static void test_hashset_add(void **state)
+{
+    (void)state;
+    struct dp_error err = {0};
+    struct dp_hashset *set = NULL;
+    assert_int_equal(dp_hashset_new(&set, &err), DP_OK);
+    uint8_t sha[32] = {1};
+    assert_int_equal(dp_hashset_add(set, "empty", "test", sha, NULL, 0, &err), DP_ERR_INVALID);
+    assert_int_equal(dp_hashset_source_count(set), 0);
+    struct dp_hash_entry e[2] = {{.algo = DP_ALGO_SHA256, .size = 5, .label = 7, .source = 9},
+                                 {.algo = DP_ALGO_MD5, .size = -1}};
+    assert_true(dp_hex_decode(e[0].digest, 32, SHA256_A, 64));
+    assert_true(dp_hex_decode(e[1].digest, 16, MD5_B, 32));
+    assert_int_equal(dp_hashset_add(set, "direct", "test", sha, e, 2, &err), DP_OK);
+    assert_int_equal(dp_hashset_finalize(set, &err), DP_OK);
+    const struct dp_hash_entry *got = NULL;
+    assert_int_equal(dp_hashset_lookup(set, DP_ALGO_SHA256, e[0].digest, &got), 1);
+    assert_int_equal(got->size, 5);
+    assert_int_equal(got->source, 0);
+    assert_int_equal(got->line, 1);
+    assert_null(dp_hashset_label(set, got)); /* labels are not taken from the caller */
+    assert_int_equal(dp_hashset_lookup(set, DP_ALGO_MD5, e[1].digest, &got), 1);
+    assert_int_equal(got->line, 2);
+    assert_false(dp_hashset_sizes_complete(set)); /* one entry without a size */
+    const struct dp_hash_source *src = dp_hashset_source(set, 0);
+    assert_string_equal(src->path, "direct");
+    assert_string_equal(src->format, "test");
+    assert_memory_equal(src->sha256, sha, 32);
+    assert_int_equal(src->counts[DP_ALGO_SHA256], 1);
+    assert_int_equal(src->counts[DP_ALGO_MD5], 1);
+    dp_hashset_free(set);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1034,6 +1192,9 @@ int main(void)
         cmocka_unit_test(test_render_text),   cmocka_unit_test(test_sign_verify_library),
         cmocka_unit_test(test_cli_verify),    cmocka_unit_test(test_cli_verify_journal),
         cmocka_unit_test(test_cli_show),
+        cmocka_unit_test(test_case_all_missing_named),
+        cmocka_unit_test(test_erased_hashset),
+        cmocka_unit_test(test_hashset_add),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

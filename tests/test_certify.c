@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "deprive/wipe.h"
+
 struct cfx {
     struct tu_fs fs;
     char *work;
@@ -226,11 +228,118 @@ static void test_run_resume_after_kill(void **state)
     free(keep), free(hashes), free(pub), free(sec), free(cert), free(journal);
 }
 
+/* Issue 7.3b: a run refused for a read-only root is refused before the scan and writes
+ * nothing, so the retry on the remounted filesystem goes through. */
+static void test_run_readonly_root_refused_up_front(void **state)
+{
+    struct cfx *f = *state;
+    if (!tu_fs_create(&f->fs, "ext4", 64))
+        skip();
+    f->work = tu_mkdtemp();
+    tu_write_random(f->fs.mnt, "DCIM/victim.jpg", 30000, 5);
+    char *victim = tu_path(f->fs.mnt, "DCIM/victim.jpg"), *hashes = w(f, "hashes.txt"),
+         *pub = w(f, "k.pub"), *sec = w(f, "k.sec"), *cert = w(f, "cert.json");
+    struct tu_run r;
+    char *argv_hash[] = {(char *)DP_TEST_BIN, "hash", victim, NULL};
+    tu_run_argv(&r, argv_hash, NULL);
+    expect(&r, 0, "hash");
+    tu_write(f->work, "hashes.txt", r.out, strlen(r.out));
+    tu_run_free(&r);
+    tu_deprive(&r, NULL, "keygen", "-W", "-p", pub, "-s", sec, NULL);
+    expect(&r, 0, "keygen");
+    tu_run_free(&r);
+    tu_fs_umount(&f->fs);
+    assert_true(tu_fs_mount(&f->fs, true));
+    tu_deprive(&r, NULL, "run", "--hashes", hashes, "--key", sec, "-o", cert, "--order", "R/1",
+               "--exhibit", "E/1", "--officer", "PC R", "--yes", f->fs.mnt, NULL);
+    expect(&r, 2, "run on a read-only root");
+    assert_non_null(strstr(r.err, "read-only"));
+    assert_null(strstr(r.err, "plan:")); /* before the scan */
+    tu_run_free(&r);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "test -z \"$(ls '%s' | grep cert.json)\"", f->work);
+    assert_int_equal(tu_sh("%s", cmd), 0); /* nothing written */
+    tu_fs_umount(&f->fs);
+    assert_true(tu_fs_mount(&f->fs, false));
+    tu_deprive(&r, NULL, "run", "--hashes", hashes, "--key", sec, "-o", cert, "--order", "R/1",
+               "--exhibit", "E/1", "--officer", "PC R", "--yes", f->fs.mnt, NULL);
+    expect(&r, 0, "the retry, read-write");
+    assert_non_null(strstr(r.out, "(ERASED)"));
+    tu_run_free(&r);
+    assert_int_equal(access(victim, F_OK), -1);
+    free(victim), free(hashes), free(pub), free(sec), free(cert);
+}
+
+/* dp_wipe_preflight's journal guard decides "the same filesystem" by identity: a btrfs
+ * subvolume has its own st_dev (the old CLI guard compared st_dev and let the journal onto
+ * the wiped filesystem), a separately mounted subvolume its own mount id as well. */
+static void test_preflight_journal_btrfs(void **state)
+{
+    struct cfx *f = *state;
+    if (!tu_fs_create(&f->fs, "btrfs", 160))
+        skip();
+    f->work = tu_mkdtemp();
+    const char *m = f->fs.mnt;
+    char *sub = tu_path(m, "sub"), *subj = tu_path(m, "sub/cert.json.journal");
+    char *submnt = tu_path(f->fs.dir, "submnt"), *submj = tu_path(f->fs.dir, "submnt/j");
+    char *bind = tu_path(f->fs.dir, "bind"), *bindj = tu_path(f->fs.dir, "bind/j");
+    char *elsewhere = w(f, "cert.json.journal"), *rootj = tu_path(m, "j");
+    char *nodir = w(f, "missing/j");
+    if (tu_sh("btrfs subvolume create '%s' >/dev/null", sub) != 0) {
+        printf("btrfs subvolume create failed: skipped\n");
+        skip();
+    }
+    struct stat a, b;
+    assert_int_equal(stat(m, &a), 0);
+    assert_int_equal(stat(sub, &b), 0);
+    assert_true(a.st_dev != b.st_dev); /* what fooled the st_dev comparison */
+    mkdir(submnt, 0755);
+    mkdir(bind, 0755);
+    int mounted_sub =
+        tu_sh("mount -o subvol=sub \"$(findmnt -nvo SOURCE '%s')\" '%s'", m, submnt);
+    int mounted_bind = tu_sh("mount --bind '%s' '%s'", m, bind);
+    struct dp_wipe_opts o = {.method = DP_WIPE_NIST_CLEAR};
+    struct dp_error e1 = {0}, e2 = {0}, e3 = {0}, e4 = {0}, e5 = {0}, e6 = {0};
+    enum dp_status in_root = dp_wipe_preflight(m, rootj, &o, &e1);
+    enum dp_status in_sub = dp_wipe_preflight(m, subj, &o, &e2);
+    int in_submnt = mounted_sub == 0 ? (int)dp_wipe_preflight(m, submj, &o, &e3) : -1;
+    int in_bind = mounted_bind == 0 ? (int)dp_wipe_preflight(m, bindj, &o, &e4) : -1;
+    enum dp_status away = dp_wipe_preflight(m, elsewhere, &o, &e5);
+    enum dp_status missing = dp_wipe_preflight(m, nodir, &o, &e6);
+    o.journal_on_device = true;
+    struct dp_error e7 = {0};
+    enum dp_status allowed = dp_wipe_preflight(m, subj, &o, &e7);
+    if (mounted_sub == 0)
+        tu_sh("umount '%s'", submnt);
+    if (mounted_bind == 0)
+        tu_sh("umount '%s'", bind);
+    assert_int_equal(in_root, DP_ERR_INVALID);
+    assert_non_null(strstr(e1.msg, "must not be on the filesystem being wiped"));
+    if (in_sub != DP_ERR_INVALID)
+        fail_msg("a journal in a btrfs subvolume of the root was allowed: %d %s", in_sub, e2.msg);
+    if (mounted_sub == 0 && in_submnt != DP_ERR_INVALID)
+        fail_msg("a journal on a separately mounted subvolume was allowed: %s", e3.msg);
+    if (mounted_bind == 0 && in_bind != DP_ERR_INVALID)
+        fail_msg("a journal on a bind mount of the root was allowed: %s", e4.msg);
+    if (away != DP_OK)
+        fail_msg("a journal on another filesystem was refused: %s", e5.msg);
+    assert_int_equal(missing, DP_ERR_IO);
+    assert_non_null(strstr(e6.msg, "missing"));
+    if (allowed != DP_OK)
+        fail_msg("journal_on_device did not allow it: %s", e7.msg);
+    printf("preflight: subvolume mount %s, bind mount %s\n", mounted_sub ? "not tested" : "ok",
+           mounted_bind ? "not tested" : "ok");
+    free(sub), free(subj), free(submnt), free(submj), free(bind), free(bindj), free(elsewhere),
+        free(rootj), free(nodir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_ext4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_resume_after_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_readonly_root_refused_up_front, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_preflight_journal_btrfs, setup, teardown),
     };
     return cmocka_run_group_tests_name("certify", tests, NULL, NULL);
 }

@@ -19,21 +19,57 @@ static void test_help_and_man_page(void **state)
     assert_int_equal(r.status, 0);
     char *man = tu_read(DP_SOURCE_DIR "/docs/deprive.1", NULL);
     assert_non_null(man);
-    const char *cmds[] = {"keygen", "hash", "scan", "wipe", "run", "verify", "show", "audit"};
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-        char needle[64];
-        snprintf(needle, sizeof(needle), "\n  %s ", cmds[i]);
-        if (strstr(r.out, needle) == NULL)
-            fail_msg("'deprive --help' does not list %s", cmds[i]);
-        snprintf(needle, sizeof(needle), ".SS %s", cmds[i]);
-        if (strstr(man, needle) == NULL)
-            fail_msg("docs/deprive.1 has no section for %s", cmds[i]);
+    /* the commands section of the man page: .SS per command up to the next .SH */
+    char *sect = strstr(man, "\n.SH COMMANDS\n");
+    assert_non_null(sect);
+    char *sect_end = strstr(sect + 1, "\n.SH ");
+    if (sect_end != NULL)
+        sect_end[1] = '\0';
+    /* the commands as 'deprive --help' lists them: its "commands:" section up to the first
+     * blank line, each line "  NAME  summary" */
+    const char *p = strstr(r.out, "\ncommands:\n");
+    if (p == NULL)
+        fail_msg("'deprive --help' has no \"commands:\" section:\n%s", r.out);
+    p += strlen("\ncommands:\n");
+    char **cmds = NULL;
+    size_t n = 0;
+    while (*p != '\0' && *p != '\n') {
+        size_t len = strcspn(p, "\n");
+        if (strncmp(p, "  ", 2) != 0 || p[2] == ' ' || p[2] == '\n' || p[2] == '\0')
+            fail_msg("'deprive --help': not a command line: '%.*s'", (int)len, p);
+        size_t nl = strcspn(p + 2, " \n");
+        for (size_t i = 0; i < nl; i++)
+            if (!((p[2 + i] >= 'a' && p[2 + i] <= 'z') || p[2 + i] == '-'))
+                fail_msg("'deprive --help': odd command name in '%.*s'", (int)len, p);
+        cmds = realloc(cmds, (n + 1) * sizeof(*cmds));
+        assert_non_null(cmds);
+        cmds[n] = strndup(p + 2, nl);
+        assert_non_null(cmds[n++]);
+        p += len + (p[len] == '\n');
+    }
+    /* an empty or unparsed list must not pass as "every command documented" */
+    if (n < 2)
+        fail_msg("'deprive --help' lists %zu command(s):\n%s", n, r.out);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cmds[i], cmds[j]) == 0)
+                fail_msg("'deprive --help' lists %s twice", cmds[i]);
+        char needle[128];
+        snprintf(needle, sizeof(needle), "\n.SS %s\n", cmds[i]);
+        if (strstr(sect, needle) == NULL)
+            fail_msg("docs/deprive.1 has no .SS section for %s under COMMANDS", cmds[i]);
         struct tu_run h;
         tu_deprive(&h, NULL, cmds[i], "--help", NULL);
-        assert_int_equal(h.status, 0);
-        assert_non_null(strstr(h.out, "usage: deprive"));
+        if (h.status != 0)
+            fail_msg("'deprive %s --help' exits %d: %s", cmds[i], h.status, h.err);
+        snprintf(needle, sizeof(needle), "usage: deprive %s ", cmds[i]);
+        if (strncmp(h.out, needle, strlen(needle)) != 0)
+            fail_msg("'deprive %s --help' does not start with '%s':\n%s", cmds[i], needle, h.out);
         tu_run_free(&h);
     }
+    for (size_t i = 0; i < n; i++)
+        free(cmds[i]);
+    free(cmds);
     free(man);
     tu_run_free(&r);
     tu_deprive(&r, NULL, "frobnicate", NULL);
@@ -259,6 +295,153 @@ static void test_run_verify_audit(void **state)
     world_free(&w);
 }
 
+/* Issue 7.3: a new examiner's first runs. */
+
+/* The run's files next to CERT.json; true when none exists. */
+static bool no_run_files(const char *cert)
+{
+    static const char *const sfx[] = {"", ".minisig", ".plan.json", ".journal", ".wipe.json",
+                                      ".rescan.json"};
+    bool none = true;
+    for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+        char p[4096];
+        snprintf(p, sizeof(p), "%s%s", cert, sfx[i]);
+        if (access(p, F_OK) == 0) {
+            printf("left behind: %s\n", p);
+            none = false;
+        }
+    }
+    return none;
+}
+
+/* Exactly one "deprive:" line on stderr, and it says want (no second, unrelated error, and no
+ * "cannot open" unless that is the refusal). */
+static void assert_one_error(const struct tu_run *r, const char *want)
+{
+    if (strstr(r->err, want) == NULL)
+        fail_msg("stderr lacks '%s':\n%s", want, r->err);
+    if (strstr(want, "cannot open") == NULL && strstr(r->err, "cannot open") != NULL)
+        fail_msg("stderr has a 'cannot open':\n%s", r->err);
+    size_t n = 0;
+    for (const char *p = r->err; (p = strstr(p, "deprive:")) != NULL; p++)
+        n++;
+    if (n != 1)
+        fail_msg("%zu 'deprive:' lines on stderr (want 1):\n%s", n, r->err);
+}
+
+static void test_run_names_all_missing_fields(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w);
+    struct tu_run r;
+    tu_deprive(&r, NULL, "run", "--hashes", w.list, "--key", w.sec, "-o", w.cert,
+               "--journal-on-same-fs", "--yes", w.dev, NULL);
+    assert_int_equal(r.status, 2);
+    static const char *const want[] = {"--order", "--officer", "--exhibit"};
+    for (size_t i = 0; i < 3; i++)
+        if (strstr(r.err, want[i]) == NULL)
+            fail_msg("the refusal does not name %s:\n%s", want[i], r.err);
+    assert_one_error(&r, "missing");
+    tu_run_free(&r);
+    assert_true(no_run_files(w.cert));
+    world_free(&w);
+}
+
+static void test_run_refused_leaves_nothing(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w);
+    struct tu_run r;
+    char *a = tu_path(w.dev, "DCIM/victim-a.jpg");
+    /* the journal would be on the filesystem being wiped (work/ and device/ share it) */
+    tu_deprive(&r, NULL, "run", "--hashes", w.list, "--key", w.sec, "-o", w.cert, "--order",
+               "DO/1", "--exhibit", "EX-1", "--officer", "DC E", "--yes", w.dev, NULL);
+    assert_int_equal(r.status, 2);
+    assert_one_error(&r, "must not be on the filesystem being wiped");
+    assert_null(strstr(r.err, "plan:")); /* refused before the scan, not after it */
+    tu_run_free(&r);
+    assert_true(no_run_files(w.cert));
+    /* no terminal and no --yes: refused up front too */
+    tu_deprive(&r, NULL, "run", "--hashes", w.list, "--key", w.sec, "-o", w.cert, "--order",
+               "DO/1", "--exhibit", "EX-1", "--officer", "DC E", "--journal-on-same-fs", w.dev,
+               NULL);
+    assert_int_equal(r.status, 2);
+    assert_one_error(&r, "pass --yes");
+    tu_run_free(&r);
+    assert_true(no_run_files(w.cert));
+    /* an output directory that does not exist: refused before the scan */
+    char *nodir = tu_path(w.work, "nodir/cert.json");
+    tu_deprive(&r, NULL, "run", "--hashes", w.list, "--key", w.sec, "-o", nodir, "--order",
+               "DO/1", "--exhibit", "EX-1", "--officer", "DC E", "--journal-on-same-fs", "--yes",
+               w.dev, NULL);
+    assert_int_equal(r.status, 2);
+    assert_one_error(&r, "cannot open directory");
+    assert_non_null(strstr(r.err, "nodir"));
+    assert_null(strstr(r.err, "plan:"));
+    tu_run_free(&r);
+    free(nodir);
+    assert_int_equal(access(a, F_OK), 0);
+    /* the precondition fixed, the immediate retry goes through */
+    tu_deprive(&r, NULL, "run", "--hashes", w.list, "--key", w.sec, "-o", w.cert, "--order",
+               "DO/1", "--exhibit", "EX-1", "--officer", "DC E", "--journal-on-same-fs", "--yes",
+               w.dev, NULL);
+    if (r.status != 0)
+        fail_msg("the retry failed (%d): %s", r.status, r.err);
+    assert_non_null(strstr(r.out, "(ERASED)"));
+    tu_run_free(&r);
+    assert_int_equal(access(a, F_OK), -1);
+    free(a);
+    world_free(&w);
+}
+
+/* Issue 7.2: without -p the certificate is unverified; its sizes must not switch on the size
+ * filter (which would read nothing and report "0 present"), and its consistency is checked. */
+static void test_audit_untrusted_sizes(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w);
+    struct tu_run r;
+    tu_deprive(&r, NULL, "run", "--hashes", w.list, "--key", w.sec, "-o", w.cert, "--order",
+               "DO/2026/77", "--exhibit", "EX-9", "--officer", "DC Example",
+               "--journal-on-same-fs", "--yes", w.dev, NULL);
+    if (r.status != 0)
+        fail_msg("run failed (%d): %s", r.status, r.err);
+    tu_run_free(&r);
+    /* edit every target's size: the signature no longer verifies */
+    json_t *cert = tu_load_json(w.cert);
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(cert, "targets"), i, t)
+        json_object_set_new(t, "size", json_integer(1));
+    assert_int_equal(json_dump_file(cert, w.cert, JSON_INDENT(2) | JSON_SORT_KEYS), 0);
+    tu_write_random(w.dev, "restored/again.jpg", 40000, 1); /* victim-a is back */
+    tu_deprive(&r, NULL, "audit", "--cert", w.cert, w.dev, NULL);
+    if (r.status != 1 || strstr(r.out, "MATCH restored/again.jpg") == NULL)
+        fail_msg("audit without -p of an edited certificate: exit %d\nstdout: %s\nstderr: %s",
+                 r.status, r.out, r.err);
+    assert_non_null(strstr(r.err, "signature was NOT checked"));
+    tu_run_free(&r);
+    tu_deprive(&r, NULL, "audit", "--cert", w.cert, "-p", w.pub, w.dev, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "certificate INVALID"));
+    assert_null(strstr(r.out, "match(es) present")); /* refused: no audit was made */
+    tu_run_free(&r);
+    /* a target without its size is inconsistent: refused, never "0 present" */
+    json_object_del(json_array_get(json_object_get(cert, "targets"), 0), "size");
+    assert_int_equal(json_dump_file(cert, w.cert, JSON_INDENT(2) | JSON_SORT_KEYS), 0);
+    tu_deprive(&r, NULL, "audit", "--cert", w.cert, w.dev, NULL);
+    if (r.status != 1 || strstr(r.err, "certificate INVALID") == NULL)
+        fail_msg("audit of a certificate without a target size: exit %d\nstdout: %s\nstderr: %s",
+                 r.status, r.out, r.err);
+    assert_non_null(strstr(r.err, "size"));
+    tu_run_free(&r);
+    json_decref(cert);
+    world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +450,9 @@ int main(void)
         cmocka_unit_test(test_scan_output_and_refusals),
         cmocka_unit_test(test_forged_plan_list),
         cmocka_unit_test(test_run_verify_audit),
+        cmocka_unit_test(test_run_names_all_missing_fields),
+        cmocka_unit_test(test_run_refused_leaves_nothing),
+        cmocka_unit_test(test_audit_untrusted_sizes),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -171,7 +171,7 @@ static void test_name_swapped_at_each_step(void **state)
 static void start_exchanger(void *ctx, const struct dp_wipe_progress *p)
 {
     int *fd = ctx;
-    if (*fd >= 0 && p->phase != NULL && strcmp(p->phase, "scrub") == 0) {
+    if (*fd >= 0 && p->phase == DP_PHASE_SCRUB) {
         if (write(*fd, "x", 1) != 1)
             fail_msg("cannot start the exchanger");
         close(*fd);
@@ -318,6 +318,48 @@ static void test_resume_reused_inode(void **state)
     json_decref(res);
     json_decref(report);
     fx_free(f);
+}
+
+static void stop_at_unlink(void *ctx, const char *point, int dirfd, const char *name)
+{
+    (void)ctx, (void)dirfd, (void)name;
+    if (strcmp(point, "unlink") == 0)
+        _exit(0); /* killed with the name moved into its quarantine directory */
+}
+
+/* Interrupted between the move into quarantine and the unlink: the resume finds the name in
+ * the quarantine directory, unlinks it there, reports it removed, and leaves no directory. */
+static void test_resume_inside_quarantine(void **state)
+{
+    struct fx *f = *state;
+    assert_true(fx_init(f, NULL, 0));
+    add_match(f, "d/victim.jpg", 30000, 12);
+    tu_write_random(f->root, "d/keep.jpg", 1000, 13);
+    json_t *report = scan(f);
+    char *jp = tu_path(f->work, "journal");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct dp_wipe_opts o = {.method = DP_WIPE_NIST_CLEAR, .lists = f->set,
+                                 .test_seam = stop_at_unlink};
+        tu_wipe_report(report, jp, &o, false, DP_OK, NULL, 0);
+        _exit(3);
+    }
+    int ws = 0;
+    waitpid(pid, &ws, 0);
+    assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    char *d = tu_path(f->root, "d");
+    assert_int_equal(tu_sh("test -n \"$(find '%s' -name '.dq*')\"", d), 0); /* it is there */
+    struct dp_wipe_opts o = {.method = DP_WIPE_NIST_CLEAR, .lists = f->set};
+    json_t *res = tu_wipe_report(report, jp, &o, true, DP_OK, NULL, 0);
+    assert_string_equal(field(res, 0, "status"), "erased");
+    json_t *nm = json_array_get(json_object_get(target(res, 0), "names"), 0);
+    assert_true(json_is_true(json_object_get(nm, "removed")));
+    assert_int_equal(tu_sh("test -z \"$(find '%s' -name '.dq*')\"", d), 0);
+    assert_int_equal(tu_sh("test \"$(ls -A '%s')\" = keep.jpg", d), 0);
+    free(d), free(jp);
+    json_decref(res);
+    json_decref(report);
 }
 
 /* Where the filesystem reports neither birth time nor generation (the FUSE drivers here), an
@@ -602,6 +644,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_name_swapped_at_each_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_exchange_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_reused_inode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_inside_quarantine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_without_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_mount_over_root, setup, teardown),
         cmocka_unit_test_setup_teardown(test_media_class, setup, teardown),

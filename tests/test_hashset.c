@@ -8,6 +8,7 @@
 
 #include "deprive/hashset.h"
 #include "deprive/util.h"
+#include "src/lists/internal.h" /* the format table */
 
 #define MD5_EMPTY "d41d8cd98f00b204e9800998ecf8427e"
 #define SHA1_EMPTY "da39a3ee5e6b4b0d3255bfef95601890afd80709"
@@ -898,6 +899,35 @@ static void test_large_list(void **state)
     free(dir);
 }
 
+/* ---- the format table ---------------------------------------------------------------------- */
+
+/* Every row has a name, a bid and a parse; the names are distinct and exactly the formats
+ * docs/hashlists.md documents ("(format name `x`)"). */
+static void test_format_table(void **state)
+{
+    (void)state;
+    char *doc = NULL;
+    size_t len = 0, rows = 0, documented = 0;
+    struct dp_error err = {0};
+    assert_int_equal(dp_read_file(DP_SOURCE_DIR "/docs/hashlists.md", 1 << 20, &doc, &len, &err),
+                     DP_OK);
+    for (const struct list_format *const *f = list_formats; *f != NULL; f++, rows++) {
+        assert_non_null((*f)->name);
+        assert_non_null((*f)->bid);
+        assert_non_null((*f)->parse);
+        for (const struct list_format *const *g = list_formats; g < f; g++)
+            assert_string_not_equal((*g)->name, (*f)->name);
+        char tag[64];
+        snprintf(tag, sizeof(tag), "(format name `%s`)", (*f)->name);
+        if (strstr(doc, tag) == NULL)
+            fail_msg("format '%s' is not documented in docs/hashlists.md", (*f)->name);
+    }
+    for (const char *p = doc; (p = strstr(p, "(format name `")) != NULL; p++)
+        documented++;
+    assert_int_equal(rows, documented);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -925,6 +955,7 @@ int main(void)
         cmocka_unit_test(test_fixtures),
         cmocka_unit_test(test_bad_fixture),
         cmocka_unit_test(test_large_list),
+        cmocka_unit_test(test_format_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -302,7 +302,8 @@ struct times {
 static void add_times(struct times *t, const char *path, const struct stat *st)
 {
     assert_true(t->n < MAX_TIMES);
-    snprintf(t->path[t->n], sizeof(t->path[0]), "%s", path);
+    assert_true(strlen(path) < sizeof(t->path[0]));
+    snprintf(t->path[t->n], sizeof(t->path[0]), "%.255s", path); /* bounded: -Wformat-truncation */
     t->a[t->n] = st->st_atim;
     t->m[t->n] = st->st_mtim;
     t->c[t->n] = st->st_ctim;

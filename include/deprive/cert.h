@@ -35,7 +35,17 @@
  *   PARTIAL  the re-scan found zero matches, but at least one target was not erased by deprive
  *            (skipped or failed: e.g. changed or vanished since the scan);
  *   FAILED   the re-scan found at least one match, or no re-scan was done. */
-#define DP_CERT_ERASED "ERASED"
+enum dp_cert_outcome {
+    DP_OUTCOME_ERASED = 0, /* "ERASED" */
+    DP_OUTCOME_PARTIAL,    /* "PARTIAL" */
+    DP_OUTCOME_FAILED,     /* "FAILED" */
+    DP_OUTCOME_COUNT
+};
+const char *dp_cert_outcome_name(enum dp_cert_outcome o);
+bool dp_cert_outcome_parse(const char *name, enum dp_cert_outcome *out) DP_WUR;
+/* The outcome a certificate states (outcome.result); false when missing or unknown. */
+bool dp_cert_outcome_of(const json_t *cert, enum dp_cert_outcome *out) DP_WUR;
+#define DP_CERT_ERASED "ERASED" /* = dp_cert_outcome_name(DP_OUTCOME_ERASED) */
 #define DP_CERT_PARTIAL "PARTIAL"
 #define DP_CERT_FAILED "FAILED"
 
@@ -71,7 +81,10 @@ enum dp_status dp_cert_case_set(json_t *case_doc, const char *field, const char 
 
 /* Validate a case document: only known objects and fields, string values obeying the
  * dp_cert_case_set rules, format/schema when present, and every required field present.
- * DP_ERR_INVALID naming the field path (and its flag), DP_ERR_PARSE when not an object. */
+ * DP_ERR_INVALID naming the bad field's path (and its flag) - or, when only required fields
+ * are missing, every one of them in one message ("case details: missing
+ * authority.order_reference (--order), exhibit.exhibit_reference (--exhibit)");
+ * DP_ERR_PARSE when not an object. */
 enum dp_status dp_cert_case_validate(const json_t *case_doc, struct dp_error *err) DP_WUR
     DP_NONNULL(1);
 
@@ -128,6 +141,29 @@ void dp_cert_problems_release(struct dp_cert_problems *p);
  * (truncated to fit), or DP_ERR_NOMEM. */
 enum dp_status dp_cert_check(const json_t *cert, struct dp_cert_problems *problems,
                              struct dp_error *err) DP_WUR DP_NONNULL(1);
+
+/* ---- what an audit looks for ----------------------------------------------------------- */
+
+struct dp_hashset;
+
+/* The hash set an audit re-scans for: every digest of every target the certificate records
+ * as erased (skipped and failed targets are not claimed gone, so they are not looked for).
+ * The certificate is checked first (dp_cert_check): an inconsistent one is DP_ERR_VERIFY with
+ * its problems, whatever trust_sizes says, so no filter is ever derived from it.
+ *   trust_sizes  true only when the certificate's signature was verified (dp_cert_verify):
+ *                each entry then carries its target's size, and the set (with no other list
+ *                lacking sizes) lets the scan skip files of other sizes unread. False: no
+ *                entry has a size, so the scan reads every file - an edited or missing size
+ *                cannot hide a file from the audit.
+ *   name         the source's name in reports ("CERT.json (erased digests)").
+ * The entries form one source of format "certificate" whose SHA-256 is that of the
+ * certificate as dp_json_dump serialises it (the file's bytes for a certificate deprive
+ * wrote). A certificate with nothing erased gives a set with no source. *out: a new set,
+ * not finalized, so further lists can be loaded into it; the caller finalizes and frees it
+ * (dp_hashset_free); NULL on failure. DP_ERR_VERIFY, DP_ERR_NOMEM. */
+enum dp_status dp_cert_erased_hashset(struct dp_hashset **out, const json_t *cert,
+                                      const char *name, bool trust_sizes, struct dp_error *err)
+    DP_WUR DP_NONNULL(1, 2, 3);
 
 /* ---- signing and verification ---------------------------------------------------------- */
 

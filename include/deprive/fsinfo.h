@@ -55,7 +55,8 @@ struct dp_fsinfo {
 /* Facts for the filesystem holding fd. Missing facts are left unknown; fails only when fd
  * cannot be stat'ed. The media class comes from sysfs: non-rotational means ssd; an MMC
  * transport means flash; a USB transport alone means unknown (USB hard-disk enclosures are
- * common, and USB sticks often claim to be rotational); otherwise rotational means hdd. */
+ * common, and USB sticks often claim to be rotational), and so does a virtio disk (the host's
+ * medium is not visible to the guest); otherwise rotational means hdd. */
 enum dp_status dp_fsinfo_get(int fd, struct dp_fsinfo *out, struct dp_error *err) DP_WUR;
 
 /* Where dp_fsinfo_get reads sysfs ("/sys" by default; tests point it at a fake tree). Not

@@ -26,7 +26,7 @@ struct dp_hash_source {
     char *path;                    /* as given to dp_hashset_load_file */
     uint8_t sha256[32];            /* SHA-256 of the file's bytes */
     const char *format;            /* detected: "sha256sum", "bsd", "hashdeep", "plain",
-                                      "deprive", "vics" */
+                                      "deprive", "vics"; or dp_hashset_add's format */
     size_t counts[DP_ALGO_COUNT];  /* entries per algorithm read from this file */
 };
 
@@ -47,6 +47,19 @@ enum dp_status dp_hashset_load_file(struct dp_hashset *set, const char *path,
 enum dp_status dp_hashset_load_buffer(struct dp_hashset *set, const char *name,
                                       const char *buf, size_t len,
                                       struct dp_error *err) DP_WUR DP_NONNULL(1, 2);
+
+/* Add entries directly, without a list to parse, as one more source (all or nothing, like a
+ * load). name becomes the source's path (copied); format names where the entries came from
+ * and is stored by pointer, so it must outlive the set (a string literal: "certificate");
+ * sha256 is the SHA-256 of what they were taken from. Of each entry only algo, digest (the
+ * first dp_algo_len bytes) and size (-1 or any negative: not given) are read; source, line
+ * (the 1-based index in entries) and label (none) are set here. A set with an entry without
+ * a size is not size-filtered (dp_hashset_sizes_complete). DP_ERR_INVALID when count is 0,
+ * DP_ERR_LIMIT, DP_ERR_NOMEM. Calling it after dp_hashset_finalize or with an algo out of
+ * range is API misuse. */
+enum dp_status dp_hashset_add(struct dp_hashset *set, const char *name, const char *format,
+                              const uint8_t sha256[32], const struct dp_hash_entry *entries,
+                              size_t count, struct dp_error *err) DP_WUR DP_NONNULL(1, 2, 3, 4);
 
 /* Sort and index after the last load; fails with DP_ERR_INVALID when the set holds no hash.
  * Lookups are valid only after this; loading after it is API misuse. After finalize the set

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "deprive/assurance.h"
 #include "deprive/error.h"
 #include "deprive/fsinfo.h"
 #include "deprive/hashset.h"
@@ -26,7 +27,7 @@ bool dp_wipe_method_parse(const char *name, enum dp_wipe_method *out) DP_WUR;
 
 struct dp_wipe_progress {
     size_t target, targets;  /* inode groups */
-    const char *phase;       /* "check", "overwrite", "verify", "scrub", "cleanup" */
+    enum dp_wipe_phase phase;
     const char *path;        /* borrowed; may be NULL */
 };
 
@@ -69,6 +70,27 @@ const char *dp_wipe_state_plan_sha256(const struct dp_wipe_state *st);
 bool dp_wipe_state_method(const struct dp_wipe_state *st, enum dp_wipe_method *out);
 /* True when the journal holds a finish record: nothing left to do. */
 bool dp_wipe_state_finished(const struct dp_wipe_state *st);
+
+/* Before anything is written (the plan, the journal): would a wipe of root with its journal
+ * at journal_path be refused? A caller that scans first calls it before the scan, so a
+ * refusal costs nothing and leaves no file behind. Checks:
+ *   - root opens as a directory (not through a symlink); unless opts->dry_run, it is not on a
+ *     read-only mount; it is not on a stacked filesystem (overlayfs) - the refusals
+ *     dp_wipe_run makes at its start, which it still makes (things change meanwhile);
+ *   - unless opts->dry_run or journal_path is NULL: the journal's directory (the file need
+ *     not exist) is a writable directory on a read-write mount and, unless
+ *     opts->journal_on_device, not on root's filesystem (the journal names the erased files).
+ *     One filesystem is recognised by any shared identity: mount id, device number,
+ *     filesystem UUID, backing block device or mount source - so a bind mount of it or a
+ *     btrfs subvolume (its own st_dev, the same mount) counts as the same.
+ * Only opts->dry_run and opts->journal_on_device are read. DP_OK when the wipe may start;
+ * DP_ERR_INVALID (read-only root; journal on the wiped filesystem: "the journal '...' must
+ * not be on the filesystem being wiped ('ROOT', why): ..."), DP_ERR_UNSUPPORTED (stacked),
+ * DP_ERR_IO (cannot open a directory, journal directory not writable), DP_ERR_NOMEM.
+ * Thread-safe (no state; reads /proc/self/mountinfo and sysfs). */
+enum dp_status dp_wipe_preflight(const char *root, const char *journal_path,
+                                 const struct dp_wipe_opts *opts, struct dp_error *err) DP_WUR
+    DP_NONNULL(1, 3);
 
 /* Wipe every target of plan. j is the journal (NULL only with dry_run); resume is the
  * replayed state of j when continuing an interrupted wipe, else NULL. Per-target problems

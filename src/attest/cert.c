@@ -10,7 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deprive/assurance.h"
+#include "deprive/hashset.h"
 #include "deprive/journal.h"
+#include "deprive/json.h"
 #include "deprive/report.h"
 #include "deprive/sign.h"
 #include "deprive/util.h"
@@ -359,12 +362,18 @@ enum dp_status dp_cert_case_validate(const json_t *case_doc, struct dp_error *er
     enum dp_status st = validate_obj(case_doc, "", err);
     if (st != DP_OK)
         return st;
+    /* every missing field in one message: an examiner should not learn them one run at a time */
+    char missing[512] = "";
+    size_t used = 0;
     for (size_t i = 0; i < N_CASE_FIELDS; i++) {
         const struct dp_cert_case_field *f = &case_fields[i];
-        if (f->required && !json_is_string(cert_jpath(case_doc, f->path)))
-            return dp_error_set(err, DP_ERR_INVALID, 0, "case details: missing %s (--%s)", f->path,
-                                f->flag);
+        if (f->required && !json_is_string(cert_jpath(case_doc, f->path)) &&
+            used < sizeof(missing))
+            used += (size_t)snprintf(missing + used, sizeof(missing) - used, "%s%s (--%s)",
+                                     used ? ", " : "", f->path, f->flag);
     }
+    if (used > 0)
+        return dp_error_set(err, DP_ERR_INVALID, 0, "case details: missing %s", missing);
     return DP_OK;
 }
 
@@ -518,13 +527,39 @@ static void target_common(struct bld *b, json_t *o, const json_t *f, const char 
     put(b, o, "method", method ? json_string(method) : json_null());
 }
 
+static const char *const outcome_names[DP_OUTCOME_COUNT] = {DP_CERT_ERASED, DP_CERT_PARTIAL,
+                                                             DP_CERT_FAILED};
+
+const char *dp_cert_outcome_name(enum dp_cert_outcome o)
+{
+    if ((unsigned)o >= DP_OUTCOME_COUNT)
+        dp_misuse("dp_cert_outcome_name: bad outcome");
+    return outcome_names[o];
+}
+
+bool dp_cert_outcome_parse(const char *name, enum dp_cert_outcome *out)
+{
+    for (int i = 0; name != NULL && i < DP_OUTCOME_COUNT; i++) {
+        if (strcmp(name, outcome_names[i]) == 0) {
+            *out = (enum dp_cert_outcome)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool dp_cert_outcome_of(const json_t *cert, enum dp_cert_outcome *out)
+{
+    return dp_cert_outcome_parse(dp_cert_get_str(cert, "outcome.result"), out);
+}
+
 static const char *action_of(const char *status)
 {
-    if (strcmp(status, "erased") == 0)
-        return "overwritten, read back, renamed and unlinked";
-    if (strcmp(status, "failed") == 0)
-        return "attempted, not erased";
-    return "none";
+    enum dp_wipe_status s = DP_WIPE_SKIPPED;
+    if (!dp_wipe_status_parse(status, &s) || s == DP_WIPE_SKIPPED || s == DP_WIPE_PLANNED)
+        return "none";
+    return s == DP_WIPE_ERASED ? "overwritten, read back, renamed and unlinked"
+                               : "attempted, not erased";
 }
 
 static enum dp_status wipe_target_json(struct bld *b, json_t **out, const json_t *t, size_t i,
@@ -617,13 +652,13 @@ static json_t *uncovered_json(struct bld *b, const json_t *f, size_t k, const ch
     target_common(b, o, f, method);
     put(b, o, "names", names);
     put(b, o, "matched", matched);
-    put(b, o, "status", json_string("skipped"));
+    put(b, o, "status", json_string(dp_wipe_status_name(DP_WIPE_SKIPPED)));
     put(b, o, "action", json_string("none"));
     put(b, o, "links_remaining", json_null());
     put(b, o, "overwrite", json_null());
     put(b, o, "verification", json_null());
     put(b, o, "extents", json_null());
-    put(b, o, "assurance", json_string("not-erased"));
+    put(b, o, "assurance", json_string(dp_assurance_name(DP_ASSURE_NOT_ERASED)));
     put(b, o, "assurance_facts", json_array());
     put(b, o, "reason", json_string("not in the wipe result (not attempted)"));
     return o;
@@ -813,22 +848,27 @@ static json_t *build_scan(struct bld *b, const json_t *scan)
 /* Count targets by status into the outcome summary; returns the result. */
 static const char *summarise(struct bld *b, json_t *outcome, const json_t *targets)
 {
-    json_int_t n[3] = {0, 0, 0}, names = 0;
+    json_int_t n[DP_WIPE_STATUS_COUNT] = {0}, names = 0;
     size_t i;
     const json_t *t;
     json_array_foreach(targets, i, t)
     {
-        const char *s = json_string_value(json_object_get(t, "status"));
-        n[strcmp(s, "erased") == 0 ? 0 : strcmp(s, "skipped") == 0 ? 1 : 2]++;
+        enum dp_wipe_status s = DP_WIPE_FAILED; /* checked by wipe_statuses_ok before */
+        const char *name = json_string_value(json_object_get(t, "status"));
+        if (name == NULL || !dp_wipe_status_parse(name, &s))
+            s = DP_WIPE_FAILED;
+        n[s]++;
         names += (json_int_t)json_array_size(json_object_get(t, "names"));
     }
     put(b, outcome, "summary",
         json_pack("{s:I, s:I, s:I, s:I, s:I}", "targets", (json_int_t)json_array_size(targets),
-                  "names", names, "erased", n[0], "skipped", n[1], "failed", n[2]));
+                  "names", names, "erased", n[DP_WIPE_ERASED], "skipped", n[DP_WIPE_SKIPPED],
+                  "failed", n[DP_WIPE_FAILED]));
     if (!json_is_true(cert_jpath(outcome, "rescan.performed")) ||
         json_integer_value(cert_jpath(outcome, "rescan.findings")) > 0)
-        return DP_CERT_FAILED;
-    return n[1] + n[2] == 0 ? DP_CERT_ERASED : DP_CERT_PARTIAL;
+        return dp_cert_outcome_name(DP_OUTCOME_FAILED);
+    return dp_cert_outcome_name(n[DP_WIPE_SKIPPED] + n[DP_WIPE_FAILED] == 0 ? DP_OUTCOME_ERASED
+                                                                           : DP_OUTCOME_PARTIAL);
 }
 
 static enum dp_status build_outcome(struct bld *b, json_t *cert, const json_t *scan,
@@ -865,34 +905,31 @@ static enum dp_status check_wipe(const json_t *wipe, struct dp_error *err)
     const json_t *targets = json_object_get(wipe, "targets");
     if (!json_is_array(targets))
         return dp_error_set(err, DP_ERR_INVALID, 0, "wipe result has no targets array");
-    json_int_t n[3] = {0, 0, 0};
+    json_int_t n[DP_WIPE_STATUS_COUNT] = {0};
     size_t i;
     const json_t *t;
     json_array_foreach(targets, i, t)
     {
         const char *s = json_string_value(json_object_get(t, "status"));
+        enum dp_wipe_status k;
         if (s == NULL)
             return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: no status", i);
-        if (strcmp(s, "planned") == 0)
+        if (!dp_wipe_status_parse(s, &k))
+            return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: unknown status '%s'", i,
+                                s);
+        if (k == DP_WIPE_PLANNED)
             return dp_error_set(err, DP_ERR_INVALID, 0,
                                 "wipe target %zu is only planned: a "
                                 "dry run cannot be certified",
                                 i);
-        int k = strcmp(s, "erased") == 0    ? 0
-                : strcmp(s, "skipped") == 0 ? 1
-                : strcmp(s, "failed") == 0  ? 2
-                                            : -1;
-        if (k < 0)
-            return dp_error_set(err, DP_ERR_INVALID, 0, "wipe target %zu: unknown status '%s'", i,
-                                s);
         n[k]++;
     }
     const json_t *sum = json_object_get(wipe, "summary");
     if (sum != NULL && (json_integer_value(json_object_get(sum, "targets")) !=
                             (json_int_t)json_array_size(targets) ||
-                        json_integer_value(json_object_get(sum, "erased")) != n[0] ||
-                        json_integer_value(json_object_get(sum, "skipped")) != n[1] ||
-                        json_integer_value(json_object_get(sum, "failed")) != n[2]))
+                        json_integer_value(json_object_get(sum, "erased")) != n[DP_WIPE_ERASED] ||
+                        json_integer_value(json_object_get(sum, "skipped")) != n[DP_WIPE_SKIPPED] ||
+                        json_integer_value(json_object_get(sum, "failed")) != n[DP_WIPE_FAILED]))
         return dp_error_set(err, DP_ERR_INVALID, 0,
                             "wipe result summary disagrees with its targets");
     return DP_OK;
@@ -1175,17 +1212,6 @@ static json_int_t check_scan(struct chk *c, const json_t *cert)
     return findings;
 }
 
-static bool is_assurance(const char *a)
-{
-    static const char *const ok[] = {"overwritten-in-place-verified", "overwritten-not-in-place",
-                                     "free-space-overwritten", "flash-media-residual-risk",
-                                     "overwritten-verified-placement-unknown",
-                                     "overwritten-medium-unknown"};
-    for (size_t i = 0; a != NULL && i < sizeof(ok) / sizeof(ok[0]); i++)
-        if (strcmp(a, ok[i]) == 0)
-            return true;
-    return false;
-}
 
 static void check_digests(struct chk *c, const json_t *dg, const char *label)
 {
@@ -1234,17 +1260,19 @@ static void check_target(struct chk *c, const json_t *t, size_t i, struct counts
     snprintf(L, sizeof(L), "targets[%zu]", i);
     n->targets++;
     const char *status = json_string_value(json_object_get(t, "status"));
-    bool erased = status != NULL && strcmp(status, "erased") == 0;
+    enum dp_wipe_status ws = DP_WIPE_PLANNED;
+    bool known = status != NULL && dp_wipe_status_parse(status, &ws) && ws != DP_WIPE_PLANNED;
+    bool erased = known && ws == DP_WIPE_ERASED;
     if (status == NULL)
         prob(c, "%s.status: missing", L);
+    else if (!known)
+        prob(c, "%s.status: unknown value '%s'", L, status);
     else if (erased)
         n->erased++;
-    else if (strcmp(status, "skipped") == 0)
+    else if (ws == DP_WIPE_SKIPPED)
         n->skipped++;
-    else if (strcmp(status, "failed") == 0)
-        n->failed++;
     else
-        prob(c, "%s.status: unknown value '%s'", L, status);
+        n->failed++;
     const json_t *names = json_object_get(t, "names");
     if (!json_is_array(names) || json_array_size(names) == 0)
         prob(c, "%s.names: missing or empty", L);
@@ -1267,20 +1295,21 @@ static void check_target(struct chk *c, const json_t *t, size_t i, struct counts
     check_matched(c, json_object_get(t, "matched"), L);
     const char *as = json_string_value(json_object_get(t, "assurance"));
     const char *reason = json_string_value(json_object_get(t, "reason"));
+    enum dp_assurance level = DP_ASSURE_COUNT;
+    bool level_ok = as != NULL && dp_assurance_parse(as, &level) && known &&
+                    dp_assurance_fits(level, ws);
     if (erased) {
         const char *vr = dp_cert_get_str(t, "verification.result");
         const json_t *facts = json_object_get(t, "assurance_facts");
-        if (!is_assurance(as))
+        if (!level_ok)
             prob(c, "%s.assurance: erased target without a valid assurance level", L);
         if (vr == NULL || strcmp(vr, "match") != 0)
             prob(c, "%s.verification.result: erased target not verified ('%s')", L,
                  vr ? vr : "missing");
         if (!json_is_array(facts) || json_array_size(facts) == 0)
             prob(c, "%s.assurance_facts: missing or empty", L);
-    } else if (status != NULL) {
-        bool shared = as != NULL && strcmp(as, "shared-extents-remain") == 0 &&
-                      strcmp(status, "failed") == 0;
-        if (!shared && (as == NULL || strcmp(as, "not-erased") != 0))
+    } else if (known) {
+        if (!level_ok)
             prob(c, "%s.assurance: must be not-erased for a %s target", L, status);
         if (reason == NULL || *reason == '\0')
             prob(c, "%s.reason: a %s target needs the reason", L, status);
@@ -1420,5 +1449,84 @@ enum dp_status dp_cert_check(const json_t *cert, struct dp_cert_problems *proble
         *problems = c.p;
     else
         dp_cert_problems_release(&c.p);
+    return st;
+}
+
+/* ---- the audit's hash set ---------------------------------------------------------------- */
+
+/* Digests of the erased targets as hash entries; *count of them. */
+static enum dp_status erased_entries(struct dp_hash_entry **out, size_t *count, const json_t *cert,
+                                     bool trust_sizes, struct dp_error *err)
+{
+    size_t n = 0, k = 0, i;
+    const json_t *t;
+    json_array_foreach(json_object_get(cert, "targets"), i, t) {
+        const char *status = json_string_value(json_object_get(t, "status"));
+        if (status != NULL && strcmp(status, "erased") == 0)
+            n += json_object_size(json_object_get(t, "digests"));
+    }
+    *out = NULL;
+    *count = 0;
+    struct dp_hash_entry *e = n > 0 ? calloc(n, sizeof(*e)) : NULL;
+    if (n > 0 && e == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    json_array_foreach(json_object_get(cert, "targets"), i, t) {
+        const char *status = json_string_value(json_object_get(t, "status"));
+        if (status == NULL || strcmp(status, "erased") != 0)
+            continue; /* the audit proves what the certificate says was erased */
+        /* an unverified size must not decide which files are read */
+        json_int_t size = trust_sizes ? json_integer_value(json_object_get(t, "size")) : -1;
+        const char *algo;
+        json_t *v;
+        json_object_foreach(json_object_get(t, "digests"), algo, v) {
+            enum dp_algo a;
+            if (k == n || !json_is_string(v) || !dp_algo_parse(algo, strlen(algo), &a) ||
+                !dp_hex_decode(e[k].digest, dp_algo_len(a), json_string_value(v),
+                               json_string_length(v))) {
+                free(e);
+                return dp_error_set(err, DP_ERR_VERIFY, 0, "targets[%zu].digests.%s: not a digest",
+                                    i, algo);
+            }
+            e[k].algo = (uint8_t)a;
+            e[k].size = size < 0 ? -1 : (int64_t)size;
+            k++;
+        }
+    }
+    *out = e;
+    *count = k;
+    return DP_OK;
+}
+
+enum dp_status dp_cert_erased_hashset(struct dp_hashset **out, const json_t *cert,
+                                      const char *name, bool trust_sizes, struct dp_error *err)
+{
+    *out = NULL;
+    /* an audit must never report absence from a filter derived from unchecked data */
+    enum dp_status st = dp_cert_check(cert, NULL, err);
+    if (st != DP_OK)
+        return st;
+    struct dp_hash_entry *e = NULL;
+    size_t n = 0;
+    struct dp_hashset *set = NULL;
+    char *text = NULL;
+    if ((st = erased_entries(&e, &n, cert, trust_sizes, err)) != DP_OK ||
+        (st = dp_hashset_new(&set, err)) != DP_OK)
+        goto out;
+    if (n > 0) {
+        if ((text = dp_json_dump(cert)) == NULL) {
+            st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+            goto out;
+        }
+        uint8_t sha[32];
+        dp_sha256_buf(sha, text, strlen(text));
+        if ((st = dp_hashset_add(set, name, "certificate", sha, e, n, err)) != DP_OK)
+            goto out;
+    }
+    *out = set;
+    set = NULL;
+out:
+    dp_hashset_free(set);
+    free(e);
+    free(text);
     return st;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deprive/assurance.h"
 #include "deprive/journal.h"
 #include "deprive/report.h"
 #include "deprive/sign.h"
@@ -171,11 +172,14 @@ static void render_target(FILE *f, const json_t *t, size_t i)
 {
     char b1[160], b2[160];
     const char *st = json_string_value(json_object_get(t, "status"));
+    enum dp_wipe_status ws;
+    bool known = st != NULL && dp_wipe_status_parse(st, &ws);
     fprintf(f, "  %zu. %s\n", i + 1,
-            st == NULL                   ? "?"
-            : strcmp(st, "erased") == 0  ? "ERASED"
-            : strcmp(st, "skipped") == 0 ? "NOT ERASED (skipped)"
-                                         : "NOT ERASED (failed)");
+            !known                     ? "?"
+            : ws == DP_WIPE_ERASED     ? "ERASED"
+            : ws == DP_WIPE_SKIPPED    ? "NOT ERASED (skipped)"
+            : ws == DP_WIPE_PLANNED    ? "NOT ERASED (planned only)"
+                                       : "NOT ERASED (failed)");
     size_t j;
     const json_t *nm;
     json_array_foreach(json_object_get(t, "names"), j, nm) put_loc(

@@ -11,6 +11,7 @@
 
 #include <hpdf.h>
 
+#include "deprive/assurance.h"
 #include "deprive/cert.h"
 #include "deprive/report.h"
 #include "deprive/util.h"
@@ -525,25 +526,10 @@ static void draw_table_header(struct pdf *p)
 
 static const char *assurance_label(const char *a)
 {
+    enum dp_assurance level;
     if (a == NULL)
         return "-";
-    if (strcmp(a, "overwritten-in-place-verified") == 0)
-        return "overwritten in place, verified";
-    if (strcmp(a, "overwritten-not-in-place") == 0)
-        return "overwritten, NOT in place (CoW/moved)";
-    if (strcmp(a, "free-space-overwritten") == 0)
-        return "overwritten + free space overwritten";
-    if (strcmp(a, "flash-media-residual-risk") == 0)
-        return "overwritten; flash residual risk";
-    if (strcmp(a, "overwritten-verified-placement-unknown") == 0)
-        return "overwritten, verified; placement unknown";
-    if (strcmp(a, "overwritten-medium-unknown") == 0)
-        return "overwritten; medium class unknown";
-    if (strcmp(a, "shared-extents-remain") == 0)
-        return "NOT ERASED: shared extents remain";
-    if (strcmp(a, "not-erased") == 0)
-        return "NOT ERASED";
-    return a;
+    return dp_assurance_parse(a, &level) ? dp_assurance_label(level) : a;
 }
 
 /* Location cell: every name wrapped, and the reason when not erased; at most CELL_MAX lines. */

@@ -76,8 +76,16 @@ json_t *cli_case_build(struct cli_case *cs, bool require_complete);
 void cli_case_release(struct cli_case *cs);
 /* Ask on the terminal; without one, refuse unless yes. */
 bool cli_confirm(const char *question, bool yes);
+/* Whether cli_confirm could ask (yes, or stdin is a terminal); says why not. Called before
+ * anything is scanned or written, so a run is not refused only at the question. */
+bool cli_confirm_possible(bool yes);
+/* dp_wipe_preflight (root wipeable, journal writable and off the wiped filesystem), printing
+ * the refusal; false when refused. Call it before writing anything. */
+bool cli_wipe_preflight(const char *root, const char *journal_path,
+                        const struct dp_wipe_opts *opts);
 void cli_print_plan(FILE *f, const struct dp_plan *plan);
-/* Create (or with resume, reopen and replay) the journal and run the wipe. */
+/* Create (or with resume, reopen and replay) the journal and run the wipe. The caller has
+ * checked cli_wipe_preflight first. */
 int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *journal_path,
                  bool resume, const struct dp_wipe_opts *opts, json_t **result);
 void cli_print_wipe(FILE *f, const json_t *result);

@@ -22,8 +22,10 @@ static void audit_usage(FILE *f)
             "                     [--max-file-size SIZE] ROOT\n"
             "\n"
             "Re-scan ROOT for every digest CERT.json records as erased, plus any --hashes lists.\n"
-            "With -p the certificate's signature is verified first. With --key, the audit\n"
-            "report is written to AUDIT.json and signed (AUDIT.json.minisig).\n"
+            "The certificate's consistency is always checked. With -p its signature is verified\n"
+            "first; without, a warning says so and its sizes are not trusted (every file is\n"
+            "read). With --key, the audit report is written to AUDIT.json and signed\n"
+            "(AUDIT.json.minisig).\n"
             "\n"
             "  -c, --cert CERT.json     the erasure certificate\n"
             "  -p, --public-key PUB     verify the certificate with this public key first\n"
@@ -38,44 +40,6 @@ static void audit_usage(FILE *f)
             "  -h, --help               this help\n"
             "\nExit status: 0 none present, 1 some present (or the certificate is invalid),\n"
             "2 error.\n");
-}
-
-/* The certificate's erased digests as deprive-format lines, with sizes. */
-static char *cert_hash_lines(const json_t *cert, size_t *count)
-{
-    size_t cap = 4096, used = 0, i;
-    char *out = malloc(cap);
-    const json_t *t;
-    *count = 0;
-    if (out == NULL)
-        return NULL;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(cert, "targets"), i, t) {
-        const char *status = json_string_value(json_object_get(t, "status"));
-        if (status == NULL || strcmp(status, "erased") != 0)
-            continue; /* the audit proves what the certificate says was erased */
-        const json_t *dg = json_object_get(t, "digests");
-        const char *k;
-        const json_t *v;
-        json_object_foreach((json_t *)dg, k, v) {
-            if (!json_is_string(v))
-                continue;
-            size_t need = used + strlen(k) + json_string_length(v) + 48;
-            if (need > cap) {
-                char *n = realloc(out, cap = need * 2);
-                if (n == NULL) {
-                    free(out);
-                    return NULL;
-                }
-                out = n;
-            }
-            used += (size_t)snprintf(out + used, cap - used, "%s:%s size:%lld\n", k,
-                                     json_string_value(v),
-                                     (long long)json_integer_value(json_object_get(t, "size")));
-            (*count)++;
-        }
-    }
-    return out;
 }
 
 struct audit_args {
@@ -135,8 +99,8 @@ static int parse_audit(int argc, char **argv, struct audit_args *a)
     return DP_EXIT_OK;
 }
 
-/* Verify the certificate's signature (when a public key is given) and load it. */
-static json_t *load_cert(const struct audit_args *a, int *rc)
+/* Load the certificate, verifying its signature when a public key is given (*verified). */
+static json_t *load_cert(const struct audit_args *a, bool *verified, int *rc)
 {
     struct dp_error err = {0};
     char *data = NULL, *sig = NULL, *sigpath = NULL;
@@ -144,13 +108,15 @@ static json_t *load_cert(const struct audit_args *a, int *rc)
     json_t *cert = NULL;
     struct dp_sign_pubkey *pk = NULL;
     *rc = DP_EXIT_ERROR;
-    if (dp_read_file(a->cert, 64u << 20, &data, &len, &err) != DP_OK)
+    *verified = false;
+    if (dp_read_file(a->cert, DP_CERT_FILE_MAX, &data, &len, &err) != DP_OK)
         goto fail;
     if (a->pub != NULL) {
-        size_t n = strlen(a->cert) + 9;
-        sigpath = malloc(n);
-        snprintf(sigpath, n, "%s.minisig", a->cert);
         struct dp_cert_verified v = {0};
+        if ((sigpath = cli_derived_path(a->cert, ".minisig")) == NULL) {
+            dp_error_set(&err, DP_ERR_NOMEM, 0, "out of memory");
+            goto fail;
+        }
         if (dp_sign_pubkey_load(&pk, a->pub, &err) != DP_OK ||
             dp_read_file(sigpath, 1u << 20, &sig, &slen, &err) != DP_OK)
             goto fail;
@@ -162,6 +128,7 @@ static json_t *load_cert(const struct audit_args *a, int *rc)
         }
         cert = json_incref(v.cert);
         dp_cert_verified_release(&v);
+        *verified = true;
     } else {
         json_error_t je;
         cert = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
@@ -169,7 +136,9 @@ static json_t *load_cert(const struct audit_args *a, int *rc)
             dp_error_set(&err, DP_ERR_PARSE, 0, "%s:%d: %s", a->cert, je.line, je.text);
             goto fail;
         }
-        cli_info("certificate signature not checked (no -p PUBKEY)");
+        /* not -q-able: the audit's result rests on a document nobody authenticated */
+        cli_err("warning: no public key (-p): the certificate's signature was NOT checked; "
+                "sizes from it are not trusted, so every file is read");
     }
     *rc = DP_EXIT_OK;
     goto out;
@@ -183,32 +152,35 @@ out:
     return cert;
 }
 
-static bool build_set(const struct audit_args *a, const json_t *cert, struct dp_hashset **set)
+/* The certificate's erased digests (sizes only when verified) plus the further lists. */
+static bool build_set(const struct audit_args *a, const json_t *cert, bool verified,
+                      struct dp_hashset **set, int *rc)
 {
     struct dp_error err = {0};
-    size_t n = 0;
-    char *lines = cert_hash_lines(cert, &n);
-    if (lines == NULL || dp_hashset_new(set, &err) != DP_OK)
-        goto fail;
     char *name = cli_derived_path(a->cert, " (erased digests)");
-    if (name == NULL || (n > 0 && dp_hashset_load_buffer(*set, name, lines, strlen(lines), &err) !=
-                                      DP_OK)) {
-        free(name);
-        goto fail;
+    *rc = DP_EXIT_ERROR;
+    if (name == NULL) {
+        cli_err("out of memory");
+        return false;
     }
+    enum dp_status st = dp_cert_erased_hashset(set, cert, name, verified, &err);
     free(name);
+    if (st == DP_ERR_VERIFY) {
+        cli_err("certificate INVALID: %s", err.msg);
+        *rc = DP_EXIT_NEGATIVE;
+        return false;
+    }
+    if (st != DP_OK)
+        goto fail;
     for (size_t i = 0; i < a->nlists; i++)
         if (dp_hashset_load_file(*set, a->lists[i], &err) != DP_OK)
             goto fail;
     if (dp_hashset_finalize(*set, &err) != DP_OK)
         goto fail;
-    free(lines);
+    *rc = DP_EXIT_OK;
     return true;
 fail:
-    if (err.msg[0] == '\0')
-        dp_error_set(&err, DP_ERR_NOMEM, 0, "out of memory");
     cli_dp_err(&err);
-    free(lines);
     return false;
 }
 
@@ -264,10 +236,9 @@ int cmd_audit(int argc, char **argv)
         rc = rc < 0 ? DP_EXIT_OK : rc;
         goto out;
     }
-    if ((cert = load_cert(&a, &rc)) == NULL || !build_set(&a, cert, &set)) {
-        rc = rc == DP_EXIT_OK ? DP_EXIT_ERROR : rc;
+    bool verified = false;
+    if ((cert = load_cert(&a, &verified, &rc)) == NULL || !build_set(&a, cert, verified, &set, &rc))
         goto out;
-    }
     rc = DP_EXIT_ERROR;
     if (cli_want_progress())
         a.sopts.progress = cli_scan_progress;
@@ -277,9 +248,11 @@ int cmd_audit(int argc, char **argv)
         goto out;
     }
     json_object_set_new(doc, "audit_of",
-                        json_pack("{s:s?, s:s?}", "certificate_id",
-                                  dp_cert_get_str(cert, "identity.certificate_id"), "order_reference",
-                                  dp_cert_get_str(cert, "authority.order_reference")));
+                        json_pack("{s:s?, s:s?, s:b}", "certificate_id",
+                                  dp_cert_get_str(cert, "identity.certificate_id"),
+                                  "order_reference",
+                                  dp_cert_get_str(cert, "authority.order_reference"),
+                                  "signature_verified", verified));
     if (a.output != NULL && (rc = write_signed(&a, doc)) != DP_EXIT_OK)
         goto out;
     if (a.json) {

@@ -40,7 +40,7 @@ static void run_usage(FILE *f)
             "      --resume             finish an interrupted run: reuse CERT.json.plan.json,\n"
             "                           continue its journal, then re-scan and certify\n"
             "      --journal-on-same-fs allow the journal on the wiped filesystem (testing;\n"
-            "                        the result then says the journal names the erased files)\n"
+            "                           the result then says the journal names the erased files)\n"
             "  -y, --yes                do not ask for confirmation (needed without a terminal)\n"
             "  -h, --help               this help\n");
     cli_case_help(f, true);
@@ -156,9 +156,11 @@ static int certify(const struct run_args *a, const struct dp_sign_seckey *sk, js
         dp_write_file_atomic(a->output, text, strlen(text), 0644, &err) != DP_OK ||
         dp_write_file_atomic(sigpath, sig, strlen(sig), 0644, &err) != DP_OK)
         goto fail;
-    const char *outcome = dp_cert_get_str(cert, "outcome.result");
-    printf("certificate: %s (%s), signed by key %s\n", a->output, outcome ? outcome : "?", keyid);
-    rc = outcome != NULL && strcmp(outcome, DP_CERT_ERASED) == 0 ? DP_EXIT_OK : DP_EXIT_NEGATIVE;
+    enum dp_cert_outcome outcome;
+    bool known = dp_cert_outcome_of(cert, &outcome);
+    printf("certificate: %s (%s), signed by key %s\n", a->output,
+           known ? dp_cert_outcome_name(outcome) : "?", keyid);
+    rc = known && outcome == DP_OUTCOME_ERASED ? DP_EXIT_OK : DP_EXIT_NEGATIVE;
     goto out;
 fail:
     cli_dp_err(&err);
@@ -212,28 +214,37 @@ int cmd_run(int argc, char **argv)
             }
         }
     }
-    /* the key first: a wrong passphrase must not be found out after erasing */
-    if (!a.wopts.dry_run && !cli_load_seckey(a.key, a.passfile, &sk))
+    /* Every precondition before anything is scanned or written: a run refused after its scan
+     * would have cost the scan, and a plan file left behind would refuse the retry. The key
+     * first of all: a wrong passphrase must not be found out after erasing. */
+    if (!a.wopts.dry_run && (!cli_confirm_possible(a.yes) ||
+                             !cli_wipe_preflight(a.root, journal, &a.wopts) ||
+                             !cli_load_seckey(a.key, a.passfile, &sk)))
         goto out;
-    if (!cli_load_hashes(a.lists, a.nlists, &set))
+    if (!cli_media_class(case_doc, &a.cs, &a.wopts) || !cli_load_hashes(a.lists, a.nlists, &set))
         goto out;
     if (a.resume) {
         if (dp_json_load_file(plan_file, (size_t)1 << 30, &report, &err) != DP_OK)
             goto fail;
-    } else if (scan_to(set, &a, &report, &err) != DP_OK ||
-               (!a.wopts.dry_run && dp_json_write_file(report, plan_file, &err) != DP_OK)) {
+    } else if (scan_to(set, &a, &report, &err) != DP_OK) {
         goto fail;
     }
     if (dp_plan_from_report(report, &plan, &err) != DP_OK)
         goto fail;
     a.wopts.lists = set; /* every target re-checked against the lists, also on --resume */
-    if (!cli_media_class(case_doc, &a.cs, &a.wopts))
-        goto out;
     if (!cli_quiet)
         cli_print_plan(stderr, plan);
     if (!a.wopts.dry_run && plan->count > 0 &&
         !cli_confirm("erase these files? this cannot be undone", a.yes))
         goto out;
+    /* the plan is written once the wipe is certain to start: declined, nothing is left; the
+     * preflight again, as the scan took time */
+    if (!a.wopts.dry_run && !a.resume) {
+        if (!cli_wipe_preflight(plan->root, journal, &a.wopts))
+            goto out;
+        if (dp_json_write_file(report, plan_file, &err) != DP_OK)
+            goto fail;
+    }
     if ((rc = cli_run_wipe(plan, a.wopts.dry_run ? NULL : plan_file, journal, a.resume, &a.wopts,
                            &wipe)) != DP_EXIT_OK)
         goto out;
@@ -241,11 +252,10 @@ int cmd_run(int argc, char **argv)
     if (!cli_quiet)
         cli_print_wipe(stdout, wipe);
     if (a.wopts.dry_run) {
-        const json_t *s = json_object_get(wipe, "summary");
-        rc = json_integer_value(json_object_get(s, "planned")) ==
-                     json_integer_value(json_object_get(s, "targets"))
-                 ? DP_EXIT_OK
-                 : DP_EXIT_NEGATIVE;
+        struct dp_wipe_summary sum;
+        if (dp_wipe_summary_of(wipe, &sum, &err) != DP_OK)
+            goto fail;
+        rc = dp_wipe_summary_complete(&sum) ? DP_EXIT_OK : DP_EXIT_NEGATIVE;
         goto out;
     }
     if (dp_json_write_file(wipe, wipe_file, &err) != DP_OK ||

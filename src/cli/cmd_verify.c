@@ -152,7 +152,9 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     rc = DP_EXIT_OK;
-    if (a.require_erased && strcmp(v.result, DP_CERT_ERASED) != 0) {
+    enum dp_cert_outcome outcome;
+    if (a.require_erased && (!dp_cert_outcome_parse(v.result, &outcome) ||
+                             outcome != DP_OUTCOME_ERASED)) {
         cli_err("the certificate is valid but its outcome is %s, not ERASED", v.result);
         rc = DP_EXIT_NEGATIVE;
     }

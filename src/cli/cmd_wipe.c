@@ -123,6 +123,8 @@ int cmd_wipe(int argc, char **argv)
     opts.lists = set;
     journal = journal ? journal : (journal_d = cli_derived_path(plan_file, ".journal"));
     output = output ? output : (output_d = cli_derived_path(plan_file, ".wipe.json"));
+    if (!opts.dry_run && !cli_wipe_preflight(plan->root, journal, &opts))
+        goto out; /* before asking: a wipe that cannot start is refused now */
     if (!cli_quiet)
         cli_print_plan(stderr, plan);
     if (!opts.dry_run && !cli_confirm("erase these files? this cannot be undone", yes))
@@ -141,12 +143,13 @@ int cmd_wipe(int argc, char **argv)
         cli_info("wipe result written to '%s'", output);
     else
         cli_info("wipe result written to '%s', journal '%s'", output, journal);
-    const json_t *s = json_object_get(result, "summary");
-    rc = json_integer_value(json_object_get(s, "erased")) +
-                     json_integer_value(json_object_get(s, "planned")) ==
-                 json_integer_value(json_object_get(s, "targets"))
-             ? DP_EXIT_OK
-             : DP_EXIT_NEGATIVE;
+    struct dp_wipe_summary sum;
+    if (dp_wipe_summary_of(result, &sum, &err) != DP_OK) {
+        cli_dp_err(&err);
+        rc = DP_EXIT_ERROR;
+        goto out;
+    }
+    rc = dp_wipe_summary_complete(&sum) ? DP_EXIT_OK : DP_EXIT_NEGATIVE;
 out:
     json_decref(result);
     json_decref(case_doc);

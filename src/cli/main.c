@@ -81,6 +81,10 @@ int main(int argc, char **argv)
     for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
         if (strcmp(argv[i], commands[c].name) == 0) {
             optind = 0; /* full getopt reset for the command's own parsing */
+            /* getopt names the program by argv[0]: "deprive scan: unrecognized option" */
+            static char prog[32];
+            snprintf(prog, sizeof(prog), "deprive %s", commands[c].name);
+            argv[i] = prog;
             return commands[c].fn(argc - i, argv + i);
         }
     }

@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "deprive/cert.h"
@@ -30,15 +29,38 @@ size_t cli_case_options(struct option *out, size_t max)
     return n;
 }
 
+/* A help text indented by 10 columns, wrapped at 80. */
+static void help_wrapped(FILE *f, const char *text, const char *tail)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s%s", text, tail);
+    const char *p = buf;
+    while (*p != '\0') {
+        size_t n = strlen(p);
+        if (n > 70) {
+            n = 70;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = strcspn(p, " ");
+        }
+        fprintf(f, "          %.*s\n", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+}
+
 void cli_case_help(FILE *f, bool all_required)
 {
     size_t count = 0;
     const struct dp_cert_case_field *fl = dp_cert_case_fields(&count);
     fprintf(f, "\nCase details (from --case CASE.json, overridden by flags):\n"
                "      --case FILE            case file (docs/certificate.md)\n");
-    for (size_t i = 0; i < count; i++)
-        fprintf(f, "      --%s VALUE\n          %s%s\n", fl[i].flag, fl[i].help,
-                fl[i].required && all_required ? " (required)" : "");
+    for (size_t i = 0; i < count; i++) {
+        fprintf(f, "      --%s VALUE\n", fl[i].flag);
+        help_wrapped(f, fl[i].help, fl[i].required && all_required ? " (required)" : "");
+    }
 }
 
 bool cli_case_option(int c, const char *arg, struct cli_case *cs)
@@ -92,14 +114,20 @@ void cli_case_release(struct cli_case *cs)
     cs->flags = NULL;
 }
 
+bool cli_confirm_possible(bool yes)
+{
+    if (yes || isatty(STDIN_FILENO))
+        return true;
+    cli_err("refusing to erase without confirmation: no terminal; pass --yes");
+    return false;
+}
+
 bool cli_confirm(const char *question, bool yes)
 {
     if (yes)
         return true;
-    if (!isatty(STDIN_FILENO)) {
-        cli_err("refusing to erase without confirmation: no terminal; pass --yes");
+    if (!cli_confirm_possible(yes))
         return false;
-    }
     fprintf(stderr, "%s [y/N] ", question);
     fflush(stderr);
     char line[16];
@@ -128,27 +156,28 @@ static void wipe_progress(void *ctx, const struct dp_wipe_progress *p)
     const char *path = q ? q : "";
     size_t pl = strlen(path);
     if (cli_verbose > 0 && p->path != NULL)
-        fprintf(stderr, "deprive: [%zu/%zu] %s %s\n", p->target + 1, p->targets, p->phase, path);
+        fprintf(stderr, "deprive: [%zu/%zu] %s %s\n", p->target + 1, p->targets, dp_wipe_phase_name(p->phase), path);
     else if (cli_verbose == 0 && p->path != NULL)
-        fprintf(stderr, "\r\033[K[%zu/%zu] %-9s %s%s", p->target + 1, p->targets, p->phase,
+        fprintf(stderr, "\r\033[K[%zu/%zu] %-9s %s%s", p->target + 1, p->targets, dp_wipe_phase_name(p->phase),
                 pl > 60 ? "..." : "", pl > 60 ? path + pl - 60 : path);
     else if (cli_verbose == 0)
         fprintf(stderr, "\r\033[K[%zu/%zu] filesystem clean-up\n", p->targets, p->targets);
     free(q);
 }
 
-/* The journal must not live on the filesystem being wiped. */
-static bool journal_elsewhere(const char *journal, const char *root)
+bool cli_wipe_preflight(const char *root, const char *journal_path,
+                        const struct dp_wipe_opts *opts)
 {
-    char *dir = strdup(journal);
-    if (dir == NULL)
-        return false;
-    char *slash = strrchr(dir, '/');
-    const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
-    struct stat a, b;
-    bool ok = stat(d, &a) == 0 && stat(root, &b) == 0 && a.st_dev != b.st_dev;
-    free(dir);
-    return ok;
+    struct dp_error err = {0}, again = {0};
+    if (dp_wipe_preflight(root, journal_path, opts, &err) == DP_OK)
+        return true;
+    /* refused only for the journal's place: say how to allow it */
+    struct dp_wipe_opts allow = *opts;
+    allow.journal_on_device = true;
+    bool place = !opts->journal_on_device && journal_path != NULL &&
+                 dp_wipe_preflight(root, journal_path, &allow, &again) == DP_OK;
+    cli_err("%s%s", err.msg, place ? "; put it elsewhere or pass --journal-on-same-fs" : "");
+    return false;
 }
 
 int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *journal_path,
@@ -162,12 +191,6 @@ int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *
     opts.plan_file = plan_file;
     if (cli_verbose > 0 || cli_want_progress())
         opts.progress = wipe_progress;
-    if (!opts.dry_run && !opts.journal_on_device && !journal_elsewhere(journal_path, plan->root)) {
-        cli_err("the journal '%s' must not be on the filesystem being wiped (it names the "
-                "erased files); put it elsewhere or pass --journal-on-same-fs",
-                journal_path);
-        return DP_EXIT_ERROR;
-    }
     if (!opts.dry_run && resume) {
         struct dp_journal_replay info = {0};
         if (dp_wipe_state_new(&state, &err) != DP_OK ||

@@ -253,6 +253,23 @@ char *dp_quote_bytes(const char *p, size_t n)
     return out;
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n) (1..4), or 0 when s[0] does not start one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                                : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] > 0x8f))
+        return 0; /* overlong, surrogate, beyond U+10FFFF */
+    return len;
+}
+
 bool dp_text_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
 {
     if (*used + n * 4 + 8 > *cap) {
@@ -263,25 +280,31 @@ bool dp_text_escape_append(char **buf, size_t *used, size_t *cap, const char *s,
         *buf = nb;
         *cap = nc;
     }
+    static const char d[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
     char *o = *buf + *used;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool c1 = c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-                  (unsigned char)s[i + 1] <= 0x9f;
-        if (c == '\\') {
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq(u + i, n - i);
+        unsigned char c = u[i];
+        /* C1 controls (U+0080..U+009F) are escaped by their code point's low byte */
+        bool c1 = len == 2 && c == 0xc2 && u[i + 1] <= 0x9f;
+        if (len == 1 && c == '\\') {
             *o++ = '\\';
             *o++ = '\\';
-        } else if (c < 0x20 || c == 0x7f || c1) {
-            if (c1)
-                c = (unsigned char)s[++i];
-            static const char d[] = "0123456789abcdef";
+        } else if (len == 0 || c1 || (len == 1 && (c < 0x20 || c == 0x7f))) {
+            /* controls, and any byte that is not valid UTF-8 (an 8-bit CSI among them) */
+            unsigned char e = c1 ? u[i + 1] : c;
             *o++ = '\\';
             *o++ = 'x';
-            *o++ = d[c >> 4];
-            *o++ = d[c & 15];
+            *o++ = d[e >> 4];
+            *o++ = d[e & 15];
+            i += c1 ? 2 : 1;
+            continue;
         } else {
-            *o++ = (char)c;
+            memcpy(o, u + i, len);
+            o += len;
         }
+        i += len;
     }
     *o = '\0';
     *used = (size_t)(o - *buf);

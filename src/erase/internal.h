@@ -11,6 +11,7 @@
 
 #include "deprive/error.h"
 #include "deprive/fsinfo.h"
+#include "deprive/assurance.h"
 #include "deprive/wipe.h"
 
 #define WIPE_CHUNK (4u * 1024 * 1024)
@@ -110,5 +111,20 @@ enum dp_status slack_scrub(struct slack *s, slack_log_fn log, void *ctx, json_t 
  * empty regular files. */
 void slack_undo(int rootfd, bool cross_mounts, const json_t *begin);
 void slack_release(struct slack *s);
+
+/* ---- assurance policy (assurance.c) ---- */
+
+/* Give the target result res its assurance level and facts, from its own filesystem facts (or,
+ * for older journals, fs) and the clean-up; a target whose extents were shared becomes failed
+ * (shared-extents-remain). */
+void wipe_assure(json_t *res, const struct dp_fsinfo *fs, const json_t *cleanup);
+/* The residual risks the filesystem and the clean-up leave (new array). */
+json_t *wipe_residual_risks(const struct dp_fsinfo *fs, const json_t *cleanup,
+                           bool journal_on_device);
+/* Count target results (an array) by status; DP_ERR_PARSE for an unknown status. */
+enum dp_status wipe_count_results(const json_t *results, struct dp_wipe_summary *out,
+                                  struct dp_error *err);
+/* The "summary" object of a wipe result (targets, names, a count per status). */
+json_t *wipe_summary_json(const json_t *results);
 
 #endif

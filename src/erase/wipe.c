@@ -662,8 +662,11 @@ static enum dp_status quarantine_unlink(struct run *r, size_t g, size_t k, struc
 static enum dp_status scrub_name(struct run *r, size_t g, size_t k, struct opened *o, int fd,
                                  struct dp_error *err)
 {
-    if (strchr(o->base, '/') != NULL) /* resumed after the move into quarantine */
-        return unlink_in_quarantine(r, g, k, o->dirfd, fd, err);
+    if (strchr(o->base, '/') != NULL) { /* resumed after the move into quarantine */
+        enum dp_status st = unlink_in_quarantine(r, g, k, o->dirfd, fd, err);
+        o->removed = st == DP_OK;
+        return st;
+    }
     size_t len = strlen(o->base);
     for (;;) {
         char next[256];
@@ -736,7 +739,7 @@ static void set_status(json_t *res, const char *status, const char *reason)
         json_object_set_new(res, "reason", json_string(reason));
 }
 
-static void progress(struct run *r, size_t g, const char *phase, const char *path)
+static void progress(struct run *r, size_t g, enum dp_wipe_phase phase, const char *path)
 {
     if (r->opts->progress == NULL)
         return;
@@ -801,7 +804,7 @@ static enum dp_status overwrite_group(struct run *r, size_t g, int fd, json_t **
     json_t *shared = shared_facts(fd, before, dp_fsinfo_kind(&tfs));
     json_t *ow = NULL, *ver = NULL;
     struct dp_error oerr = {0};
-    progress(r, g, "overwrite", t0->path);
+    progress(r, g, DP_PHASE_OVERWRITE, t0->path);
     enum dp_status ost = wipe_io_overwrite(&r->io, fd, len, blk, &ow, &ver, &oerr);
     json_t *after = wipe_extents(fd, &avail_after);
     bool avail = avail_before && avail_after;
@@ -845,13 +848,16 @@ struct work {
     struct opened *o;
     int fd;                       /* the first open name's descriptor, -1 if none */
     bool gone_after_overwrite;    /* every name unlinked before an interruption */
-    const char *status;
+    bool decided;                 /* status set: the target goes no further */
+    enum dp_wipe_status status;
     char reason[512];
     json_t *facts;                /* overwrite facts */
 };
 
-static void set_reason(struct work *w, const char *status, const char *what, const char *msg)
+static void set_reason(struct work *w, enum dp_wipe_status status, const char *what,
+                       const char *msg)
 {
+    w->decided = true;
     w->status = status;
     snprintf(w->reason, sizeof(w->reason), "%s: %.400s", what, msg);
 }
@@ -875,35 +881,35 @@ static void open_group(struct work *w)
 {
     bool relaxed = w->gs != NULL && w->gs->overwrite_begun;
     if (!listed(w->r, w->t0)) {
-        set_reason(w, "skipped", "not in the hash lists",
+        set_reason(w, DP_WIPE_SKIPPED, "not in the hash lists",
                    "no digest of the plan's entry is in the lists given");
         return;
     }
-    for (size_t i = 0; i < w->gr->count && w->status == NULL; i++) {
+    for (size_t i = 0; i < w->gr->count && !w->decided; i++) {
         struct dp_error e = {0};
         enum dp_status os = open_name(w->r, w->gr->names[i], relaxed, &w->o[i], &e);
         if (os == DP_ERR_CHANGED)
-            set_reason(w, "skipped", "changed since scan", e.msg);
+            set_reason(w, DP_WIPE_SKIPPED, "changed since scan", e.msg);
         else if (os == DP_ERR_UNSUPPORTED)
-            set_reason(w, "failed", "not erased", e.msg);
+            set_reason(w, DP_WIPE_FAILED, "not erased", e.msg);
         else if (os != DP_OK)
-            set_reason(w, "failed", "cannot open", e.msg);
+            set_reason(w, DP_WIPE_FAILED, "cannot open", e.msg);
         else if (w->fd < 0 && w->o[i].fd >= 0)
             w->fd = w->o[i].fd;
     }
-    if (w->status == NULL && w->fd < 0) {
+    if (!w->decided && w->fd < 0) {
         /* every name was unlinked before the interruption: the journal has the facts */
         w->gone_after_overwrite = w->gs != NULL && w->gs->overwrite_done;
         if (!w->gone_after_overwrite)
-            set_reason(w, "skipped", "changed since scan", "no longer present");
+            set_reason(w, DP_WIPE_SKIPPED, "changed since scan", "no longer present");
     }
-    if (w->status == NULL && !relaxed && !w->gone_after_overwrite) {
+    if (!w->decided && !relaxed && !w->gone_after_overwrite) {
         struct dp_error e = {0};
         enum dp_status cs = check_content(w->r, w->t0, w->fd, &e);
         if (cs == DP_ERR_CHANGED)
-            set_reason(w, "skipped", "changed since scan", e.msg);
+            set_reason(w, DP_WIPE_SKIPPED, "changed since scan", e.msg);
         else if (cs != DP_OK)
-            set_reason(w, "failed", "cannot read", e.msg);
+            set_reason(w, DP_WIPE_FAILED, "cannot read", e.msg);
     }
 }
 
@@ -917,7 +923,7 @@ static enum dp_status overwrite_work(struct work *w, struct dp_error *err)
             return st;
     }
     if (!json_is_true(json_object_get(w->facts, "ok")))
-        set_reason(w, "failed", "overwrite failed",
+        set_reason(w, DP_WIPE_FAILED, "overwrite failed",
                    or_default(json_string_value(json_object_get(w->facts, "error")), "unknown"));
     return DP_OK;
 }
@@ -928,7 +934,7 @@ static enum dp_status scrub_work(struct work *w, struct dp_error *err)
     if (w->fd >= 0 && (ftruncate(w->fd, 0) != 0 || fsync(w->fd) != 0))
         snprintf(w->reason, sizeof(w->reason), "truncate after overwrite failed: %s",
                  strerror(errno));
-    progress(w->r, w->g, "scrub", w->t0->path);
+    progress(w->r, w->g, DP_PHASE_SCRUB, w->t0->path);
     for (size_t i = 0; i < w->gr->count; i++) {
         if (w->o[i].removed)
             continue;
@@ -953,9 +959,9 @@ static enum dp_status scrub_work(struct work *w, struct dp_error *err)
     }
     const char *ne = first_error(w->o, w->gr->count);
     if (ne != NULL)
-        set_reason(w, "failed", "a name could not be removed", ne);
+        set_reason(w, DP_WIPE_FAILED, "a name could not be removed", ne);
     else
-        w->status = "erased";
+        w->decided = true, w->status = DP_WIPE_ERASED;
     return DP_OK;
 }
 
@@ -982,7 +988,7 @@ static enum dp_status record_work(struct work *w, json_t *results, struct dp_err
     json_t *res = group_result(w->r, w->g, w->o);
     if (res == NULL)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-    set_status(res, w->status, w->reason[0] ? w->reason : NULL);
+    set_status(res, dp_wipe_status_name(w->status), w->reason[0] ? w->reason : NULL);
     static const char *const copied[] = {"overwrite", "verification", "extents", "filesystem"};
     for (size_t i = 0; w->facts != NULL && i < sizeof(copied) / sizeof(copied[0]); i++)
         if (json_object_get(w->facts, copied[i]) != NULL)
@@ -1038,14 +1044,14 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
     for (size_t i = 0; i < w.gr->count; i++)
         w.o[i].fd = w.o[i].dirfd = -1;
-    progress(r, g, "check", w.t0->path);
+    progress(r, g, DP_PHASE_CHECK, w.t0->path);
     open_group(&w);
     enum dp_status st = DP_OK;
-    if (w.status == NULL && r->opts->dry_run)
-        w.status = "planned";
-    if (w.status == NULL)
+    if (!w.decided && r->opts->dry_run)
+        w.decided = true, w.status = DP_WIPE_PLANNED;
+    if (!w.decided)
         st = overwrite_work(&w, err);
-    if (st == DP_OK && w.status == NULL)
+    if (st == DP_OK && !w.decided)
         st = scrub_work(&w, err);
     for (size_t i = 0; gs != NULL && i < w.gr->count; i++)
         remove_quarantine(r, w.gr->names[i]);
@@ -1055,240 +1061,6 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
     close_opened(w.o, w.gr->count);
     free(w.o);
     return st;
-}
-
-/* ---- assurance and the result ---- */
-
-static void add_fact(json_t *facts, const char *fmt, const char *arg)
-{
-    char b[256];
-    snprintf(b, sizeof(b), fmt, arg != NULL ? arg : "");
-    json_array_append_new(facts, json_string(b));
-}
-
-/* Where the overwrite landed, from the target's own facts (older journals: the root's). */
-struct placement {
-    const char *kind;
-    bool cow, in_place;
-    enum dp_media_class media;
-    const char *media_source;
-};
-
-/* Results journaled before media classes were recorded: the rotational flag as it was read. */
-static enum dp_media_class media_of_rotational(json_int_t rot)
-{
-    return rot == 0 ? DP_MEDIA_SSD : rot == 1 ? DP_MEDIA_HDD : DP_MEDIA_UNKNOWN;
-}
-
-static struct placement placement_of(const json_t *res, const struct dp_fsinfo *fs)
-{
-    const json_t *tf = json_object_get(res, "filesystem");
-    if (json_is_object(tf) && json_is_string(json_object_get(tf, "type"))) {
-        struct placement pl = {json_string_value(json_object_get(tf, "type")),
-                               json_is_true(json_object_get(tf, "copy_on_write")),
-                               json_is_true(json_object_get(tf, "in_place")), DP_MEDIA_UNKNOWN,
-                               json_string_value(json_object_get(tf, "media_class_source"))};
-        const char *mc = json_string_value(json_object_get(tf, "media_class"));
-        if (mc == NULL || !dp_media_class_parse(mc, &pl.media))
-            pl.media = media_of_rotational(json_integer_value(json_object_get(tf, "rotational")));
-        return pl;
-    }
-    return (struct placement){dp_fsinfo_kind(fs), dp_fsinfo_is_cow(fs), dp_fsinfo_is_in_place(fs),
-                              fs->media_class, fs->media_source};
-}
-
-static const char *erased_level(json_t *facts, const json_t *res, const struct placement *pl,
-                                const json_t *cleanup)
-{
-    const json_t *ext = json_object_get(res, "extents");
-    const json_t *fsp = json_object_get(cleanup, "free_space");
-    bool moved = json_is_true(json_object_get(ext, "moved"));
-    bool fill_ok = json_is_true(json_object_get(fsp, "done")) &&
-                   json_is_true(json_object_get(fsp, "verified"));
-    add_fact(facts, pl->cow ? "%s is copy-on-write: an overwrite is written to new blocks"
-                    : pl->in_place ? "%s overwrites file data in place"
-                                   : "%s is not known to overwrite file data in place",
-             pl->kind);
-    if (!json_is_true(json_object_get(ext, "available")))
-        add_fact(facts, "%s does not report extents (FIEMAP): placement not observable",
-                 pl->kind);
-    else
-        add_fact(facts, "%s", moved ? "extents moved during the overwrite"
-                                    : "extents unchanged by the overwrite");
-    add_fact(facts, "read-back from the device matched (%s)",
-             or_default(json_string_value(json_object_get(json_object_get(res, "verification"),
-                                                          "method")),
-                        "?"));
-    char medium[160];
-    snprintf(medium, sizeof(medium), "medium class %s (%s)", dp_media_class_name(pl->media),
-             or_default(pl->media_source, "as recorded"));
-    add_fact(facts, "%s", medium);
-    if (pl->cow || moved) {
-        if (fill_ok)
-            add_fact(facts, "%s", "free space then filled with a keyed stream and verified");
-        return fill_ok ? "free-space-overwritten" : "overwritten-not-in-place";
-    }
-    if (!pl->in_place)
-        return "overwritten-verified-placement-unknown";
-    if (dp_media_class_is_flash(pl->media)) {
-        add_fact(facts, "%s", "flash medium: wear levelling may keep old copies in cells the "
-                              "overwrite could not address");
-        return "flash-media-residual-risk";
-    }
-    if (pl->media == DP_MEDIA_UNKNOWN) {
-        add_fact(facts, "%s", "the medium may be flash, which remaps writes: in place on the "
-                              "filesystem, not proved in place on the medium");
-        return "overwritten-medium-unknown";
-    }
-    return "overwritten-in-place-verified";
-}
-
-/* Shared extents remain referenced by another file or snapshot: the content is still on the
- * device whatever was done to this file, so the target is not erased. */
-static bool shared_remain(json_t *res, json_t *facts)
-{
-    const json_t *sh = json_object_get(json_object_get(res, "extents"), "shared");
-    if (json_integer_value(json_object_get(sh, "extents")) <= 0)
-        return false;
-    char why[1024];
-    int n = snprintf(why, sizeof(why),
-                     "%lld extent(s) of the file were shared with other files or snapshots "
-                     "(reflink, snapshot or deduplication): they still hold the content",
-                     (long long)json_integer_value(json_object_get(sh, "extents")));
-    size_t i;
-    const json_t *w;
-    json_array_foreach(json_object_get(sh, "sharers"), i, w) {
-        if (n > 0 && (size_t)n < sizeof(why))
-            n += snprintf(why + n, sizeof(why) - (size_t)n, "%s%s", i ? "; " : "; shared with ",
-                          or_default(json_string_value(w), "?"));
-    }
-    if (!json_is_true(json_object_get(sh, "can_tell")))
-        add_fact(facts, "%s", "the filesystem cannot tell which files share the extents");
-    json_object_set_new(res, "status", json_string("failed"));
-    json_object_set_new(res, "reason", json_string(why));
-    json_array_append_new(facts, json_string(why));
-    return true;
-}
-
-static void assure(json_t *res, const struct dp_fsinfo *fs, const json_t *cleanup)
-{
-    json_t *facts = json_array();
-    const char *level = "not-erased";
-    bool erased =
-        strcmp(or_default(json_string_value(json_object_get(res, "status")), ""), "erased") == 0;
-    if (erased && shared_remain(res, facts)) {
-        level = "shared-extents-remain";
-    } else if (!erased) {
-        const char *why = json_string_value(json_object_get(res, "reason"));
-        if (why != NULL)
-            json_array_append_new(facts, json_string(why));
-    } else {
-        struct placement pl = placement_of(res, fs);
-        level = erased_level(facts, res, &pl, cleanup);
-        json_int_t left = json_integer_value(json_object_get(res, "links_remaining"));
-        if (left > 0) {
-            char n[32];
-            snprintf(n, sizeof(n), "%lld", (long long)left);
-            add_fact(facts, "%s hard link(s) outside the plan still name the overwritten inode",
-                     n);
-        }
-    }
-    json_object_set_new(res, "assurance", json_string(level));
-    json_object_set_new(res, "assurance_facts", facts);
-}
-
-static json_t *residual_risks(const struct dp_fsinfo *fs, const json_t *cleanup,
-                              bool journal_on_device)
-{
-    json_t *risks = json_array();
-    if (journal_on_device)
-        add_fact(risks, "%s", "the wipe journal was kept on the wiped filesystem (by request): "
-                              "it names the erased files");
-    const char *kind = dp_fsinfo_kind(fs);
-    const json_t *cp = json_object_get(cleanup, "ext4_checkpoint");
-    add_fact(risks, "%s", "copies outside the examined filesystem (other devices, cloud "
-                          "services, backups) are outside the scope of this erasure");
-    if (json_is_true(json_object_get(cp, "attempted")) &&
-        !json_is_true(json_object_get(cp, "done")))
-        add_fact(risks, "the ext4 journal could not be checkpointed and zeroed (%s): it may "
-                        "still hold directory blocks with the erased file names",
-                 or_default(json_string_value(json_object_get(cp, "error")), "unknown error"));
-    const json_t *fsp = json_object_get(cleanup, "free_space");
-    const json_t *unf = json_object_get(fsp, "unfilled_bytes");
-    if (json_is_true(json_object_get(fsp, "attempted")) &&
-        (!json_is_true(json_object_get(fsp, "done")) || json_integer_value(unf) > 0)) {
-        const json_t *fr = json_object_get(fsp, "reserve");
-        char b[512], n[64] = "an unknown amount";
-        if (json_is_integer(unf))
-            snprintf(n, sizeof(n), "%s%lld bytes",
-                     json_is_false(json_object_get(fsp, "unfilled_exact")) ? "at least " : "",
-                     (long long)json_integer_value(unf));
-        const char *why = json_string_value(json_object_get(fsp, "error"));
-        if (why == NULL)
-            why = json_string_value(json_object_get(fr, "error"));
-        if (why == NULL && json_is_string(json_object_get(fr, "kind")) &&
-            !json_is_true(json_object_get(fr, "lowered")))
-            why = "the filesystem holds part of its free space back from every writer";
-        snprintf(b, sizeof(b),
-                 "the free-space fill could not overwrite %s of free space%s%.200s%s: data of "
-                 "files deleted before the wipe may remain there",
-                 n, why ? " (" : "", why ? why : "", why ? ")" : "");
-        json_array_append_new(risks, json_string(b));
-    }
-    const json_t *rsv = json_object_get(fsp, "reserve");
-    if (json_is_true(json_object_get(rsv, "lowered")) &&
-        !json_is_true(json_object_get(rsv, "restored")))
-        add_fact(risks, "the ext4 reserved clusters lowered for the fill could not be restored "
-                        "(%s): the filesystem keeps none until it is next mounted",
-                 or_default(json_string_value(json_object_get(rsv, "error")), "unknown error"));
-    if (strcmp(kind, "xfs") == 0)
-        add_fact(risks, "%s", "the XFS log, and the slack space of XFS directory blocks and "
-                              "short-form directories, may still hold the erased file names "
-                              "until later activity overwrites them");
-    if (strcmp(kind, "vfat") == 0 || strcmp(kind, "exfat") == 0)
-        add_fact(risks, "%s: deleted directory entries may keep fragments of long file names",
-                 kind);
-    if (strcmp(kind, "ntfs") == 0)
-        add_fact(risks, "%s", "NTFS $LogFile, $UsnJrnl and index slack may keep the erased "
-                              "file names");
-    if (!dp_fsinfo_is_in_place(fs) && !dp_fsinfo_is_cow(fs))
-        add_fact(risks, "%s is not a filesystem deprive knows: its metadata may keep the erased "
-                        "file names and its data placement is unknown",
-                 kind);
-    if (dp_fsinfo_is_cow(fs))
-        add_fact(risks, "%s is copy-on-write: stale metadata blocks may keep file names and "
-                        "small files stored inline in metadata until reused",
-                 kind);
-    if (dp_media_class_is_flash(fs->media_class))
-        add_fact(risks, "the medium is %s (flash): wear levelling may keep old copies; a "
-                        "device-level sanitize is recommended",
-                 dp_media_class_name(fs->media_class));
-    else if (fs->media_class == DP_MEDIA_UNKNOWN)
-        add_fact(risks, "the medium class is unknown (%s): if it is flash, wear levelling may "
-                        "keep old copies; state it with --media-class or exhibit.media_class",
-                 fs->media_source);
-    if (fs->is_loop)
-        add_fact(risks, "%s", "the filesystem is on a loop device: the image file's own "
-                              "storage is outside the scope of this erasure");
-    return risks;
-}
-
-static json_t *summary(const json_t *results)
-{
-    size_t i, names = 0, erased = 0, skipped = 0, failed = 0, planned = 0;
-    const json_t *t;
-    json_array_foreach(results, i, t) {
-        const char *s = or_default(json_string_value(json_object_get(t, "status")), "");
-        names += json_array_size(json_object_get(t, "names"));
-        erased += strcmp(s, "erased") == 0;
-        skipped += strcmp(s, "skipped") == 0;
-        failed += strcmp(s, "failed") == 0;
-        planned += strcmp(s, "planned") == 0;
-    }
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "targets",
-                     (json_int_t)json_array_size(results), "names", (json_int_t)names, "erased",
-                     (json_int_t)erased, "skipped", (json_int_t)skipped, "failed",
-                     (json_int_t)failed, "planned", (json_int_t)planned);
 }
 
 static json_t *time_now_json(void)
@@ -1446,13 +1218,11 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
         st = process_group(&r, g, results, err);
     if (st != DP_OK)
         goto out;
-    progress(&r, r.ngroups, "cleanup", NULL);
-    bool any_erased = false;
-    size_t gi;
-    json_t *gt;
-    json_array_foreach(results, gi, gt)
-        any_erased |= strcmp(or_default(json_string_value(json_object_get(gt, "status")), ""),
-                             "erased") == 0;
+    progress(&r, r.ngroups, DP_PHASE_CLEANUP, NULL);
+    struct dp_wipe_summary counts;
+    if ((st = wipe_count_results(results, &counts, err)) != DP_OK)
+        goto out;
+    bool any_erased = counts.by_status[DP_WIPE_ERASED] > 0;
     if (finished && resume->finish_cleanup != NULL)
         cleanup = json_incref(resume->finish_cleanup);
     else if (opts->dry_run || !any_erased)
@@ -1476,8 +1246,8 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
     size_t i;
     json_t *t;
     json_array_foreach(results, i, t)
-        assure(t, &r.fs, cleanup);
-    json_t *sum = summary(results);
+        wipe_assure(t, &r.fs, cleanup);
+    json_t *sum = wipe_summary_json(results);
     if (!opts->dry_run && !finished && (st = jlog(&r, "finish", json_pack("{s:O, s:O}", "summary", sum,
                                                                "cleanup", cleanup), err)) != DP_OK) {
         json_decref(sum);
@@ -1494,7 +1264,7 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
                         "started", started, "finished", time_now_json(), "plan", plan_info,
                         "journal", "head", head, "records", (json_int_t)records, "filesystem",
                         dp_report_fs_json(&r.fs), "targets", results, "cleanup", cleanup,
-                        "residual_risks", residual_risks(&r.fs, cleanup, opts->journal_on_device), "summary", sum);
+                        "residual_risks", wipe_residual_risks(&r.fs, cleanup, opts->journal_on_device), "summary", sum);
     if (*result == NULL)
         st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory building the wipe result");
 out:

@@ -178,6 +178,8 @@ static void classify_medium(struct dp_fsinfo *out)
         c = DP_MEDIA_SSD, why = "sysfs rotational=0";
     } else if (out->have_block && strcmp(out->transport, "usb") == 0) {
         why = "USB transport: a stick or an enclosure, rotational flag not trusted";
+    } else if (out->have_block && strcmp(out->transport, "virtio") == 0) {
+        why = "virtual disk: the medium behind it is not visible, rotational flag not trusted";
     } else if (out->have_block && out->rotational == 1) {
         c = DP_MEDIA_HDD, why = "sysfs rotational=1";
     } else if (out->have_block) {

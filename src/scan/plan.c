@@ -61,21 +61,33 @@ static bool parse_root_id(const json_t *doc, struct dp_plan_root *r)
         !get_id_extra(rid, &r->id) || !get_u64(fs, "mount_id", &r->mnt_id) ||
         !get_u64(dev, "major", &r->id.dev_major) || !get_u64(dev, "minor", &r->id.dev_minor))
         return false;
-    const char *uuid = json_string_value(json_object_get(fs, "uuid"));
-    const char *boot = json_string_value(json_object_get(fs, "boot_id"));
-    if (uuid != NULL) {
+    /* uuid: null (none known) or the canonical 8-4-4-4-12 text; boot_id: a string that fits.
+     * Anything else is refused, not read as "none": a plan edited to drop them must not switch
+     * the root checks off. */
+    const json_t *uj = json_object_get(fs, "uuid");
+    const json_t *bj = json_object_get(fs, "boot_id");
+    if (!json_is_string(bj) || json_string_length(bj) >= sizeof(r->boot_id) ||
+        (!json_is_null(uj) && !json_is_string(uj)))
+        return false;
+    snprintf(r->boot_id, sizeof(r->boot_id), "%s", json_string_value(bj));
+    if (json_is_string(uj)) {
+        const char *u = json_string_value(uj);
         char hex[33];
         size_t n = 0;
-        for (const char *c = uuid; *c && n < 32; c++)
-            if (*c != '-')
-                hex[n++] = *c;
+        if (json_string_length(uj) != 36)
+            return false;
+        for (size_t k = 0; k < 36; k++) {
+            bool dash = k == 8 || k == 13 || k == 18 || k == 23;
+            if (dash != (u[k] == '-'))
+                return false;
+            if (!dash)
+                hex[n++] = u[k];
+        }
         hex[n] = '\0';
-        if (n != 32 || !dp_hex_decode(r->uuid, 16, hex, 32))
+        if (!dp_hex_decode(r->uuid, 16, hex, 32))
             return false;
         r->has_uuid = true;
     }
-    if (boot != NULL)
-        snprintf(r->boot_id, sizeof(r->boot_id), "%s", boot);
     r->present = true;
     return true;
 }
@@ -97,6 +109,9 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
         !get_u64(f, "size", &t->id.size) || !get_u64(f, "links", &nlink) ||
         !get_ns(f, "mtime_ns", &t->id.mtime_sec, &t->id.mtime_nsec) ||
         !get_ns(f, "ctime_ns", &t->id.ctime_sec, &t->id.ctime_nsec) || !json_is_object(dg))
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: missing or bad identity fields",
+                            index);
+    if (nlink > UINT32_MAX)
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: missing or bad identity fields",
                             index);
     t->id.nlink = (uint32_t)nlink;
