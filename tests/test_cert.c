@@ -1047,6 +1047,107 @@ static void test_cli_show(void **state)
     keys_free(&k);
 }
 
+/* ---- signatures under hostile file names (one trusted comment builder) ------------------ */
+
+/* Output names a person may give; the trusted comment carries them cleaned. */
+static const struct {
+    const char *name, *want;
+} HOSTILE[] = {
+    {"audit\nreport.json", "audit?report.json"},
+    {"a\tsha256:00\tcertificate:0f8fad5b-d9cb-469f-a165-70867728950e",
+     "a?sha256:00?certificate:0f8fad5b-d9cb-469f-a165-70867728950e"},
+    {"\x1b[2J\x1b[31mred\x07.json", "?[2J?[31mred?.json"},
+    {"bad\xff\xfe.json", "bad??.json"},
+    {"r\xc3\xa9sum\xc3\xa9.json", "r??sum??.json"},
+};
+#define N_HOSTILE (sizeof(HOSTILE) / sizeof(HOSTILE[0]))
+
+/* path's signature (path.minisig) verifies over path with pk; its trusted comment is one
+ * printable ASCII line that deprive parses back to file want, the file's SHA-256 and pk's id;
+ * minisign -V accepts it when installed. Returns the parsed comment. */
+static struct dp_cert_trusted check_signed(const char *path, const struct keys *k,
+                                           const char *want)
+{
+    size_t len = 0, slen = 0;
+    char *data = tu_read(path, &len), *sp = NULL, *tc = NULL;
+    assert_true(asprintf(&sp, "%s.minisig", path) > 0);
+    char *sig = tu_read(sp, &slen);
+    assert_non_null(data);
+    assert_non_null(sig);
+    struct dp_error err = {0};
+    assert_int_equal(dp_sign_verify(&tc, k->pk, data, len, sig, slen, 0, &err), DP_OK);
+    for (const char *p = tc; *p; p++)
+        assert_true(*p == '\t' || (*p >= 0x20 && *p <= 0x7e));
+    struct dp_cert_trusted t;
+    if (dp_cert_trusted_parse(&t, tc, &err) != DP_OK)
+        fail_msg("trusted comment '%s': %s", tc, err.msg);
+    assert_string_equal(t.file, want);
+    assert_string_equal(t.keyid, k->id);
+    uint8_t sha[32];
+    dp_sha256_buf(sha, data, len);
+    assert_memory_equal(t.sha256, sha, 32);
+    if (tu_have("minisign")) {
+        struct tu_run r;
+        char *argv[] = {"minisign", "-Vm", (char *)path, "-p", k->pub, NULL};
+        tu_run_argv(&r, argv, NULL);
+        char line[600];
+        snprintf(line, sizeof(line), "Trusted comment: %s\n", tc);
+        expect(&r, 0, line, NULL);
+    }
+    free(data), free(sig), free(sp), free(tc);
+    return t;
+}
+
+/* `deprive audit --key` signs its report through the same builder as certificates: a hostile
+ * -o name gives a comment minisign accepts and deprive parses (the CLI used to print the name
+ * raw into the comment: a newline failed the signing, a tab forged fields). */
+static void test_cli_audit_signed_names(void **state)
+{
+    (void)state;
+    struct keys k;
+    keys_make(&k);
+    json_t *cert = build_with(wipe_all(), rescan0(), k.id);
+    write_signed(k.dir, "cert.json", cert, k.sk);
+    char *cp = tu_path(k.dir, "cert.json"), *root = tu_path(k.dir, "root");
+    assert_int_equal(mkdir(root, 0700), 0);
+    if (!tu_have("minisign"))
+        printf("minisign not installed: the audit signatures are checked by deprive only\n");
+    for (size_t i = 0; i < N_HOSTILE; i++) {
+        char *out = tu_path(k.dir, HOSTILE[i].name);
+        struct tu_run r;
+        tu_deprive(&r, NULL, "audit", "--cert", cp, "-p", k.pub, "--key", k.sec, "-o", out, root,
+                   NULL);
+        expect(&r, 0, NULL, NULL);
+        struct dp_cert_trusted t = check_signed(out, &k, HOSTILE[i].want);
+        assert_string_equal(t.cert_id, ""); /* an audit report is not a certificate */
+        free(out);
+    }
+    free(cp), free(root);
+    json_decref(cert);
+    keys_free(&k);
+}
+
+/* A certificate written under a hostile name: `deprive verify` and minisign accept it. */
+static void test_cli_verify_signed_names(void **state)
+{
+    (void)state;
+    struct keys k;
+    keys_make(&k);
+    json_t *cert = build_with(wipe_all(), rescan0(), k.id);
+    for (size_t i = 0; i < N_HOSTILE; i++) {
+        write_signed(k.dir, HOSTILE[i].name, cert, k.sk);
+        char *cp = tu_path(k.dir, HOSTILE[i].name);
+        struct dp_cert_trusted t = check_signed(cp, &k, HOSTILE[i].want);
+        assert_string_equal(t.cert_id, tstr(cert, "identity.certificate_id"));
+        struct tu_run r;
+        tu_deprive(&r, NULL, "verify", "-p", k.pub, cp, NULL);
+        expect(&r, 0, "certificate valid: ERASED", NULL);
+        free(cp);
+    }
+    json_decref(cert);
+    keys_free(&k);
+}
+
 /* ---- the audit's hash set (issue 7.2) ---------------------------------------------------- */
 
 /* Every digest of every erased target is in set, with the target's size or -1. */
@@ -1192,6 +1293,8 @@ int main(void)
         cmocka_unit_test(test_render_text),   cmocka_unit_test(test_sign_verify_library),
         cmocka_unit_test(test_cli_verify),    cmocka_unit_test(test_cli_verify_journal),
         cmocka_unit_test(test_cli_show),
+        cmocka_unit_test(test_cli_audit_signed_names),
+        cmocka_unit_test(test_cli_verify_signed_names),
         cmocka_unit_test(test_case_all_missing_named),
         cmocka_unit_test(test_erased_hashset),
         cmocka_unit_test(test_hashset_add),

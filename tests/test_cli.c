@@ -442,6 +442,233 @@ static void test_audit_untrusted_sizes(void **state)
     world_free(&w);
 }
 
+/* ---- the command table's flags: deprive --list-commands ---- */
+
+/* The commands --list-commands names with flag (NULL: every one), heap strings. */
+static size_t listed_commands(const char *flag, bool with, char ***out)
+{
+    struct tu_run r;
+    tu_deprive(&r, NULL, "--list-commands", NULL);
+    assert_int_equal(r.status, 0);
+    char **v = NULL;
+    size_t n = 0;
+    for (char *line = strtok(r.out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        size_t nl = strcspn(line, " ");
+        bool has = false;
+        for (const char *f = line + nl; *f == ' ';) {
+            f++;
+            size_t fl = strcspn(f, " ");
+            has |= flag != NULL && fl == strlen(flag) && strncmp(f, flag, fl) == 0;
+            f += fl;
+        }
+        if (flag != NULL && has != with)
+            continue;
+        v = realloc(v, (n + 1) * sizeof(*v));
+        assert_non_null(v);
+        v[n] = strndup(line, nl);
+        assert_non_null(v[n++]);
+    }
+    tu_run_free(&r);
+    *out = v;
+    return n;
+}
+
+static void free_names(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* How to call each destructive command so that only the gate can refuse it: {order} and
+ * {yes} mark where the order reference and --yes go. A destructive command added to the
+ * table without a row here fails the test. */
+struct gated_call {
+    const char *cmd;
+    const char *args[16];
+};
+
+/* argv for a gated call: the placeholders replaced, dropped or filled from w. */
+static int gated_argv(const struct gated_call *g, const struct world *w, const char *plan,
+                      bool order, bool yes, bool dry, char **argv)
+{
+    int n = 0;
+    argv[n++] = (char *)DP_TEST_BIN;
+    argv[n++] = (char *)g->cmd;
+    for (size_t i = 0; g->args[i] != NULL; i++) {
+        const char *a = g->args[i];
+        if (strcmp(a, "{order}") == 0) {
+            if (order) {
+                argv[n++] = "--order";
+                argv[n++] = "DO/1";
+            }
+        } else if (strcmp(a, "{yes}") == 0) {
+            if (yes)
+                argv[n++] = "--yes";
+            if (dry)
+                argv[n++] = "--dry-run";
+        } else {
+            argv[n++] = strcmp(a, "{list}") == 0   ? w->list
+                        : strcmp(a, "{key}") == 0  ? w->sec
+                        : strcmp(a, "{cert}") == 0 ? w->cert
+                        : strcmp(a, "{dev}") == 0  ? w->dev
+                        : strcmp(a, "{plan}") == 0 ? (char *)plan
+                                                   : (char *)a;
+        }
+    }
+    argv[n] = NULL;
+    return n;
+}
+
+static void test_destructive_gate(void **state)
+{
+    (void)state;
+    static const struct gated_call calls[] = {
+        {"wipe", {"--hashes", "{list}", "--journal-on-same-fs", "{order}", "{yes}", "{plan}"}},
+        {"run", {"--hashes", "{list}", "--key", "{key}", "-o", "{cert}", "--exhibit", "EX-1",
+                 "--officer", "DC E", "--journal-on-same-fs", "{order}", "{yes}", "{dev}"}},
+    };
+    struct world w;
+    world_init(&w);
+    struct tu_run r;
+    char *plan = tu_path(w.work, "plan.json");
+    tu_deprive(&r, NULL, "scan", "--hashes", w.list, "-o", plan, w.dev, NULL);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    char *before = tu_fingerprint(w.dev);
+    char **names;
+    size_t n = listed_commands("destructive", true, &names);
+    if (n == 0)
+        fail_msg("'deprive --list-commands' names no destructive command");
+    for (size_t i = 0; i < n; i++) {
+        const struct gated_call *g = NULL;
+        for (size_t k = 0; k < sizeof(calls) / sizeof(calls[0]); k++)
+            if (strcmp(calls[k].cmd, names[i]) == 0)
+                g = &calls[k];
+        if (g == NULL)
+            fail_msg("destructive command '%s' has no gated call in test_destructive_gate",
+                     names[i]);
+        char *argv[40];
+        /* no order reference: refused, whatever --yes says */
+        gated_argv(g, &w, plan, false, true, false, argv);
+        tu_run_argv(&r, argv, NULL);
+        if (r.status != 2 || strstr(r.err, "--order") == NULL)
+            fail_msg("'%s' without an order reference: exit %d\n%s", g->cmd, r.status, r.err);
+        tu_run_free(&r);
+        /* no --yes and standard input not a terminal: refused */
+        gated_argv(g, &w, plan, true, false, false, argv);
+        tu_run_argv(&r, argv, NULL);
+        if (r.status != 2 || strstr(r.err, "pass --yes") == NULL)
+            fail_msg("'%s' without --yes on a non-terminal: exit %d\n%s", g->cmd, r.status,
+                     r.err);
+        assert_null(strstr(r.err, "[y/N]"));
+        tu_run_free(&r);
+        /* a dry run needs neither */
+        gated_argv(g, &w, plan, false, false, true, argv);
+        tu_run_argv(&r, argv, NULL);
+        if (r.status != 0)
+            fail_msg("'%s --dry-run' without order or --yes: exit %d\n%s", g->cmd, r.status,
+                     r.err);
+        tu_run_free(&r);
+        char *after = tu_fingerprint(w.dev);
+        assert_string_equal(before, after);
+        free(after);
+        assert_true(no_run_files(w.cert));
+    }
+    free_names(names, n);
+    /* the others never ask: they do not even take --yes or --dry-run */
+    n = listed_commands("destructive", false, &names);
+    for (size_t i = 0; i < n; i++) {
+        static const char *const gate_opts[] = {"--yes", "--dry-run"};
+        for (size_t k = 0; k < 2; k++) {
+            tu_deprive(&r, NULL, names[i], gate_opts[k], NULL);
+            if (r.status != 2 || strstr(r.err, gate_opts[k]) == NULL)
+                fail_msg("'deprive %s %s' is not refused as an unknown option: exit %d\n%s",
+                         names[i], gate_opts[k], r.status, r.err);
+            tu_run_free(&r);
+        }
+    }
+    free_names(names, n);
+    tu_deprive(&r, NULL, "scan", "--hashes", w.list, w.dev, NULL);
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.err, "[y/N]"));
+    assert_null(strstr(r.err, "refusing"));
+    tu_run_free(&r);
+    free(before);
+    free(plan);
+    world_free(&w);
+}
+
+/* ---- bytes from the device reach the terminal escaped ---- */
+
+#define EVIL_NAME "evil\x1b[31mname\nline2\x9b" "end.jpg"
+#define EVIL_SHOWN "evil\\x1b[31mname\\x0aline2\\x9bend.jpg"
+
+/* No raw escape, C1 CSI, carriage return or line feed of the name in what went to the
+ * terminal. */
+static void assert_terminal_safe(const char *what, const struct tu_run *r)
+{
+    const char *streams[] = {r->out, r->err};
+    for (size_t i = 0; i < 2; i++) {
+        const char *s = streams[i], *name = i ? "stderr" : "stdout";
+        if (strchr(s, '\x1b') != NULL || strchr(s, '\x9b') != NULL || strchr(s, '\r') != NULL)
+            fail_msg("%s: a raw ESC, 0x9b or CR on %s:\n%s", what, name, s);
+        if (strstr(s, "name\nline2") != NULL)
+            fail_msg("%s: the name's line feed is raw on %s:\n%s", what, name, s);
+    }
+}
+
+static void test_device_names_escaped(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w);
+    tu_write_random(w.dev, "DCIM/" EVIL_NAME, 30000, 7);
+    char *evil = tu_path(w.dev, "DCIM/" EVIL_NAME);
+    struct tu_run r;
+    tu_deprive(&r, NULL, "hash", evil, NULL);
+    assert_int_equal(r.status, 0);
+    tu_write(w.work, "evil.txt", r.out, strlen(r.out));
+    tu_run_free(&r);
+    char *list = tu_path(w.work, "evil.txt"), *plan = tu_path(w.work, "evil-plan.json");
+    tu_deprive(&r, NULL, "scan", "--hashes", list, "-o", plan, w.dev, NULL);
+    assert_int_equal(r.status, 0);
+    assert_terminal_safe("scan", &r);
+    if (strstr(r.out, "MATCH DCIM/" EVIL_SHOWN) == NULL)
+        fail_msg("scan does not show the name escaped:\n%s", r.out);
+    tu_run_free(&r);
+    tu_deprive(&r, NULL, "wipe", "--dry-run", "--hashes", list, plan, NULL);
+    assert_int_equal(r.status, 0);
+    assert_terminal_safe("wipe --dry-run", &r);
+    assert_non_null(strstr(r.err, EVIL_SHOWN));
+    tu_run_free(&r);
+    tu_deprive(&r, NULL, "run", "--dry-run", "--hashes", list, w.dev, NULL);
+    assert_int_equal(r.status, 0);
+    assert_terminal_safe("run --dry-run", &r);
+    assert_non_null(strstr(r.err, EVIL_SHOWN));
+    tu_run_free(&r);
+    tu_deprive(&r, NULL, "run", "--hashes", list, "--key", w.sec, "-o", w.cert, "--order",
+               "DO/1", "--exhibit", "EX-1", "--officer", "DC E", "--journal-on-same-fs",
+               "--yes", w.dev, NULL);
+    if (r.status != 0)
+        fail_msg("run failed (%d): %s", r.status, r.err);
+    assert_terminal_safe("run", &r);
+    tu_run_free(&r);
+    assert_int_equal(access(evil, F_OK), -1);
+    tu_deprive(&r, NULL, "show", "-p", w.pub, w.cert, NULL);
+    assert_int_equal(r.status, 0);
+    assert_terminal_safe("show", &r);
+    assert_non_null(strstr(r.out, EVIL_SHOWN));
+    tu_run_free(&r);
+    /* a library message quoting a path it was given: escaped too */
+    tu_deprive(&r, NULL, "scan", "--hashes", evil, w.dev, NULL);
+    assert_int_equal(r.status, 2);
+    assert_terminal_safe("scan of a missing list", &r);
+    tu_run_free(&r);
+    free(evil), free(list), free(plan);
+    world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +680,8 @@ int main(void)
         cmocka_unit_test(test_run_names_all_missing_fields),
         cmocka_unit_test(test_run_refused_leaves_nothing),
         cmocka_unit_test(test_audit_untrusted_sizes),
+        cmocka_unit_test(test_destructive_gate),
+        cmocka_unit_test(test_device_names_escaped),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -526,7 +526,10 @@ static void test_kill_during_fill(void **state)
         fail_msg("the fill finished before the child could be stopped: make it slower");
     unsigned long long crashed = read_reserve(rpath);
     printf("ext4: killed during the fill: reserved_clusters %llu (was %llu)\n", crashed, saved);
-    assert_int_equal(crashed, 0);
+    /* the record is journaled before the write of 0: the kill can land on either side of it */
+    if (crashed != 0 && crashed != saved)
+        fail_msg("reserved_clusters %llu after the kill: neither 0 nor the saved %llu", crashed,
+                 saved);
     int stale = tu_sh("ls -A '%s' | grep deprive-fill | grep -qv 0123456789ab", f->fs.mnt) == 0;
     printf("ext4: fill files left by the crash: %s\n", stale ? "yes" : "none");
 

@@ -16,7 +16,9 @@
 
 #include <sodium.h>
 
+#include "deprive/cert.h"
 #include "deprive/sign.h"
+#include "deprive/util.h"
 
 /* Cheap scrypt cost for most tests (libsodium's "interactive": 16 MiB); minisign reads the
  * cost from the key file, so such keys still interoperate. */
@@ -1286,6 +1288,195 @@ static void test_pubkey_comment_leading_zero(void **state)
     free(dir);
 }
 
+/* ---- the trusted comment of every deprive signature (dp_sign_trusted_comment) ---- */
+
+/* File names no trusted comment may carry as they are, and what it says instead: every byte
+ * outside printable ASCII becomes '?', only the base name is kept. */
+static const struct {
+    const char *name, *want;
+} NASTY[] = {
+    {"audit\nreport.json", "audit?report.json"},                          /* newline */
+    {"audit\r\n.json", "audit??.json"},                                   /* CR LF */
+    {"a\tsha256:00\tkeyid:0000000000000000.json", "a?sha256:00?keyid:0000000000000000.json"},
+    {"\x1b[31mred\x1b[0m\x07.json", "?[31mred?[0m?.json"},                /* ESC, BEL */
+    {"bad\xff\xfe\x80.json", "bad???.json"},                              /* not UTF-8 */
+    {"caf\xc3\xa9 r\xc3\xa9sum\xc3\xa9.json", "caf?? r??sum??.json"},     /* UTF-8, per byte */
+    {"\x7f\x01\x1f\xc2\x9b:colon.json", "?????:colon.json"},              /* DEL, C0, C1 */
+    {"dir/sub/plain name.json", "plain name.json"},                       /* a path */
+};
+#define N_NASTY (sizeof(NASTY) / sizeof(NASTY[0]))
+
+/* tc is one minisign line of printable ASCII whose fields are split by exactly tabs tabs. */
+static void assert_clean_comment(const char *tc, int tabs)
+{
+    int seen = 0;
+    for (const char *p = tc; *p; p++) {
+        if (*p == '\t')
+            seen++;
+        else if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            fail_msg("byte 0x%02x at %zu of the trusted comment", (unsigned char)*p,
+                     (size_t)(p - tc));
+    }
+    assert_int_equal(seen, tabs);
+}
+
+/* Parse tc back as deprive does and check every field. */
+static void assert_parses_back(const char *tc, const char *file, const uint8_t sha[32],
+                               const char *keyid, const char *cert_id)
+{
+    struct dp_cert_trusted t;
+    struct dp_error err = {0};
+    if (dp_cert_trusted_parse(&t, tc, &err) != DP_OK)
+        fail_msg("'%s' does not parse: %s", tc, err.msg);
+    assert_string_equal(t.file, file);
+    assert_memory_equal(t.sha256, sha, 32);
+    assert_string_equal(t.keyid, keyid);
+    assert_string_equal(t.cert_id, cert_id);
+    assert_true(t.timestamp >= 1700000000);
+}
+
+static void test_trusted_comment_names(void **state)
+{
+    (void)state;
+    uint8_t sha[32];
+    for (int i = 0; i < 32; i++)
+        sha[i] = (uint8_t)(i * 9);
+    char tc[DP_CERT_TRUSTED_MAX], want[300];
+    struct dp_error err = {0};
+    for (size_t i = 0; i < N_NASTY; i++) {
+        assert_int_equal(dp_sign_trusted_comment(tc, sizeof(tc), NASTY[i].name, sha,
+                                                 "0123456789abcdef", NULL, 0, &err),
+                         DP_OK);
+        assert_true(strncmp(tc, "timestamp:", 10) == 0);
+        snprintf(want, sizeof(want), "\tfile:%s\tsha256:", NASTY[i].want);
+        assert_non_null(strstr(tc, want));
+        assert_clean_comment(tc, 3);
+        assert_parses_back(tc, NASTY[i].want, sha, "0123456789ABCDEF", "");
+    }
+    /* at most DP_SIGN_NAME_MAX bytes of the name, cut after cleaning */
+    char longname[2 * DP_SIGN_NAME_MAX + 1];
+    for (int i = 0; i < DP_SIGN_NAME_MAX; i++)
+        memcpy(longname + 2 * i, "\xc3\xa9", 2);
+    longname[2 * DP_SIGN_NAME_MAX] = '\0';
+    assert_int_equal(
+        dp_sign_trusted_comment(tc, sizeof(tc), longname, sha, KAT_KEYID, NULL, 0, &err), DP_OK);
+    memset(want, '?', DP_SIGN_NAME_MAX);
+    want[DP_SIGN_NAME_MAX] = '\0';
+    assert_parses_back(tc, want, sha, KAT_KEYID, "");
+    /* extra fields follow in their order; the certificate id is one */
+    const struct dp_sign_field ex[] = {{"certificate", "0f8fad5b-d9cb-469f-a165-70867728950e"},
+                                       {"order", "DO/2026/04417 (court: Exampleton)"}};
+    assert_int_equal(dp_sign_trusted_comment(tc, sizeof(tc), "c.json", sha, KAT_KEYID, ex, 2, &err),
+                     DP_OK);
+    assert_non_null(strstr(tc, "\tkeyid:A26D46E6986C0CA4\tcertificate:0f8fad5b-d9cb-469f-a165-"
+                               "70867728950e\torder:DO/2026/04417 (court: Exampleton)"));
+    assert_clean_comment(tc, 5);
+    assert_parses_back(tc, "c.json", sha, KAT_KEYID, ex[0].value);
+}
+
+static void test_trusted_comment_refusals(void **state)
+{
+    (void)state;
+    uint8_t sha[32] = {0};
+    char tc[DP_CERT_TRUSTED_MAX], big[DP_SIGN_FIELD_VALUE_MAX + 2];
+    memset(big, 'v', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    struct dp_error err = {0};
+    assert_int_equal(dp_sign_trusted_comment(tc, sizeof(tc), "c", sha, "12", NULL, 0, &err),
+                     DP_ERR_INVALID);
+    assert_int_equal(dp_sign_trusted_comment(tc, sizeof(tc), "c", sha, "0123456789ABCDEG", NULL,
+                                             0, &err),
+                     DP_ERR_INVALID);
+    static const struct {
+        struct dp_sign_field f[2];
+        size_t n;
+    } bad[] = {
+        {{{"file", "x"}}, 1},          {{{"sha256", "x"}}, 1},
+        {{{"Order", "x"}}, 1},         {{{"a:b", "x"}}, 1},
+        {{{"a b", "x"}}, 1},           {{{"9lives", "x"}}, 1},
+        {{{"", "x"}}, 1},              {{{"note", ""}}, 1},
+        {{{"note", "a\tb"}}, 1},       {{{"note", "a\nb"}}, 1},
+        {{{"note", "caf\xc3\xa9"}}, 1}, {{{"note", "\x1b[0m"}}, 1},
+        {{{"n", "1"}, {"n", "2"}}, 2}, {{{"n", "1"}, {"keyid", "2"}}, 2},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        tc[0] = 'x';
+        enum dp_status st =
+            dp_sign_trusted_comment(tc, sizeof(tc), "c", sha, KAT_KEYID, bad[i].f, bad[i].n, &err);
+        if (st != DP_ERR_INVALID)
+            fail_msg("extra fields %zu ('%s'): %d", i, bad[i].f[bad[i].n - 1].key, st);
+        assert_string_equal(tc, "");
+    }
+    const struct dp_sign_field toolong = {"note", big};
+    assert_int_equal(
+        dp_sign_trusted_comment(tc, sizeof(tc), "c", sha, KAT_KEYID, &toolong, 1, &err),
+        DP_ERR_INVALID);
+    big[DP_SIGN_FIELD_VALUE_MAX] = '\0'; /* the longest value is fine */
+    assert_int_equal(
+        dp_sign_trusted_comment(tc, sizeof(tc), "c", sha, KAT_KEYID, &toolong, 1, &err), DP_OK);
+    /* a buffer too small leaves an empty string */
+    assert_int_equal(dp_sign_trusted_comment(tc, 40, "c", sha, KAT_KEYID, NULL, 0, &err),
+                     DP_ERR_LIMIT);
+    assert_string_equal(tc, "");
+}
+
+/* dp_sign_document under every nasty name: minisign -V accepts the signature and prints the
+ * comment unchanged, and deprive reads the comment back. */
+static void test_sign_document_names(void **state)
+{
+    (void)state;
+    struct keys k;
+    keys_make(&k, NULL, false);
+    char id[DP_SIGN_KEYID_HEX_SIZE];
+    dp_sign_pubkey_keyid(k.pk, id);
+    uint8_t sha[32];
+    dp_sha256_buf(sha, MSG, strlen(MSG));
+    struct dp_error err = {0};
+    char *sub = tu_path(k.dir, "dir/sub");
+    assert_int_equal(tu_sh("mkdir -p '%s'", sub), 0);
+    bool minisign = have_minisign("minisign -V of signatures under hostile file names");
+    for (size_t i = 0; i < N_NASTY; i++) {
+        char *f = tu_path(k.dir, NASTY[i].name), *x = NULL, *sig = NULL, *tc = NULL;
+        tu_write(k.dir, NASTY[i].name, MSG, strlen(MSG));
+        assert_int_equal(dp_sign_document(&sig, k.sk, MSG, strlen(MSG), f, NULL, 0, NULL, &err),
+                         DP_OK);
+        assert_int_equal(
+            dp_sign_verify(&tc, k.pk, MSG, strlen(MSG), sig, strlen(sig), 0, &err), DP_OK);
+        assert_clean_comment(tc, 3);
+        assert_parses_back(tc, NASTY[i].want, sha, id, "");
+        assert_true(asprintf(&x, "%s.minisig", f) > 0);
+        write_text(x, sig);
+        if (minisign) {
+            char *out = NULL, want[512];
+            char *v[] = {"minisign", "-Vm", f, "-p", k.pub, NULL};
+            run_expect(0, NULL, &out, v);
+            snprintf(want, sizeof(want), "Trusted comment: %s\n", tc);
+            assert_non_null(strstr(out, want));
+            free(out);
+            char *q[] = {"minisign", "-QVm", f, "-p", k.pub, NULL};
+            run_expect(0, NULL, &out, q);
+            snprintf(want, sizeof(want), "%s\n", tc);
+            assert_string_equal(out, want);
+            free(out);
+        }
+        free(f), free(x), free(sig), free(tc);
+    }
+    /* with the certificate id as the extra field, as dp_cert_sign signs */
+    const struct dp_sign_field cid = {"certificate", "0f8fad5b-d9cb-469f-a165-70867728950e"};
+    char *sig = NULL, *tc = NULL;
+    assert_int_equal(
+        dp_sign_document(&sig, k.sk, MSG, strlen(MSG), "c\n.json", &cid, 1, "u", &err), DP_OK);
+    assert_true(strncmp(sig, "untrusted comment: u\n", 21) == 0);
+    assert_int_equal(dp_sign_verify(&tc, k.pk, MSG, strlen(MSG), sig, strlen(sig), 0, &err),
+                     DP_OK);
+    assert_parses_back(tc, "c?.json", sha, id, cid.value);
+    free(sig), free(tc), free(sub);
+    keys_free(&k);
+    if (!minisign)
+        skip();
+}
+
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1303,6 +1494,9 @@ int main(void)
         cmocka_unit_test(test_tamper_signature_file),
         cmocka_unit_test(test_other_key_rejected),
         cmocka_unit_test(test_trusted_comment_swap),
+        cmocka_unit_test(test_trusted_comment_names),
+        cmocka_unit_test(test_trusted_comment_refusals),
+        cmocka_unit_test(test_sign_document_names),
         cmocka_unit_test(test_interop_minisign_keys),
         cmocka_unit_test(test_interop_deprive_keys),
         cmocka_unit_test(test_interop_legacy),

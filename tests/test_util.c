@@ -669,6 +669,9 @@ static void test_text_escape(void **state)
         /* bytes that are not valid UTF-8 are escaped: a lone lead byte, a lone 8-bit CSI */
         {"end\xc2", 4, "end\\xc2"},
         {"lone\x9b" "31m", 8, "lone\\x9b31m"},
+        /* a right-to-left override makes "gpj.exe" display as "exe.jpg": escaped */
+        {"a\xe2\x80\xaegpj.exe", 11, "a\\xe2\\x80\\xaegpj.exe"},
+        {"\xe2\x81\xa6x", 4, "\\xe2\\x81\\xa6x"},
         {"\xed\xa0\x80", 3, "\\xed\\xa0\\x80"},
     };
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {

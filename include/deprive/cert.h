@@ -172,8 +172,10 @@ enum dp_status dp_cert_erased_hashset(struct dp_hashset **out, const json_t *cer
 
 /* Format the trusted comment signed with a certificate:
  *   "timestamp:<unix>\tfile:<name>\tsha256:<hex>\tkeyid:<KEYID>\tcertificate:<uuid>"
- * name is the certificate file's base name (tabs, control bytes and bytes >= 0x80 become
- * '?', at most 200 bytes kept); sha256 the SHA-256 of the certificate file's bytes; keyid
+ * It is dp_sign_trusted_comment (sign.h) with the extra field "certificate", so the name is
+ * cleaned as there (base name; every byte outside printable ASCII, tabs, line breaks and
+ * other control characters and bytes >= 0x80 included, becomes '?'; at most
+ * DP_SIGN_NAME_MAX bytes kept); sha256 the SHA-256 of the certificate file's bytes; keyid
  * 16 hex digits; cert_id the certificate's identity.certificate_id. The timestamp is now.
  * DP_ERR_INVALID (bad keyid or cert_id), DP_ERR_LIMIT (size too small). */
 enum dp_status dp_cert_trusted_comment(char *buf, size_t size, const char *cert_file_basename,
@@ -190,18 +192,20 @@ struct dp_cert_trusted {
     char cert_id[37]; /* "" when absent */
 };
 
-/* Parse a trusted comment made by dp_cert_trusted_comment (tab-separated key:value fields in
- * any order; unknown keys ignored). sha256 and keyid are required. DP_ERR_VERIFY when
- * malformed (it is authenticated text, so a bad one is a negative finding). */
+/* Parse a trusted comment made by dp_sign_trusted_comment - a certificate's, or any other
+ * deprive signature's (tab-separated key:value fields split at the first ':', in any order;
+ * unknown keys ignored). sha256 and keyid are required. DP_ERR_VERIFY when malformed (it is
+ * authenticated text, so a bad one is a negative finding). */
 enum dp_status dp_cert_trusted_parse(struct dp_cert_trusted *out, const char *text,
                                      struct dp_error *err) DP_WUR DP_NONNULL(1, 2);
 
 struct dp_sign_seckey;
 struct dp_sign_pubkey;
 
-/* Sign a certificate file's exact bytes: the trusted comment carries the file's base name,
- * its SHA-256, the key id and the certificate id (read from data, which must parse as a
- * certificate). *sig_out: the .minisig text, heap, caller frees. DP_ERR_PARSE,
+/* Sign a certificate file's exact bytes with dp_sign_document: the trusted comment carries
+ * the file's base name (cert_file_basename, cleaned; a path is fine), its SHA-256, the key id
+ * and the certificate id (read from data, which must parse as a certificate naming this key
+ * as its signer). *sig_out: the .minisig text, heap, caller frees. DP_ERR_PARSE,
  * DP_ERR_INVALID, DP_ERR_NOMEM, DP_ERR_CRYPTO. */
 enum dp_status dp_cert_sign(char **sig_out, const struct dp_sign_seckey *sk, const char *data,
                             size_t len, const char *cert_file_basename, struct dp_error *err) DP_WUR

@@ -96,6 +96,11 @@ void dp_sign_pubkey_free(struct dp_sign_pubkey *pk);
 void dp_sign_pubkey_keyid(const struct dp_sign_pubkey *pk, char out[DP_SIGN_KEYID_HEX_SIZE])
     DP_NONNULL(1, 2);
 
+/* Key id text: true when text is exactly 16 hex digits (either case; NULL is false), and out
+ * then receives them in upper case, as minisign prints them; out is untouched otherwise. */
+bool dp_sign_keyid_parse(char out[DP_SIGN_KEYID_HEX_SIZE], const char *text) DP_WUR
+    DP_NONNULL(1);
+
 /* The base64 public key line (without newline) into out. */
 void dp_sign_pubkey_base64(const struct dp_sign_pubkey *pk, char out[DP_SIGN_PUBKEY_B64_SIZE])
     DP_NONNULL(1, 2);
@@ -169,5 +174,66 @@ enum {
 enum dp_status dp_sign_verify(char **trusted_out, const struct dp_sign_pubkey *pk, const void *data,
                               size_t len, const char *sig, size_t sig_len, unsigned flags,
                               struct dp_error *err) DP_WUR DP_NONNULL(2, 5);
+
+/* ---- the signatures deprive makes (src/attest/sign_doc.c) -------------------------------
+ * Every file deprive signs (an erasure certificate, an audit report) is signed over its exact
+ * bytes by dp_sign_document, whose trusted comment dp_sign_trusted_comment builds - the only
+ * place that comment is made:
+ *
+ *   timestamp:<unix seconds>\tfile:<name>\tsha256:<64 lower-case hex>\tkeyid:<16 HEX>
+ *
+ * followed by the caller's extra fields ("\tcertificate:<uuid>" for a certificate), each
+ * "<key>:<value>", tab-separated. dp_cert_trusted_parse (cert.h) reads it back; minisign -V
+ * prints it as "Trusted comment: ...".
+ *
+ * The file name is cleaned so that no file name can break that line, the tab-separated
+ * fields, or a terminal that shows them:
+ *   - only the part after the last '/' is used (a path may be passed);
+ *   - every byte outside printable ASCII (0x20-0x7e) becomes '?', one '?' per byte: C0 control
+ *     characters (0x00-0x1f, so TAB, LF, CR and ESC among them), DEL (0x7f), and every byte
+ *     from 0x80 up - UTF-8 sequences and invalid bytes alike, so the comment is always ASCII;
+ *   - at most DP_SIGN_NAME_MAX bytes of it are kept (cut after cleaning, so never inside a
+ *     character of the original name).
+ * Spaces, ':' and every other printable ASCII character are kept: the parser splits a field at
+ * its first ':' only. */
+
+/* Longest file name kept in a trusted comment, in bytes. */
+#define DP_SIGN_NAME_MAX 200
+/* Longest extra field value, in bytes (what dp_cert_trusted_parse can read back). */
+#define DP_SIGN_FIELD_VALUE_MAX 255
+/* Longest extra field key, in bytes. */
+#define DP_SIGN_FIELD_KEY_MAX 32
+
+/* An extra trusted-comment field. key: 1 to DP_SIGN_FIELD_KEY_MAX characters a-z, 0-9, '_' or
+ * '-', starting with a letter, not one of timestamp, file, sha256, keyid, nor repeated. value:
+ * 1 to DP_SIGN_FIELD_VALUE_MAX printable ASCII bytes (0x20-0x7e) - it is not cleaned but
+ * refused, since the caller, not a user, chooses it. Both borrowed for the call only. */
+struct dp_sign_field {
+    const char *key;
+    const char *value;
+};
+
+/* Build the trusted comment above into buf (size bytes, NUL included): the timestamp is now,
+ * name is cleaned as described, sha256 is written in lower-case hex and keyid (16 hex digits,
+ * either case) in upper case, then the n_extra fields of extra (may be NULL when n_extra is 0)
+ * in their order. Returns DP_OK; DP_ERR_INVALID (keyid not 16 hex digits, an extra field
+ * breaking the rules above); DP_ERR_LIMIT (buf too small, or the comment would exceed
+ * DP_SIGN_TRUSTED_COMMENT_MAX). buf is an empty string on failure. */
+enum dp_status dp_sign_trusted_comment(char *buf, size_t size, const char *name,
+                                       const uint8_t sha256[32], const char *keyid,
+                                       const struct dp_sign_field *extra, size_t n_extra,
+                                       struct dp_error *err) DP_WUR DP_NONNULL(1, 3, 4, 5);
+
+/* Sign a file's exact bytes as deprive signs every file: SHA-256 of data, the key's id, the
+ * trusted comment from dp_sign_trusted_comment (name: the file's name or path, cleaned there),
+ * then dp_sign_sign (prehashed; verified with the public half before it is returned).
+ *   sig_out  receives the .minisig text, heap, caller frees; untouched on failure.
+ *   comment  untrusted comment, NULL for dp_sign_sign's default.
+ * Returns DP_OK; DP_ERR_INVALID, DP_ERR_LIMIT (as dp_sign_trusted_comment, or a bad untrusted
+ * comment), DP_ERR_NOMEM, DP_ERR_CRYPTO. */
+enum dp_status dp_sign_document(char **sig_out, const struct dp_sign_seckey *sk, const void *data,
+                                size_t len, const char *name, const struct dp_sign_field *extra,
+                                size_t n_extra, const char *comment, struct dp_error *err) DP_WUR
+    DP_NONNULL(1, 2, 5);
 
 #endif

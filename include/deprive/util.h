@@ -45,7 +45,8 @@ char *dp_quote_bytes(const char *p, size_t n);
 
 /* Append s[0..n) to a growing heap buffer (*buf of *cap bytes, *used in use, NUL-terminated;
  * *buf may start NULL), keeping valid UTF-8 but escaping C0 and C1 control characters, DEL and
- * every byte that is not part of a valid UTF-8 sequence (a lone 8-bit CSI among them) as \xNN,
+ * every byte that is not part of a valid UTF-8 sequence (a lone 8-bit CSI among them) and
+ * Unicode's bidirectional controls (a name could display as another) as \xNN,
  * and backslash as \\: text from a device that is safe to print on a terminal. s is a whole
  * string (a sequence split across two calls is escaped).
  * False when out of memory (the buffer is left as it was). */

@@ -31,6 +31,15 @@ struct dp_wipe_progress {
     const char *path;        /* borrowed; may be NULL */
 };
 
+/* What dp_wipe_journaled found in the journal it was asked to resume. */
+struct dp_wipe_journal_info {
+    const char *path;                /* the journal (borrowed) */
+    struct dp_journal_replay replay; /* records replayed; a torn last record dropped */
+    bool afresh;   /* no start record (interrupted before its first record was durable):
+                      nothing was done yet, the wipe starts afresh in this journal */
+    bool finished; /* a finish record: nothing is done again, the result reports the journal */
+};
+
 struct dp_wipe_opts {
     enum dp_wipe_method method;
     bool dry_run;            /* check identity and content, change nothing, no journal */
@@ -54,6 +63,10 @@ struct dp_wipe_opts {
        acted on, so a test can change the tree exactly there. NULL in production. */
     void (*test_seam)(void *ctx, const char *point, int dirfd, const char *name);
     void *test_seam_ctx;
+    /* dp_wipe_journaled only: told, before the wipe starts, what a resumed journal held (a
+       torn last record dropped, no start record, a finish record); called with progress_ctx.
+       NULL: not told. */
+    void (*journal_note)(void *ctx, const struct dp_wipe_journal_info *info);
 };
 
 /* What an existing journal says was done; built by replaying it with dp_wipe_state_visit. */
@@ -99,5 +112,28 @@ enum dp_status dp_wipe_preflight(const char *root, const char *journal_path,
 enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
                            const struct dp_wipe_opts *opts, const struct dp_wipe_state *resume,
                            json_t **result, struct dp_error *err) DP_WUR DP_NONNULL(1, 3, 5);
+
+/* The journaled wipe, as deprive wipe and deprive run do it:
+ *   - resume false: create the journal at journal_path (dp_journal_create: never over an
+ *     existing file - DP_ERR_IO, EEXIST, "a wipe of this plan was started before (continue it
+ *     with --resume): ...");
+ *   - resume true: open it, verify it and replay it into a dp_wipe_state (dp_journal_open
+ *     drops a torn last record); a journal with no start record starts the wipe afresh; a
+ *     journal with a finish record does nothing again and reports what it holds;
+ *     dp_wipe_run refuses a journal whose start record names another plan (SHA-256 of
+ *     plan_file, group and name counts). opts->journal_note, when set, is told what was found
+ *     before the wipe starts;
+ *   - opts->dry_run: no journal at all (journal_path and plan_file may be NULL, resume must
+ *     be false).
+ * Then dp_wipe_run with opts (its plan_file replaced by plan_file, which is hashed into the
+ * journal's start record and compared with it on resume; required unless dry_run), the
+ * result's journal.file set to journal_path, and the journal closed (fsynced). The caller
+ * has called dp_wipe_preflight before writing anything. *result follows
+ * docs/wipe-result.md; the caller json_decref's it. Statuses as dp_journal_create,
+ * dp_journal_open and dp_wipe_run. */
+enum dp_status dp_wipe_journaled(const struct dp_plan *plan, const char *plan_file,
+                                 const char *journal_path, bool resume,
+                                 const struct dp_wipe_opts *opts, json_t **result,
+                                 struct dp_error *err) DP_WUR DP_NONNULL(1, 5, 6);
 
 #endif

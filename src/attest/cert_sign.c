@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* deprive: certificate signatures - trusted comment, minisign signing and verification,
- * journal cross-check (docs/certificate.md). */
+/* deprive: certificate signatures - the certificate's trusted comment (built by
+ * dp_sign_trusted_comment in sign_doc.c) and its parser, signing, verification, journal
+ * cross-check (docs/certificate.md). */
 #include "deprive/cert.h"
 #include "internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "deprive/journal.h"
 #include "deprive/report.h"
@@ -19,29 +17,21 @@
 
 /* ---- trusted comment, signing, verification ---------------------------------------------- */
 
+/* The comment itself is built by dp_sign_trusted_comment (sign_doc.c), as for every signature
+ * deprive makes; these add the certificate id and read it back. */
+
 enum dp_status dp_cert_trusted_comment(char *buf, size_t size, const char *cert_file_basename,
                                        const uint8_t sha256[32], const char *keyid,
                                        const char *cert_id, struct dp_error *err)
 {
-    if (!cert_is_hex(keyid, 16, true) && !cert_is_hex(keyid, 16, false))
-        return dp_error_set(err, DP_ERR_INVALID, 0, "key id must be 16 hex digits");
-    if (!cert_is_uuid(cert_id))
+    char kid[DP_SIGN_KEYID_HEX_SIZE];
+    if (dp_sign_keyid_parse(kid, keyid) && !cert_is_uuid(cert_id)) {
+        if (size > 0)
+            buf[0] = '\0';
         return dp_error_set(err, DP_ERR_INVALID, 0, "certificate id is not a UUID");
-    char name[201], kid[17], hex[65];
-    size_t n = 0;
-    for (const char *p = cert_file_basename; *p && n < sizeof(name) - 1; p++) {
-        unsigned char ch = (unsigned char)*p;
-        name[n++] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
     }
-    name[n] = '\0';
-    for (int i = 0; i < 17; i++)
-        kid[i] = (char)(keyid[i] >= 'a' && keyid[i] <= 'f' ? keyid[i] - 'a' + 'A' : keyid[i]);
-    dp_hex_encode(hex, sha256, 32);
-    int w = snprintf(buf, size, "timestamp:%lld\tfile:%s\tsha256:%s\tkeyid:%s\tcertificate:%s",
-                     (long long)time(NULL), name, hex, kid, cert_id);
-    if (w < 0 || (size_t)w >= size)
-        return dp_error_set(err, DP_ERR_LIMIT, 0, "trusted comment buffer too small");
-    return DP_OK;
+    const struct dp_sign_field id = {"certificate", cert_id};
+    return dp_sign_trusted_comment(buf, size, cert_file_basename, sha256, keyid, &id, 1, err);
 }
 
 /* One "key:value" field of a trusted comment into out. */
@@ -123,8 +113,7 @@ enum dp_status dp_cert_sign(char **sig_out, const struct dp_sign_seckey *sk, con
     json_t *cert = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
     if (cert == NULL)
         return dp_error_set(err, DP_ERR_PARSE, 0, "certificate: line %d: %s", je.line, je.text);
-    char kid[DP_SIGN_KEYID_HEX_SIZE], tc[DP_CERT_TRUSTED_MAX];
-    uint8_t sha[32];
+    char kid[DP_SIGN_KEYID_HEX_SIZE];
     enum dp_status st = DP_OK;
     const char *cid = dp_cert_get_str(cert, "identity.certificate_id");
     const char *signer = dp_cert_get_str(cert, "signer.keyid");
@@ -138,10 +127,12 @@ enum dp_status dp_cert_sign(char **sig_out, const struct dp_sign_seckey *sk, con
                           "the certificate names signer key %s, but the key is %s", signer, kid);
         goto out;
     }
-    dp_sha256_buf(sha, data, len);
-    st = dp_cert_trusted_comment(tc, sizeof(tc), cert_file_basename, sha, kid, cid, err);
-    if (st == DP_OK)
-        st = dp_sign_sign(sig_out, sk, data, len, tc, NULL, err);
+    if (!cert_is_uuid(cid)) {
+        st = dp_error_set(err, DP_ERR_INVALID, 0, "certificate id is not a UUID");
+        goto out;
+    }
+    const struct dp_sign_field id = {"certificate", cid};
+    st = dp_sign_document(sig_out, sk, data, len, cert_file_basename, &id, 1, NULL, err);
 out:
     json_decref(cert);
     return st;

@@ -265,6 +265,24 @@ void dp_sign_pubkey_keyid(const struct dp_sign_pubkey *pk, char out[DP_SIGN_KEYI
     keyid_hex(out, pk->keyid);
 }
 
+bool dp_sign_keyid_parse(char out[DP_SIGN_KEYID_HEX_SIZE], const char *text)
+{
+    if (text == NULL || strlen(text) != DP_SIGN_KEYID_HEX_SIZE - 1)
+        return false;
+    char up[DP_SIGN_KEYID_HEX_SIZE];
+    for (size_t i = 0; i < DP_SIGN_KEYID_HEX_SIZE - 1; i++) {
+        char c = text[i];
+        if (c >= 'a' && c <= 'f')
+            c = (char)(c - 'a' + 'A');
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
+            return false;
+        up[i] = c;
+    }
+    up[DP_SIGN_KEYID_HEX_SIZE - 1] = '\0';
+    memcpy(out, up, sizeof(up));
+    return true;
+}
+
 void dp_sign_pubkey_base64(const struct dp_sign_pubkey *pk, char out[DP_SIGN_PUBKEY_B64_SIZE])
 {
     struct pk_blob blob;

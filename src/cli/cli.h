@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 #include "deprive/error.h"
+#include "deprive/scan.h"
+#include "deprive/wipe.h"
 
 /* Exit codes (documented in docs/deprive.1). */
 enum {
@@ -21,7 +23,43 @@ enum {
 extern int cli_verbose; /* -v count */
 extern bool cli_quiet;  /* -q */
 
-/* "deprive: <message>\n" on stderr. */
+/* ---- the command table (main.c) ---- */
+
+/* What the dispatcher and the shared option parser do for a command: one bit each, named in
+ * main.c's label table (deprive --list-commands prints them). */
+enum cli_command_flag_bit {
+    CLI_FLAG_DESTRUCTIVE_BIT, /* erases: --dry-run, --yes and the case details are its
+                                 options, and it erases only through the destructive gate */
+    CLI_FLAG_COUNT
+};
+#define CLI_DESTRUCTIVE (1u << CLI_FLAG_DESTRUCTIVE_BIT)
+
+struct cli_command {
+    const char *name;
+    int (*fn)(int argc, char **argv); /* argv[0] is "deprive NAME"; getopt state reset */
+    const char *summary;
+    unsigned flags; /* CLI_DESTRUCTIVE... */
+};
+
+/* The table row of the command being run (set by main before dispatch); NULL before. */
+const struct cli_command *cli_current(void);
+
+/* ---- terminal-safe text (common.c) ---- */
+
+/* Every string that did not come from deprive itself - a path or name from the device, a
+ * hash list's name or content, a certificate's text, a library message that may quote them -
+ * reaches the terminal through this one escape (dp_text_escape_append: valid UTF-8 kept; C0
+ * and C1 controls, DEL, bytes that are not UTF-8 and backslash written as \xNN or \\).
+ * The message functions below apply it to the whole message, so their arguments are passed
+ * raw; results printed with printf wrap each such argument in cli_text.
+ * The result lives in one of 8 rotating buffers: valid until 8 more calls, enough for one
+ * printf. Never NULL ("?" for NULL or out of memory). One thread at a time. */
+const char *cli_text(const char *s);
+const char *cli_textn(const char *s, size_t n);
+/* A report/plan/result location array as one line (dp_json_location_text), same buffers. */
+const char *cli_location(const json_t *location);
+
+/* "deprive: <message>\n" on stderr (the message escaped, see cli_text). */
 void cli_err(const char *fmt, ...) DP_PRINTF(1, 2);
 /* Same, for a dp_error ("deprive: <err->msg>"). */
 void cli_dp_err(const struct dp_error *err);
@@ -57,49 +95,125 @@ struct dp_plan;
 struct dp_wipe_opts;
 typedef struct json_t json_t;
 
-/* Case details gathered from --case FILE and per-field flags. */
-struct cli_case {
-    const char *file;
-    json_t *flags; /* fields set by flags, overriding the file */
-    bool bad;      /* a flag value was refused (already reported) */
-};
-/* Append the case options (--case and one per dp_cert_case_fields entry) to out (at most
- * max); returns how many. */
-size_t cli_case_options(struct option *out, size_t max);
-/* Help for the case options; all_required marks the fields a certificate needs. */
-void cli_case_help(FILE *f, bool all_required);
-/* Handle getopt result c when it is a case option; false when it is not one. */
-bool cli_case_option(int c, const char *arg, struct cli_case *cs);
-/* The case document (file merged with flags); with require_complete, validated. NULL after
- * reporting an error. New reference. */
-json_t *cli_case_build(struct cli_case *cs, bool require_complete);
-void cli_case_release(struct cli_case *cs);
-/* Ask on the terminal; without one, refuse unless yes. */
-bool cli_confirm(const char *question, bool yes);
-/* Whether cli_confirm could ask (yes, or stdin is a terminal); says why not. Called before
- * anything is scanned or written, so a run is not refused only at the question. */
-bool cli_confirm_possible(bool yes);
-/* dp_wipe_preflight (root wipeable, journal writable and off the wiped filesystem), printing
- * the refusal; false when refused. Call it before writing anything. */
-bool cli_wipe_preflight(const char *root, const char *journal_path,
-                        const struct dp_wipe_opts *opts);
 void cli_print_plan(FILE *f, const struct dp_plan *plan);
-/* Create (or with resume, reopen and replay) the journal and run the wipe. The caller has
- * checked cli_wipe_preflight first. */
-int cli_run_wipe(const struct dp_plan *plan, const char *plan_file, const char *journal_path,
-                 bool resume, const struct dp_wipe_opts *opts, json_t **result);
+/* The wipe's progress (-v: a line per step; on a terminal: one status line) and what a
+ * resumed journal held, into opts, for dp_wipe_journaled and dp_run. */
+void cli_wipe_callbacks(struct dp_wipe_opts *opts);
 void cli_print_wipe(FILE *f, const json_t *result);
-/* The examiner's statement of the medium (exhibit.media_class, from --media-class or the case
- * file) into the wipe options; false (after saying why) when it is not a known class. */
-bool cli_media_class(const json_t *case_doc, const struct cli_case *cs, struct dp_wipe_opts *opts);
 
-/* Parse a size for --max-file-size: decimal bytes, or with one suffix K, M, G or T (either
- * case; binary multiples, 1K = 1024). No sign, space, fraction or 0; false when refused or
- * over 2^64-1. */
+/* Parse a size: decimal bytes, or with one suffix K, M, G or T (either case; binary
+ * multiples, 1K = 1024). No sign, space, fraction or 0; false when refused or over 2^64-1.
+ * Prints nothing. */
 bool cli_parse_size(const char *s, uint64_t *out);
-/* The --max-file-size option shared by scan, run and audit: parse into *out, or print the
- * usage error for cmd and return false. */
+
+/* ---- the options several commands take (options.c) ----
+ *
+ * One table (options.c) holds them: long name, short letter, the kind of argument and where
+ * the value goes in struct cli_opts. A command says which groups it takes and calls
+ * cli_getopt in its getopt loop with only its own options; the shared ones are merged in,
+ * parsed and stored, and never reach the command's switch. A further scan limit
+ * (--max-pixels, an archive limit) is one row in CLI_OPTS_LIMITS (and its field in
+ * struct dp_scan_opts): every command that takes the limits takes it.
+ *
+ * Option-argument parsers follow one convention: parse arg, the argument of option opt
+ * ("--jobs"), into *out; on refusal print "deprive CMD: ..." and "Try 'deprive CMD --help'."
+ * and return false. */
+bool cli_parse_jobs(const char *cmd, const char *opt, const char *arg, unsigned *out);
+bool cli_parse_size_arg(const char *cmd, const char *opt, const char *arg, uint64_t *out);
+bool cli_parse_method(const char *cmd, const char *opt, const char *arg,
+                      enum dp_wipe_method *out);
+/* cli_parse_size_arg(cmd, "--max-file-size", arg, out): for commands not yet on cli_getopt. */
 bool cli_max_file_size_option(const char *cmd, const char *arg, uint64_t *out);
+
+enum cli_opts_group {
+    CLI_OPTS_HASHES = 1u << 0,       /* -H, --hashes LIST (repeatable) -> lists */
+    CLI_OPTS_OUTPUT = 1u << 1,       /* -o, --output FILE -> output */
+    CLI_OPTS_JSON = 1u << 2,         /* --json -> json */
+    CLI_OPTS_JOBS = 1u << 3,         /* -j, --jobs N (1..256) -> scan.jobs */
+    CLI_OPTS_CROSS_MOUNTS = 1u << 4, /* --cross-mounts -> scan.cross_mounts */
+    CLI_OPTS_LIMITS = 1u << 5,       /* --max-file-size SIZE, and every further scan limit */
+    CLI_OPTS_KEY = 1u << 6,          /* -k, --key SECKEY, --passphrase-file F -> key, passfile */
+    CLI_OPTS_WIPE = 1u << 7,         /* -m, --method M, --wipe-free-space, --journal-on-same-fs,
+                                        --resume -> wipe.*, resume */
+    CLI_OPTS_CASE = 1u << 8,         /* --case FILE and one flag per case field (--order...) */
+    CLI_OPTS_DESTRUCTIVE = 1u << 9,  /* -n, --dry-run, -y, --yes -> wipe.dry_run, yes. Never
+                                        asked for: a CLI_DESTRUCTIVE command gets it (and
+                                        CLI_OPTS_CASE) from the command table */
+};
+
+struct option;
+
+struct cli_strings {
+    char **items; /* borrowed from argv */
+    size_t count;
+};
+
+/* Where the shared options land; cli_opts_init / cli_opts_release. */
+struct cli_opts {
+    const char *cmd; /* the command's name, for messages */
+    unsigned groups; /* CLI_OPTS_* taken */
+    struct cli_strings lists; /* --hashes, in the order given */
+    const char *output, *key, *passfile;
+    bool json, resume, yes;
+    struct dp_scan_opts scan; /* jobs, cross_mounts, the limits (progress left NULL) */
+    struct dp_wipe_opts wipe; /* method (default nist-clear), wipe_free_space,
+                                 journal_on_device, dry_run */
+    /* case details: --case FILE, and the fields given as flags (a case document); a refused
+     * flag value was reported and makes cli_opts_case fail */
+    const char *case_file;
+    json_t *case_flags;
+    bool case_bad;
+    json_t *case_doc; /* cli_opts_case's result (owned) */
+    int gate;         /* the destructive gate's state (options.c) */
+    /* the merged getopt tables, made by the first cli_getopt call */
+    struct option *longopts;
+    char *optstring;
+};
+
+/* Start with nothing given, for the current command (cli_current()). groups: the CLI_OPTS_*
+ * it takes; a CLI_DESTRUCTIVE command also gets CLI_OPTS_DESTRUCTIVE and CLI_OPTS_CASE, and
+ * asking for CLI_OPTS_DESTRUCTIVE without the flag is a bug (abort). */
+void cli_opts_init(struct cli_opts *o, unsigned groups);
+void cli_opts_release(struct cli_opts *o);
+
+/* cli_getopt's result when a shared option's argument was refused (already reported: return
+ * DP_EXIT_ERROR). Not a character and not a value any command uses. */
+#define CLI_GETOPT_REFUSED 0x7fff0000
+/* getopt_long over the command's own options (optstring, longopts ending with a zero entry;
+ * may be NULL) merged with the shared ones o takes. Shared options are parsed into o and
+ * skipped; returns the command's own options as getopt_long does (optarg set), '?' (or ':')
+ * as getopt_long does, CLI_GETOPT_REFUSED, or -1 at the end. A command option that repeats
+ * a shared one is a bug (abort). */
+int cli_getopt(struct cli_opts *o, int argc, char **argv, const char *optstring,
+               const struct option *longopts);
+
+/* The case details: the --case file merged with the flags, with complete validated
+ * (dp_cert_case_validate). Stored in o->case_doc (owned by o). NULL after reporting. */
+const json_t *cli_opts_case(struct cli_opts *o, bool complete);
+/* Help for the case options; all_required marks the fields a certificate needs. */
+void cli_opts_case_help(FILE *f, bool all_required);
+
+/* ---- the destructive gate (options.c) ----
+ *
+ * The command table's CLI_DESTRUCTIVE is the one place that says a command erases. Such a
+ * command takes --dry-run, --yes and the case details from the shared table, and erases only
+ * through these steps, which abort when the current command is not CLI_DESTRUCTIVE (a
+ * command that is not can never ask):
+ *   1. cli_destructive_gate, before anything is scanned or written: an order reference
+ *      (the case details' authority.order_reference, from cli_opts_case) and a way to
+ *      confirm (--yes, or standard input is a terminal); refused with the reason printed.
+ *      Nothing is required in a dry run.
+ *   2. cli_destructive_confirm, once the plan has been shown: the question on the terminal
+ *      unless --yes, a dry run or nothing to erase.
+ *   3. cli_destructive_check, right before the first destructive act: aborts (a bug) unless
+ *      1 passed and 2 was not declined - or the act is a dry run.
+ * For dp_run, cli_destructive_possible and cli_destructive_ask are 1 and 2 as its
+ * confirm_possible and confirm hooks (ctx: the struct cli_opts). */
+bool cli_destructive_gate(struct cli_opts *o);
+bool cli_destructive_confirm(struct cli_opts *o, size_t count);
+void cli_destructive_check(const struct cli_opts *o, bool dry_run);
+enum dp_status cli_destructive_possible(void *ctx, struct dp_error *err);
+bool cli_destructive_ask(void *ctx, const struct dp_plan *plan);
 
 /* base + suffix, heap (NULL when out of memory). */
 char *cli_derived_path(const char *base, const char *suffix);

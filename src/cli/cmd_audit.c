@@ -43,6 +43,7 @@ static void audit_usage(FILE *f)
 }
 
 struct audit_args {
+    struct cli_opts o; /* --hashes, -k/--key, --passphrase-file, -o, --json, --jobs, limits */
     const char *cert, *pub, *key, *passfile, *output, *root;
     char **lists;
     size_t nlists;
@@ -50,52 +51,38 @@ struct audit_args {
     struct dp_scan_opts sopts;
 };
 
-enum { OPT_PASSFILE = 1, OPT_JSON, OPT_MAXSIZE };
-
 static int parse_audit(int argc, char **argv, struct audit_args *a)
 {
-    static const struct option longopts[] = {
+    static const struct option own[] = {
         {"cert", required_argument, NULL, 'c'},   {"public-key", required_argument, NULL, 'p'},
-        {"pubkey", required_argument, NULL, 'p'},
-        {"hashes", required_argument, NULL, 'H'}, {"key", required_argument, NULL, 'k'},
-        {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
-        {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
-        {"json", no_argument, NULL, OPT_JSON},    {"help", no_argument, NULL, 'h'},
-        {"max-file-size", required_argument, NULL, OPT_MAXSIZE}, {NULL, 0, NULL, 0},
+        {"pubkey", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
+    struct cli_opts *o = &a->o;
     int c;
-    while ((c = getopt_long(argc, argv, "c:p:H:k:o:j:h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(o, argc, argv, "c:p:h", own)) != -1) {
         switch (c) {
         case 'c': a->cert = optarg; break;
         case 'p': a->pub = optarg; break;
-        case 'H': a->lists[a->nlists++] = optarg; break;
-        case 'k': a->key = optarg; break;
-        case OPT_PASSFILE: a->passfile = optarg; break;
-        case 'o': a->output = optarg; break;
-        case 'j': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 256)
-                return cli_usage_error("audit", "--jobs takes a number from 1 to 256");
-            a->sopts.jobs = (unsigned)v;
-            break;
-        }
-        case OPT_JSON: a->json = true; break;
-        case OPT_MAXSIZE:
-            if (!cli_max_file_size_option("audit", optarg, &a->sopts.max_file_size))
-                return DP_EXIT_ERROR;
-            break;
         case 'h': audit_usage(stdout); return -1;
-        default: return cli_usage_error("audit", "bad option");
+        case CLI_GETOPT_REFUSED: return DP_EXIT_ERROR;
+        default: return cli_usage_error(o->cmd, "bad option");
         }
     }
     if (optind != argc - 1)
-        return cli_usage_error("audit", "exactly one ROOT directory is needed");
+        return cli_usage_error(o->cmd, "exactly one ROOT directory is needed");
     if (a->cert == NULL)
-        return cli_usage_error("audit", "--cert CERT.json is required");
-    if (a->key != NULL && a->output == NULL)
-        return cli_usage_error("audit", "--key needs -o AUDIT.json");
+        return cli_usage_error(o->cmd, "--cert CERT.json is required");
+    if (o->key != NULL && o->output == NULL)
+        return cli_usage_error(o->cmd, "--key needs -o AUDIT.json");
     a->root = argv[optind];
+    a->key = o->key;
+    a->passfile = o->passfile;
+    a->output = o->output;
+    a->lists = o->lists.items;
+    a->nlists = o->lists.count;
+    a->json = o->json;
+    a->sopts = o->scan;
     return DP_EXIT_OK;
 }
 
@@ -201,15 +188,9 @@ static int write_signed(const struct audit_args *a, json_t *doc)
     }
     if (!cli_load_seckey(a->key, a->passfile, &sk))
         goto out;
-    uint8_t sha[32];
-    char hex[65], tc[256], keyid[DP_SIGN_KEYID_HEX_SIZE];
-    dp_sha256_buf(sha, text, strlen(text));
-    dp_hex_encode(hex, sha, 32);
-    dp_sign_seckey_keyid(sk, keyid);
-    const char *base = strrchr(a->output, '/') ? strrchr(a->output, '/') + 1 : a->output;
-    snprintf(tc, sizeof(tc), "timestamp:%lld\tfile:%.64s\tsha256:%s\tkeyid:%s",
-             (long long)time(NULL), base, hex, keyid);
-    if (dp_sign_sign(&sig, sk, text, strlen(text), tc, "deprive audit report", &err) != DP_OK ||
+    /* the library builds the trusted comment (and cleans the file name) for every signature */
+    if (dp_sign_document(&sig, sk, text, strlen(text), a->output, NULL, 0, "deprive audit report",
+                         &err) != DP_OK ||
         dp_write_file_atomic(sigpath, sig, strlen(sig), 0644, &err) != DP_OK)
         goto fail;
     rc = DP_EXIT_OK;
@@ -226,12 +207,14 @@ out:
 
 int cmd_audit(int argc, char **argv)
 {
-    struct audit_args a = {.lists = calloc((size_t)argc, sizeof(char *))};
+    struct audit_args a = {0};
+    cli_opts_init(&a.o, CLI_OPTS_HASHES | CLI_OPTS_KEY | CLI_OPTS_OUTPUT | CLI_OPTS_JSON |
+                            CLI_OPTS_JOBS | CLI_OPTS_LIMITS);
     struct dp_hashset *set = NULL;
     struct dp_scan_result *res = NULL;
     json_t *cert = NULL, *doc = NULL;
     struct dp_error err = {0};
-    int rc = a.lists ? parse_audit(argc, argv, &a) : DP_EXIT_ERROR;
+    int rc = parse_audit(argc, argv, &a);
     if (rc != DP_EXIT_OK) {
         rc = rc < 0 ? DP_EXIT_OK : rc;
         goto out;
@@ -269,6 +252,6 @@ out:
     json_decref(doc);
     dp_scan_result_free(res);
     dp_hashset_free(set);
-    free(a.lists);
+    cli_opts_release(&a.o);
     return rc;
 }

@@ -100,7 +100,7 @@ static void report_invalid(const struct dp_error *err, const struct dp_cert_veri
     cli_err("certificate INVALID: %zu consistency problem%s:", v->problems.count,
             v->problems.count == 1 ? "" : "s");
     for (size_t i = 0; i < v->problems.count; i++)
-        fprintf(stderr, "  - %s\n", v->problems.items[i]);
+        fprintf(stderr, "  - %s\n", cli_text(v->problems.items[i]));
 }
 
 int cmd_verify(int argc, char **argv)
@@ -141,11 +141,13 @@ int cmd_verify(int argc, char **argv)
         cli_dp_err(&err);
         goto out;
     }
-    printf("certificate valid: %s, signed by key %s\n", v.result, v.keyid);
+    /* the certificate's own text: escaped like anything not made here */
+    printf("certificate valid: %s, signed by key %s\n", cli_text(v.result), v.keyid);
     if (cli_verbose > 0) {
-        printf("certificate id: %s\nsha256: %s\n", v.trusted.cert_id, v.sha256_hex);
+        printf("certificate id: %s\nsha256: %s\n", cli_text(v.trusted.cert_id), v.sha256_hex);
         if (a.journal != NULL)
-            printf("journal: ends at %s\n", dp_cert_get_str(v.cert, "outcome.journal.head"));
+            printf("journal: ends at %s\n",
+                   cli_text(dp_cert_get_str(v.cert, "outcome.journal.head")));
     }
     if (fflush(stdout) != 0) {
         cli_err("cannot write to standard output");

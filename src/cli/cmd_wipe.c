@@ -6,9 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deprive/hashset.h"
-#include "deprive/report.h"
-#include "deprive/wipe.h"
+#include "deprive/run.h"
 
 static void wipe_usage(FILE *f)
 {
@@ -36,127 +34,100 @@ static void wipe_usage(FILE *f)
             "                        the result then says the journal names the erased files)\n"
             "  -y, --yes             do not ask for confirmation (needed without a terminal)\n"
             "  -h, --help            this help\n");
-    cli_case_help(f, false);
+    cli_opts_case_help(f, false);
     fprintf(f, "\nOnly the order reference is required here (--order or a case file); the\n"
                "other details are checked when a certificate is made (deprive run).\n"
                "Exit status: 0 every target erased, 1 some target not erased, 2 error.\n");
 }
 
-enum { OPT_JOURNAL = 1, OPT_RESUME, OPT_FREE, OPT_SAMEFS };
+enum { OPT_JOURNAL = 1 };
 
 int cmd_wipe(int argc, char **argv)
 {
-    struct option longopts[64] = {
-        {"method", required_argument, NULL, 'm'}, {"journal", required_argument, NULL, OPT_JOURNAL},
-        {"resume", no_argument, NULL, OPT_RESUME}, {"output", required_argument, NULL, 'o'},
-        {"wipe-free-space", no_argument, NULL, OPT_FREE}, {"dry-run", no_argument, NULL, 'n'},
-        {"yes", no_argument, NULL, 'y'},          {"help", no_argument, NULL, 'h'},
-        {"journal-on-same-fs", no_argument, NULL, OPT_SAMEFS},
-        {"hashes", required_argument, NULL, 'H'},
+    static const struct option own[] = {
+        {"journal", required_argument, NULL, OPT_JOURNAL}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    cli_case_options(longopts + 10, 64 - 11);
-    struct dp_wipe_opts opts = {.method = DP_WIPE_NIST_CLEAR};
-    struct cli_case cs = {0};
+    struct cli_opts o; /* the table adds --dry-run, --yes and the case details (destructive) */
+    cli_opts_init(&o, CLI_OPTS_HASHES | CLI_OPTS_OUTPUT | CLI_OPTS_WIPE);
     const char *journal = NULL, *output = NULL;
     char *journal_d = NULL, *output_d = NULL;
-    bool resume = false, yes = false;
     int rc = DP_EXIT_ERROR, c;
     struct dp_plan *plan = NULL;
-    json_t *case_doc = NULL, *result = NULL;
-    char **lists = calloc((size_t)argc, sizeof(char *));
-    size_t nlists = 0;
+    json_t *result = NULL;
     struct dp_hashset *set = NULL;
-    if (lists == NULL)
-        return DP_EXIT_ERROR;
-    while ((c = getopt_long(argc, argv, "m:o:H:nyh", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(&o, argc, argv, "h", own)) != -1) {
         switch (c) {
-        case 'H': lists[nlists++] = optarg; break;
-        case 'm':
-            if (!dp_wipe_method_parse(optarg, &opts.method)) {
-                rc = cli_usage_error("wipe", "unknown method '%s'", optarg);
-                goto out;
-            }
-            break;
         case OPT_JOURNAL: journal = optarg; break;
-        case OPT_RESUME: resume = true; break;
-        case 'o': output = optarg; break;
-        case OPT_SAMEFS: opts.journal_on_device = true; break;
-        case OPT_FREE: opts.wipe_free_space = true; break;
-        case 'n': opts.dry_run = true; break;
-        case 'y': yes = true; break;
         case 'h': wipe_usage(stdout); rc = DP_EXIT_OK; goto out;
-        default:
-            if (!cli_case_option(c, optarg, &cs)) {
-                rc = cli_usage_error("wipe", "bad option");
-                goto out;
-            }
+        case CLI_GETOPT_REFUSED: goto out;
+        default: rc = cli_usage_error(o.cmd, "bad option"); goto out;
         }
     }
     if (optind != argc - 1) {
-        rc = cli_usage_error("wipe", "exactly one PLAN.json is needed");
+        rc = cli_usage_error(o.cmd, "exactly one PLAN.json is needed");
         goto out;
     }
-    if (nlists == 0) {
-        rc = cli_usage_error("wipe", "the hash lists are required (--hashes LIST): every target "
-                                     "is re-checked against them before it is touched");
+    if (o.lists.count == 0) {
+        rc = cli_usage_error(o.cmd, "the hash lists are required (--hashes LIST): every target "
+                                    "is re-checked against them before it is touched");
         goto out;
     }
-    if (resume && opts.dry_run) {
-        rc = cli_usage_error("wipe", "--resume and --dry-run cannot be used together");
+    if (o.resume && o.wipe.dry_run) {
+        rc = cli_usage_error(o.cmd, "--resume and --dry-run cannot be used together");
         goto out;
     }
     const char *plan_file = argv[optind];
-    if ((case_doc = cli_case_build(&cs, false)) == NULL)
-        goto out;
-    if (!opts.dry_run && json_string_value(json_object_get(json_object_get(case_doc, "authority"),
-                                                           "order_reference")) == NULL) {
-        rc = cli_usage_error("wipe", "an order reference is required (--order or --case)");
-        goto out;
-    }
     struct dp_error err = {0};
-    if (dp_plan_load(plan_file, &plan, &err) != DP_OK) {
-        cli_dp_err(&err);
+    const json_t *case_doc = cli_opts_case(&o, false);
+    /* the order reference and a way to confirm, before anything is read or written */
+    if (case_doc == NULL || !cli_destructive_gate(&o))
         goto out;
-    }
-    if (!cli_load_hashes(lists, nlists, &set) || !cli_media_class(case_doc, &cs, &opts))
+    if (dp_plan_load(plan_file, &plan, &err) != DP_OK)
+        goto fail;
+    if (!cli_load_hashes(o.lists.items, o.lists.count, &set))
         goto out;
-    opts.lists = set;
-    journal = journal ? journal : (journal_d = cli_derived_path(plan_file, ".journal"));
-    output = output ? output : (output_d = cli_derived_path(plan_file, ".wipe.json"));
-    if (!opts.dry_run && !cli_wipe_preflight(plan->root, journal, &opts))
-        goto out; /* before asking: a wipe that cannot start is refused now */
+    if (dp_run_media_class(&o.wipe, case_doc, o.case_flags, &err) != DP_OK)
+        goto fail;
+    o.wipe.lists = set;
+    output = o.output;
+    if ((journal == NULL &&
+         dp_run_file_path(&journal_d, plan_file, DP_RUN_FILE_JOURNAL, &err) != DP_OK) ||
+        (output == NULL && dp_run_file_path(&output_d, plan_file, DP_RUN_FILE_WIPE, &err) != DP_OK))
+        goto fail;
+    journal = journal ? journal : journal_d;
+    output = output ? output : output_d;
+    /* before asking: a wipe that cannot start is refused now */
+    if (!o.wipe.dry_run && dp_wipe_preflight(plan->root, journal, &o.wipe, &err) != DP_OK)
+        goto fail;
     if (!cli_quiet)
         cli_print_plan(stderr, plan);
-    if (!opts.dry_run && !cli_confirm("erase these files? this cannot be undone", yes))
+    if (!cli_destructive_confirm(&o, plan->count))
         goto out;
-    rc = cli_run_wipe(plan, plan_file, journal, resume, &opts, &result);
-    if (rc != DP_EXIT_OK)
-        goto out;
-    if (dp_json_write_file(result, output, &err) != DP_OK) {
-        cli_dp_err(&err);
-        rc = DP_EXIT_ERROR;
-        goto out;
-    }
+    cli_wipe_callbacks(&o.wipe);
+    cli_destructive_check(&o, o.wipe.dry_run);
+    struct dp_wipe_summary sum;
+    if (dp_wipe_journaled(plan, plan_file, journal, o.resume, &o.wipe, &result, &err) != DP_OK ||
+        dp_json_write_file(result, output, &err) != DP_OK)
+        goto fail;
     if (!cli_quiet)
         cli_print_wipe(stdout, result);
-    if (opts.dry_run)
+    if (o.wipe.dry_run)
         cli_info("wipe result written to '%s'", output);
     else
         cli_info("wipe result written to '%s', journal '%s'", output, journal);
-    struct dp_wipe_summary sum;
-    if (dp_wipe_summary_of(result, &sum, &err) != DP_OK) {
-        cli_dp_err(&err);
-        rc = DP_EXIT_ERROR;
-        goto out;
-    }
+    if (dp_wipe_summary_of(result, &sum, &err) != DP_OK)
+        goto fail;
     rc = dp_wipe_summary_complete(&sum) ? DP_EXIT_OK : DP_EXIT_NEGATIVE;
+    goto out;
+fail:
+    cli_dp_err(&err);
+    rc = DP_EXIT_ERROR;
 out:
     json_decref(result);
-    json_decref(case_doc);
-    cli_case_release(&cs);
     dp_plan_free(plan);
     dp_hashset_free(set);
-    free(lists);
+    cli_opts_release(&o);
     free(journal_d);
     free(output_d);
     return rc;

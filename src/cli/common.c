@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* deprive CLI: message helpers shared by the command files. */
+/* deprive CLI: the one escape for text that reaches the terminal, message helpers, small
+ * pieces shared by the command files. */
 #include "cli.h"
 
 #include <stdarg.h>
@@ -9,18 +10,67 @@
 
 #include <sodium.h>
 
+#include "deprive/json.h"
 #include "deprive/sign.h"
+#include "deprive/util.h"
 
 int cli_verbose;
 bool cli_quiet;
+
+/* ---- terminal-safe text: the one escape ---- */
+
+#define TEXT_SLOTS 8
+
+static struct {
+    char *buf;
+    size_t cap;
+} text_ring[TEXT_SLOTS];
+static unsigned text_next;
+
+const char *cli_textn(const char *s, size_t n)
+{
+    if (s == NULL)
+        return "?";
+    unsigned i = text_next++ % TEXT_SLOTS;
+    size_t used = 0;
+    if (!dp_text_escape_append(&text_ring[i].buf, &used, &text_ring[i].cap, s, n))
+        return "?";
+    return text_ring[i].buf;
+}
+
+const char *cli_text(const char *s)
+{
+    return s ? cli_textn(s, strlen(s)) : "?";
+}
+
+const char *cli_location(const json_t *location)
+{
+    char *t = dp_json_location_text(location); /* dp_text_escape_append inside */
+    if (t == NULL)
+        return "?";
+    unsigned i = text_next++ % TEXT_SLOTS;
+    free(text_ring[i].buf);
+    text_ring[i].buf = t;
+    text_ring[i].cap = strlen(t) + 1;
+    return t;
+}
+
+/* ---- messages: every one escaped as a whole ---- */
+
+static void message(const char *head, const char *fmt, va_list ap, const char *tail)
+{
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    fprintf(stderr, "%s%s%s", head, msg ? cli_text(msg) : "out of memory", tail);
+    free(msg);
+}
 
 void cli_err(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("deprive: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    message("deprive: ", fmt, ap, "\n");
     va_end(ap);
 }
 
@@ -35,19 +85,18 @@ void cli_info(const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    fputs("deprive: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    message("deprive: ", fmt, ap, "\n");
     va_end(ap);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    char head[64], tail[96];
+    snprintf(head, sizeof(head), "deprive %s: ", cmd);
+    snprintf(tail, sizeof(tail), "\nTry 'deprive %s --help'.\n", cmd);
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "deprive %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'deprive %s --help'.\n", cmd);
+    message(head, fmt, ap, tail);
     va_end(ap);
     return DP_EXIT_ERROR;
 }
@@ -73,15 +122,6 @@ bool cli_parse_size(const char *s, uint64_t *out)
         return false;
     *out = v;
     return true;
-}
-
-bool cli_max_file_size_option(const char *cmd, const char *arg, uint64_t *out)
-{
-    if (cli_parse_size(arg, out))
-        return true;
-    cli_usage_error(cmd, "--max-file-size takes a size in bytes, optionally with K, M, G or T "
-                         "(1K = 1024), not '%s'", arg);
-    return false;
 }
 
 char *cli_derived_path(const char *base, const char *suffix)

@@ -55,30 +55,30 @@ void cli_scan_progress(void *ctx, const struct dp_scan_progress *p)
     (void)ctx;
     char b[32], r[32];
     double rate = p->elapsed > 0 ? (double)p->bytes_done / p->elapsed : 0;
-    char *cur = p->current ? dp_quote_bytes(p->current, strlen(p->current)) : NULL;
-    const char *c = cur ? cur : "";
+    const char *c = p->current ? cli_text(p->current) : "";
     size_t cl = strlen(c);
-    /* keep the line within 100 columns: show the tail of long paths */
+    /* keep the line within 100 columns: show the tail of long paths, from a character's start */
     const char *shown = cl > 40 ? c + cl - 40 : c;
+    while (shown > c && ((unsigned char)*shown & 0xc0) == 0x80)
+        shown--;
     fprintf(stderr, "\r\033[K%llu/%llu files  %s  %s/s  %llu found  %s%s",
             (unsigned long long)p->files_done, (unsigned long long)p->files_seen,
             cli_human_bytes(b, sizeof(b), p->bytes_done),
             cli_human_bytes(r, sizeof(r), (unsigned long long)rate),
-            (unsigned long long)p->findings, cl > 40 ? "..." : "", shown);
+            (unsigned long long)p->findings, shown > c ? "..." : "", shown);
     if (p->current == NULL)
         fputc('\n', stderr);
-    free(cur);
 }
 
 void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_hashset *set)
 {
     char b1[32], b2[32];
     const struct dp_scan_totals *t = &r->totals;
-    fprintf(f, "root: %s (%s%s)\n", r->root_abs ? r->root_abs : r->root,
-            dp_fsinfo_kind(&r->fs), r->fs.read_only ? ", read-only" : "");
+    fprintf(f, "root: %s (%s%s)\n", cli_text(r->root_abs ? r->root_abs : r->root),
+            cli_text(dp_fsinfo_kind(&r->fs)), r->fs.read_only ? ", read-only" : "");
     for (size_t i = 0; i < dp_hashset_source_count(set); i++) {
         const struct dp_hash_source *s = dp_hashset_source(set, i);
-        fprintf(f, "list: %s (%s:", s->path, s->format);
+        fprintf(f, "list: %s (%s:", cli_text(s->path), s->format);
         for (int a = 0; a < DP_ALGO_COUNT; a++)
             if (s->counts[a])
                 fprintf(f, " %s %zu", dp_algo_name((enum dp_algo)a), s->counts[a]);
@@ -113,11 +113,9 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
         if (sk->reason != DP_SKIP_TOO_LARGE)
             continue;
         char why[160];
-        char *q = dp_quote_bytes(sk->path, sk->path_len);
         dp_size_limit_text(why, sizeof(why), sk->size, sk->limit, sk->limit_source);
-        fprintf(f, "NOT EXAMINED %s  (%s: %s)\n", q ? q : "?",
+        fprintf(f, "NOT EXAMINED %s  (%s: %s)\n", cli_textn(sk->path, sk->path_len),
                 dp_skip_reason_name(sk->reason), why);
-        free(q);
     }
     if (t->noatime_fallbacks)
         fprintf(f, "warning: %llu objects were opened without O_NOATIME (not permitted)\n",
@@ -125,13 +123,11 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
     fprintf(f, "findings: %zu\n", r->finding_count);
     for (size_t i = 0; i < r->finding_count; i++) {
         const struct dp_finding *fd = &r->findings[i];
-        char *q = dp_quote_bytes(fd->path, fd->path_len);
         const struct dp_match *m = &fd->matches[0];
         const struct dp_hash_source *src = dp_hashset_source(set, m->source);
-        fprintf(f, "MATCH %s  (%s, %s, %s %s:%u%s)\n", q ? q : "?", 
-                cli_human_bytes(b1, sizeof(b1), fd->id.size), fd->mime,
-                dp_algo_name((enum dp_algo)m->algo), src->path, m->line,
+        fprintf(f, "MATCH %s  (%s, %s, %s %s:%u%s)\n", cli_textn(fd->path, fd->path_len),
+                cli_human_bytes(b1, sizeof(b1), fd->id.size), cli_text(fd->mime),
+                dp_algo_name((enum dp_algo)m->algo), cli_text(src->path), m->line,
                 fd->match_count > 1 ? ", ..." : "");
-        free(q);
     }
 }

@@ -270,6 +270,18 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Unicode's bidirectional controls (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069):
+ * a file name holding one can display as another name. */
+static bool bidi_control(const unsigned char *s, size_t len)
+{
+    if (len == 2)
+        return s[0] == 0xd8 && s[1] == 0x9c;
+    if (len != 3 || s[0] != 0xe2)
+        return false;
+    return (s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xaa && s[2] <= 0xae))) ||
+           (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9);
+}
+
 bool dp_text_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
 {
     if (*used + n * 4 + 8 > *cap) {
@@ -288,6 +300,16 @@ bool dp_text_escape_append(char **buf, size_t *used, size_t *cap, const char *s,
         unsigned char c = u[i];
         /* C1 controls (U+0080..U+009F) are escaped by their code point's low byte */
         bool c1 = len == 2 && c == 0xc2 && u[i + 1] <= 0x9f;
+        if (bidi_control(u + i, len)) { /* would make a name display in another order */
+            for (size_t k = 0; k < len; k++) {
+                *o++ = '\\';
+                *o++ = 'x';
+                *o++ = d[u[i + k] >> 4];
+                *o++ = d[u[i + k] & 15];
+            }
+            i += len;
+            continue;
+        }
         if (len == 1 && c == '\\') {
             *o++ = '\\';
             *o++ = '\\';

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* deprive: what must hold before a wipe writes anything (dp_wipe_preflight) - a root that can
- * be wiped, and a journal directory that is writable and not on the filesystem being wiped,
- * decided by filesystem identity rather than st_dev alone. */
+/* deprive: the wipe's journal - what must hold before a wipe writes anything
+ * (dp_wipe_preflight: a root that can be wiped, and a journal directory that is writable and
+ * not on the filesystem being wiped, decided by filesystem identity rather than st_dev alone),
+ * and the journaled wipe itself, new or resumed (dp_wipe_journaled). */
 #include "deprive/wipe.h"
 
 #include <errno.h>
@@ -74,7 +75,8 @@ static enum dp_status check_journal_dir(const char *journal_path, const char *ro
     else if (!opts->journal_on_device && (why = same_filesystem(rfs, &jfs)) != NULL)
         st = dp_error_set(err, DP_ERR_INVALID, 0,
                           "the journal '%s' must not be on the filesystem being wiped ('%s', %s): "
-                          "it names the erased files",
+                          "it names the erased files; put it elsewhere or pass "
+                          "--journal-on-same-fs",
                           journal_path, root, why);
 out:
     free(dir);
@@ -101,4 +103,68 @@ enum dp_status dp_wipe_preflight(const char *root, const char *journal_path,
     if (opts->dry_run || journal_path == NULL)
         return DP_OK;
     return check_journal_dir(journal_path, root, &rfs, opts, err);
+}
+
+/* Open the journal to resume and replay it; *state stays NULL when it holds no start record
+ * (nothing was done yet: the wipe starts afresh in it). */
+static enum dp_status resume_journal(struct dp_journal **j, struct dp_wipe_state **state,
+                                     const char *journal_path, const struct dp_wipe_opts *opts,
+                                     struct dp_error *err)
+{
+    struct dp_wipe_journal_info info = {.path = journal_path};
+    enum dp_status st = dp_wipe_state_new(state, err);
+    if (st == DP_OK)
+        st = dp_journal_open(j, journal_path, dp_wipe_state_visit, *state, &info.replay, err);
+    if (st != DP_OK)
+        return st;
+    info.finished = dp_wipe_state_finished(*state);
+    if (dp_wipe_state_plan_sha256(*state) == NULL) {
+        info.afresh = true;
+        dp_wipe_state_free(*state);
+        *state = NULL;
+    }
+    if (opts->journal_note != NULL)
+        opts->journal_note(opts->progress_ctx, &info);
+    return DP_OK;
+}
+
+enum dp_status dp_wipe_journaled(const struct dp_plan *plan, const char *plan_file,
+                                 const char *journal_path, bool resume,
+                                 const struct dp_wipe_opts *opts_in, json_t **result,
+                                 struct dp_error *err)
+{
+    struct dp_wipe_opts opts = *opts_in;
+    struct dp_journal *j = NULL;
+    struct dp_wipe_state *state = NULL;
+    enum dp_status st = DP_OK;
+    *result = NULL;
+    if (!opts.dry_run && (journal_path == NULL || plan_file == NULL))
+        dp_misuse("dp_wipe_journaled: a journal and a plan file are required unless dry_run");
+    if (opts.dry_run && resume)
+        dp_misuse("dp_wipe_journaled: a dry run cannot resume");
+    opts.plan_file = plan_file;
+    if (resume) {
+        st = resume_journal(&j, &state, journal_path, &opts, err);
+    } else if (!opts.dry_run && (st = dp_journal_create(&j, journal_path, err)) != DP_OK) {
+        if (err != NULL && err->sys_errno == EEXIST)
+            dp_error_prefix(err, "a wipe of this plan was started before (continue it with "
+                                 "--resume): ");
+    }
+    if (st != DP_OK || (st = dp_wipe_run(plan, j, &opts, state, result, err)) != DP_OK)
+        goto out;
+    if (j != NULL) {
+        json_object_set_new(json_object_get(*result, "journal"), "file",
+                            json_string(journal_path));
+        struct dp_journal *jj = j;
+        j = NULL;
+        st = dp_journal_close(jj, err);
+    }
+out:
+    if (st != DP_OK) {
+        json_decref(*result);
+        *result = NULL;
+    }
+    dp_journal_free(j);
+    dp_wipe_state_free(state);
+    return st;
 }
