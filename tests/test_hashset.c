@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* deprive tests: hash list parsing (every format), errors, duplicates, size index, lookups. */
+/* deprive tests: hash list parsing (every format, PDQ with its quality), errors, duplicates,
+ * size index, lookups, the per-list counts in the report. */
 #include "testutil.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deprive/hashset.h"
+#include "deprive/pdq.h"
+#include "deprive/report.h"
 #include "deprive/util.h"
 #include "src/lists/internal.h" /* the format table */
 
@@ -899,6 +903,575 @@ static void test_large_list(void **state)
     free(dir);
 }
 
+/* ---- PDQ in lists: deprive's pdq:HEX[:QUALITY], ThreatExchange, the PDQ hasher's CSV ------- */
+
+#define PDQ_2 "ae2e7af1f1bda1e0293c1a07fe6666fb9af08393dfcda2788dc4eb6672c80aaa"
+#define PDQ_3 "3fb301eaa65988699578437b17adcfb69cfbfcbfa45f61a73d6255812506d8a6"
+#define PDQ_4 "379027fe02035c4283bd80565db7627d256fdf05d363d6d6302ca522e1bf00f1"
+
+/* The lists stage may not include the pdq module: its copy of the threshold must agree. */
+_Static_assert(LIST_PDQ_MIN_QUALITY == DP_PDQ_MIN_QUALITY, "PDQ quality thresholds differ");
+
+/* Entries whose digest is dp_pdq_parse of hex (the pdq module's reading of the text). */
+static size_t look_pdq(const struct dp_hashset *set, const char *hex,
+                       const struct dp_hash_entry **first)
+{
+    struct dp_pdq p;
+    assert_true(dp_pdq_parse(hex, strlen(hex), &p));
+    const struct dp_hash_entry *f = NULL;
+    size_t n = dp_hashset_lookup(set, DP_ALGO_PDQ, p.b, &f);
+    if (n > 0)
+        assert_memory_equal(f->digest, p.b, DP_PDQ_BYTES);
+    if (first != NULL)
+        *first = f;
+    return n;
+}
+
+/* Exactly one PDQ entry for hex, with this quality and line. */
+static const struct dp_hash_entry *one_pdq(const struct dp_hashset *set, const char *hex,
+                                           int quality, uint32_t line)
+{
+    const struct dp_hash_entry *e = NULL;
+    if (look_pdq(set, hex, &e) != 1)
+        fail_msg("expected one pdq entry for %s", hex);
+    assert_int_equal(e->algo, DP_ALGO_PDQ);
+    assert_int_equal(e->quality, quality);
+    assert_int_equal(e->line, line);
+    return e;
+}
+
+/* Load text alone and return the set (finalized) after checking its format. */
+static struct dp_hashset *load_one(const char *name, const char *text, const char *format)
+{
+    struct dp_hashset *set = new_set();
+    load_ok(set, name, text);
+    finalize_ok(set);
+    assert_string_equal(dp_hashset_source(set, 0)->format, format);
+    return set;
+}
+
+static void test_deprive_pdq(void **state)
+{
+    (void)state;
+    struct dp_hashset *set = load_one("dp.txt",
+                                      "# deprive-hashes 1\n"
+                                      "pdq:" PDQ_1 ":100 label=first\n"
+                                      "PDQ:" PDQ_2 ":87 size:9 md5:" MD5_ABC "\n"
+                                      "pdq:" PDQ_3 ":0\n"
+                                      "pdq:" PDQ_4 ":049\n"
+                                      "pdq:F8F8F0CEE0F4A84F06370A22038F63F0B36E2ED596621E1D33E6B39C"
+                                      "4E9C9B22\n",
+                                      "deprive");
+    const struct dp_hash_source *src = dp_hashset_source(set, 0);
+    assert_int_equal(src->counts[DP_ALGO_PDQ], 5);
+    assert_int_equal(src->low_quality, 2); /* 0 and 49 */
+    assert_int_equal(src->unused, 0);
+    assert_int_equal(src->withdrawn, 0);
+    const struct dp_hash_entry *e = NULL;
+    assert_int_equal(look_pdq(set, PDQ_1, &e), 2); /* upper-case hex is the same hash */
+    assert_int_equal(e[0].line, 2);
+    assert_int_equal(e[0].quality, 100);
+    assert_string_equal(dp_hashset_label(set, &e[0]), "first");
+    assert_int_equal(e[1].line, 6);
+    assert_int_equal(e[1].quality, -1);
+    assert_int_equal(one_pdq(set, PDQ_2, 87, 3)->size, 9);
+    one_pdq(set, PDQ_3, 0, 4);
+    one_pdq(set, PDQ_4, 49, 5);
+    /* exact hashes never carry a quality */
+    const struct dp_hash_entry *m = one(set, DP_ALGO_MD5, MD5_ABC);
+    assert_int_equal(m->quality, -1);
+    assert_int_equal(m->size, 9);
+    dp_hashset_free(set);
+}
+
+static void test_deprive_pdq_malformed(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        {"pdq:" PDQ_1 ":50\npdq:" PDQ_2 ":101\n", DP_ERR_PARSE,
+         "t.txt:2: bad pdq quality '101' (want 0..100)"},
+        {"pdq:" PDQ_1 ":\n", DP_ERR_PARSE, "t.txt:1: bad pdq quality '' (want 0..100)"},
+        {"pdq:" PDQ_1 ":-1\n", DP_ERR_PARSE, "t.txt:1: bad pdq quality '-1'"},
+        {"pdq:" PDQ_1 ":0100\n", DP_ERR_PARSE, "t.txt:1: bad pdq quality '0100'"},
+        {"pdq:" PDQ_1 ":5x\n", DP_ERR_PARSE, "t.txt:1: bad pdq quality '5x'"},
+        {"pdq:" PDQ_1 ":5:6\n", DP_ERR_PARSE, "t.txt:1: bad pdq quality '5:6'"},
+        {"md5:" MD5_ABC "\npdq:zz:50\n", DP_ERR_PARSE, "t.txt:2: pdq is not 64 hex digits: 'zz'"},
+        {"pdq::50\n", DP_ERR_PARSE, "t.txt:1: pdq is not 64 hex digits: ''"},
+        {"pdq:" PDQ_1 "0:50\n", DP_ERR_PARSE, "t.txt:1: pdq is not 64 hex digits"},
+        /* only pdq takes a quality */
+        {"md5:" MD5_ABC ":50\n", DP_ERR_PARSE, "t.txt:1: md5 is not 32 hex digits"},
+        {"sha256:" SHA256_ABC ":50\n", DP_ERR_PARSE, "t.txt:1: sha256 is not 64 hex digits"},
+        {"pdq:" PDQ_1 ":50 pdq:" PDQ_2 "\n", DP_ERR_PARSE, "t.txt:1: pdq given twice"},
+    };
+    RUN_BAD(cases);
+}
+
+/* Append "fmt" to a growing buffer. */
+static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...) DP_PRINTF(4, 5);
+static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    assert_true(k >= 0 && (size_t)k < cap - *len);
+    *len += (size_t)k;
+}
+
+/* Write every entry of set back out as deprive lines (one per entry): the layout a writer
+ * uses, with dp_pdq_hex for PDQ and the quality when there is one. */
+static char *write_deprive(const struct dp_hashset *set)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    put(out, cap, &len, "# deprive-hashes 1\n");
+    for (int a = 0; a < DP_ALGO_COUNT; a++) {
+        size_t n = 0;
+        const struct dp_hash_entry *e = dp_hashset_entries(set, (enum dp_algo)a, &n);
+        for (size_t i = 0; i < n; i++) {
+            char hex[2 * DP_DIGEST_MAX + 1];
+            if (a == DP_ALGO_PDQ) {
+                struct dp_pdq p;
+                memcpy(p.b, e[i].digest, DP_PDQ_BYTES);
+                dp_pdq_hex(&p, hex);
+            } else {
+                dp_hex_encode(hex, e[i].digest, dp_algo_len((enum dp_algo)a));
+            }
+            put(out, cap, &len, "%s:%s", dp_algo_name((enum dp_algo)a), hex);
+            if (e[i].quality >= 0)
+                put(out, cap, &len, ":%d", e[i].quality);
+            if (e[i].size >= 0)
+                put(out, cap, &len, " size:%lld", (long long)e[i].size);
+            const char *label = dp_hashset_label(set, &e[i]);
+            if (label != NULL)
+                put(out, cap, &len, " label=%s", label); /* test labels need no escapes */
+            put(out, cap, &len, "\n");
+        }
+    }
+    return out;
+}
+
+static void test_deprive_round_trip(void **state)
+{
+    (void)state;
+    struct dp_hashset *a = load_one("a.txt",
+                                    "pdq:" PDQ_1 ":93 size:1234 label=beach\n"
+                                    "pdq:" PDQ_2 "\n"
+                                    "pdq:" PDQ_3 ":12 label=flat one\n"
+                                    "md5:" MD5_ABC " sha256:" SHA256_ABC " size:3\n"
+                                    "sha1:" SHA1_HELLO "\n",
+                                    "deprive");
+    char *text = write_deprive(a);
+    struct dp_hashset *b = load_one("b.txt", text, "deprive");
+    char *again = write_deprive(b);
+    assert_string_equal(text, again); /* a fixed point */
+    for (int al = 0; al < DP_ALGO_COUNT; al++) {
+        size_t na = 0, nb = 0;
+        const struct dp_hash_entry *ea = dp_hashset_entries(a, (enum dp_algo)al, &na);
+        const struct dp_hash_entry *eb = dp_hashset_entries(b, (enum dp_algo)al, &nb);
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na; i++) {
+            assert_memory_equal(ea[i].digest, eb[i].digest, DP_DIGEST_MAX);
+            assert_int_equal(ea[i].quality, eb[i].quality);
+            assert_int_equal(ea[i].size, eb[i].size);
+            const char *la = dp_hashset_label(a, &ea[i]), *lb = dp_hashset_label(b, &eb[i]);
+            assert_true((la == NULL) == (lb == NULL));
+            if (la != NULL)
+                assert_string_equal(la, lb);
+        }
+    }
+    assert_int_equal(dp_hashset_source(b, 0)->low_quality, 1);
+    assert_int_equal(dp_hashset_count(b, DP_ALGO_PDQ), 3);
+    free(text);
+    free(again);
+    dp_hashset_free(a);
+    dp_hashset_free(b);
+}
+
+static void test_threatexchange_lines(void **state)
+{
+    (void)state;
+    struct dp_hashset *set = load_one("te.txt",
+                                      "# threatexchange hash photo *.jpg\n"
+                                      "pdq " PDQ_1 "\n"
+                                      "\n"
+                                      "PDQ\t" PDQ_2 "\timg2.jpg tag:x 31\r\n"
+                                      "  pdq   AE2E7AF1F1BDA1E0293C1A07FE6666FB9AF08393DFCDA27"
+                                      "88DC4EB6672C80AAA\n"
+                                      "video_md5 " MD5_HELLO " clip.mp4\n"
+                                      "Video_MD5 " MD5_ABC,
+                                      "threatexchange");
+    const struct dp_hash_source *src = dp_hashset_source(set, 0);
+    assert_int_equal(src->counts[DP_ALGO_PDQ], 3);
+    assert_int_equal(src->counts[DP_ALGO_MD5], 2);
+    assert_int_equal(src->low_quality, 0);
+    const struct dp_hash_entry *p1 = one_pdq(set, PDQ_1, -1, 2);
+    assert_int_equal(p1->size, -1);
+    assert_null(dp_hashset_label(set, p1)); /* trailing fields are not kept */
+    const struct dp_hash_entry *e = NULL;
+    assert_int_equal(look_pdq(set, PDQ_2, &e), 2);
+    assert_int_equal(e[0].line, 4);
+    assert_int_equal(e[0].quality, -1); /* "31" after the name is not a quality */
+    assert_int_equal(e[0].label, 0);
+    assert_int_equal(e[1].line, 5);
+    assert_int_equal(one(set, DP_ALGO_MD5, MD5_HELLO)->line, 6);
+    assert_int_equal(one(set, DP_ALGO_MD5, MD5_ABC)->quality, -1);
+    assert_int_equal(dp_hashset_count(set, DP_ALGO_SHA256), 0);
+    dp_hashset_free(set);
+}
+
+static void test_threatexchange_malformed(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        {"pdq " PDQ_1 "\nurl https://example.org/x\n", DP_ERR_PARSE,
+         "t.txt:2: unsupported signal type 'url' (want pdq or video_md5)"},
+        {"pdq " PDQ_1 "\npdq zz\n", DP_ERR_PARSE, "t.txt:2: pdq is not 64 hex digits: 'zz'"},
+        {"pdq " PDQ_1 "\npdq " PDQ_1 "0\n", DP_ERR_PARSE, "t.txt:2: pdq is not 64 hex digits"},
+        {"pdq " PDQ_1 "\npdq " PDQ_1 ",87,x\n", DP_ERR_PARSE, "t.txt:2: pdq is not 64 hex digits"},
+        {"pdq " PDQ_1 "\npdq " MD5_ABC "\n", DP_ERR_PARSE, "t.txt:2: pdq is not 64 hex digits"},
+        {"pdq " PDQ_1 "\n\npdq\n", DP_ERR_PARSE, "t.txt:3: missing hash after 'pdq'"},
+        {"pdq " PDQ_1 "\npdq \t\n", DP_ERR_PARSE, "t.txt:2: missing hash after 'pdq'"},
+        {"video_md5 " MD5_ABC "\nvideo_md5 " SHA1_ABC "\n", DP_ERR_PARSE,
+         "t.txt:2: video_md5 is not 32 hex digits"},
+        {"pdq " PDQ_1 "\n" PDQ_2 "\n", DP_ERR_PARSE, "t.txt:2: unsupported signal type"},
+        {"pdq " PDQ_1 "\npdq:" PDQ_2 "\n", DP_ERR_PARSE, "t.txt:2: unsupported signal type"},
+    };
+    RUN_BAD(cases);
+}
+
+static void test_pdqcsv_lines(void **state)
+{
+    (void)state;
+    struct dp_hashset *set = load_one("h.csv",
+                                      PDQ_1 ",100,/home/v/a.jpg\n"
+                                      PDQ_2 ",49,/home/v/b, c, d.png\r\n"
+                                      "# a comment\n"
+                                      "\n"
+                                      PDQ_3 ",50,\n"
+                                      PDQ_4 ",0\n"
+                                      "F8F8F0CEE0F4A84F06370A22038F63F0B36E2ED596621E1D33E6"
+                                      "B39C4E9C9B22,7,x",
+                                      "pdq-csv");
+    const struct dp_hash_source *src = dp_hashset_source(set, 0);
+    assert_int_equal(src->counts[DP_ALGO_PDQ], 5);
+    assert_int_equal(src->low_quality, 3); /* 49, 0 and 7 */
+    const struct dp_hash_entry *e = NULL;
+    assert_int_equal(look_pdq(set, PDQ_1, &e), 2);
+    assert_int_equal(e[0].quality, 100);
+    assert_int_equal(e[0].line, 1);
+    assert_int_equal(e[0].label, 0); /* names are never kept */
+    assert_int_equal(e[0].size, -1);
+    assert_int_equal(e[1].quality, 7);
+    assert_int_equal(e[1].line, 7);
+    one_pdq(set, PDQ_2, 49, 2);
+    one_pdq(set, PDQ_3, 50, 5);
+    one_pdq(set, PDQ_4, 0, 6);
+    assert_int_equal(dp_hashset_count(set, DP_ALGO_SHA256), 0);
+    dp_hashset_free(set);
+}
+
+static void test_pdqcsv_malformed(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        {PDQ_1 ",87,a\n" PDQ_2 "\n", DP_ERR_PARSE,
+         "t.txt:2: missing quality (expected 'hash,quality,name')"},
+        {PDQ_1 ",87,a\n" PDQ_2 ",,b\n", DP_ERR_PARSE, "t.txt:2: missing quality"},
+        {PDQ_1 ",87,a\n" PDQ_2 ",\n", DP_ERR_PARSE, "t.txt:2: missing quality"},
+        {PDQ_1 ",87,a\n" PDQ_2 ",101,b\n", DP_ERR_PARSE,
+         "t.txt:2: bad quality '101' (want 0..100)"},
+        {PDQ_1 ",87,a\n" PDQ_2 ",-1,b\n", DP_ERR_PARSE, "t.txt:2: bad quality '-1'"},
+        {PDQ_1 ",87,a\n" PDQ_2 ",b.jpg\n", DP_ERR_PARSE, "t.txt:2: bad quality 'b.jpg'"},
+        {PDQ_1 ",87,a\n" PDQ_2 ", 87,b\n", DP_ERR_PARSE, "t.txt:2: bad quality ' 87'"},
+        {PDQ_1 ",87,a\nzz,50,b\n", DP_ERR_PARSE, "t.txt:2: pdq is not 64 hex digits: 'zz'"},
+        {PDQ_1 ",87,a\n" MD5_ABC ",50,b\n", DP_ERR_PARSE, "t.txt:2: pdq is not 64 hex digits"},
+        {PDQ_1 ",87,a\n" PDQ_2 " ,50,b\n", DP_ERR_PARSE, "t.txt:2: pdq is not 64 hex digits"},
+        {PDQ_1 ",87,a\n" SHA256_ABC "  name\n", DP_ERR_PARSE, "t.txt:2: missing quality"},
+    };
+    RUN_BAD(cases);
+}
+
+/* ---- StopNCII JSON ------------------------------------------------------------------------- */
+
+#define REC(type, value, status)                                                                 \
+    "{\"signalType\": \"" type "\", \"hashValue\": \"" value "\", \"hashStatus\": \"" status "\"}"
+
+static void test_stopncii_fixture(void **state)
+{
+    (void)state;
+    struct dp_hashset *set = new_set();
+    struct dp_error err = {0};
+    if (dp_hashset_load_file(set, FIXTURE("stopncii.json"), &err) != DP_OK)
+        fail_msg("%s", err.msg);
+    finalize_ok(set);
+    const struct dp_hash_source *src = dp_hashset_source(set, 0);
+    assert_string_equal(src->format, "stopncii");
+    assert_int_equal(src->counts[DP_ALGO_PDQ], 2);
+    assert_int_equal(src->counts[DP_ALGO_MD5], 1);
+    assert_int_equal(src->counts[DP_ALGO_SHA256], 0);
+    assert_int_equal(src->unused, 1);    /* VideoTMK */
+    assert_int_equal(src->withdrawn, 1); /* record 5 */
+    assert_int_equal(src->low_quality, 0);
+    one_pdq(set, PDQ_1, -1, 1);
+    one_pdq(set, PDQ_2, -1, 2);
+    assert_int_equal(look_pdq(set, PDQ_4, NULL), 0);
+    const struct dp_hash_entry *m = one(set, DP_ALGO_MD5, MD5_HELLO);
+    assert_int_equal(m->line, 3);
+    assert_int_equal(m->size, -1);
+    assert_int_equal(m->quality, -1);
+    assert_false(dp_hashset_sizes_complete(set));
+    dp_hashset_free(set);
+}
+
+static void test_stopncii_shapes(void **state)
+{
+    (void)state;
+    /* a bare array; field names and type values in any case; null hashStatus */
+    struct dp_hashset *set = load_one(
+        "a.json",
+        "[{\"SIGNALTYPE\": \"imagepdq\", \"HashValue\": \"" PDQ_1 "\", \"hashstatus\": null},\n"
+        " {\"signaltype\": \"VIDEOMD5\", \"hashvalue\": \"" MD5_ABC "\"},\n"
+        " {\"signalType\": \"URL\", \"hashValue\": 5, \"hashStatus\": 7},\n"
+        " {\"signalType\": \"Text\"}, {\"signalType\": \"Unknown\", \"hashValue\": null}]",
+        "stopncii");
+    const struct dp_hash_source *src = dp_hashset_source(set, 0);
+    assert_int_equal(src->counts[DP_ALGO_PDQ], 1);
+    assert_int_equal(src->counts[DP_ALGO_MD5], 1);
+    assert_int_equal(src->unused, 3); /* unused records' other fields are not read */
+    assert_int_equal(src->withdrawn, 0);
+    one_pdq(set, PDQ_1, -1, 1);
+    assert_int_equal(one(set, DP_ALGO_MD5, MD5_ABC)->line, 2);
+    dp_hashset_free(set);
+
+    /* the records array under each documented key, in any case; other members ignored */
+    static const char *const keys[] = {"hashRecords", "HASHES", "records", "Data", "items"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        char doc[512];
+        snprintf(doc, sizeof(doc),
+                 "{\"count\": 1, \"hasMoreRecords\": true, \"%s\": [" REC("ImagePDQ", PDQ_2,
+                                                                          "Active") "]}",
+                 keys[i]);
+        set = load_one("k.json", doc, "stopncii");
+        one_pdq(set, PDQ_2, -1, 1);
+        dp_hashset_free(set);
+    }
+
+    /* withdrawal: a later Withdrawn/Deleted record removes the hash, a later Active one
+     * brings it back; other hashes and types are unaffected */
+    set = load_one("w.json",
+                   "{\"hashRecords\": [" REC("ImagePDQ", PDQ_1, "Active") ","       /* 1 */
+                   REC("ImagePDQ", PDQ_1, "Withdrawn") ","                           /* 2 */
+                   REC("ImagePDQ", PDQ_2, "deleted") ","                             /* 3 */
+                   REC("ImagePDQ", PDQ_2, "Received") ","                            /* 4 */
+                   REC("ImagePDQ", PDQ_3, "Active") ","                              /* 5 */
+                   REC("VideoMD5", MD5_ABC, "Withdrawn") ","                         /* 6 */
+                   REC("ImagePDQ", PDQ_3, "Active") ","                              /* 7 */
+                   REC("VideoTMK", "xyz", "Withdrawn") "]}",                         /* 8 */
+                   "stopncii");
+    src = dp_hashset_source(set, 0);
+    assert_int_equal(look_pdq(set, PDQ_1, NULL), 0);
+    one_pdq(set, PDQ_2, -1, 4);
+    const struct dp_hash_entry *e = NULL;
+    assert_int_equal(look_pdq(set, PDQ_3, &e), 2);
+    assert_int_equal(e[0].line, 5);
+    assert_int_equal(e[1].line, 7);
+    assert_int_equal(look(set, DP_ALGO_MD5, MD5_ABC, NULL), 0);
+    assert_int_equal(src->withdrawn, 4); /* records 1, 2, 3 and 6 */
+    assert_int_equal(src->unused, 1);
+    assert_int_equal(src->counts[DP_ALGO_PDQ], 3);
+    dp_hashset_free(set);
+
+    /* the same hash as PDQ and as (zero-padded) MD5 are different hashes */
+    set = load_one("t.json",
+                   "[" REC("VideoMD5", MD5_ABC, "Withdrawn") ","
+                   REC("ImagePDQ", MD5_ABC "00000000000000000000000000000000", "Active") "]",
+                   "stopncii");
+    assert_int_equal(dp_hashset_count(set, DP_ALGO_PDQ), 1);
+    dp_hashset_free(set);
+}
+
+static void test_stopncii_malformed(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        {"[{\"signalType\": \"ImagePDQ\", \"hashValue\": 5}]", DP_ERR_PARSE,
+         "t.txt:1: hashValue is not a string"},
+        {"[" REC("ImagePDQ", PDQ_1, "Active") ", {\"signalType\": \"ImagePDQ\", \"hashValue\": "
+         "[\"" PDQ_2 "\"]}]",
+         DP_ERR_PARSE, "t.txt:2: hashValue is not a string"},
+        {"[" REC("ImagePDQ", PDQ_1, "Active") "," REC("ImagePDQ", MD5_ABC, "Active") "]",
+         DP_ERR_PARSE, "t.txt:2: hashValue is not 64 hex digits: '" MD5_ABC "'"},
+        {"[" REC("VideoMD5", PDQ_1, "Active") "]", DP_ERR_PARSE,
+         "t.txt:1: hashValue is not 32 hex digits"},
+        {"[" REC("ImagePDQ", "zz", "Withdrawn") "]", DP_ERR_PARSE,
+         "t.txt:1: hashValue is not 64 hex digits: 'zz'"},
+        {"[{\"hashValue\": \"" PDQ_1 "\"}]", DP_ERR_PARSE, "t.txt:1: record has no signalType"},
+        {"[{\"signalType\": null, \"hashValue\": \"" PDQ_1 "\"}]", DP_ERR_PARSE,
+         "t.txt:1: record has no signalType"},
+        {"[{\"signalType\": 1, \"hashValue\": \"" PDQ_1 "\"}]", DP_ERR_PARSE,
+         "t.txt:1: signalType is not a string"},
+        {"[{\"signalType\": \"ImagePDQ\"}]", DP_ERR_PARSE, "t.txt:1: record has no hashValue"},
+        {"[{\"signalType\": \"ImagePDQ\", \"hashValue\": \"" PDQ_1 "\", \"hashStatus\": 1}]",
+         DP_ERR_PARSE, "t.txt:1: hashStatus is not a string"},
+        {"[{\"signalType\": \"ImagePDQ\", \"SignalType\": \"URL\", \"hashValue\": \"" PDQ_1
+         "\"}]",
+         DP_ERR_PARSE, "t.txt:1: signalType given twice"},
+        {"[{\"signalType\": \"ImagePDQ\", \"hashValue\": \"" PDQ_1 "\", \"HASHVALUE\": \"x\"}]",
+         DP_ERR_PARSE, "t.txt:1: hashValue given twice"},
+        {"[" REC("ImagePDQ", PDQ_1, "Active") ", 7]", DP_ERR_PARSE,
+         "t.txt:2: record is not a JSON object"},
+        {"{\"data\": [], \"items\": []}", DP_ERR_PARSE,
+         "t.txt: more than one records array ('data' and 'items')"},
+        {"{\"hashRecords\": {}}", DP_ERR_PARSE, "t.txt: 'hashRecords' is not an array"},
+        {"{\"hashRecords\": [\n" REC("ImagePDQ", PDQ_1, "Active") ",\n]}", DP_ERR_PARSE,
+         "t.txt:3: invalid JSON"},
+        {"[" REC("ImagePDQ", PDQ_1, "Active") "," REC("ImagePDQ", PDQ_1, "Active") ", {\"a\": 1, "
+         "\"a\": 2}]",
+         DP_ERR_PARSE, "invalid JSON"},
+        /* nothing usable: as empty as an empty list, with the counts */
+        {"[" REC("VideoTMK", "abc", "Active") "]", DP_ERR_INVALID,
+         "t.txt: no hashes in the list (records not loaded: 1 of unused signal types, 0 "
+         "withdrawn)"},
+        {"[" REC("ImagePDQ", PDQ_1, "Withdrawn") "," REC("URL", "x", "Active") "]",
+         DP_ERR_INVALID, "t.txt: no hashes in the list (records not loaded: 1 of unused signal "
+                         "types, 1 withdrawn)"},
+        {"[]", DP_ERR_INVALID, "t.txt: no hashes in the list"},
+        {"{\"hashRecords\": []}", DP_ERR_INVALID, "t.txt: no hashes in the list"},
+    };
+    RUN_BAD(cases);
+}
+
+/* Each format bids for its own lines and the old ones keep theirs. */
+static void test_detect_pdq_formats(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *format;
+    } cases[] = {
+        {PDQ_1 "\n", "plain"}, /* 64 hex digits alone: SHA-256, never PDQ */
+        {PDQ_1 "  name\n", "sha256sum"},
+        {"pdq:" PDQ_1 "\n", "deprive"},
+        {"pdq:" PDQ_1 ":50\n", "deprive"},
+        {"pdq " PDQ_1 "\n", "threatexchange"},
+        {"# c\n\n  PDQ\t" PDQ_1 " x\n", "threatexchange"},
+        {"video_md5 " MD5_ABC "\n", "threatexchange"},
+        {PDQ_1 ",50,name\n", "pdq-csv"},
+        {PDQ_1 ",50\n", "pdq-csv"},
+        {"[" REC("ImagePDQ", PDQ_1, "Active") "]", "stopncii"},
+        {" \n[ \n" REC("ImagePDQ", PDQ_1, "Active") "]", "stopncii"},
+        {"{\"count\": 1, \"nested\": {\"value\": 1}, \"hashRecords\": [" REC("ImagePDQ", PDQ_1,
+                                                                          "Active") "]}",
+         "stopncii"},
+        {"{\"data\": [{\"MD5\": \"x\"}], \"value\": [{\"MD5\": \"" MD5_ABC "\"}]}", "vics"},
+        {"{\"value\": [{\"MD5\": \"" MD5_ABC "\"}], \"items\": []}", "vics"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct dp_hashset *set = load_one("d.txt", cases[i].text, cases[i].format);
+        dp_hashset_free(set);
+    }
+    /* "PDQ (name) = hex" stays BSD, which refuses PDQ */
+    expect_fail("PDQ (a) = " PDQ_1 "\n", strlen("PDQ (a) = " PDQ_1 "\n"), DP_ERR_PARSE,
+                "t.txt:1: unsupported algorithm");
+    /* shapes nobody claims */
+    expect_fail("pdq\n", 4, DP_ERR_PARSE, "t.txt:1: not a recognised hash list line");
+    expect_fail(PDQ_1 ",x,name\n", strlen(PDQ_1 ",x,name\n"), DP_ERR_PARSE,
+                "t.txt:1: not a recognised");
+    expect_fail(MD5_ABC ",50,name\n", strlen(MD5_ABC ",50,name\n"), DP_ERR_PARSE,
+                "t.txt:1: not a recognised");
+    expect_fail("[7]", 3, DP_ERR_PARSE, "t.txt:1: not a recognised");
+}
+
+static void test_pdq_fixtures(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file, *format;
+        size_t md5, sha1, sha256, pdq, low, unused, withdrawn;
+    } fx[] = {
+        {"deprive-pdq.txt", "deprive", 1, 1, 1, 4, 1, 0, 0},
+        {"threatexchange.txt", "threatexchange", 1, 0, 0, 2, 0, 0, 0},
+        {"pdq-hasher.csv", "pdq-csv", 0, 0, 0, 3, 1, 0, 0},
+        {"stopncii.json", "stopncii", 1, 0, 0, 2, 0, 1, 1},
+    };
+    struct dp_hashset *set = new_set();
+    struct dp_error err = {0};
+    size_t n = sizeof(fx) / sizeof(fx[0]);
+    for (size_t i = 0; i < n; i++) {
+        char *path = tu_path(DP_SOURCE_DIR "/fixtures/hashlists", fx[i].file);
+        if (dp_hashset_load_file(set, path, &err) != DP_OK)
+            fail_msg("%s: %s", path, err.msg);
+        const struct dp_hash_source *src = dp_hashset_source(set, i);
+        assert_string_equal(src->format, fx[i].format);
+        assert_int_equal(src->counts[DP_ALGO_MD5], fx[i].md5);
+        assert_int_equal(src->counts[DP_ALGO_SHA1], fx[i].sha1);
+        assert_int_equal(src->counts[DP_ALGO_SHA256], fx[i].sha256);
+        assert_int_equal(src->counts[DP_ALGO_PDQ], fx[i].pdq);
+        assert_int_equal(src->low_quality, fx[i].low);
+        assert_int_equal(src->unused, fx[i].unused);
+        assert_int_equal(src->withdrawn, fx[i].withdrawn);
+        char hex[65], want[65];
+        assert_true(tu_sha256_hex(path, want));
+        dp_hex_encode(hex, src->sha256, 32);
+        assert_string_equal(hex, want);
+        free(path);
+    }
+    finalize_ok(set);
+    /* PDQ_1 is in all four: qualities 100 (deprive), -1, 100 (CSV), -1 */
+    const struct dp_hash_entry *e = NULL;
+    assert_int_equal(look_pdq(set, PDQ_1, &e), 4);
+    assert_int_equal(e[0].source, 0);
+    assert_int_equal(e[0].quality, 100);
+    assert_string_equal(dp_hashset_label(set, &e[0]), "image 1");
+    assert_int_equal(e[1].source, 1);
+    assert_int_equal(e[1].quality, -1);
+    assert_int_equal(e[2].source, 2);
+    assert_int_equal(e[2].quality, 100);
+    assert_int_equal(e[2].label, 0); /* the CSV's file name is not a label */
+    assert_int_equal(e[3].source, 3);
+    assert_int_equal(e[3].quality, -1);
+    assert_int_equal(look_pdq(set, PDQ_3, &e), 2); /* the quality-42 image */
+    assert_int_equal(e[0].quality, 42);
+    assert_int_equal(e[1].quality, 42);
+    assert_int_equal(look(set, DP_ALGO_MD5, MD5_HELLO, NULL), 3);
+    dp_hashset_free(set);
+}
+
+/* The per-list counts reach the report's hash_lists[]; entries added directly have none. */
+static void test_pdq_counts_reported(void **state)
+{
+    (void)state;
+    struct dp_hashset *set = new_set();
+    load_ok(set, "q.csv", PDQ_1 ",10,a\n" PDQ_2 ",90,b\n");
+    load_ok(set, "s.json", "[" REC("ImagePDQ", PDQ_3, "Active") "," REC("URL", "u", "Active") ","
+                           REC("ImagePDQ", PDQ_4, "Withdrawn") "]");
+    struct dp_hash_entry add = {.algo = DP_ALGO_SHA256, .size = 3, .quality = 55};
+    uint8_t sha[32] = {0};
+    assert_true(dp_hex_decode(add.digest, 32, SHA256_ABC, 64));
+    assert_int_equal(dp_hashset_add(set, "cert", "certificate", sha, &add, 1, NULL), DP_OK);
+    finalize_ok(set);
+    assert_int_equal(one(set, DP_ALGO_SHA256, SHA256_ABC)->quality, -1);
+    assert_int_equal(dp_hashset_source(set, 2)->low_quality, 0);
+    json_t *lists = dp_report_hash_lists(set);
+    assert_non_null(lists);
+    assert_int_equal(json_array_size(lists), 3);
+    static const json_int_t want[3][3] = {{1, 0, 0}, {0, 1, 1}, {0, 0, 0}};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *l = json_array_get(lists, i);
+        assert_int_equal(json_integer_value(json_object_get(l, "low_quality")), want[i][0]);
+        assert_int_equal(json_integer_value(json_object_get(l, "unused")), want[i][1]);
+        assert_int_equal(json_integer_value(json_object_get(l, "withdrawn")), want[i][2]);
+        assert_true(json_is_integer(json_object_get(l, "low_quality")));
+        /* not among the per-algorithm counts (the certificate sums those) */
+        assert_int_equal(json_object_size(json_object_get(l, "entries")), DP_ALGO_COUNT);
+    }
+    assert_string_equal(json_string_value(json_object_get(json_array_get(lists, 1), "format")),
+                        "stopncii");
+    json_decref(lists);
+    dp_hashset_free(set);
+}
+
 /* ---- the format table ---------------------------------------------------------------------- */
 
 /* Every row has a name, a bid and a parse; the names are distinct and exactly the formats
@@ -956,6 +1529,19 @@ int main(void)
         cmocka_unit_test(test_bad_fixture),
         cmocka_unit_test(test_large_list),
         cmocka_unit_test(test_format_table),
+        cmocka_unit_test(test_deprive_pdq),
+        cmocka_unit_test(test_deprive_pdq_malformed),
+        cmocka_unit_test(test_deprive_round_trip),
+        cmocka_unit_test(test_threatexchange_lines),
+        cmocka_unit_test(test_threatexchange_malformed),
+        cmocka_unit_test(test_pdqcsv_lines),
+        cmocka_unit_test(test_pdqcsv_malformed),
+        cmocka_unit_test(test_stopncii_fixture),
+        cmocka_unit_test(test_stopncii_shapes),
+        cmocka_unit_test(test_stopncii_malformed),
+        cmocka_unit_test(test_detect_pdq_formats),
+        cmocka_unit_test(test_pdq_fixtures),
+        cmocka_unit_test(test_pdq_counts_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

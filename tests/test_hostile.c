@@ -95,9 +95,11 @@ static char *mutate(const char *in, size_t n, size_t *out_n)
 static void test_hash_lists(void **state)
 {
     (void)state;
-    static const char *const files[] = {"sha256sum.txt", "bsd-tag.txt", "hashdeep.txt",
-                                        "plain.txt", "deprive.txt", "vics-flat.json",
-                                        "vics-nested.json"};
+    static const char *const files[] = {
+        "sha256sum.txt",  "bsd-tag.txt",        "hashdeep.txt",   "plain.txt",
+        "deprive.txt",    "vics-flat.json",     "vics-nested.json",
+        /* PDQ in lists */
+        "deprive-pdq.txt", "threatexchange.txt", "pdq-hasher.csv", "stopncii.json"};
     for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
         char *p = tu_path(DP_SOURCE_DIR "/fixtures/hashlists", files[f]);
         size_t n;

@@ -19,6 +19,8 @@ struct dp_hash_entry {
     uint32_t line;                 /* 1-based line number in that list */
     uint32_t label;                /* 0 = none, else handle for dp_hashset_label */
     uint8_t algo;                  /* enum dp_algo */
+    int16_t quality;               /* PDQ: the list's quality 0..100; -1 when the list gives
+                                      none, and always -1 for MD5, SHA-1 and SHA-256 */
 };
 
 /* One loaded list file. */
@@ -26,8 +28,15 @@ struct dp_hash_source {
     char *path;                    /* as given to dp_hashset_load_file */
     uint8_t sha256[32];            /* SHA-256 of the file's bytes */
     const char *format;            /* detected: "sha256sum", "bsd", "hashdeep", "plain",
-                                      "deprive", "vics"; or dp_hashset_add's format */
+                                      "deprive", "vics", "stopncii", "threatexchange",
+                                      "pdq-csv"; or dp_hashset_add's format */
     size_t counts[DP_ALGO_COUNT];  /* entries per algorithm read from this file */
+    size_t low_quality;            /* PDQ entries whose list gives a quality below 50
+                                      (DP_PDQ_MIN_QUALITY): loaded, but unreliable */
+    size_t unused;                 /* records not loaded because deprive does not match their
+                                      signal type (StopNCII VideoTMK, Text, URL, ...) */
+    size_t withdrawn;              /* records not loaded because the list marks them withdrawn
+                                      or deleted, or a later record does (StopNCII) */
 };
 
 struct dp_hashset;
@@ -53,10 +62,10 @@ enum dp_status dp_hashset_load_buffer(struct dp_hashset *set, const char *name,
  * and is stored by pointer, so it must outlive the set (a string literal: "certificate");
  * sha256 is the SHA-256 of what they were taken from. Of each entry only algo, digest (the
  * first dp_algo_len bytes) and size (-1 or any negative: not given) are read; source, line
- * (the 1-based index in entries) and label (none) are set here. A set with an entry without
- * a size is not size-filtered (dp_hashset_sizes_complete). DP_ERR_INVALID when count is 0,
- * DP_ERR_LIMIT, DP_ERR_NOMEM. Calling it after dp_hashset_finalize or with an algo out of
- * range is API misuse. */
+ * (the 1-based index in entries), label (none) and quality (-1) are set here. A set with an
+ * entry without a size is not size-filtered (dp_hashset_sizes_complete). DP_ERR_INVALID when
+ * count is 0, DP_ERR_LIMIT, DP_ERR_NOMEM. Calling it after dp_hashset_finalize or with an
+ * algo out of range is API misuse. */
 enum dp_status dp_hashset_add(struct dp_hashset *set, const char *name, const char *format,
                               const uint8_t sha256[32], const struct dp_hash_entry *entries,
                               size_t count, struct dp_error *err) DP_WUR DP_NONNULL(1, 2, 3, 4);

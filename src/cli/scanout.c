@@ -83,6 +83,14 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
             if (s->counts[a])
                 fprintf(f, " %s %zu", dp_algo_name((enum dp_algo)a), s->counts[a]);
         fprintf(f, ")\n");
+        if (s->low_quality > 0)
+            fprintf(f, "warning: %zu pdq entr%s of this list with quality below 50: unreliable "
+                       "targets\n",
+                    s->low_quality, s->low_quality == 1 ? "y" : "ies");
+        if (s->unused > 0 || s->withdrawn > 0)
+            fprintf(f, "note: %zu record(s) of signal types deprive does not match and %zu "
+                       "withdrawn record(s) were not loaded\n",
+                    s->unused, s->withdrawn);
     }
     if (dp_hashset_count(set, DP_ALGO_PDQ) > 0)
         fprintf(f, "note: %zu pdq entries loaded but perceptual matching is not available in "

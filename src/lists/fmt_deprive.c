@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* deprive: deprive's own list format ("md5:HEX sha256:HEX pdq:HEX size:N label=TEXT"), as
- * `deprive hash` writes it. */
+/* deprive: deprive's own list format ("md5:HEX sha256:HEX pdq:HEX:QUALITY size:N label=TEXT"),
+ * as `deprive hash` writes it. */
 #include "internal.h"
 
 #include <inttypes.h>
@@ -48,7 +48,25 @@ struct line_tokens {
     unsigned seen; /* 1 << algo for each algorithm given */
     bool have_size;
     int64_t size;
+    int quality; /* pdq's, -1 when not given */
 };
+
+/* "pdq:HEX" or "pdq:HEX:QUALITY": value is what follows "pdq:". Only PDQ carries a quality, so
+ * for the other algorithms a second colon stays part of the hex and fails there. */
+static enum dp_status pdq_value(struct loader *ld, struct line_tokens *dl, const char *v, size_t vl)
+{
+    const char *colon = memchr(v, ':', vl);
+    if (colon == NULL)
+        return DP_OK;
+    size_t hl = (size_t)(colon - v), ql = vl - hl - 1;
+    if (!list_parse_quality(colon + 1, ql, &dl->quality)) {
+        char q[48];
+        return list_error(ld, DP_ERR_PARSE, "bad pdq quality '%s' (want 0..%d)",
+                          list_show(q, sizeof(q), colon + 1, ql), LIST_PDQ_MAX_QUALITY);
+    }
+    dl->hexlen[DP_ALGO_PDQ] = hl;
+    return DP_OK;
+}
 
 /* One "name:value" token other than a label. */
 static enum dp_status deprive_token(struct loader *ld, struct line_tokens *dl, const char *tok,
@@ -71,17 +89,20 @@ static enum dp_status deprive_token(struct loader *ld, struct line_tokens *dl, c
         dl->seen |= 1u << a;
         dl->hex[a] = colon + 1;
         dl->hexlen[a] = tl - pl - 1;
+        if (a == DP_ALGO_PDQ)
+            return pdq_value(ld, dl, dl->hex[a], dl->hexlen[a]);
     } else {
         return list_error(ld, DP_ERR_PARSE, "unknown token '%s'", list_show(q, sizeof(q), tok, tl));
     }
     return DP_OK;
 }
 
-/* "md5:HEX sha1:HEX sha256:HEX pdq:HEX size:N label=TEXT"; the label runs to the end. */
+/* "md5:HEX sha1:HEX sha256:HEX pdq:HEX[:QUALITY] size:N label=TEXT"; the label runs to the
+ * end. */
 static enum dp_status deprive_line(struct loader *ld, void *state, const char *s, size_t n)
 {
     (void)state;
-    struct line_tokens dl = {.size = -1};
+    struct line_tokens dl = {.size = -1, .quality = -1};
     const char *label = NULL;
     size_t labellen = 0, i = 0;
     for (;;) {
@@ -105,7 +126,11 @@ static enum dp_status deprive_line(struct loader *ld, void *state, const char *s
     uint32_t lh = 0;
     enum dp_status st = list_add_label(ld, label, labellen, &lh);
     for (int a = 0; a < DP_ALGO_COUNT && st == DP_OK; a++) {
-        if (dl.seen & (1u << a))
+        if (!(dl.seen & (1u << a)))
+            continue;
+        if (a == DP_ALGO_PDQ)
+            st = list_stage_pdq(ld, dl.hex[a], dl.hexlen[a], dl.quality, dl.size, lh, "pdq");
+        else
             st = list_stage_hex(ld, (enum dp_algo)a, dl.hex[a], dl.hexlen[a], dl.size, lh,
                                 dp_algo_name((enum dp_algo)a));
     }

@@ -3,14 +3,18 @@
 #include "internal.h"
 
 /* The order bidders are asked, which breaks ties: a plain hex line also has the shape of a
- * sha256sum line ("<hex>" then blanks), and plain comes first. */
+ * sha256sum line ("<hex>" then blanks), and plain comes first; a JSON object is VICS unless
+ * StopNCII, asked first, recognises its records array. */
 const struct list_format *const list_formats[] = {
+    &list_fmt_stopncii,
     &list_fmt_vics,
     &list_fmt_hashdeep,
     &list_fmt_deprive,
     &list_fmt_plain,
     &list_fmt_sha256sum,
     &list_fmt_bsd,
+    &list_fmt_threatexchange,
+    &list_fmt_pdqcsv,
     NULL,
 };
 

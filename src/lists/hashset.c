@@ -19,6 +19,9 @@
 
 #include "internal.h"
 
+/* docs/hashlists.md promises 56 bytes an entry; a new field must fit the padding. */
+_Static_assert(sizeof(struct dp_hash_entry) == 56, "struct dp_hash_entry grew");
+
 /* Hostile-input limits (documented in docs/hashlists.md; the line limit is in internal.h). */
 #define MAX_FILE ((size_t)1 << 32)       /* 4 GiB: a list bigger than this is not a hash list */
 #define SHA_THREAD_MIN ((size_t)1 << 20) /* hash the list on a second thread from 1 MiB */
@@ -55,8 +58,10 @@ static bool reserve_entries(struct dp_hashset *set, size_t want)
 }
 
 enum dp_status list_stage(struct loader *ld, enum dp_algo algo, const uint8_t *digest, int64_t size,
-                          uint32_t label)
+                          uint32_t label, int quality)
 {
+    if (quality < -1 || quality > LIST_PDQ_MAX_QUALITY || (algo != DP_ALGO_PDQ && quality != -1))
+        dp_misuse("list_stage: bad quality");
     struct dp_hashset *set = ld->set;
     size_t idx = set->n + ld->staged;
     if (idx == set->cap) {
@@ -72,8 +77,11 @@ enum dp_status list_stage(struct loader *ld, enum dp_algo algo, const uint8_t *d
     e->line = ld->line;
     e->label = label;
     e->algo = (uint8_t)algo;
+    e->quality = (int16_t)quality;
     ld->staged++;
     ld->counts[algo]++;
+    if (quality >= 0 && quality < LIST_PDQ_MIN_QUALITY)
+        ld->low_quality++;
     return DP_OK;
 }
 
@@ -329,6 +337,9 @@ static enum dp_status load(struct dp_hashset *set, const char *name, const char 
     memcpy(src->sha256, sha.out, sizeof(src->sha256));
     src->format = fmt->name;
     memcpy(src->counts, ld.counts, sizeof(src->counts));
+    src->low_quality = ld.low_quality;
+    src->unused = ld.unused;
+    src->withdrawn = ld.withdrawn;
     set->n += ld.staged;
     set->nsrc++;
     return DP_OK;
@@ -751,6 +762,7 @@ enum dp_status dp_hashset_add(struct dp_hashset *set, const char *name, const ch
         e->source = (uint32_t)set->nsrc;
         e->line = (uint32_t)(i + 1);
         e->algo = entries[i].algo;
+        e->quality = -1;
         src->counts[e->algo]++;
     }
     set->n += count;

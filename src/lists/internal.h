@@ -17,6 +17,11 @@
 #define LIST_MAX_LINE ((size_t)65536) /* longest accepted line, in bytes */
 /* A memory-mapped list is given back to the kernel in steps of this size behind each pass. */
 #define LIST_DROP_WINDOW ((size_t)16 << 20)
+/* A PDQ target whose list gives a quality below this is counted as low quality (loaded all the
+ * same). The pdq module's DP_PDQ_MIN_QUALITY, which this stage may not include (it is above
+ * lists); tests/test_hashset.c checks that the two agree. */
+#define LIST_PDQ_MIN_QUALITY 50
+#define LIST_PDQ_MAX_QUALITY 100
 
 /* State of one load; nothing reaches the set until hashset.c commits it. */
 struct loader {
@@ -26,8 +31,11 @@ struct loader {
     size_t staged;     /* entries staged beyond the set's committed ones */
     size_t label_mark; /* label arena length before the load, restored on failure */
     size_t counts[DP_ALGO_COUNT];
-    uint32_t source; /* index the list will have in the set */
-    uint32_t line;   /* 1-based line being parsed (VICS: media object index) */
+    size_t low_quality; /* PDQ entries staged with a quality below LIST_PDQ_MIN_QUALITY */
+    size_t unused;      /* records of signal types deprive does not match (StopNCII) */
+    size_t withdrawn;   /* records not loaded: withdrawn or deleted (StopNCII) */
+    uint32_t source;    /* index the list will have in the set */
+    uint32_t line;      /* 1-based line being parsed (JSON: media object or record index) */
     /* a memory-mapped list: pages behind each pass are dropped so that a big list never
      * occupies memory whole (the target is 64 bytes an entry, not the list's size) */
     const char *map;
@@ -67,12 +75,15 @@ struct list_format {
     enum dp_status (*parse)(struct loader *ld, const char *buf, size_t len);
 };
 
-extern const struct list_format list_fmt_sha256sum; /* fmt_sha256sum.c */
-extern const struct list_format list_fmt_bsd;       /* fmt_bsd.c */
-extern const struct list_format list_fmt_hashdeep;  /* fmt_hashdeep.c */
-extern const struct list_format list_fmt_plain;     /* fmt_plain.c */
-extern const struct list_format list_fmt_deprive;   /* fmt_deprive.c */
-extern const struct list_format list_fmt_vics;      /* fmt_vics.c */
+extern const struct list_format list_fmt_sha256sum;      /* fmt_sha256sum.c */
+extern const struct list_format list_fmt_bsd;            /* fmt_bsd.c */
+extern const struct list_format list_fmt_hashdeep;       /* fmt_hashdeep.c */
+extern const struct list_format list_fmt_plain;          /* fmt_plain.c */
+extern const struct list_format list_fmt_deprive;        /* fmt_deprive.c */
+extern const struct list_format list_fmt_vics;           /* fmt_vics.c */
+extern const struct list_format list_fmt_stopncii;       /* fmt_stopncii.c */
+extern const struct list_format list_fmt_threatexchange; /* fmt_threatexchange.c */
+extern const struct list_format list_fmt_pdqcsv;         /* fmt_pdqcsv.c */
 
 /* Every format in the order bidders are asked; NULL-terminated. */
 extern const struct list_format *const list_formats[];
@@ -115,6 +126,8 @@ size_t list_hex_run(const char *s, size_t n, size_t i);
 bool list_hex_decode(uint8_t *out, size_t outlen, const char *hex, size_t hexlen);
 /* Non-negative decimal that fits int64_t; digits only. */
 bool list_parse_size(const char *s, size_t n, int64_t *out);
+/* A PDQ quality: 1 to 3 decimal digits, 0 to LIST_PDQ_MAX_QUALITY. */
+bool list_parse_quality(const char *s, size_t n, int *out);
 /* A bounded, printable rendering of untrusted bytes for a message (\xNN, "..." when cut). */
 const char *list_show(char *out, size_t outlen, const char *s, size_t n);
 
@@ -128,6 +141,10 @@ enum dp_status list_check_escapes(struct loader *ld, const char *s, size_t n);
 /* Decode hex of the exact length for algo and stage it; what names the digest in the
  * "... is not N hex digits" message. */
 enum dp_status list_stage_hex(struct loader *ld, enum dp_algo algo, const char *hex, size_t hexlen,
+                              int64_t size, uint32_t label, const char *what);
+/* The same for a PDQ hash (64 hex digits in the reference's order, as dp_pdq_parse reads them)
+ * with its quality: 0..100, or -1 when the list gives none. */
+enum dp_status list_stage_pdq(struct loader *ld, const char *hex, size_t hexlen, int quality,
                               int64_t size, uint32_t label, const char *what);
 
 /* The line at p, up to end: *n gets its length without the "\n"; returns the next line. */
@@ -151,9 +168,10 @@ void list_drop_all(struct loader *ld);
 
 /* ---- staging (hashset.c) -------------------------------------------------------------------- */
 
-/* Stage one hash of the current line; committed only when the whole list parsed. */
+/* Stage one hash of the current line; committed only when the whole list parsed. quality is
+ * the PDQ quality (0..100) or -1: not given, and always -1 for exact hashes. */
 enum dp_status list_stage(struct loader *ld, enum dp_algo algo, const uint8_t *digest, int64_t size,
-                          uint32_t label);
+                          uint32_t label, int quality);
 /* Percent-decode a label into the set's arena; *handle = 0 for an empty label. */
 enum dp_status list_add_label(struct loader *ld, const char *s, size_t n, uint32_t *handle);
 /* Reserve room for one entry per line of buf (the common case; growth covers the rest). */

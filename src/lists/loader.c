@@ -104,6 +104,22 @@ bool list_parse_size(const char *s, size_t n, int64_t *out)
     return true;
 }
 
+bool list_parse_quality(const char *s, size_t n, int *out)
+{
+    if (n == 0 || n > 3)
+        return false;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v > LIST_PDQ_MAX_QUALITY)
+        return false;
+    *out = v;
+    return true;
+}
+
 /* ---- errors -------------------------------------------------------------------------------- */
 
 enum dp_status list_error(struct loader *ld, enum dp_status code, const char *fmt, ...)
@@ -147,7 +163,21 @@ enum dp_status list_stage_hex(struct loader *ld, enum dp_algo algo, const char *
         return list_error(ld, DP_ERR_PARSE, "%s is not %zu hex digits: '%s'", what,
                           2 * dp_algo_len(algo), list_show(b, sizeof(b), hex, hexlen));
     }
-    return list_stage(ld, algo, d, size, label);
+    return list_stage(ld, algo, d, size, label, -1);
+}
+
+/* PDQ hex is read in text order (byte 0 is the first two digits), as dp_pdq_parse does, so the
+ * same bytes come out as the pdq module's (a stage above: not callable from here). */
+enum dp_status list_stage_pdq(struct loader *ld, const char *hex, size_t hexlen, int quality,
+                              int64_t size, uint32_t label, const char *what)
+{
+    uint8_t d[DP_DIGEST_MAX];
+    if (!list_hex_decode(d, dp_algo_len(DP_ALGO_PDQ), hex, hexlen)) {
+        char b[64];
+        return list_error(ld, DP_ERR_PARSE, "%s is not %zu hex digits: '%s'", what,
+                          2 * dp_algo_len(DP_ALGO_PDQ), list_show(b, sizeof(b), hex, hexlen));
+    }
+    return list_stage(ld, DP_ALGO_PDQ, d, size, label, quality);
 }
 
 /* ---- lines --------------------------------------------------------------------------------- */

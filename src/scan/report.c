@@ -29,11 +29,13 @@ json_t *dp_report_hash_lists(const struct dp_hashset *set)
         for (int a = 0; a < DP_ALGO_COUNT; a++)
             json_object_set_new(counts, dp_algo_name((enum dp_algo)a),
                                 json_integer((json_int_t)src->counts[a]));
-        json_array_append_new(arr, json_pack("{s:o, s:o, s:s, s:o}", "file",
-                                             dp_json_bytes(src->path, strlen(src->path)),
-                                             "sha256", hex_string(src->sha256, 32), "format",
-                                             src->format ? src->format : "unknown", "entries",
-                                             counts));
+        json_array_append_new(
+            arr, json_pack("{s:o, s:o, s:s, s:o, s:I, s:I, s:I}", "file",
+                           dp_json_bytes(src->path, strlen(src->path)), "sha256",
+                           hex_string(src->sha256, 32), "format",
+                           src->format ? src->format : "unknown", "entries", counts,
+                           "low_quality", (json_int_t)src->low_quality, "unused",
+                           (json_int_t)src->unused, "withdrawn", (json_int_t)src->withdrawn));
     }
     return arr;
 }
