@@ -12,7 +12,7 @@ PACKAGES=(
 	# libraries
 	libsodium-dev libmagic-dev libarchive-dev libcmocka-dev libssl-dev
 	libjansson-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
-	libheif-dev libhpdf-dev
+	libheif-dev libtiff-dev libhpdf-dev
 	# tools used by tests and benches
 	minisign hashdeep poppler-utils
 	# filesystems for the loop-mount suites

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <png.h>
+
 #include "deprive/image.h"
 #include "deprive/pdq.h"
 
@@ -289,12 +291,74 @@ static void test_decoder_bad_input(void **state)
     }
 }
 
+/* The victim side: `deprive hash` writes pdq:HEX:QUALITY for an image, from the full decode
+ * (the reference's hash), nothing perceptual for other files, and its output loads back as a
+ * hash list. */
+static void test_cli_hash_pdq(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    /* a generated PNG: a smooth picture of 200x150 */
+    enum { W = 200, H = 150 };
+    png_image pi;
+    memset(&pi, 0, sizeof(pi));
+    pi.version = PNG_IMAGE_VERSION;
+    pi.width = W;
+    pi.height = H;
+    pi.format = PNG_FORMAT_RGB;
+    uint8_t *px = malloc(W * H * 3);
+    assert_non_null(px);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            px[(y * W + x) * 3] = (uint8_t)(x + y);
+            px[(y * W + x) * 3 + 1] = (uint8_t)(128 + 100 * sin(x / 9.0) * cos(y / 7.0));
+            px[(y * W + x) * 3 + 2] = (uint8_t)(x * y / 120);
+        }
+    char *png = tu_path(dir, "picture.png"), *txt = tu_path(dir, "notes.txt");
+    assert_true(png_image_write_to_file(&pi, png, 0, px, 0, NULL) != 0);
+    tu_write(dir, "notes.txt", "not an image\n", 13);
+    struct dp_pdq_result want;
+    assert_int_equal(dp_pdq_hash_pixels(px, W, H, W * 3, 3, false, &want, NULL), DP_OK);
+    free(px);
+    char hex[DP_PDQ_HEX + 1], needle[128];
+    dp_pdq_hex(&want.hash[0], hex);
+    snprintf(needle, sizeof(needle), " pdq:%s:%d", hex, want.quality);
+    struct tu_run r;
+    tu_deprive(&r, NULL, "hash", png, txt, NULL);
+    assert_int_equal(r.status, 0);
+    printf("pdq: deprive hash:\n%s", r.out);
+    char *nl = strchr(r.out, '\n'), *second = nl ? strchr(nl + 1, '\n') : NULL;
+    assert_non_null(second);
+    assert_non_null(strstr(r.out, needle));                     /* the image's line */
+    assert_null(strstr(second + 1, "pdq:"));                     /* none for the text file */
+    tu_write(dir, "list.txt", r.out, strlen(r.out));
+    tu_run_free(&r);
+    char *list = tu_path(dir, "list.txt");
+    tu_deprive(&r, NULL, "scan", "--json", "--hashes", list, dir, NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "\"pdq\": 1"));
+    tu_run_free(&r);
+    /* the reference's own vector, when the shared fixtures are there */
+    if (have_vectors()) {
+        char *jpg = tu_path(SHARED_PDQ, "bridge-mods/aaa-orig.jpg");
+        tu_deprive(&r, NULL, "hash", jpg, NULL);
+        assert_int_equal(r.status, 0);
+        assert_non_null(
+            strstr(r.out, " pdq:d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22:100"));
+        tu_run_free(&r);
+        free(jpg);
+    }
+    free(png), free(txt), free(list);
+    tu_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_vectors),   cmocka_unit_test(test_hex_word_order),
         cmocka_unit_test(test_dihedral_on_generated), cmocka_unit_test(test_tiny_and_bad_input),
-        cmocka_unit_test(test_decoder_bad_input),
+        cmocka_unit_test(test_decoder_bad_input), cmocka_unit_test(test_cli_hash_pdq),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

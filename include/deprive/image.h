@@ -15,9 +15,14 @@ enum dp_image_format {
     DP_IMAGE_NONE = 0, /* not an image deprive decodes */
     DP_IMAGE_JPEG,
     DP_IMAGE_PNG,
+    DP_IMAGE_WEBP,
+    DP_IMAGE_GIF,
+    DP_IMAGE_BMP,
+    DP_IMAGE_TIFF,
+    DP_IMAGE_HEIF, /* HEIC and AVIF */
     DP_IMAGE_FORMAT_COUNT
 };
-/* "none", "jpeg", "png". */
+/* "none", "jpeg", "png", "webp", "gif", "bmp", "tiff", "heif". */
 const char *dp_image_format_name(enum dp_image_format f);
 
 /* The format from the first bytes (signatures), DP_IMAGE_NONE when none matches. */
@@ -43,14 +48,16 @@ struct dp_image {
     bool scaled;
 };
 
-/* Decode buf (a whole file or embedded stream). DP_ERR_UNSUPPORTED: not a known format;
- * DP_ERR_LIMIT: declared dimensions over the limit (nothing decoded); DP_ERR_PARSE: truncated or
- * corrupt (the message says what the decoder said); DP_ERR_NOMEM. Thread-safe. */
+/* Decode buf (a whole file or embedded stream). Animated GIF and WebP give their first frame
+ * (on its canvas); HEIF/AVIF the primary image; TIFF the first directory. DP_ERR_UNSUPPORTED:
+ * not a known format; DP_ERR_LIMIT: declared dimensions over the limit (nothing decoded);
+ * DP_ERR_PARSE: truncated or corrupt (the message says what the decoder said); DP_ERR_NOMEM.
+ * Thread-safe. */
 enum dp_status dp_image_decode(const uint8_t *buf, size_t len, const struct dp_image_opts *opts,
                                struct dp_image *out, struct dp_error *err) DP_WUR;
 void dp_image_release(struct dp_image *img);
 
-/* The decoder libraries' versions, e.g. "libjpeg-turbo 2.1.5; libpng 1.6.39" (static). */
+/* The decoder libraries' versions, e.g. "libjpeg-turbo 2.1.5; libpng 1.6.39; ..." (static). */
 const char *dp_image_decoder_versions(void);
 
 #endif

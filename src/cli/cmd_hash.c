@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "deprive/digest.h"
+#include "deprive/fingerprint.h"
 #include "deprive/util.h"
 
 static void hash_usage(FILE *f)
@@ -19,7 +20,9 @@ static void hash_usage(FILE *f)
     fprintf(f, "usage: deprive hash [--label TEXT] [--no-size] FILE...\n"
                "\n"
                "Print one line per FILE in deprive's hash-list format (docs/hashlists.md):\n"
-               "  md5:<hex> sha1:<hex> sha256:<hex> size:<bytes> [label=<text>]\n"
+               "  md5:<hex> sha1:<hex> sha256:<hex> size:<bytes> [pdq:<hex>:<quality>] [label=<text>]\n"
+               "Images (JPEG, PNG, ... by content) also get their PDQ hash and quality from a\n"
+               "full decode, as Meta's reference computes them.\n"
                "Give the output, not the images, to whoever executes the order. File names\n"
                "are not written (they may identify people).\n"
                "\n"
@@ -59,22 +62,13 @@ int cmd_hash(int argc, char **argv)
         return cli_usage_error("hash", "at least one FILE is needed");
     if (label != NULL && !label_ok(label))
         return cli_usage_error("hash", "--label must be printable text without control characters");
-    struct dp_digest *d = NULL;
     struct dp_error err = {0};
-    size_t bufsize = 1 << 20;
-    void *buf = malloc(bufsize);
     int rc = DP_EXIT_OK;
-    if (buf == NULL || dp_digest_new(&d, &err) != DP_OK) {
-        cli_dp_err(&err);
-        free(buf);
-        return DP_EXIT_ERROR;
-    }
     printf("# deprive-hashes 1\n");
     for (int i = optind; i < argc; i++) {
         int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
         struct stat sb;
-        uint8_t dg[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
-        uint64_t bytes = 0;
+        struct dp_fingerprint fp;
         if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
             cli_err("cannot hash '%s': %s", argv[i], fd < 0 ? strerror(errno) : "not a regular file");
             rc = DP_EXIT_ERROR;
@@ -82,32 +76,23 @@ int cmd_hash(int argc, char **argv)
                 close(fd);
             continue;
         }
-        if (dp_digest_fd(d, DP_DIGEST_ALL, fd, buf, bufsize, NULL, 0, NULL, &bytes, dg, &err) !=
-            DP_OK) {
+        enum dp_status st = dp_fingerprint_fd(fd, 0, NULL, &fp, &err);
+        close(fd);
+        if (st != DP_OK) {
             cli_err("cannot read '%s': %s", argv[i], err.msg);
             rc = DP_EXIT_ERROR;
-            close(fd);
             continue;
         }
-        close(fd);
-        char md5[33], sha1[41], sha256[65];
-        dp_hex_encode(md5, dg[DP_ALGO_MD5], 16);
-        dp_hex_encode(sha1, dg[DP_ALGO_SHA1], 20);
-        dp_hex_encode(sha256, dg[DP_ALGO_SHA256], 32);
-        printf("md5:%s sha1:%s sha256:%s", md5, sha1, sha256);
-        if (size)
-            printf(" size:%llu", (unsigned long long)bytes);
-        if (label != NULL) {
-            fputs(" label=", stdout);
-            for (const char *p = label; *p; p++)
-                if (*p == '%')
-                    fputs("%25", stdout);
-                else
-                    fputc(*p, stdout);
+        if (fp.pdq_error[0] != '\0') /* hashed exactly, but no perceptual hash */
+            cli_err("warning: '%s': %s image without a PDQ hash: %s", argv[i],
+                    dp_image_format_name(fp.format), fp.pdq_error);
+        char *line = dp_fingerprint_line(&fp, size, label);
+        if (line == NULL) {
+            cli_err("out of memory");
+            return DP_EXIT_ERROR;
         }
-        fputc('\n', stdout);
+        printf("%s\n", line);
+        free(line);
     }
-    dp_digest_free(d);
-    free(buf);
     return rc;
 }

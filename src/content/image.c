@@ -8,10 +8,14 @@
 #include <string.h>
 
 /* Tried in this order; the first whose signature matches decodes. */
-static const struct image_decoder *const decoders[] = {&image_jpeg, &image_png};
+static const struct image_decoder *const decoders[] = {
+    &image_jpeg, &image_png, &image_webp, &image_gif, &image_bmp, &image_tiff, &image_heif,
+};
 #define NDECODERS (sizeof(decoders) / sizeof(decoders[0]))
 
-static const char *const format_names[DP_IMAGE_FORMAT_COUNT] = {"none", "jpeg", "png"};
+static const char *const format_names[DP_IMAGE_FORMAT_COUNT] = {
+    "none", "jpeg", "png", "webp", "gif", "bmp", "tiff", "heif",
+};
 
 const char *dp_image_format_name(enum dp_image_format f)
 {
@@ -83,7 +87,7 @@ void dp_image_release(struct dp_image *img)
     memset(img, 0, sizeof(*img));
 }
 
-static char versions[256];
+static char versions[512];
 static pthread_once_t versions_once = PTHREAD_ONCE_INIT;
 
 static void versions_init(void)

@@ -22,6 +22,11 @@ struct image_decoder {
 
 extern const struct image_decoder image_jpeg;
 extern const struct image_decoder image_png;
+extern const struct image_decoder image_webp;
+extern const struct image_decoder image_gif;
+extern const struct image_decoder image_bmp;
+extern const struct image_decoder image_tiff;
+extern const struct image_decoder image_heif;
 
 /* Allocate out->pix for w x h x channels (checked for overflow). */
 enum dp_status image_alloc(struct dp_image *out, size_t w, size_t h, int channels,
