@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <png.h>
@@ -353,12 +354,125 @@ static void test_cli_hash_pdq(void **state)
     free(dir);
 }
 
+/* Scene for the end-to-end test: DCT-rich like a photo (see test_dihedral_on_generated). */
+static void scene(uint8_t *px, int w, int h, uint32_t seed)
+{
+    double c[16][16];
+    for (int u = 0; u < 16; u++)
+        for (int v = 0; v < 16; v++) {
+            seed = seed * 1103515245 + 12345;
+            c[u][v] = (2.0 + (seed >> 16) % 100 / 50.0) * ((seed >> 30) & 1 ? 1 : -1);
+        }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double yy = (y + 0.5) * 64 / h - 0.5, xx = (x + 0.5) * 64 / w - 0.5, v = 128;
+            for (int u = 0; u < 16; u++)
+                for (int k = 0; k < 16; k++)
+                    v += c[u][k] * cos(M_PI * (u + 1) * (2 * yy + 1) / 128) *
+                         cos(M_PI * (k + 1) * (2 * xx + 1) / 128);
+            uint8_t g = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            px[(y * w + x) * 3] = g, px[(y * w + x) * 3 + 1] = (uint8_t)(g / 2 + 60),
+                             px[(y * w + x) * 3 + 2] = (uint8_t)(255 - g);
+        }
+}
+
+static void write_png(const char *dir, const char *name, const uint8_t *px, int w, int h)
+{
+    png_image pi;
+    memset(&pi, 0, sizeof(pi));
+    pi.version = PNG_IMAGE_VERSION;
+    pi.width = (png_uint_32)w;
+    pi.height = (png_uint_32)h;
+    pi.format = PNG_FORMAT_RGB;
+    char *p = tu_path(dir, name);
+    assert_true(png_image_write_to_file(&pi, p, 0, px, 0, NULL) != 0);
+    free(p);
+}
+
+/* End to end: a victim's image hashed by `deprive hash`; on the device an exact copy, a half-
+ * size copy, a copy turned 180 degrees and an unrelated image. The scan finds the three
+ * copies, the altered ones as perceptual-only; the wipe erases the exact copy and leaves the
+ * perceptual-only ones (a person must confirm them); the unrelated image is never touched. */
+static void test_perceptual_end_to_end(void **state)
+{
+    (void)state;
+    enum { W = 480, H = 360 };
+    char *dir = tu_mkdtemp(), *dev = tu_path(dir, "dev"), *work = tu_path(dir, "work");
+    mkdir(dev, 0755);
+    mkdir(work, 0755);
+    uint8_t *px = malloc(W * H * 3), *half = malloc(W * H * 3), *rot = malloc(W * H * 3),
+            *other = malloc(W * H * 3);
+    assert_true(px && half && rot && other);
+    scene(px, W, H, 777);
+    scene(other, W, H, 4242);
+    for (int y = 0; y < H / 2; y++) /* half size: a 2x2 box average */
+        for (int x = 0; x < W / 2; x++)
+            for (int c = 0; c < 3; c++)
+                half[(y * (W / 2) + x) * 3 + c] =
+                    (uint8_t)((px[((2 * y) * W + 2 * x) * 3 + c] + px[((2 * y) * W + 2 * x + 1) * 3 + c] +
+                               px[((2 * y + 1) * W + 2 * x) * 3 + c] +
+                               px[((2 * y + 1) * W + 2 * x + 1) * 3 + c] + 2) / 4);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            memcpy(rot + ((H - 1 - y) * W + (W - 1 - x)) * 3, px + (y * W + x) * 3, 3);
+    write_png(work, "victim.png", px, W, H);
+    write_png(dev, "copy.png", px, W, H);
+    write_png(dev, "thumb.png", half, W / 2, H / 2);
+    write_png(dev, "turned.png", rot, W, H);
+    write_png(dev, "holiday.png", other, W, H);
+    free(px), free(half), free(rot), free(other);
+    char *fp_before = tu_fingerprint(dev);
+    struct tu_run r;
+    char *victim = tu_path(work, "victim.png");
+    tu_deprive(&r, NULL, "hash", victim, NULL);
+    assert_int_equal(r.status, 0);
+    tu_write(work, "list.txt", r.out, strlen(r.out));
+    tu_run_free(&r);
+    char *list = tu_path(work, "list.txt"), *plan = tu_path(work, "plan.json");
+    tu_deprive(&r, NULL, "scan", "--hashes", list, "-o", plan, dev, NULL);
+    printf("pdq: %s", r.out);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "findings: 3"));
+    assert_non_null(strstr(r.out, "MATCH copy.png"));
+    assert_non_null(strstr(r.out, "PERCEPTUAL MATCH (needs confirmation) thumb.png"));
+    assert_non_null(strstr(r.out, "PERCEPTUAL MATCH (needs confirmation) turned.png"));
+    assert_non_null(strstr(r.out, "rotate180"));
+    assert_null(strstr(r.out, "holiday.png"));
+    tu_run_free(&r);
+    char *journal = tu_path(work, "journal");
+    tu_deprive(&r, NULL, "wipe", "--yes", "--order", "ORD-PDQ-1", "--hashes", list,
+               "--journal", journal, "--journal-on-same-fs", plan, NULL);
+    printf("pdq: %s", r.out);
+    assert_int_equal(r.status, 1); /* not everything erased: two need confirmation */
+    assert_non_null(strstr(r.out, "perceptual-only match"));
+    tu_run_free(&r);
+    char *copy = tu_path(dev, "copy.png"), *thumb = tu_path(dev, "thumb.png");
+    char *turned = tu_path(dev, "turned.png"), *holiday = tu_path(dev, "holiday.png");
+    assert_int_equal(access(copy, F_OK), -1);
+    assert_int_equal(access(thumb, F_OK), 0);
+    assert_int_equal(access(turned, F_OK), 0);
+    /* everything but the erased copy is byte-identical */
+    char *fp_after = tu_fingerprint(dev);
+    char *line = strstr(fp_before, "./copy.png");
+    assert_non_null(line);
+    char *start = line;
+    while (start > fp_before && start[-1] != '\n')
+        start--;
+    memmove(start, line + strlen("./copy.png\n"), strlen(line + strlen("./copy.png\n")) + 1);
+    assert_string_equal(fp_before, fp_after);
+    free(fp_before), free(fp_after), free(copy), free(thumb), free(turned), free(holiday);
+    free(victim), free(list), free(plan), free(journal), free(dev), free(work);
+    tu_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_vectors),   cmocka_unit_test(test_hex_word_order),
         cmocka_unit_test(test_dihedral_on_generated), cmocka_unit_test(test_tiny_and_bad_input),
         cmocka_unit_test(test_decoder_bad_input), cmocka_unit_test(test_cli_hash_pdq),
+        cmocka_unit_test(test_perceptual_end_to_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

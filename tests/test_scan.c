@@ -232,7 +232,9 @@ static void test_location_text(void **state)
 
 /* A list with only perceptual (PDQ) hashes has nothing the exact scan can use: no file is
  * read, and the totals say why. */
-static void test_pdq_only_reads_nothing(void **state)
+/* A PDQ-only list: every file is read (an image is known by its content, not its size or
+ * name); files named .jpg that are not images are digested, not decoded, and match nothing. */
+static void test_pdq_only_reads_every_file(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp();
@@ -244,9 +246,12 @@ static void test_pdq_only_reads_nothing(void **state)
     struct dp_scan_result *r = NULL;
     assert_int_equal(dp_scan_run(s, dir, NULL, &r, NULL), DP_OK);
     assert_int_equal(r->digest_mask, 0);
+    assert_true(r->pdq_used);
+    assert_false(r->size_filter);
     assert_int_equal(r->totals.files, 2);
-    assert_int_equal(r->totals.files_read, 0);
-    assert_int_equal(r->totals.files_size_skipped, 2);
+    assert_int_equal(r->totals.files_read, 2);
+    assert_int_equal(r->totals.files_size_skipped, 0);
+    assert_int_equal(r->totals.images_decoded, 0);
     assert_int_equal(r->finding_count, 0);
     dp_scan_result_free(r);
     dp_hashset_free(s);
@@ -538,7 +543,7 @@ int main(void)
         cmocka_unit_test(test_plan_rejects_bad_reports),
         cmocka_unit_test(test_progress_reports),
         cmocka_unit_test(test_location_text),
-        cmocka_unit_test(test_pdq_only_reads_nothing),
+        cmocka_unit_test(test_pdq_only_reads_every_file),
         cmocka_unit_test(test_sparse_larger_than_filesystem),
         cmocka_unit_test(test_max_file_size_applies_to_matching_file),
         cmocka_unit_test(test_max_file_size_cli),

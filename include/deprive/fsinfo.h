@@ -41,7 +41,7 @@ struct dp_fsinfo {
     bool is_loop;         /* a loop device (a file on another filesystem) */
     char transport[16];   /* "usb", "mmc", "loop", "virtio", "ata", "nvme", "scsi", "" unknown */
     enum dp_media_class media_class; /* from the facts above (see dp_fsinfo_get) */
-    char media_source[64];           /* how media_class was decided ("rotational=1", ...) */
+    char media_source[128];          /* how media_class was decided ("rotational=1", ...) */
     /* Identity, to recognise the same filesystem and object later (a resume after a reboot
      * renumbers st_dev and loop devices). */
     bool have_uuid;

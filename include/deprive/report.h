@@ -41,6 +41,7 @@ struct dp_plan_target {
                               as scanned */
     unsigned digest_mask;
     uint8_t digests[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
+    bool perceptual_only;  /* only PDQ matched: needs an examiner's confirmation */
     json_t *finding;       /* the report's finding object (borrowed from the plan) */
 };
 

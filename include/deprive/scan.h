@@ -20,6 +20,10 @@ struct dp_match {
     uint32_t source; /* dp_hashset_source index */
     uint32_t line;
     uint32_t label;  /* dp_hashset_label handle */
+    /* PDQ matches only (algo DP_ALGO_PDQ): */
+    int16_t distance;       /* Hamming distance of the full decode's nearest variant */
+    uint8_t variant;        /* enum dp_pdq_variant of that variant */
+    int16_t target_quality; /* the list's quality for the entry, -1 when it gives none */
 };
 
 /* A file whose content matched at least one list entry. */
@@ -32,6 +36,14 @@ struct dp_finding {
     uint8_t digests[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
     struct dp_match *matches;
     size_t match_count;
+    /* Perceptual: the file is an image whose PDQ was computed (pdq_decode says how). A finding
+     * whose matches are all PDQ is perceptual-only: a person must confirm it before it is
+     * erased. */
+    bool has_pdq;
+    uint8_t pdq[32];       /* struct dp_pdq of the original orientation */
+    int pdq_quality;
+    const char *pdq_decode; /* static text: "full", "scaled", "scaled, then full" */
+    bool perceptual_only;
 };
 
 /* An object not examined. */
@@ -54,6 +66,11 @@ struct dp_scan_totals {
     uint64_t directories;
     uint64_t skipped[DP_SKIP_REASON_COUNT];
     uint64_t noatime_fallbacks;
+    /* Perceptual matching (when the lists hold PDQ entries): */
+    uint64_t images_decoded;     /* images decoded and PDQ-hashed */
+    uint64_t images_undecodable; /* recognised as images but not decodable (corrupt, over
+                                    --max-pixels): digested, not perceptually examined */
+    uint64_t images_too_large;   /* over --max-image-bytes: digested only */
 };
 
 struct dp_scan_result {
@@ -66,6 +83,9 @@ struct dp_scan_result {
     unsigned digest_mask;        /* algorithms computed for every file read */
     bool size_filter;            /* files of unwanted sizes were not read */
     uint64_t max_file_size;      /* dp_scan_opts.max_file_size (0: the filesystem's size) */
+    bool pdq_used;               /* the lists held PDQ entries: images were matched */
+    int pdq_threshold;           /* the Hamming radius used */
+    bool pdq_dihedral;           /* rotated and mirrored variants matched too */
     struct dp_scan_totals totals;
     struct dp_finding *findings; /* sorted by path bytes */
     size_t finding_count;
@@ -86,6 +106,14 @@ struct dp_scan_opts {
     /* Files larger than this are not read but skipped as DP_SKIP_TOO_LARGE; 0 = larger than
      * the whole filesystem they are on (only a sparse file can be). See dp_walk_opts. */
     uint64_t max_file_size;
+    /* Perceptual matching, used when the lists hold PDQ entries: */
+    bool pdq_threshold_given;
+    int pdq_threshold;          /* Hamming radius (default DP_PDQ_THRESHOLD, 31) */
+    bool no_dihedral;           /* compare the plain hash only */
+    bool pdq_exact;             /* always decode in full (default: JPEG at a reduced scale
+                                   first; a near match is decided by the full decode anyway) */
+    uint64_t max_pixels;        /* images declaring more are not decoded (0: 100 MP) */
+    uint64_t max_image_bytes;   /* images larger are not held in memory or decoded (0: 256 MiB) */
     void (*progress)(void *ctx, const struct dp_scan_progress *p); /* optional */
     void *progress_ctx;
 };

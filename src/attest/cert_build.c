@@ -97,7 +97,12 @@ static enum dp_status build_hash_set(struct bld *b, json_t *cert, const json_t *
     }
     if (cert_jpath_set(cert, "hash_set.lists", lists) != 0 ||
         cert_jpath_set(cert, "hash_set.entries", tot) != 0 ||
-        cert_jpath_set(cert, "hash_set.perceptual_thresholds", json_null()) != 0)
+        cert_jpath_set(cert, "hash_set.perceptual_thresholds",
+                       json_is_true(cert_jpath(scan, "scope.perceptual.used"))
+                           ? json_pack("{s:O, s:O}", "pdq",
+                                       cert_jpath(scan, "scope.perceptual.threshold"), "dihedral",
+                                       cert_jpath(scan, "scope.perceptual.dihedral"))
+                           : json_null()) != 0)
         b->oom = true;
     return DP_OK;
 }
@@ -421,11 +426,31 @@ static void add_risk(struct bld *b, json_t *risks, const char *text)
     push(b, risks, json_string(text));
 }
 
+/* What the run's matching could and could not see (docs/certificate.md, "Residual risks" 2). */
+static const char *matching_statement(const json_t *scan)
+{
+    static _Thread_local char t[600];
+    if (!json_is_true(cert_jpath(scan, "scope.perceptual.used")))
+        return "Only exact copies were searched for: a file matches when its MD5, SHA-1 or "
+               "SHA-256 equals an entry of the hash lists. The hash lists held no perceptual "
+               "(PDQ) hashes, so edited, re-encoded, resized, rotated or partial copies were "
+               "not searched for.";
+    snprintf(t, sizeof(t),
+             "Exact copies (MD5, SHA-1, SHA-256) and perceptual copies were searched for: an "
+             "image matches when its PDQ hash is within Hamming distance %lld of an entry%s. "
+             "Heavily cropped, edited or partial copies, images inside archives or other "
+             "files, and formats deprive does not decode are not found. A perceptual-only "
+             "match is erased only after an examiner confirms it; this version cannot record "
+             "a confirmation, so such matches are reported and not erased.",
+             (long long)json_integer_value(cert_jpath(scan, "scope.perceptual.threshold")),
+             json_is_true(cert_jpath(scan, "scope.perceptual.dihedral"))
+                 ? " (rotated and mirrored copies included)"
+                 : "");
+    return t;
+}
+
 /* The fixed statements after the scope one (docs/certificate.md, "Residual risks" 2 to 5). */
 static const char *const fixed_risks[] = {
-    "Only exact copies were identified: a file matches when its MD5, SHA-1 or "
-    "SHA-256 equals an entry of the hash lists. Edited, re-encoded, resized or "
-    "partial copies do not match; perceptual matching is not in this version.",
     "Filesystem journal: a journaling filesystem (ext3/4, XFS, NTFS) may keep "
     "copies of metadata, and of file data when data journaling is enabled, in "
     "its journal until they are overwritten.",
@@ -450,6 +475,7 @@ static json_t *build_risks(struct bld *b, const json_t *scan, const json_t *wipe
                     : "Only this device, under the scanned root, was examined. Copies elsewhere "
                       "(cloud storage and online accounts, backups, other devices, other "
                       "partitions) are not covered by this certificate.");
+    add_risk(b, r, matching_statement(scan));
     for (size_t i = 0; i < sizeof(fixed_risks) / sizeof(fixed_risks[0]); i++)
         add_risk(b, r, fixed_risks[i]);
     json_int_t skipped = json_integer_value(cert_jpath(scan, "totals.skipped"));

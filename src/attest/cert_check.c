@@ -31,7 +31,7 @@ static size_t algo_hexlen(const char *name)
         return 32;
     if (strcmp(name, "sha1") == 0)
         return 40;
-    if (strcmp(name, "sha256") == 0)
+    if (strcmp(name, "sha256") == 0 || strcmp(name, "pdq") == 0)
         return 64;
     return 0;
 }

@@ -120,6 +120,9 @@ bool cli_parse_size(const char *s, uint64_t *out);
  * and return false. */
 bool cli_parse_jobs(const char *cmd, const char *opt, const char *arg, unsigned *out);
 bool cli_parse_size_arg(const char *cmd, const char *opt, const char *arg, uint64_t *out);
+/* A whole number min..max (decimal digits only). */
+bool cli_parse_count(const char *cmd, const char *opt, const char *arg, uint64_t min,
+                     uint64_t max, uint64_t *out);
 bool cli_parse_method(const char *cmd, const char *opt, const char *arg,
                       enum dp_wipe_method *out);
 /* cli_parse_size_arg(cmd, "--max-file-size", arg, out): for commands not yet on cli_getopt. */

@@ -36,6 +36,8 @@ static void audit_usage(FILE *f)
             "  -j, --jobs N             scan worker threads\n"
             "      --max-file-size SIZE do not read files larger than SIZE (K, M, G, T suffixes);\n"
             "                           default: larger than their filesystem (as for scan)\n"
+            "      --pdq-threshold N, --no-dihedral, --pdq-exact, --max-pixels N,\n"
+            "      --max-image-bytes SIZE   perceptual matching, as for scan\n"
             "      --json               print the report on stdout\n"
             "  -h, --help               this help\n"
             "\nExit status: 0 none present, 1 some present (or the certificate is invalid),\n"

@@ -28,6 +28,8 @@ static void run_usage(FILE *f)
             "      --cross-mounts       descend into other mounts below ROOT\n"
             "      --max-file-size SIZE do not read files larger than SIZE (K, M, G, T suffixes);\n"
             "                           default: larger than their filesystem (as for scan)\n"
+            "      --pdq-threshold N, --no-dihedral, --pdq-exact, --max-pixels N,\n"
+            "      --max-image-bytes SIZE   perceptual matching, as for scan\n"
             "  -n, --dry-run            scan and check the targets, change nothing\n"
             "      --resume             finish an interrupted run: reuse CERT.json.plan.json,\n"
             "                           continue its journal, then re-scan and certify\n"

@@ -29,6 +29,14 @@ static void scan_usage(FILE *f)
             "                      do not read files larger than SIZE (bytes, or K, M, G, T:\n"
             "                      1K = 1024); they are reported as not examined, too-large.\n"
             "                      Default: larger than their whole filesystem (sparse)\n"
+            "\nPerceptual matching (when the lists hold PDQ hashes; images found by content):\n"
+            "      --pdq-threshold N  match within Hamming distance N (0..64, default 31)\n"
+            "      --no-dihedral   compare the plain hash only, not rotations and mirror images\n"
+            "      --pdq-exact     always decode in full (default: JPEG at a reduced scale\n"
+            "                      first; the full decode decides every near match anyway)\n"
+            "      --max-pixels N  do not decode images declaring more pixels (default 100000000)\n"
+            "      --max-image-bytes SIZE\n"
+            "                      do not hold or decode larger images (default 256M)\n"
             "  -h, --help          this help\n"
             "\nExit status: 0 scan completed (with or without findings), 2 error.\n");
 }

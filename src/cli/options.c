@@ -4,6 +4,7 @@
  * enforces. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -42,6 +43,21 @@ bool cli_max_file_size_option(const char *cmd, const char *arg, uint64_t *out)
     return cli_parse_size_arg(cmd, "--max-file-size", arg, out);
 }
 
+bool cli_parse_count(const char *cmd, const char *opt, const char *arg, uint64_t min,
+                     uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = arg[0] >= '0' && arg[0] <= '9' ? strtoull(arg, &end, 10) : 0;
+    if (end == NULL || *end != '\0' || errno != 0 || v < min || v > max) {
+        cli_usage_error(cmd, "%s: want a whole number from %llu to %llu, not '%s'", opt,
+                        (unsigned long long)min, (unsigned long long)max, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 bool cli_parse_method(const char *cmd, const char *opt, const char *arg,
                       enum dp_wipe_method *out)
 {
@@ -61,6 +77,8 @@ enum cli_arg {
     CLI_ARG_JOBS,   /* unsigned, cli_parse_jobs */
     CLI_ARG_SIZE,   /* uint64_t, cli_parse_size_arg */
     CLI_ARG_METHOD, /* enum dp_wipe_method, cli_parse_method */
+    CLI_ARG_COUNT,  /* uint64_t, a positive whole number */
+    CLI_ARG_RADIUS, /* int 0..64 (a PDQ Hamming distance); sets scan.pdq_threshold_given */
 };
 
 struct cli_opt_spec {
@@ -81,6 +99,11 @@ static const struct cli_opt_spec shared_opts[] = {
     {CLI_OPTS_JOBS, "jobs", 'j', CLI_ARG_JOBS, AT(scan.jobs)},
     {CLI_OPTS_CROSS_MOUNTS, "cross-mounts", 0, CLI_ARG_FLAG, AT(scan.cross_mounts)},
     {CLI_OPTS_LIMITS, "max-file-size", 0, CLI_ARG_SIZE, AT(scan.max_file_size)},
+    {CLI_OPTS_LIMITS, "max-pixels", 0, CLI_ARG_COUNT, AT(scan.max_pixels)},
+    {CLI_OPTS_LIMITS, "max-image-bytes", 0, CLI_ARG_SIZE, AT(scan.max_image_bytes)},
+    {CLI_OPTS_LIMITS, "pdq-threshold", 0, CLI_ARG_RADIUS, AT(scan.pdq_threshold)},
+    {CLI_OPTS_LIMITS, "no-dihedral", 0, CLI_ARG_FLAG, AT(scan.no_dihedral)},
+    {CLI_OPTS_LIMITS, "pdq-exact", 0, CLI_ARG_FLAG, AT(scan.pdq_exact)},
     {CLI_OPTS_KEY, "key", 'k', CLI_ARG_STRING, AT(key)},
     {CLI_OPTS_KEY, "passphrase-file", 0, CLI_ARG_STRING, AT(passfile)},
     {CLI_OPTS_WIPE, "method", 'm', CLI_ARG_METHOD, AT(wipe.method)},
@@ -209,6 +232,15 @@ static bool store(struct cli_opts *o, const struct cli_opt_spec *s, const char *
     case CLI_ARG_SIZE: return cli_parse_size_arg(o->cmd, opt, arg, (uint64_t *)(void *)at);
     case CLI_ARG_METHOD:
         return cli_parse_method(o->cmd, opt, arg, (enum dp_wipe_method *)(void *)at);
+    case CLI_ARG_COUNT: return cli_parse_count(o->cmd, opt, arg, 1, UINT64_MAX, (uint64_t *)(void *)at);
+    case CLI_ARG_RADIUS: {
+        uint64_t v;
+        if (!cli_parse_count(o->cmd, opt, arg, 0, 64, &v))
+            return false;
+        *(int *)(void *)at = (int)v;
+        o->scan.pdq_threshold_given = true;
+        return true;
+    }
     }
     dp_misuse("cli_getopt: bad argument kind");
 }

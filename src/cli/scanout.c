@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "deprive/hashset.h"
+#include "deprive/pdq.h"
 #include "deprive/scan.h"
 #include "deprive/util.h"
 
@@ -92,10 +93,13 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
                        "withdrawn record(s) were not loaded\n",
                     s->unused, s->withdrawn);
     }
-    if (dp_hashset_count(set, DP_ALGO_PDQ) > 0)
-        fprintf(f, "note: %zu pdq entries loaded but perceptual matching is not available in "
-                   "this version; they were not used\n",
-                dp_hashset_count(set, DP_ALGO_PDQ));
+    if (r->pdq_used)
+        fprintf(f, "perceptual: %zu pdq entries, distance <= %d%s; images decoded %llu, not "
+                   "decodable %llu, over --max-image-bytes %llu\n",
+                dp_hashset_count(set, DP_ALGO_PDQ), r->pdq_threshold,
+                r->pdq_dihedral ? ", rotations and mirror images included" : "",
+                (unsigned long long)t->images_decoded, (unsigned long long)t->images_undecodable,
+                (unsigned long long)t->images_too_large);
     fprintf(f, "files: %llu (read %llu, %s; not read, size wanted by no entry: %llu, %s)\n",
             (unsigned long long)t->files, (unsigned long long)t->files_read,
             cli_human_bytes(b1, sizeof(b1), t->bytes_read),
@@ -133,9 +137,14 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
         const struct dp_finding *fd = &r->findings[i];
         const struct dp_match *m = &fd->matches[0];
         const struct dp_hash_source *src = dp_hashset_source(set, m->source);
-        fprintf(f, "MATCH %s  (%s, %s, %s %s:%u%s)\n", cli_textn(fd->path, fd->path_len),
-                cli_human_bytes(b1, sizeof(b1), fd->id.size), cli_text(fd->mime),
-                dp_algo_name((enum dp_algo)m->algo), cli_text(src->path), m->line,
-                fd->match_count > 1 ? ", ..." : "");
+        char how[64] = "";
+        if (m->algo == DP_ALGO_PDQ)
+            snprintf(how, sizeof(how), " distance %d %s", m->distance,
+                     dp_pdq_variant_name((enum dp_pdq_variant)m->variant));
+        fprintf(f, "%s %s  (%s, %s, %s%s %s:%u%s)\n",
+                fd->perceptual_only ? "PERCEPTUAL MATCH (needs confirmation)" : "MATCH",
+                cli_textn(fd->path, fd->path_len), cli_human_bytes(b1, sizeof(b1), fd->id.size),
+                cli_text(fd->mime), dp_algo_name((enum dp_algo)m->algo), how,
+                cli_text(src->path), m->line, fd->match_count > 1 ? ", ..." : "");
     }
 }

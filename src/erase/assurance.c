@@ -140,7 +140,7 @@ bool dp_wipe_summary_complete(const struct dp_wipe_summary *s)
 
 static void add_fact(json_t *facts, const char *fmt, const char *arg)
 {
-    char b[256];
+    char b[512];
     snprintf(b, sizeof(b), fmt, arg != NULL ? arg : "");
     json_array_append_new(facts, json_string(b));
 }

@@ -880,6 +880,12 @@ static bool listed(const struct run *r, const struct dp_plan_target *t)
 static void open_group(struct work *w)
 {
     bool relaxed = w->gs != NULL && w->gs->overwrite_begun;
+    if (w->t0->perceptual_only) {
+        set_reason(w, DP_WIPE_SKIPPED, "perceptual-only match",
+                   "only its PDQ hash matched: a person must confirm it before it is erased, "
+                   "and this version cannot record a confirmation");
+        return;
+    }
     if (!listed(w->r, w->t0)) {
         set_reason(w, DP_WIPE_SKIPPED, "not in the hash lists",
                    "no digest of the plan's entry is in the lists given");

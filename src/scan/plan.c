@@ -133,6 +133,10 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: no digest", index);
     if (t->path_len == 0 || t->path[0] == '/')
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: path must be relative", index);
+    const json_t *po = json_object_get(f, "perceptual_only");
+    if (po != NULL && !json_is_boolean(po))
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad perceptual_only", index);
+    t->perceptual_only = json_is_true(po);
     t->finding = (json_t *)f;
     return DP_OK;
 }

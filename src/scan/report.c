@@ -10,6 +10,8 @@
 #include <sodium.h>
 
 #include "deprive/digest.h"
+#include "deprive/image.h"
+#include "deprive/pdq.h"
 #include "deprive/util.h"
 #include "dp_config.h"
 
@@ -80,10 +82,19 @@ static json_t *finding_json(const struct dp_finding *f, const struct dp_hashset 
     for (size_t i = 0; i < f->match_count; i++) {
         const struct dp_match *m = &f->matches[i];
         const struct dp_hash_source *src = dp_hashset_source(set, m->source);
-        json_t *mo = json_pack("{s:s, s:s, s:o, s:I}", "method", "exact", "algo",
+        bool pdq = m->algo == DP_ALGO_PDQ;
+        json_t *mo = json_pack("{s:s, s:s, s:o, s:I}", "method", pdq ? "pdq" : "exact", "algo",
                                dp_algo_name((enum dp_algo)m->algo), "list",
                                dp_json_bytes(src->path, strlen(src->path)), "line",
                                (json_int_t)m->line);
+        if (mo != NULL && pdq) {
+            json_object_set_new(mo, "distance", json_integer(m->distance));
+            json_object_set_new(mo, "variant",
+                                json_string(dp_pdq_variant_name((enum dp_pdq_variant)m->variant)));
+            json_object_set_new(mo, "target_quality",
+                                m->target_quality < 0 ? json_null()
+                                                      : json_integer(m->target_quality));
+        }
         struct dp_hash_entry probe = {.label = m->label};
         const char *label = dp_hashset_label(set, &probe);
         if (label != NULL)
@@ -102,6 +113,18 @@ static json_t *finding_json(const struct dp_finding *f, const struct dp_hashset 
                      ns_of(f->id.ctime_sec, f->id.ctime_nsec), "mime", f->mime, "digests",
                      digests_json(f->digest_mask, f->digests), "matched", matched);
     id_extra_json(o, &f->id);
+    if (o != NULL && f->has_pdq) {
+        char hex[DP_PDQ_HEX + 1];
+        struct dp_pdq h;
+        memcpy(h.b, f->pdq, sizeof(h.b));
+        dp_pdq_hex(&h, hex);
+        json_object_set_new(o, "pdq",
+                            json_pack("{s:s, s:i, s:s, s:b}", "hash", hex, "quality",
+                                      f->pdq_quality, "decode", f->pdq_decode, "low_confidence",
+                                      f->pdq_quality < DP_PDQ_MIN_QUALITY));
+    }
+    if (o != NULL)
+        json_object_set_new(o, "perceptual_only", json_boolean(f->perceptual_only));
     return o;
 }
 
@@ -185,14 +208,18 @@ static json_t *totals_json(const struct dp_scan_result *r)
                             json_integer((json_int_t)t->skipped[i]));
         nskip += t->skipped[i];
     }
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}", "files",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}",
+                     "files",
                      (json_int_t)t->files, "files_read", (json_int_t)t->files_read, "bytes_read",
                      (json_int_t)t->bytes_read, "files_skipped_by_size",
                      (json_int_t)t->files_size_skipped, "bytes_skipped_by_size",
                      (json_int_t)t->bytes_size_skipped, "directories",
                      (json_int_t)t->directories, "skipped", (json_int_t)nskip,
                      "skipped_by_reason", skipped, "findings", (json_int_t)r->finding_count,
-                     "noatime_fallbacks", (json_int_t)t->noatime_fallbacks);
+                     "noatime_fallbacks", (json_int_t)t->noatime_fallbacks, "images_decoded",
+                     (json_int_t)t->images_decoded, "images_undecodable",
+                     (json_int_t)t->images_undecodable, "images_too_large",
+                     (json_int_t)t->images_too_large);
 }
 
 enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_hashset *set,
@@ -220,6 +247,14 @@ enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_h
         r->max_file_size ? json_integer((json_int_t)r->max_file_size) : json_null(),
         "hash_lists", dp_report_hash_lists(set), "totals", totals_json(r), "skips", skips,
         "findings", findings);
+    json_t *perc = json_pack("{s:b, s:o, s:b, s:s}", "used", r->pdq_used, "threshold",
+                             r->pdq_used ? json_integer(r->pdq_threshold) : json_null(),
+                             "dihedral", r->pdq_used && r->pdq_dihedral, "decoders",
+                             dp_image_decoder_versions());
+    if (doc != NULL && perc != NULL)
+        json_object_set_new(json_object_get(doc, "scope"), "perceptual", perc);
+    else
+        json_decref(perc);
     json_t *rid = doc ? json_pack("{s:I}", "inode", (json_int_t)r->fs.obj.ino) : NULL;
     id_extra_json(rid, &r->fs.obj);
     if (doc == NULL || rid == NULL || json_object_set_new(doc, "root_identity", rid) != 0) {

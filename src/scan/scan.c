@@ -2,6 +2,7 @@
 /* deprive: scan pipeline. The walking thread opens each regular file (so the descriptor is
  * the object that was checked) and queues it; workers read it once, digest, match. */
 #include "deprive/scan.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@ struct scan {
     const struct dp_scan_opts *opts;
     struct dp_scan_result *res;
     unsigned mask;
+    struct scan_pdq pdq; /* the lists' PDQ targets (n 0: no perceptual matching) */
 
     pthread_mutex_t lock;
     pthread_cond_t not_empty, not_full;
@@ -119,7 +121,9 @@ static void on_too_large(void *ctx, const char *path, size_t len, uint64_t size,
 static bool want_size(void *ctx, uint64_t size)
 {
     const struct scan *s = ctx;
-    if (s->mask == 0) /* no exact hash at all (a PDQ-only list): nothing to read */
+    if (s->pdq.n > 0) /* any file may be an image: the content says, not the size */
+        return true;
+    if (s->mask == 0) /* no exact hash at all: nothing to read */
         return false;
     return !s->res->size_filter || dp_hashset_size_wanted(s->set, size);
 }
@@ -192,6 +196,8 @@ struct worker {
     struct dp_classify *classify; /* made on the first match only: libmagic loads slowly */
     unsigned char *buf;
     unsigned char *head;
+    uint8_t *img;   /* an image held in memory while it is digested and decoded */
+    size_t img_cap;
 };
 
 static size_t collect_matches(const struct scan *s, uint8_t dg[][DP_DIGEST_MAX],
@@ -215,7 +221,7 @@ static size_t collect_matches(const struct scan *s, uint8_t dg[][DP_DIGEST_MAX],
                        ? dp_hashset_lookup(s->set, (enum dp_algo)a, dg[a], &e)
                        : 0;
         for (size_t i = 0; i < c; i++)
-            m[k++] = (struct dp_match){e[i].algo, e[i].source, e[i].line, e[i].label};
+            m[k++] = (struct dp_match){.algo = e[i].algo, .source = e[i].source, .line = e[i].line, .label = e[i].label, .distance = -1, .target_quality = -1};
     }
     *out = m;
     return k;
@@ -233,10 +239,20 @@ static void classify_head(struct worker *w, size_t head_len, char *mime, size_t 
 
 /* Called with lock held. */
 static enum dp_status add_finding(struct scan *s, struct item *it, uint8_t dg[][DP_DIGEST_MAX],
-                                  struct dp_match *m, size_t mc, const char *mime)
+                                  unsigned mask, struct dp_match *m, size_t mc, const char *mime,
+                                  const struct scan_pdq_outcome *po)
 {
     struct dp_finding f = {.path = it->path, .path_len = it->path_len, .id = it->id,
-                           .digest_mask = s->mask, .matches = m, .match_count = mc};
+                           .digest_mask = mask, .matches = m, .match_count = mc};
+    if (po != NULL && po->decoded) {
+        f.has_pdq = true;
+        memcpy(f.pdq, po->pdq.hash[DP_PDQ_ORIGINAL].b, sizeof(f.pdq));
+        f.pdq_quality = po->pdq.quality;
+        f.pdq_decode = po->decode;
+    }
+    f.perceptual_only = true;
+    for (size_t i = 0; i < mc; i++)
+        f.perceptual_only &= m[i].algo == DP_ALGO_PDQ;
     memcpy(f.digests, dg, sizeof(f.digests));
     snprintf(f.mime, sizeof(f.mime), "%s", mime);
     struct dp_scan_result *r = s->res;
@@ -253,6 +269,86 @@ static enum dp_status add_finding(struct scan *s, struct item *it, uint8_t dg[][
     return DP_OK;
 }
 
+/* Read an image (size bytes) into the worker's buffer. */
+static enum dp_status slurp(struct worker *w, int fd, uint64_t size, struct dp_error *err)
+{
+    if (size > w->img_cap) {
+        uint8_t *n = realloc(w->img, size ? (size_t)size : 1);
+        if (n == NULL)
+            return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory holding an image");
+        w->img = n;
+        w->img_cap = (size_t)size;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = pread(fd, w->img + got, (size_t)size - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return dp_error_set(err, DP_ERR_IO, r < 0 ? errno : 0, "read failed");
+        got += (size_t)r;
+    }
+    return DP_OK;
+}
+
+/* Is this file an image to match perceptually (and small enough to hold)? */
+static bool perceptual_candidate(struct scan *s, struct item *it, bool *too_large)
+{
+    uint8_t head[32];
+    *too_large = false;
+    if (s->pdq.n == 0)
+        return false;
+    ssize_t n = pread(it->fd, head, sizeof(head), 0);
+    if (n <= 0 || dp_image_sniff(head, (size_t)n) == DP_IMAGE_NONE)
+        return false;
+    *too_large = it->id.size > s->pdq.max_image_bytes;
+    return !*too_large;
+}
+
+/* The one read of an image: into memory, digested there (SHA-256 too, which identifies a
+ * perceptual finding in the plan), then decoded and matched. */
+static enum dp_status read_image(struct worker *w, struct item *it, unsigned mask,
+                                 uint8_t dg[][DP_DIGEST_MAX], uint64_t *bytes, size_t *head_len,
+                                 struct scan_pdq_outcome *po, bool *undecodable,
+                                 struct dp_error *e)
+{
+    enum dp_status st = slurp(w, it->fd, it->id.size, e);
+    if (st != DP_OK || (st = dp_digest_begin(w->digest, mask, e)) != DP_OK)
+        return st;
+    dp_digest_update(w->digest, w->img, (size_t)it->id.size);
+    dp_digest_end(w->digest, dg);
+    *bytes = it->id.size;
+    *head_len = it->id.size < DP_CLASSIFY_HEAD ? (size_t)it->id.size : DP_CLASSIFY_HEAD;
+    memcpy(w->head, w->img, *head_len);
+    struct dp_error pe = {0};
+    *undecodable = scan_pdq_match(&w->s->pdq, w->img, (size_t)it->id.size, po, &pe) != DP_OK;
+    if (w->img_cap > 16u * 1024 * 1024) { /* do not keep a big buffer per worker */
+        free(w->img);
+        w->img = NULL;
+        w->img_cap = 0;
+    }
+    return DP_OK;
+}
+
+/* Exact matches and perceptual ones in one array (*out heap; SIZE_MAX: out of memory). */
+static size_t merge_matches(struct dp_match *exact, size_t ne, struct scan_pdq_outcome *po,
+                            struct dp_match **out)
+{
+    size_t np = po->count;
+    if (np == 0) {
+        *out = exact;
+        return ne;
+    }
+    struct dp_match *m = realloc(exact, (ne + np) * sizeof(*m));
+    if (m == NULL) {
+        free(exact);
+        return SIZE_MAX;
+    }
+    memcpy(m + ne, po->matches, np * sizeof(*m));
+    *out = m;
+    return ne + np;
+}
+
 static void process(struct worker *w, struct item *it)
 {
     struct scan *s = w->s;
@@ -260,19 +356,33 @@ static void process(struct worker *w, struct item *it)
     uint64_t bytes = 0;
     size_t head_len = 0;
     struct dp_error e;
-    posix_fadvise(it->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    enum dp_status st = dp_digest_fd(w->digest, s->mask, it->fd, w->buf, READ_BUF, w->head,
-                                     DP_CLASSIFY_HEAD, &head_len, &bytes, dg, &e);
+    struct scan_pdq_outcome po = {0};
+    bool too_large = false, undecodable = false;
+    bool image = perceptual_candidate(s, it, &too_large);
+    unsigned mask = image ? s->mask | DP_DIGEST_MASK(DP_ALGO_SHA256) : s->mask;
+    enum dp_status st;
+    if (image) {
+        st = read_image(w, it, mask, dg, &bytes, &head_len, &po, &undecodable, &e);
+    } else {
+        posix_fadvise(it->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        st = dp_digest_fd(w->digest, mask, it->fd, w->buf, READ_BUF, w->head, DP_CLASSIFY_HEAD,
+                          &head_len, &bytes, dg, &e);
+    }
     struct dp_file_id after;
     bool changed = st == DP_OK && (dp_file_id_stat(it->fd, "", &after, NULL) != DP_OK ||
                                    !dp_file_id_same(&it->id, &after) || bytes != it->id.size);
     struct dp_match *m = NULL;
     size_t mc = (st == DP_OK && !changed) ? collect_matches(s, dg, &m) : 0;
+    if (st == DP_OK && !changed && mc != SIZE_MAX)
+        mc = merge_matches(m, mc, &po, &m);
     char mime[96] = "";
     if (mc > 0 && mc != SIZE_MAX)
         classify_head(w, head_len, mime, sizeof(mime));
     pthread_mutex_lock(&s->lock);
     s->res->totals.bytes_read += bytes;
+    s->res->totals.images_decoded += po.decoded;
+    s->res->totals.images_undecodable += image && undecodable;
+    s->res->totals.images_too_large += too_large;
     s->files_done++;
     enum dp_status rs = DP_OK;
     if (st != DP_OK) {
@@ -286,13 +396,14 @@ static void process(struct worker *w, struct item *it)
         if (mc == SIZE_MAX)
             rs = DP_ERR_NOMEM;
         else if (mc > 0)
-            rs = add_finding(s, it, dg, m, mc, mime);
-        if (rs != DP_OK)
+            rs = add_finding(s, it, dg, mask, m, mc, mime, &po);
+        if (rs != DP_OK && mc != SIZE_MAX)
             free(m);
     }
     if (rs != DP_OK)
         set_fatal(s, rs, "out of memory recording a result");
     pthread_mutex_unlock(&s->lock);
+    free(po.matches);
     close(it->fd);
     free(it->path);
 }
@@ -410,7 +521,12 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
         goto out;
     r->jobs = jobs;
     s.mask = r->digest_mask = wanted_mask(set);
-    r->size_filter = dp_hashset_sizes_complete(set);
+    if ((st = scan_pdq_prepare(&s.pdq, set, opts, err)) != DP_OK)
+        goto out;
+    r->pdq_used = s.pdq.n > 0;
+    r->pdq_threshold = s.pdq.threshold;
+    r->pdq_dihedral = s.pdq.dihedral;
+    r->size_filter = dp_hashset_sizes_complete(set) && !r->pdq_used;
     pthread_mutex_init(&s.lock, NULL);
     pthread_cond_init(&s.not_empty, NULL);
     pthread_cond_init(&s.not_full, NULL);
@@ -458,7 +574,9 @@ out:
         dp_classify_free(ws[i].classify);
         free(ws[i].buf);
         free(ws[i].head);
+        free(ws[i].img);
     }
+    scan_pdq_release(&s.pdq);
     free(ws);
     free(tids);
     if (st != DP_OK) {
