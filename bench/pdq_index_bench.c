@@ -131,15 +131,16 @@ struct timing {
 };
 
 /* Queries [0, nq) on `threads` threads, once; totals in *t. */
-static struct timing timed_once(const struct dp_pdq_index *idx, const struct dp_pdq *q,
-                                size_t nq, int radius, int threads, struct tally *t)
+static struct timing timed_once(const struct dp_pdq_index *idx, const struct dp_pdq *q, size_t nq,
+                                int radius, int threads, struct tally *t)
 {
     struct run r[64];
     pthread_t th[64];
     double t0 = now();
     for (int i = 0; i < threads; i++) {
-        r[i] = (struct run){idx, q, nq * (size_t)i / (size_t)threads,
-                            nq * (size_t)(i + 1) / (size_t)threads, radius, {0, 0, 0}, 0};
+        r[i] = (struct run){.idx = idx, .q = q, .radius = radius};
+        r[i].from = nq * (size_t)i / (size_t)threads;
+        r[i].to = nq * (size_t)(i + 1) / (size_t)threads;
         if (threads > 1 && pthread_create(&th[i], NULL, run_queries, &r[i]) != 0) {
             fprintf(stderr, "pdq_index_bench: pthread_create failed\n");
             exit(2);
@@ -188,8 +189,9 @@ static struct dp_pdq_index *build(const struct dp_pdq *t, size_t n, enum dp_pdq_
     return idx;
 }
 
-#define RULE "----------------------------------------------------------------------------" \
-             "--------------------------------------------------------"
+#define RULE                                                                                       \
+    "----------------------------------------------------------------------------"                 \
+    "--------------------------------------------------------"
 
 static void header(void)
 {
@@ -199,8 +201,8 @@ static void header(void)
 }
 
 /* queries/s from wall time; CPU microseconds a query (all threads' CPU time / queries). */
-static void row(const char *label, size_t nq, struct timing tm, const struct tally *t,
-                bool sum, const char *note)
+static void row(const char *label, size_t nq, struct timing tm, const struct tally *t, bool sum,
+                const char *note)
 {
     char a[32], b[32], c[32], h[24] = "";
     if (sum)
@@ -219,8 +221,7 @@ static size_t make_data(const struct opts *o, struct dp_pdq *t, struct dp_pdq *q
     uint64_t s = o->seed;
     for (size_t i = 0; i < o->targets; i++)
         random_hash(&s, &t[i]);
-    size_t nplant = 2 * ((o->queries + o->planted_every - 1) / o->planted_every), k = 0,
-           within = 0;
+    size_t nplant = 2 * ((o->queries + o->planted_every - 1) / o->planted_every), k = 0, within = 0;
     size_t stride = o->targets / (nplant ? nplant : 1);
     for (size_t qi = 0; qi < o->queries; qi++) {
         random_hash(&s, &q[qi]);
@@ -339,8 +340,8 @@ static int measure(const struct opts *o)
         struct tally tr;
         struct timing s = timed(mih, q, o->queries, rs[i], 1, rp, &tr);
         printf("%-38s %8d %10s %9.1f %8s\n", i == 0 ? "(the linear scan: the same at any)" : "",
-               rs[i], grouped((uint64_t)(o->queries / s.wall + 0.5), a),
-               s.cpu / o->queries * 1e6, grouped(tr.matches, b));
+               rs[i], grouped((uint64_t)(o->queries / s.wall + 0.5), a), s.cpu / o->queries * 1e6,
+               grouped(tr.matches, b));
     }
     dp_pdq_index_free(lin);
     dp_pdq_index_free(mih);
@@ -377,9 +378,8 @@ static int sweep(const struct opts *o)
         bool same = tl.matches == tm.matches && tl.sum == tm.sum;
         rc |= !same;
         printf("%-12s %14s %14s %7.1fx%s\n", grouped(n, a),
-               grouped((uint64_t)(nq / sl.cpu + 0.5), b),
-               grouped((uint64_t)(nq / sm.cpu + 0.5), c), sl.cpu / sm.cpu,
-               same ? "" : "  ANSWERS DIFFER");
+               grouped((uint64_t)(nq / sl.cpu + 0.5), b), grouped((uint64_t)(nq / sm.cpu + 0.5), c),
+               sl.cpu / sm.cpu, same ? "" : "  ANSWERS DIFFER");
         dp_pdq_index_free(lin);
         dp_pdq_index_free(mih);
         free(t);
@@ -403,29 +403,53 @@ static size_t num(const char *arg, const char *what)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.targets = 1000000, .queries = 10000, .linear_queries = 1000,
-                     .planted_every = 10, .radius = DP_PDQ_THRESHOLD, .threads = 2, .repeat = 3,
-                     .seed = 20240601, .sweep = false};
+    struct opts o = {.targets = 1000000,
+                     .queries = 10000,
+                     .linear_queries = 1000,
+                     .planted_every = 10,
+                     .radius = DP_PDQ_THRESHOLD,
+                     .threads = 2,
+                     .repeat = 3,
+                     .seed = 20240601,
+                     .sweep = false};
     static const struct option lo[] = {
-        {"targets", required_argument, NULL, 't'}, {"queries", required_argument, NULL, 'q'},
+        {"targets", required_argument, NULL, 't'},
+        {"queries", required_argument, NULL, 'q'},
         {"linear-queries", required_argument, NULL, 'l'},
-        {"threads", required_argument, NULL, 'j'}, {"seed", required_argument, NULL, 's'},
-        {"repeat", required_argument, NULL, 'r'}, {"sweep", no_argument, NULL, 'w'},
+        {"threads", required_argument, NULL, 'j'},
+        {"seed", required_argument, NULL, 's'},
+        {"repeat", required_argument, NULL, 'r'},
+        {"sweep", no_argument, NULL, 'w'},
         {NULL, 0, NULL, 0},
     };
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
-        case 't': o.targets = num(optarg, "--targets"); break;
-        case 'q': o.queries = num(optarg, "--queries"); break;
-        case 'l': o.linear_queries = num(optarg, "--linear-queries"); break;
-        case 'j': o.threads = (int)num(optarg, "--threads"); break;
-        case 's': o.seed = num(optarg, "--seed"); break;
-        case 'r': o.repeat = (int)num(optarg, "--repeat"); break;
-        case 'w': o.sweep = true; break;
+        case 't':
+            o.targets = num(optarg, "--targets");
+            break;
+        case 'q':
+            o.queries = num(optarg, "--queries");
+            break;
+        case 'l':
+            o.linear_queries = num(optarg, "--linear-queries");
+            break;
+        case 'j':
+            o.threads = (int)num(optarg, "--threads");
+            break;
+        case 's':
+            o.seed = num(optarg, "--seed");
+            break;
+        case 'r':
+            o.repeat = (int)num(optarg, "--repeat");
+            break;
+        case 'w':
+            o.sweep = true;
+            break;
         default:
-            fprintf(stderr, "usage: pdq_index_bench [--targets N] [--queries N] "
-                            "[--linear-queries N] [--threads N] [--seed N] [--repeat N] [--sweep]\n");
+            fprintf(stderr,
+                    "usage: pdq_index_bench [--targets N] [--queries N] "
+                    "[--linear-queries N] [--threads N] [--seed N] [--repeat N] [--sweep]\n");
             return 2;
         }
     }

@@ -15,6 +15,8 @@ PACKAGES=(
 	libheif-dev libtiff-dev libhpdf-dev
 	# tools used by tests and benches
 	minisign hashdeep poppler-utils
+	# bench/pdq.sh: cjpeg and djpeg; heif-enc (optional, for its HEIC set)
+	libjpeg-turbo-progs libheif-examples
 	# filesystems for the loop-mount suites
 	e2fsprogs xfsprogs btrfs-progs dosfstools exfatprogs ntfs-3g fusefat
 	exfat-fuse fuse3 util-linux

@@ -6,9 +6,12 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "deprive/hashset.h"
 #include "deprive/pdq.h"
@@ -99,8 +102,7 @@ static void check_all(struct dp_pdq_index **idx, int nidx, const struct dp_pdq *
                 size_t g = dp_pdq_index_query_array(idx[x], got, n + 1, &q[qi], radii[r]);
                 if (g != k)
                     fail_msg("%s index, query %zu, radius %d: %zu matches, brute force %zu",
-                             dp_pdq_index_kind_name(dp_pdq_index_kind(idx[x])), qi, radii[r], g,
-                             k);
+                             dp_pdq_index_kind_name(dp_pdq_index_kind(idx[x])), qi, radii[r], g, k);
                 for (size_t i = 0; i < k; i++) {
                     assert_int_equal(got[i].id, want[i].id);
                     assert_int_equal(got[i].distance, want[i].distance);
@@ -144,8 +146,7 @@ static void test_random_planted(void **state)
     const size_t n = 12000, nq = 160;
     struct dp_pdq *t, *q;
     make_planted(1, n, nq, &t, &q);
-    struct dp_pdq_index *idx[3] = {build(t, n, DP_PDQ_INDEX_AUTO),
-                                   build(t, n, DP_PDQ_INDEX_LINEAR),
+    struct dp_pdq_index *idx[3] = {build(t, n, DP_PDQ_INDEX_AUTO), build(t, n, DP_PDQ_INDEX_LINEAR),
                                    build(t, n, DP_PDQ_INDEX_MIH)};
     assert_int_equal(dp_pdq_index_kind(idx[0]), DP_PDQ_INDEX_MIH);
     assert_int_equal(dp_pdq_index_kind(idx[1]), DP_PDQ_INDEX_LINEAR);
@@ -180,8 +181,7 @@ static void test_clustered(void **state)
         flip(&s, &centre[i % ncentre], (int)(next(&s) % 48), &t[i]);
     for (size_t qi = 0; qi < nq; qi++)
         flip(&s, &centre[qi % ncentre], (int)(next(&s) % 24), &q[qi]);
-    struct dp_pdq_index *idx[2] = {build(t, n, DP_PDQ_INDEX_MIH),
-                                   build(t, n, DP_PDQ_INDEX_LINEAR)};
+    struct dp_pdq_index *idx[2] = {build(t, n, DP_PDQ_INDEX_MIH), build(t, n, DP_PDQ_INDEX_LINEAR)};
     size_t total = 0;
     check_all(idx, 2, t, n, q, nq, &total);
     assert_true(total > nq * 10); /* many matches per query: the test means something */
@@ -263,8 +263,8 @@ static void test_switch_over(void **state)
         struct dp_pdq *t, *q;
         make_planted(5 + n, n, nq, &t, &q);
         struct dp_pdq_index *idx = build(t, n, DP_PDQ_INDEX_AUTO);
-        assert_int_equal(dp_pdq_index_kind(idx), n < DP_PDQ_INDEX_MIH_MIN ? DP_PDQ_INDEX_LINEAR
-                                                                            : DP_PDQ_INDEX_MIH);
+        assert_int_equal(dp_pdq_index_kind(idx),
+                         n < DP_PDQ_INDEX_MIH_MIN ? DP_PDQ_INDEX_LINEAR : DP_PDQ_INDEX_MIH);
         size_t total = 0;
         check_all(&idx, 1, t, n, q, nq, &total);
         assert_true(total > 0);
@@ -511,6 +511,37 @@ static void test_threads(void **state)
     free(q);
 }
 
+/* A radius outside 0..256 is API misuse: the library aborts (in a child here). */
+static void test_radius_misuse(void **state)
+{
+    (void)state;
+    uint64_t s = 10;
+    struct dp_pdq t[4], q;
+    for (int i = 0; i < 4; i++)
+        random_hash(&s, &t[i]);
+    random_hash(&s, &q);
+    struct dp_pdq_index *idx = build(t, 4, DP_PDQ_INDEX_AUTO);
+    size_t calls = 0;
+    assert_int_equal(dp_pdq_index_query(idx, &q, 256, count_cb, &calls), 4);
+    static const int bad[] = {-1, 257, 1000};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            if (freopen("/dev/null", "w", stderr) == NULL)
+                _exit(3);
+            dp_pdq_index_query(idx, &q, bad[i], count_cb, &calls);
+            _exit(0);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGABRT);
+    }
+    dp_pdq_index_free(idx);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -526,7 +557,8 @@ int main(void)
         cmocka_unit_test(test_empty),          cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_switch_over),    cmocka_unit_test(test_stop_and_cap),
         cmocka_unit_test(test_variants),       cmocka_unit_test(test_from_hashset),
-        cmocka_unit_test(test_threads),        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_threads),        cmocka_unit_test(test_radius_misuse),
+        cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

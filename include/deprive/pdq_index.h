@@ -15,23 +15,28 @@
 
 /* How an index answers.
  *
- * linear: every query compares the query with every target (four XOR + popcount on 64-bit
- *   words each). Memory: 32 bytes per target.
+ * linear: every query compares the query with every target (XOR and popcount on 64-bit
+ *   words, the second half of a target only when the first is within radius). Memory: 32
+ *   bytes per target.
  * mih: multi-index hashing. The 256 bits are cut into 16 chunks of 16 bits; for each chunk
  *   a table lists the targets by that chunk's value (65,536 buckets). A target within
  *   distance r of the query differs from it by at most s = floor(r / 16) bits in at least one
  *   chunk (else the distance would be at least 16 (s + 1) > r), so a query probes, in every
- *   chunk, each bucket within s bits of the query's chunk (s = 1 for r 16..31: the exact
- *   value and its 16 one-bit neighbours, 272 buckets in all) and checks each target found
- *   there with the full distance. A target is reported from the first chunk in which it is
- *   within s bits, so it is reported once, with no per-query state: queries allocate nothing.
- *   Memory: 96 bytes per target (the hash, 32, and its id in each of the 16 tables, 16 x 4)
- *   plus 4 MiB of bucket offsets (16 x 65,537 x 4 bytes): about 100 MB for 1,000,000
- *   targets. Random targets give about 4,200 candidates per radius-31 query at 1,000,000
- *   targets; many targets sharing chunk values (near-duplicate lists) make buckets bigger
- *   and queries slower, never wrong.
- * auto: mih from DP_PDQ_INDEX_MIH_MIN targets, linear below (where a scan of the targets,
- *   which fit in cache, is as fast as probing 272 buckets). */
+ *   chunk, each bucket within s bits of the query's chunk (r 0..15: the exact value, 16
+ *   buckets in all; r 16..31: it and its 16 one-bit neighbours, 272 buckets; r 32..47: 2,192)
+ *   and checks each target found there with the full distance. A target is reported from the
+ *   first chunk in which it is within s bits, so it is reported once, with no per-query
+ *   state: queries allocate nothing.
+ *   Memory: 96 bytes per target (the hash, 32, and its 32-bit id in each of the 16 tables)
+ *   plus 4 MiB of bucket offsets (16 x 65,537 x 4 bytes): 100 MB for 1,000,000 targets,
+ *   asked for in 2 MiB pages where the kernel has them.
+ *   Speed (bench/pdq_index.sh; 2-core AMD EPYC VM, 1,000,000 random targets, radius 31):
+ *   about 4,200 candidates and 20-40 us a query against 830-950 us for the linear scan;
+ *   build 0.3 s. Many targets sharing chunk values (lists of near-duplicates) make buckets
+ *   bigger and queries slower, never wrong.
+ * auto: mih from DP_PDQ_INDEX_MIH_MIN targets, linear below. Measured, mih overtakes the
+ *   linear scan between 1,000 and 2,500 targets and is 3-4 times faster at 5,000; below
+ *   that the 4 MiB of offsets buy nothing. */
 enum dp_pdq_index_kind {
     DP_PDQ_INDEX_AUTO = 0,
     DP_PDQ_INDEX_LINEAR,
@@ -42,10 +47,10 @@ enum dp_pdq_index_kind {
 const char *dp_pdq_index_kind_name(enum dp_pdq_index_kind kind);
 
 /* auto chooses mih from this many targets. */
-#define DP_PDQ_INDEX_MIH_MIN 10000
-/* The largest radius a mih index answers by probing (s = 2: 137 buckets per chunk); a larger
- * radius is answered by a linear scan of the same index, with the same answers. Radii 0..256
- * are accepted by every query. */
+#define DP_PDQ_INDEX_MIH_MIN 5000
+/* The largest radius a mih index answers by probing (s = 2, 137 buckets a chunk: still 3
+ * times faster than the linear scan at 1,000,000 targets); a larger radius is answered by a
+ * linear scan of the same index, with the same answers. Every query accepts radii 0..256. */
 #define DP_PDQ_INDEX_MIH_MAX_RADIUS 47
 /* Most targets an index holds (ids are 32-bit inside). */
 #define DP_PDQ_INDEX_MAX_TARGETS ((size_t)UINT32_MAX - 1)
@@ -63,10 +68,10 @@ struct dp_pdq_match {
 /* Build an index over n targets (copied; the array may be freed after). A target's id is
  * its position in targets. n may be 0 (targets may then be NULL): every query finds nothing.
  * Duplicate targets are kept and each is reported. kind DP_PDQ_INDEX_AUTO chooses by n (see
- * above). DP_ERR_NOMEM; DP_ERR_LIMIT over DP_PDQ_INDEX_MAX_TARGETS. About 0.1 s for
- * 1,000,000 targets (mih). */
-enum dp_status dp_pdq_index_new(struct dp_pdq_index **out, const struct dp_pdq *targets,
-                                size_t n, struct dp_error *err) DP_WUR DP_NONNULL(1);
+ * above). DP_ERR_NOMEM; DP_ERR_LIMIT over DP_PDQ_INDEX_MAX_TARGETS. About 0.3 s for
+ * 1,000,000 targets (mih), single-threaded. */
+enum dp_status dp_pdq_index_new(struct dp_pdq_index **out, const struct dp_pdq *targets, size_t n,
+                                struct dp_error *err) DP_WUR DP_NONNULL(1);
 enum dp_status dp_pdq_index_new_kind(struct dp_pdq_index **out, const struct dp_pdq *targets,
                                      size_t n, enum dp_pdq_index_kind kind,
                                      struct dp_error *err) DP_WUR DP_NONNULL(1);
@@ -96,8 +101,7 @@ size_t dp_pdq_index_query(const struct dp_pdq_index *idx, const struct dp_pdq *q
  * beyond cap); out receives the min(count, cap) nearest, sorted by distance then id. out
  * may be NULL when cap is 0. */
 size_t dp_pdq_index_query_array(const struct dp_pdq_index *idx, struct dp_pdq_match *out,
-                                size_t cap, const struct dp_pdq *q, int radius)
-    DP_NONNULL(1, 4);
+                                size_t cap, const struct dp_pdq *q, int radius) DP_NONNULL(1, 4);
 
 /* The targets within radius of any variant of r (all eight when dihedral, else the
  * original): each target once, with its smallest distance and the first variant (in enum
@@ -105,7 +109,7 @@ size_t dp_pdq_index_query_array(const struct dp_pdq_index *idx, struct dp_pdq_ma
  * earlier one are not searched twice. Otherwise as dp_pdq_index_query. */
 size_t dp_pdq_index_query_variants(const struct dp_pdq_index *idx, const struct dp_pdq_result *r,
                                    bool dihedral, int radius,
-                                   bool (*fn)(void *ctx, const struct dp_pdq_match *m),
-                                   void *ctx) DP_NONNULL(1, 2, 5);
+                                   bool (*fn)(void *ctx, const struct dp_pdq_match *m), void *ctx)
+    DP_NONNULL(1, 2, 5);
 
 #endif

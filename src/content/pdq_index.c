@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define WORDS 4          /* a hash as four 64-bit words */
-#define CHUNKS 16        /* mih: chunks of CHUNK_BITS bits */
+#define WORDS 4   /* a hash as four 64-bit words */
+#define CHUNKS 16 /* mih: chunks of CHUNK_BITS bits */
 #define CHUNK_BITS 16
 #define BUCKETS (1u << CHUNK_BITS)
 #define NBITS (DP_PDQ_BYTES * 8)
@@ -27,8 +27,9 @@ _Static_assert(MAX_SLACK <= 2, "MAX_MASKS counts masks of up to 2 bits");
 
 /* Targets are stored split in halves: lo[] holds bits 0..127 of each, hi[] bits 128..255.
  * Nearly every candidate is rejected on its low half alone (a random target is within 31
- * bits on 128 of them with odds of about 1e-8), so the data a query touches at random is
- * 16 bytes a target, not 32, and stays in cache better; hi[] is read only for near ones. */
+ * bits there with odds of 2e-9, 5e-7 when one of its chunks there is the query's), so the
+ * data a query touches at random is 16 bytes a target, not 32, and stays in cache better;
+ * hi[] is read only for near ones. */
 struct dp_pdq_index {
     size_t n;
     enum dp_pdq_index_kind kind; /* linear or mih */
@@ -150,27 +151,41 @@ static int make_masks(int slack, uint16_t *mask)
     return n;
 }
 
-/* Probe j of a query: chunk j / nm, the query's value there with mask j % nm flipped. Each
- * probe costs three dependent memory reads - the bucket's offsets, its ids, each id's
- * target - scattered over 100 MB, so they are software-pipelined: at probe j the offsets
- * of probe j + AHEAD_OFFSETS are prefetched, the bucket of probe j is located and its ids
- * prefetched, the ids of probe j - AHEAD_BUCKETS are read and each one's target prefetched,
- * and a target is checked AHEAD_TARGETS candidates after its prefetch. Waiting for one
- * miss after another instead costs four times as long. */
+/* A query probes, in each chunk c, the buckets of the query's value there with each mask
+ * flipped. Each probe costs three dependent memory reads - the bucket's offsets, its ids,
+ * each id's target - scattered over 100 MB, so they are software-pipelined: the offsets of
+ * the probe AHEAD_OFFSETS on are prefetched, the bucket of the current probe is located and
+ * its ids prefetched, the ids of the probe AHEAD_BUCKETS back are read and each one's target
+ * prefetched, and a target is checked AHEAD_TARGETS candidates after its prefetch. Waiting
+ * for one miss after another instead takes twice as long. */
 #define AHEAD_OFFSETS 8
 #define AHEAD_BUCKETS 4
-#define AHEAD_TARGETS 32
+#define AHEAD_TARGETS 48
 #define RING 64 /* > AHEAD_TARGETS and > AHEAD_BUCKETS, a power of two */
 
 struct probes {
     uint16_t mask[MAX_MASKS];
-    size_t nm, np;
+    unsigned nm;
     unsigned key[CHUNKS]; /* the query's value in each chunk */
 };
 
-INLINE unsigned probe_key(const struct probes *p, size_t j)
+/* A position in the probe sequence: chunk c, mask m. */
+struct pos {
+    unsigned c, m;
+};
+
+INLINE void advance(struct pos *at, unsigned nm)
 {
-    return p->key[j / p->nm] ^ p->mask[j % p->nm];
+    if (++at->m == nm) {
+        at->m = 0;
+        at->c++;
+    }
+}
+
+INLINE const uint32_t *offsets_at(const struct dp_pdq_index *idx, const struct probes *p,
+                                  struct pos at)
+{
+    return idx->start + (size_t)at.c * (BUCKETS + 1) + (p->key[at.c] ^ p->mask[at.m]);
 }
 
 /* Check candidate id, found in chunk c. */
@@ -186,39 +201,42 @@ INLINE void search_mih_body(struct query *qs)
     const struct dp_pdq_index *idx = qs->idx;
     const uint64_t q[WORDS] = {qs->q[0], qs->q[1], qs->q[2], qs->q[3]};
     struct probes p;
-    p.nm = (size_t)make_masks(qs->slack, p.mask);
-    p.np = CHUNKS * p.nm;
+    p.nm = (unsigned)make_masks(qs->slack, p.mask);
     for (int c = 0; c < CHUNKS; c++)
         p.key[c] = chunk_of(q, c);
     size_t bfrom[RING], bto[RING];
+    uint8_t bc[RING], cc[RING];
     uint32_t cid[RING];
-    uint8_t cc[RING];
     size_t head = 0, tail = 0; /* candidates prefetched [tail, head) */
-    for (size_t j = 0; j < p.np + AHEAD_BUCKETS; j++) {
-        if (j + AHEAD_OFFSETS < p.np) {
-            size_t jo = j + AHEAD_OFFSETS;
-            __builtin_prefetch(idx->start + (jo / p.nm) * (BUCKETS + 1) + probe_key(&p, jo));
+    struct pos po = {0, 0}, pb = {0, 0};
+    for (int i = 0; i < AHEAD_OFFSETS && po.c < CHUNKS; i++, advance(&po, p.nm))
+        __builtin_prefetch(offsets_at(idx, &p, po));
+    for (size_t j = 0; j < (size_t)CHUNKS * p.nm + AHEAD_BUCKETS; j++) {
+        if (po.c < CHUNKS) {
+            __builtin_prefetch(offsets_at(idx, &p, po));
+            advance(&po, p.nm);
         }
-        if (j < p.np) {
-            size_t c = j / p.nm;
-            const uint32_t *st = idx->start + c * (BUCKETS + 1);
-            unsigned k = probe_key(&p, j);
-            bfrom[j % RING] = c * idx->n + st[k];
-            bto[j % RING] = c * idx->n + st[k + 1];
-            if (bto[j % RING] > bfrom[j % RING]) {
-                __builtin_prefetch(idx->ids + bfrom[j % RING]);
-                __builtin_prefetch(idx->ids + bto[j % RING] - 1);
+        if (pb.c < CHUNKS) {
+            const uint32_t *st = offsets_at(idx, &p, pb);
+            size_t base = (size_t)pb.c * idx->n;
+            bfrom[j % RING] = base + st[0];
+            bto[j % RING] = base + st[1];
+            bc[j % RING] = (uint8_t)pb.c;
+            if (st[1] > st[0]) {
+                __builtin_prefetch(idx->ids + base + st[0]);
+                __builtin_prefetch(idx->ids + base + st[1] - 1);
             }
+            advance(&pb, p.nm);
         }
         if (j < AHEAD_BUCKETS)
             continue;
-        size_t jb = j - AHEAD_BUCKETS;
-        uint8_t c = (uint8_t)(jb / p.nm);
-        for (size_t k = bfrom[jb % RING]; k < bto[jb % RING]; k++) {
+        size_t jb = (j - AHEAD_BUCKETS) % RING;
+        for (size_t k = bfrom[jb]; k < bto[jb]; k++) {
             uint32_t id = idx->ids[k];
-            __builtin_prefetch(idx->lo + 2 * (size_t)id);
+            /* read once: non-temporal, to leave the cache to the offsets and ids */
+            __builtin_prefetch(idx->lo + 2 * (size_t)id, 0, 0);
             cid[head % RING] = id;
-            cc[head % RING] = c;
+            cc[head % RING] = bc[jb];
             if (++head - tail > AHEAD_TARGETS) {
                 check_one(qs, q, cid[tail % RING], cc[tail % RING]);
                 tail++;
@@ -410,19 +428,17 @@ size_t dp_pdq_index_query_array(const struct dp_pdq_index *idx, struct dp_pdq_ma
 /* ---- building ---- */
 
 /* Memory for the big arrays. Queries read them at random, so from 4 MiB on they are asked
- * for in 2 MiB pages (transparent huge pages, where the kernel gives them only on request):
- * with 4 KiB pages nearly every probe would also miss the TLB. Small ones are 64-byte
- * aligned. Free with free(). */
+ * for in 2 MiB pages (transparent huge pages, which the kernel may give only on request):
+ * with 4 KiB pages most probes would also miss the TLB, and queries take 1.4 times as long.
+ * Small ones are 64-byte aligned. Free with free(). */
 static void *big_alloc(size_t bytes)
 {
     const size_t huge = (size_t)2 << 20;
-    size_t align = bytes >= 2 * huge ? huge : 64;
-    if (bytes > SIZE_MAX - align)
+    void *p = NULL;
+    if (posix_memalign(&p, bytes >= 2 * huge ? huge : 64, bytes ? bytes : 64) != 0)
         return NULL;
-    bytes = (bytes + align - 1) / align * align; /* aligned_alloc wants a multiple */
-    void *p = aligned_alloc(align, bytes ? bytes : align);
 #ifdef MADV_HUGEPAGE
-    if (p != NULL && align == huge)
+    if (bytes >= 2 * huge)
         (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice: without it, smaller pages */
 #endif
     return p;
