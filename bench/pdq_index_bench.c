@@ -332,17 +332,20 @@ static int measure(const struct opts *o)
                grouped(nl, a), grouped(o->queries, b), sl.wall / nl * o->queries);
 
     /* radius: the index's cost grows with floor(r / 16); the linear scan's does not */
-    printf("\n%-38s %8s %10s %9s %8s\n", "index by radius, 1 thread, all queries", "radius",
-           "queries/s", "CPU us/q", "matches");
+    printf("\n%-38s %8s %10s %9s %8s  %s\n", "index by radius, 1 thread, all queries", "radius",
+           "queries/s", "CPU us/q", "matches", "buckets probed");
     printf("%s\n", RULE);
     static const int rs[] = {0, 15, 16, 31, 32, 47};
     for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
         struct tally tr;
         struct timing s = timed(mih, q, o->queries, rs[i], 1, rp, &tr);
-        printf("%-38s %8d %10s %9.1f %8s\n", i == 0 ? "(the linear scan: the same at any)" : "",
-               rs[i], grouped((uint64_t)(o->queries / s.wall + 0.5), a), s.cpu / o->queries * 1e6,
-               grouped(tr.matches, b));
+        static const int probes[] = {1, 17, 137}; /* buckets a chunk within 0, 1, 2 bits */
+        printf("%-38s %8d %10s %9.1f %8s  %d\n", "", rs[i],
+               grouped((uint64_t)(o->queries / s.wall + 0.5), a), s.cpu / o->queries * 1e6,
+               grouped(tr.matches, b), 16 * probes[rs[i] / 16]);
     }
+    printf("(the linear scan costs the same at every radius: %.1f us a query above)\n",
+           sl.cpu / nl * 1e6);
     dp_pdq_index_free(lin);
     dp_pdq_index_free(mih);
     free(t);

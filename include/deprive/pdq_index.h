@@ -31,12 +31,12 @@
  *   plus 4 MiB of bucket offsets (16 x 65,537 x 4 bytes): 100 MB for 1,000,000 targets,
  *   asked for in 2 MiB pages where the kernel has them.
  *   Speed (bench/pdq_index.sh; 2-core AMD EPYC VM, 1,000,000 random targets, radius 31):
- *   about 4,200 candidates and 20-40 us a query against 830-950 us for the linear scan;
- *   build 0.3 s. Many targets sharing chunk values (lists of near-duplicates) make buckets
- *   bigger and queries slower, never wrong.
+ *   about 4,200 candidates and 24-54 us a query (median 32) against 825-925 us for the
+ *   linear scan; build 0.3-0.5 s. Many targets sharing chunk values (lists of
+ *   near-duplicates) make buckets bigger and queries slower, never wrong.
  * auto: mih from DP_PDQ_INDEX_MIH_MIN targets, linear below. Measured, mih overtakes the
- *   linear scan between 1,000 and 2,500 targets and is 3-4 times faster at 5,000; below
- *   that the 4 MiB of offsets buy nothing. */
+ *   linear scan between 1,000 and 2,500 targets and is about 3 times faster at 5,000; below
+ *   that the 4 MiB of offsets buy little. */
 enum dp_pdq_index_kind {
     DP_PDQ_INDEX_AUTO = 0,
     DP_PDQ_INDEX_LINEAR,
@@ -68,7 +68,7 @@ struct dp_pdq_match {
 /* Build an index over n targets (copied; the array may be freed after). A target's id is
  * its position in targets. n may be 0 (targets may then be NULL): every query finds nothing.
  * Duplicate targets are kept and each is reported. kind DP_PDQ_INDEX_AUTO chooses by n (see
- * above). DP_ERR_NOMEM; DP_ERR_LIMIT over DP_PDQ_INDEX_MAX_TARGETS. About 0.3 s for
+ * above). DP_ERR_NOMEM; DP_ERR_LIMIT over DP_PDQ_INDEX_MAX_TARGETS. About 0.4 s for
  * 1,000,000 targets (mih), single-threaded. */
 enum dp_status dp_pdq_index_new(struct dp_pdq_index **out, const struct dp_pdq *targets, size_t n,
                                 struct dp_error *err) DP_WUR DP_NONNULL(1);
