@@ -38,26 +38,36 @@ void scan_pdq_release(struct scan_pdq *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* Best distance and variant per target within radius, over the variants of r. */
-struct near {
-    int *dist;       /* per target, INT32_MAX when not within radius */
-    uint8_t *variant;
+/* The targets within radius of any variant of r, each once at its smallest distance (the
+ * index does that): only the hits are kept, so an image costs nothing per list entry. */
+struct hits {
+    struct dp_pdq_match *m;
+    size_t n, cap;
+    bool oom;
 };
 
 static bool on_hit(void *ctx, const struct dp_pdq_match *m)
 {
-    struct near *n = ctx;
-    n->dist[m->id] = m->distance;
-    n->variant[m->id] = (uint8_t)m->variant;
+    struct hits *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 8;
+        struct dp_pdq_match *v = realloc(h->m, cap * sizeof(*v));
+        if (v == NULL) {
+            h->oom = true;
+            return false;
+        }
+        h->m = v;
+        h->cap = cap;
+    }
+    h->m[h->n++] = *m;
     return true;
 }
 
 static void nearest(const struct scan_pdq *t, const struct dp_pdq_result *r, int radius,
-                    struct near *n)
+                    struct hits *h)
 {
-    for (size_t i = 0; i < t->n; i++)
-        n->dist[i] = INT32_MAX;
-    dp_pdq_index_query_variants(t->index, r, t->dihedral, radius, on_hit, n);
+    h->n = 0;
+    dp_pdq_index_query_variants(t->index, r, t->dihedral, radius, on_hit, h);
 }
 
 static enum dp_status decode_hash(const struct scan_pdq *t, const uint8_t *buf, size_t len,
@@ -80,47 +90,43 @@ enum dp_status scan_pdq_match(const struct scan_pdq *t, const uint8_t *buf, size
                               struct scan_pdq_outcome *out, struct dp_error *err)
 {
     memset(out, 0, sizeof(*out));
-    struct near n = {calloc(t->n, sizeof(int)), calloc(t->n, 1)};
-    enum dp_status st = DP_OK;
-    if (n.dist == NULL || n.variant == NULL) {
-        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-        goto out;
-    }
+    struct hits h = {0};
     bool scaled = false;
-    st = decode_hash(t, buf, len, t->exact ? 0 : DP_PDQ_MAX_DIM, &out->pdq, &scaled, err);
+    enum dp_status st = decode_hash(t, buf, len, t->exact ? 0 : DP_PDQ_MAX_DIM, &out->pdq,
+                                    &scaled, err);
     if (st != DP_OK)
-        goto out;
+        return st;
     out->decoded = true;
     out->decode = scaled ? "scaled" : "full";
-    nearest(t, &out->pdq, t->threshold + (scaled ? SCALE_MARGIN : 0), &n);
-    bool any = false;
-    for (size_t i = 0; i < t->n && !any; i++)
-        any = n.dist[i] != INT32_MAX;
-    if (any && scaled) { /* near: the full decode decides */
+    nearest(t, &out->pdq, t->threshold + (scaled ? SCALE_MARGIN : 0), &h);
+    if (h.n > 0 && scaled) { /* near: the full decode decides */
         bool again = false;
         if ((st = decode_hash(t, buf, len, 0, &out->pdq, &again, err)) != DP_OK)
             goto out;
-        nearest(t, &out->pdq, t->threshold, &n);
+        nearest(t, &out->pdq, t->threshold, &h);
         out->decode = "scaled, then full";
     }
-    for (size_t i = 0; i < t->n; i++)
-        out->count += n.dist[i] <= t->threshold;
+    if (h.oom) {
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < h.n; i++)
+        out->count += h.m[i].distance <= t->threshold;
     if (out->count > 0 && (out->matches = calloc(out->count, sizeof(*out->matches))) == NULL) {
         st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
         goto out;
     }
-    for (size_t i = 0, k = 0; i < t->n; i++) {
-        if (n.dist[i] > t->threshold)
+    for (size_t i = 0, k = 0; i < h.n; i++) {
+        if (h.m[i].distance > t->threshold)
             continue;
-        const struct dp_hash_entry *e = &t->entries[i];
+        const struct dp_hash_entry *e = &t->entries[h.m[i].id];
         out->matches[k++] = (struct dp_match){.algo = DP_ALGO_PDQ, .source = e->source,
                                               .line = e->line, .label = e->label,
-                                              .distance = (int16_t)n.dist[i],
-                                              .variant = n.variant[i],
+                                              .distance = (int16_t)h.m[i].distance,
+                                              .variant = (uint8_t)h.m[i].variant,
                                               .target_quality = e->quality};
     }
 out:
-    free(n.dist);
-    free(n.variant);
+    free(h.m);
     return st;
 }
