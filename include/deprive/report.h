@@ -29,6 +29,9 @@ json_t *dp_report_fs_json(const struct dp_fsinfo *fs);
  * size L bytes" (or "... exceeds --max-file-size L"). Heap string; NULL when there is nothing
  * to add, the element is malformed, or memory runs out. */
 char *dp_report_skip_detail(const json_t *skip);
+/* The id of the finding at index (0-based) of a report's sorted findings: "F" and index + 1.
+ * Reports without ids (older versions) get the same ids when read as plans. */
+void dp_plan_finding_id(size_t index, char *out, size_t out_size);
 /* Build the report document for a finished scan. */
 enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_hashset *set,
                                json_t **out, struct dp_error *err) DP_WUR;
@@ -41,6 +44,8 @@ struct dp_plan_target {
                               as scanned */
     unsigned digest_mask;
     uint8_t digests[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
+    char finding_id[24];   /* the finding's stable id in its report ("F1", "F2", ...): how an
+                              examiner names it to deprive confirm */
     bool perceptual_only;  /* only PDQ matched: needs an examiner's confirmation */
     json_t *finding;       /* the report's finding object (borrowed from the plan) */
 };

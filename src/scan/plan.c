@@ -92,6 +92,11 @@ static bool parse_root_id(const json_t *doc, struct dp_plan_root *r)
     return true;
 }
 
+void dp_plan_finding_id(size_t index, char *out, size_t out_size)
+{
+    snprintf(out, out_size, "F%zu", index + 1);
+}
+
 static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan_target *t,
                                    struct dp_error *err)
 {
@@ -137,6 +142,12 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
     if (po != NULL && !json_is_boolean(po))
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad perceptual_only", index);
     t->perceptual_only = json_is_true(po);
+    dp_plan_finding_id(index, t->finding_id, sizeof(t->finding_id));
+    const json_t *idj = json_object_get(f, "id");
+    if (idj != NULL &&
+        (!json_is_string(idj) || strcmp(json_string_value(idj), t->finding_id) != 0))
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: id is not %s", index,
+                            t->finding_id);
     t->finding = (json_t *)f;
     return DP_OK;
 }

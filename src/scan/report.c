@@ -76,7 +76,8 @@ static void id_extra_json(json_t *o, const struct dp_file_id *id)
         json_object_set_new(o, "generation", json_integer((json_int_t)id->generation));
 }
 
-static json_t *finding_json(const struct dp_finding *f, const struct dp_hashset *set)
+static json_t *finding_json(const struct dp_finding *f, size_t index,
+                            const struct dp_hashset *set)
 {
     json_t *matched = json_array();
     for (size_t i = 0; i < f->match_count; i++) {
@@ -123,8 +124,12 @@ static json_t *finding_json(const struct dp_finding *f, const struct dp_hashset 
                                       f->pdq_quality, "decode", f->pdq_decode, "low_confidence",
                                       f->pdq_quality < DP_PDQ_MIN_QUALITY));
     }
-    if (o != NULL)
+    if (o != NULL) {
+        char id[32];
+        dp_plan_finding_id(index, id, sizeof(id));
+        json_object_set_new(o, "id", json_string(id));
         json_object_set_new(o, "perceptual_only", json_boolean(f->perceptual_only));
+    }
     return o;
 }
 
@@ -227,7 +232,7 @@ enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_h
 {
     json_t *findings = json_array(), *skips = json_array(), *algos = json_array();
     for (size_t i = 0; findings && i < r->finding_count; i++)
-        json_array_append_new(findings, finding_json(&r->findings[i], set));
+        json_array_append_new(findings, finding_json(&r->findings[i], i, set));
     for (size_t i = 0; skips && i < r->skip_count; i++)
         json_array_append_new(skips, skip_json(&r->skips[i]));
     for (int a = 0; algos && a < DP_ALGO_EXACT_COUNT; a++)
