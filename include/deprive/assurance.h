@@ -19,6 +19,8 @@ enum dp_wipe_status {
     DP_WIPE_SKIPPED,    /* "skipped": changed since the scan or not in the lists; untouched */
     DP_WIPE_FAILED,     /* "failed": tried and not erased (the reason says why) */
     DP_WIPE_PLANNED,    /* "planned": a dry run's good target */
+    DP_WIPE_REJECTED,   /* "rejected": a perceptual-only match the examiner decided is not a
+                           copy of a listed image; untouched, and not a match */
     DP_WIPE_STATUS_COUNT
 };
 const char *dp_wipe_status_name(enum dp_wipe_status s);
@@ -63,7 +65,7 @@ struct dp_wipe_summary {
  * no known status. */
 enum dp_status dp_wipe_summary_of(const json_t *result, struct dp_wipe_summary *out,
                                   struct dp_error *err) DP_WUR;
-/* Every target erased (or, in a dry run, planned)? */
+/* Every target erased (or, in a dry run, planned), or rejected by the examiner? */
 bool dp_wipe_summary_complete(const struct dp_wipe_summary *s);
 
 #endif

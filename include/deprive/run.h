@@ -110,8 +110,16 @@ struct dp_run_opts {
      * is erased; not asked in a dry run or for an empty plan. True: go on; false: the run
      * ends DP_RUN_DECLINED. NULL: go on (the examiner said yes beforehand). */
     bool (*confirm)(void *ctx, const struct dp_plan *plan);
+    /* After the plan file is written (on resume: read back) and before the wipe: a person's
+     * decision on the perceptual-only targets. The hook may set wipe->confirmations,
+     * wipe->blanket_consent and wipe->perceptual (what they point to must live until dp_run
+     * returns); plan_file is NULL in a dry run. Not called when the plan has no
+     * perceptual-only target. A status other than DP_OK ends the run before the wipe. NULL:
+     * no consent (such targets are left, "perceptual-only match"). */
+    enum dp_status (*consent)(void *ctx, const struct dp_plan *plan, const char *plan_file,
+                              struct dp_wipe_opts *wipe, struct dp_error *err);
     void (*event)(void *ctx, const struct dp_run_event *ev); /* optional */
-    void *ctx; /* for confirm_possible, confirm and event */
+    void *ctx; /* for confirm_possible, confirm, consent and event */
 };
 
 /* What a run did, filled as far as it got (also when it fails). Plain data: nothing to

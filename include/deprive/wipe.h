@@ -15,6 +15,9 @@
 #include "deprive/hashset.h"
 #include "deprive/journal.h"
 #include "deprive/report.h"
+#include "deprive/scan.h"
+
+struct dp_confirmations;
 
 enum dp_wipe_method {
     DP_WIPE_NIST_CLEAR = 0, /* one pass of a keyed ChaCha20 stream, verified byte for byte */
@@ -49,6 +52,15 @@ struct dp_wipe_opts {
     const struct dp_hashset *lists; /* the hash lists (finalized): a target none of whose
                                        digests is in them is skipped - a plan edited to name
                                        another file cannot get it wiped. NULL: not checked */
+    /* Perceptual-only targets (only a PDQ hash matched them) are erased only with a person's
+       consent - every finding of the inode confirmed in confirmations, or blanket_consent -
+       and only when the content, hashed again from the device, is still within the radius of
+       a PDQ entry of lists. A rejected finding is never erased, blanket consent or not. */
+    const struct dp_confirmations *confirmations; /* the examiner's decisions, or NULL */
+    const char *blanket_consent;    /* --erase-perceptual: the examiner who gave it, or NULL */
+    const struct dp_scan_opts *perceptual; /* pdq_threshold(_given), no_dihedral, max_pixels,
+                                              max_image_bytes for the re-hash; NULL: defaults.
+                                              Every erased image's PDQ is recorded, too */
     bool journal_on_device;  /* the caller let the journal live on the wiped filesystem: it
                                 holds the erased names, so the result says so */
     void (*progress)(void *ctx, const struct dp_wipe_progress *p);

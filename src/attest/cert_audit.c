@@ -11,6 +11,7 @@
 #include "deprive/assurance.h"
 #include "deprive/hashset.h"
 #include "deprive/json.h"
+#include "deprive/pdq.h"
 #include "deprive/types.h"
 #include "deprive/util.h"
 
@@ -40,6 +41,23 @@ static enum dp_status target_entries(struct dp_hash_entry *e, size_t n, size_t *
                                 algo);
         e[*k].algo = (uint8_t)a;
         e[*k].size = size < 0 ? -1 : (int64_t)size;
+        e[*k].quality = -1;
+        (*k)++;
+    }
+    /* the erased image's PDQ: the audit looks for altered copies of it too */
+    const json_t *pdq = json_object_get(t, "pdq");
+    const json_t *hash = json_object_get(pdq, "hash");
+    if (hash != NULL) {
+        struct dp_pdq h;
+        json_int_t q = json_integer_value(json_object_get(pdq, "quality"));
+        if (*k == n || !json_is_string(hash) ||
+            !dp_pdq_parse(json_string_value(hash), json_string_length(hash), &h))
+            return dp_error_set(err, DP_ERR_VERIFY, 0, "targets[%zu].pdq.hash: not a PDQ hash",
+                                i);
+        memcpy(e[*k].digest, h.b, sizeof(h.b));
+        e[*k].algo = DP_ALGO_PDQ;
+        e[*k].size = -1;
+        e[*k].quality = (int16_t)(q >= 0 && q <= 100 ? q : -1);
         (*k)++;
     }
     return DP_OK;
@@ -54,7 +72,8 @@ static enum dp_status erased_entries(struct dp_hash_entry **out, size_t *count, 
     json_array_foreach(json_object_get(cert, "targets"), i, t)
     {
         if (is_erased(t))
-            n += json_object_size(json_object_get(t, "digests"));
+            n += json_object_size(json_object_get(t, "digests")) +
+                 (json_object_get(json_object_get(t, "pdq"), "hash") != NULL);
     }
     *out = NULL;
     *count = 0;

@@ -170,7 +170,8 @@ static void target_common(struct bld *b, json_t *o, const json_t *f, const char 
 static const char *action_of(const char *status)
 {
     enum dp_wipe_status s = DP_WIPE_SKIPPED;
-    if (!dp_wipe_status_parse(status, &s) || s == DP_WIPE_SKIPPED || s == DP_WIPE_PLANNED)
+    if (!dp_wipe_status_parse(status, &s) || s == DP_WIPE_SKIPPED || s == DP_WIPE_PLANNED ||
+        s == DP_WIPE_REJECTED)
         return "none";
     return s == DP_WIPE_ERASED ? "overwritten, read back, renamed and unlinked"
                                : "attempted, not erased";
@@ -261,6 +262,13 @@ static json_t *wipe_target_fields(struct targets_ctx *c, const struct target_acc
     const json_t *facts = json_object_get(t, "assurance_facts");
     put(b, o, "assurance_facts", facts ? json_deep_copy(facts) : json_array());
     put(b, o, "reason", cert_copy_or_null(json_object_get(t, "reason")));
+    put(b, o, "perceptual_only", json_boolean(json_is_true(json_object_get(t, "perceptual_only"))));
+    json_t *match = cert_copy_or_null(json_object_get(t, "match"));
+    if (json_is_object(match)) /* the list by its name, as in matched[] */
+        put(b, match, "list", base_name_json(json_object_get(match, "list")));
+    put(b, o, "match", match);
+    put(b, o, "consent", cert_copy_or_null(json_object_get(t, "consent")));
+    put(b, o, "pdq", cert_copy_or_null(json_object_get(t, "pdq")));
     return o;
 }
 
@@ -371,24 +379,53 @@ static bool rescan_covers(const json_t *scan, const json_t *rescan)
            !(scan_cross && !re_cross);
 }
 
-/* Every match the re-scan still found: location and digests. */
-static json_t *remaining_json(struct bld *b, const json_t *rescan)
+/* The wipe target a perceptual-only re-scan finding is, when the examiner decided against it
+ * or has not decided: the same inode (device, inode) with the same digests, perceptual-only,
+ * rejected or skipped. NULL when none. */
+static const json_t *left_by_decision(const json_t *wipe, const json_t *f)
 {
-    json_t *remaining = json_array();
+    if (!json_is_true(json_object_get(f, "perceptual_only")))
+        return NULL;
+    size_t i;
+    const json_t *t;
+    json_array_foreach(json_object_get(wipe, "targets"), i, t)
+    {
+        const char *s = json_string_value(json_object_get(t, "status"));
+        if (json_is_true(json_object_get(t, "perceptual_only")) && s != NULL &&
+            (strcmp(s, "rejected") == 0 || strcmp(s, "skipped") == 0) &&
+            json_equal(json_object_get(t, "device"), json_object_get(f, "device")) &&
+            json_equal(json_object_get(t, "inode"), json_object_get(f, "inode")) &&
+            json_equal(json_object_get(t, "digests"), json_object_get(f, "digests")))
+            return t;
+    }
+    return NULL;
+}
+
+/* Every match the re-scan still found (location and digests) into remaining, except the
+ * perceptual-only candidates a person decided against or has yet to decide on: those go to
+ * decided, with the wipe's status and reason. */
+static void remaining_json(struct bld *b, const json_t *rescan, const json_t *wipe,
+                           json_t *remaining, json_t *decided)
+{
     size_t i;
     const json_t *f;
     json_array_foreach(json_object_get(rescan, "findings"), i, f)
     {
+        const json_t *t = left_by_decision(wipe, f);
         json_t *r = json_object();
         put(b, r, "location", cert_copy_or_null(json_object_get(f, "location")));
         put(b, r, "digests", cert_copy_or_null(json_object_get(f, "digests")));
-        push(b, remaining, r);
+        if (t != NULL) {
+            put(b, r, "status", cert_copy_or_null(json_object_get(t, "status")));
+            put(b, r, "reason", cert_copy_or_null(json_object_get(t, "reason")));
+        }
+        push(b, t != NULL ? decided : remaining, r);
     }
-    return remaining;
 }
 
 static enum dp_status build_rescan(struct bld *b, json_t *outcome, const json_t *scan,
-                                   const json_t *rescan, struct dp_error *err)
+                                   const json_t *wipe, const json_t *rescan,
+                                   struct dp_error *err)
 {
     json_t *o = json_object();
     put(b, outcome, "rescan", o);
@@ -403,7 +440,8 @@ static enum dp_status build_rescan(struct bld *b, json_t *outcome, const json_t 
         return dp_error_set(err, DP_ERR_INVALID, 0,
                             "the re-scan did not cover the scan's root, "
                             "filesystems and hash lists");
-    json_t *remaining = remaining_json(b, rescan);
+    json_t *remaining = json_array(), *decided = json_array();
+    remaining_json(b, rescan, wipe, remaining, decided);
     put(b, o, "performed", json_true());
     put(b, o, "started", cert_copy_or_null(json_object_get(rescan, "started")));
     put(b, o, "finished", cert_copy_or_null(json_object_get(rescan, "finished")));
@@ -414,6 +452,7 @@ static enum dp_status build_rescan(struct bld *b, json_t *outcome, const json_t 
     put(b, o, "totals", json_deep_copy(json_object_get(rescan, "totals")));
     put(b, o, "findings", json_integer((json_int_t)json_array_size(remaining)));
     put(b, o, "remaining", remaining);
+    put(b, o, "left_by_decision", decided);
     return DP_OK;
 }
 
@@ -545,8 +584,10 @@ static const char *summarise(struct bld *b, json_t *outcome, const json_t *targe
         names += (json_int_t)json_array_size(json_object_get(t, "names"));
     }
     put(b, outcome, "summary",
-        json_pack("{s:I, s:I, s:I, s:I, s:I}", "targets", (json_int_t)json_array_size(targets),
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "targets",
+                  (json_int_t)json_array_size(targets),
                   "names", names, "erased", n[DP_WIPE_ERASED], "skipped", n[DP_WIPE_SKIPPED],
+                  "rejected", n[DP_WIPE_REJECTED],
                   "failed", n[DP_WIPE_FAILED]));
     bool performed = json_is_true(cert_jpath(outcome, "rescan.performed"));
     json_int_t found = json_integer_value(cert_jpath(outcome, "rescan.findings"));
@@ -561,7 +602,7 @@ static enum dp_status build_outcome(struct bld *b, json_t *cert, const json_t *s
     put(b, cert, "outcome", o);
     if (o == NULL)
         return DP_OK;
-    enum dp_status st = build_rescan(b, o, scan, rescan, err);
+    enum dp_status st = build_rescan(b, o, scan, wipe, rescan, err);
     if (st != DP_OK)
         return st;
     put(b, o, "result", json_string(summarise(b, o, json_object_get(cert, "targets"))));
@@ -612,6 +653,7 @@ static enum dp_status check_wipe(const json_t *wipe, struct dp_error *err)
                             (json_int_t)json_array_size(targets) ||
                         json_integer_value(json_object_get(sum, "erased")) != n[DP_WIPE_ERASED] ||
                         json_integer_value(json_object_get(sum, "skipped")) != n[DP_WIPE_SKIPPED] ||
+                        json_integer_value(json_object_get(sum, "rejected")) != n[DP_WIPE_REJECTED] ||
                         json_integer_value(json_object_get(sum, "failed")) != n[DP_WIPE_FAILED]))
         return dp_error_set(err, DP_ERR_INVALID, 0,
                             "wipe result summary disagrees with its targets");

@@ -313,7 +313,7 @@ static void check_matched(struct chk *c, const json_t *matched, const char *labe
 }
 
 struct counts {
-    json_int_t targets, names, erased, skipped, failed;
+    json_int_t targets, names, erased, skipped, failed, rejected;
 };
 
 /* A target's status, counted into n; *ws receives it. False when missing or not certifiable. */
@@ -332,6 +332,8 @@ static bool count_status(struct chk *c, const json_t *t, const char *L, struct c
         n->erased++;
     else if (*ws == DP_WIPE_SKIPPED)
         n->skipped++;
+    else if (*ws == DP_WIPE_REJECTED)
+        n->rejected++;
     else
         n->failed++;
     return known;
@@ -405,9 +407,11 @@ static void check_summary(struct chk *c, const json_t *cert, const struct counts
                           json_int_t scan_findings)
 {
     const json_t *sum = cert_jpath(cert, "outcome.summary");
-    static const char *const keys[] = {"targets", "names", "erased", "skipped", "failed"};
-    const json_int_t have[] = {n->targets, n->names, n->erased, n->skipped, n->failed};
-    for (size_t i = 0; i < 5; i++) {
+    static const char *const keys[] = {"targets", "names", "erased",
+                                       "skipped", "failed", "rejected"};
+    const json_int_t have[] = {n->targets, n->names,  n->erased,
+                               n->skipped, n->failed, n->rejected};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         json_int_t v = want_count(c, sum, keys[i], "outcome.summary");
         if (v >= 0 && v != have[i])
             prob(c, "outcome.summary.%s: says %lld, the targets give %lld", keys[i], (long long)v,
@@ -416,6 +420,36 @@ static void check_summary(struct chk *c, const json_t *cert, const struct counts
     if (scan_findings >= 0 && scan_findings != n->names)
         prob(c, "targets: %lld names, but the scan reported %lld findings", (long long)n->names,
              (long long)scan_findings);
+}
+
+/* The re-scan's perceptual-only candidates a person decided against or has not decided on:
+ * each must be a perceptual-only target the wipe left (rejected or skipped) with the same
+ * digests. Returns how many, or -1 when the list is malformed. */
+static json_int_t check_left_by_decision(struct chk *c, const json_t *cert, const json_t *r)
+{
+    const json_t *left = json_object_get(r, "left_by_decision");
+    if (left == NULL)
+        return 0; /* certificates before perceptual matching */
+    if (!json_is_array(left)) {
+        prob(c, "outcome.rescan.left_by_decision: not an array");
+        return -1;
+    }
+    size_t i, k;
+    const json_t *e, *t;
+    json_array_foreach(left, i, e) {
+        bool found = false;
+        json_array_foreach(json_object_get(cert, "targets"), k, t) {
+            const char *s = json_string_value(json_object_get(t, "status"));
+            found = found || (json_is_true(json_object_get(t, "perceptual_only")) && s != NULL &&
+                              (strcmp(s, "rejected") == 0 || strcmp(s, "skipped") == 0) &&
+                              json_equal(json_object_get(t, "digests"),
+                                         json_object_get(e, "digests")));
+        }
+        if (!found)
+            prob(c, "outcome.rescan.left_by_decision[%zu]: no perceptual-only target left by "
+                    "the examiner has these digests", i);
+    }
+    return (json_int_t)json_array_size(left);
 }
 
 /* Re-scan block; returns its findings count, or -1 when no (valid) re-scan. */
@@ -434,9 +468,10 @@ static json_int_t check_rescan(struct chk *c, const json_t *cert)
     const json_t *rem = json_object_get(r, "remaining");
     if (n >= 0 && (!json_is_array(rem) || (json_int_t)json_array_size(rem) != n))
         prob(c, "outcome.rescan.remaining: does not list %lld finding(s)", (long long)n);
-    if (n >= 0 && tn >= 0 && n != tn)
-        prob(c, "outcome.rescan.findings: %lld, but its totals say %lld", (long long)n,
-             (long long)tn);
+    json_int_t left = check_left_by_decision(c, cert, r);
+    if (n >= 0 && tn >= 0 && left >= 0 && n + left != tn)
+        prob(c, "outcome.rescan.findings: %lld (and %lld left by the examiner's decision), but "
+                "its totals say %lld", (long long)n, (long long)left, (long long)tn);
     if (!json_equal(json_object_get(r, "root"), cert_jpath(cert, "scan.root")))
         prob(c, "outcome.rescan.root: not the scanned root");
     if (!json_is_true(cert_jpath(cert, "scan.one_filesystem")) &&
@@ -461,7 +496,8 @@ static void check_result(struct chk *c, const json_t *cert, const struct counts 
     const char *res = dp_cert_get_str(cert, "outcome.result");
     enum dp_cert_outcome have;
     const char *want =
-        dp_cert_outcome_name(cert_outcome_rule((long long)rescan, n->erased == n->targets));
+        dp_cert_outcome_name(cert_outcome_rule((long long)rescan,
+                                               n->erased + n->rejected == n->targets));
     if (res == NULL) {
         prob(c, "outcome.result: missing");
     } else if (!dp_cert_outcome_parse(res, &have)) {
@@ -526,7 +562,7 @@ enum dp_status dp_cert_check(const json_t *cert, struct dp_cert_problems *proble
         check_identity(&c, cert);
         check_hash_set(&c, cert);
         json_int_t scan_findings = check_scan(&c, cert);
-        struct counts n = {0, 0, 0, 0, 0};
+        struct counts n = {0};
         const json_t *targets = json_object_get(cert, "targets");
         if (!json_is_array(targets))
             prob(&c, "targets: missing");

@@ -178,6 +178,7 @@ static void render_target(FILE *f, const json_t *t, size_t i)
             !known                     ? "?"
             : ws == DP_WIPE_ERASED     ? "ERASED"
             : ws == DP_WIPE_SKIPPED    ? "NOT ERASED (skipped)"
+            : ws == DP_WIPE_REJECTED   ? "NOT ERASED (the examiner decided it is not a copy)"
             : ws == DP_WIPE_PLANNED    ? "NOT ERASED (planned only)"
                                        : "NOT ERASED (failed)");
     size_t j;
@@ -199,11 +200,45 @@ static void render_target(FILE *f, const json_t *t, size_t i)
     json_array_foreach(json_object_get(t, "matched"), j, m)
     {
         char *list = elem_text(json_object_get(m, "list"));
+        const char *how = json_string_value(json_object_get(m, "method"));
         fprintf(f, "     matched %s", esc(b1, sizeof(b1), json_object_get(m, "method")));
-        fprintf(f, " %s, list %s line %lld\n", esc(b2, sizeof(b2), json_object_get(m, "algo")),
-                list ? list : "?", jll(m, "line"));
+        if (how != NULL && strcmp(how, "pdq") == 0)
+            fprintf(f, " at distance %lld", jll(m, "distance"));
+        else
+            fprintf(f, " %s", esc(b2, sizeof(b2), json_object_get(m, "algo")));
+        fprintf(f, ", list %s line %lld\n", list ? list : "?", jll(m, "line"));
         free(list);
     }
+    const json_t *pm = json_object_get(t, "match");
+    if (json_is_object(pm)) {
+        char *list = elem_text(json_object_get(pm, "list"));
+        fprintf(f, "     perceptual match at wipe time: PDQ distance %lld (%s, radius %lld) to "
+                   "list %s line %lld; quality %lld, listed %s%s\n",
+                jll(pm, "distance"), esc(b1, sizeof(b1), json_object_get(pm, "variant")),
+                jll(pm, "radius"), list ? list : "?", jll(pm, "line"), jll(pm, "quality"),
+                json_is_integer(json_object_get(pm, "target_quality"))
+                    ? esc(b2, sizeof(b2), json_object_get(pm, "target_quality"))
+                    : "unknown",
+                json_is_true(json_object_get(pm, "low_confidence"))
+                    ? " (LOW CONFIDENCE: quality below 50)"
+                    : "");
+        free(list);
+    }
+    const json_t *cs = json_object_get(t, "consent");
+    if (json_is_object(cs)) {
+        const char *kind = json_string_value(json_object_get(cs, "kind"));
+        if (kind != NULL && strcmp(kind, "blanket") == 0)
+            put_field(f, "   consent: blanket (--erase-perceptual) by",
+                      json_object_get(cs, "examiner"));
+        json_array_foreach(json_object_get(cs, "decisions"), j, m) {
+            fprintf(f, "     confirmed: %s", esc(b1, sizeof(b1), json_object_get(m, "finding")));
+            fprintf(f, " by %s", esc(b1, sizeof(b1), json_object_get(m, "examiner")));
+            fprintf(f, " (%s", esc(b2, sizeof(b2), json_object_get(m, "how")));
+            fprintf(f, ", %s)\n", esc(b2, sizeof(b2), json_object_get(m, "time")));
+        }
+    }
+    if (json_is_string(cert_jpath(t, "pdq.hash")))
+        put_field(f, "   pdq", cert_jpath(t, "pdq.hash"));
     put_field(f, "   assurance", json_object_get(t, "assurance"));
     json_array_foreach(json_object_get(t, "assurance_facts"), j, m) put_field(f, "     fact", m);
     put_field(f, "   verification", cert_jpath(t, "verification.result"));
@@ -227,6 +262,14 @@ enum dp_status dp_cert_render_text(FILE *f, const json_t *cert, struct dp_error 
     put_field(f, "Matches found", cert_jpath(cert, "outcome.rescan.findings"));
     json_array_foreach(cert_jpath(cert, "outcome.rescan.remaining"), i, t)
         put_loc(f, "    STILL PRESENT: ", json_object_get(t, "location"));
+    json_array_foreach(cert_jpath(cert, "outcome.rescan.left_by_decision"), i, t) {
+        const char *st = json_string_value(json_object_get(t, "status"));
+        put_loc(f,
+                st != NULL && strcmp(st, "rejected") == 0
+                    ? "    perceptual candidate, rejected by the examiner: "
+                    : "    perceptual candidate, awaiting the examiner's decision: ",
+                json_object_get(t, "location"));
+    }
     fputs("\nResidual risks\n", f);
     json_array_foreach(cert_jpath(cert, "outcome.residual_risks"), i, t)
     {

@@ -16,6 +16,7 @@
 #include "deprive/report.h"
 #include "deprive/util.h"
 #include "dp_config.h"
+#include "internal.h"
 
 /* A4 in points, margins, and the footer band. */
 #define PAGE_W 595.276f
@@ -53,56 +54,6 @@ static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user_dat
 }
 
 /* ---- text: UTF-8 to the fonts' WinAnsi (Latin-1) ----------------------------------------- */
-
-/* Convert UTF-8 to Latin-1 bytes into a heap string: U+00A0..U+00FF and printable ASCII are
- * kept, common punctuation is mapped to ASCII, everything else (and any invalid byte)
- * becomes '?'. */
-static char *latin1(const char *s)
-{
-    if (s == NULL)
-        s = "-";
-    size_t n = strlen(s);
-    char *out = malloc(n * 3 + 1);
-    if (out == NULL)
-        return NULL;
-    size_t o = 0;
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        unsigned cp = 0, len = 0;
-        if (u[i] < 0x80) {
-            cp = u[i], len = 1;
-        } else if ((u[i] & 0xe0) == 0xc0 && i + 1 < n && (u[i + 1] & 0xc0) == 0x80) {
-            cp = ((u[i] & 0x1fu) << 6) | (u[i + 1] & 0x3fu), len = 2;
-            if (cp < 0x80)
-                cp = '?';
-        } else if ((u[i] & 0xf0) == 0xe0 && i + 2 < n && (u[i + 1] & 0xc0) == 0x80 &&
-                   (u[i + 2] & 0xc0) == 0x80) {
-            cp = ((u[i] & 0x0fu) << 12) | ((u[i + 1] & 0x3fu) << 6) | (u[i + 2] & 0x3fu), len = 3;
-        } else if ((u[i] & 0xf8) == 0xf0 && i + 3 < n && (u[i + 1] & 0xc0) == 0x80 &&
-                   (u[i + 2] & 0xc0) == 0x80 && (u[i + 3] & 0xc0) == 0x80) {
-            cp = 0x110000, len = 4; /* outside Latin-1 anyway */
-        } else {
-            cp = '?', len = 1;
-        }
-        i += len;
-        if (cp == 0x2018 || cp == 0x2019) {
-            out[o++] = '\'';
-        } else if (cp == 0x201c || cp == 0x201d) {
-            out[o++] = '"';
-        } else if (cp == 0x2013 || cp == 0x2014) {
-            out[o++] = '-';
-        } else if (cp == 0x2026) {
-            memcpy(out + o, "...", 3);
-            o += 3;
-        } else if ((cp >= 0x20 && cp < 0x7f) || (cp >= 0xa0 && cp <= 0xff)) {
-            out[o++] = (char)cp;
-        } else {
-            out[o++] = '?';
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
 
 static const char *jstr(const json_t *cert, const char *path)
 {
@@ -181,67 +132,18 @@ static void text_at(struct pdf *p, HPDF_Font f, float size, float x, float y, co
     HPDF_Page_EndText(p->page);
 }
 
-static float text_width(HPDF_Font f, float size, const char *latin)
-{
-    HPDF_TextWidth tw = HPDF_Font_TextWidth(f, (const HPDF_BYTE *)latin, (HPDF_UINT)strlen(latin));
-    return (float)tw.width * size / 1000.0f;
-}
-
-/* Wrapped lines of Latin-1 text: at most max lines (the last one ending in "..." when text
- * was left over). Lines are heap strings in out[]; returns the count. */
+/* Wrapped lines of Latin-1 text (pdf_wrap), running out of memory noted in p. */
 static size_t wrap(struct pdf *p, HPDF_Font f, float size, float width, const char *latin,
                    char **out, size_t max)
 {
-    size_t n = 0, len = strlen(latin);
-    const char *s = latin;
-    while (len > 0 && n < max) {
-        /* libharu refuses strings over HPDF_LIMIT_MAX_STRING_LEN; no line needs 1024 bytes */
-        HPDF_UINT mlen = (HPDF_UINT)(len > 1024 ? 1024 : len);
-        HPDF_UINT k = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, mlen, width, size, 0, 0,
-                                            HPDF_TRUE, NULL);
-        if (k == 0 || (k == mlen && mlen < len && s[k - 1] != ' '))
-            k = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, mlen, width, size, 0, 0, HPDF_FALSE,
-                                      NULL);
-        if (k == 0)
-            k = 1;
-        bool last = n + 1 == max && k < len;
-        size_t take = k;
-        while (take > 0 && s[take - 1] == ' ')
-            take--;
-        if (last) {
-            /* leave room for the ellipsis */
-            HPDF_UINT k2 = HPDF_Font_MeasureText(f, (const HPDF_BYTE *)s, mlen,
-                                                 width - text_width(f, size, "..."), size, 0, 0,
-                                                 HPDF_FALSE, NULL);
-            take = k2;
-        }
-        char *line = malloc(take + 4);
-        if (line == NULL) {
-            p->oom = true;
-            break;
-        }
-        memcpy(line, s, take);
-        memcpy(line + take, last ? "..." : "", last ? 4 : 1);
-        out[n++] = line;
-        s += k;
-        len -= k;
-        while (len > 0 && *s == ' ')
-            s++, len--;
-    }
-    return n;
-}
-
-static void free_lines(char **l, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(l[i]);
+    return pdf_wrap(f, size, width, latin, out, max, &p->oom);
 }
 
 /* One line of UTF-8 text at (x, y), cut to width with "..." when longer. */
 static void utext_at(struct pdf *p, HPDF_Font f, float size, float x, float y, float width,
                      const char *s)
 {
-    char *l = latin1(s), *line[1];
+    char *l = pdf_latin1(s), *line[1];
     if (l == NULL) {
         p->oom = true;
         return;
@@ -257,7 +159,7 @@ static void utext_at(struct pdf *p, HPDF_Font f, float size, float x, float y, f
 static void paragraph(struct pdf *p, HPDF_Font f, float size, float x, float width,
                       const char *utf8)
 {
-    char *l = latin1(utf8);
+    char *l = pdf_latin1(utf8);
     if (l == NULL) {
         p->oom = true;
         return;
@@ -269,7 +171,7 @@ static void paragraph(struct pdf *p, HPDF_Font f, float size, float x, float wid
         p->y -= size * 1.3f;
         text_at(p, f, size, x, p->y, lines[i]);
     }
-    free_lines(lines, n);
+    pdf_free_lines(lines, n);
     free(l);
 }
 
@@ -302,7 +204,7 @@ static void section(struct pdf *p, const char *title)
 /* "Label      value" with the value wrapped (up to 6 lines). */
 static void kv(struct pdf *p, const char *label, const char *utf8_value)
 {
-    char *v = latin1(utf8_value ? utf8_value : "-");
+    char *v = pdf_latin1(utf8_value ? utf8_value : "-");
     if (v == NULL) {
         p->oom = true;
         return;
@@ -317,7 +219,7 @@ static void kv(struct pdf *p, const char *label, const char *utf8_value)
         if (i + 1 < n)
             p->y -= 11;
     }
-    free_lines(lines, n);
+    pdf_free_lines(lines, n);
     free(v);
 }
 
@@ -340,13 +242,13 @@ static void header(struct pdf *p, const json_t *cert)
     char line[600];
     snprintf(line, sizeof(line), "Order %s   Exhibit %s", jsd(cert, "authority.order_reference"),
              jsd(cert, "exhibit.exhibit_reference"));
-    char *l = latin1(line), *lines[2];
+    char *l = pdf_latin1(line), *lines[2];
     size_t n = l ? wrap(p, p->bold, 13, CONTENT_W, l, lines, 2) : 0;
     for (size_t i = 0; i < n; i++) {
         text_at(p, p->bold, 13, MARGIN_L, p->y, lines[i]);
         p->y -= 16;
     }
-    free_lines(lines, n);
+    pdf_free_lines(lines, n);
     free(l);
     rule(p, p->y + 4, 1.2f);
 }
@@ -548,7 +450,7 @@ static size_t location_cell(struct pdf *p, const json_t *t, char **lines)
             break;
         }
         char *txt = dp_cert_location_text(json_object_get(nm, "location"));
-        char *l = txt ? latin1(txt) : NULL;
+        char *l = txt ? pdf_latin1(txt) : NULL;
         if (l != NULL)
             n += wrap(p, p->reg, FS_CELL, w, l, lines + n, 3);
         free(l);
@@ -558,7 +460,7 @@ static size_t location_cell(struct pdf *p, const json_t *t, char **lines)
     if (reason != NULL && n < CELL_MAX) {
         char *r = NULL;
         if (asprintf(&r, "reason: %s", reason) >= 0) {
-            char *l = latin1(r);
+            char *l = pdf_latin1(r);
             if (l != NULL)
                 n +=
                     wrap(p, p->bold, FS_CELL, w, l, lines + n, CELL_MAX - n < 3 ? CELL_MAX - n : 3);
@@ -569,23 +471,11 @@ static size_t location_cell(struct pdf *p, const json_t *t, char **lines)
     return n;
 }
 
-static void human_size(char *b, size_t n, long long v)
-{
-    if (v < 100000)
-        snprintf(b, n, "%lld B", v);
-    else if (v < 100LL << 20)
-        snprintf(b, n, "%.1f KiB", (double)v / 1024.0);
-    else if (v < 100LL << 30)
-        snprintf(b, n, "%.1f MiB", (double)v / 1048576.0);
-    else
-        snprintf(b, n, "%.1f GiB", (double)v / 1073741824.0);
-}
-
 static void table_row(struct pdf *p, const json_t *t, size_t idx)
 {
     char *loc[CELL_MAX], *ass[3];
     size_t nl = location_cell(p, t, loc);
-    char *al = latin1(assurance_label(json_string_value(json_object_get(t, "assurance"))));
+    char *al = pdf_latin1(assurance_label(json_string_value(json_object_get(t, "assurance"))));
     size_t na = al ? wrap(p, p->reg, FS_CELL, col_x[COL_ASS + 1] - col_x[COL_ASS] - 2 * CELL_PAD,
                           al, ass, 3)
                    : 0;
@@ -600,11 +490,11 @@ static void table_row(struct pdf *p, const json_t *t, size_t idx)
     for (size_t i = 0; i < nl; i++)
         if (loc[i] != NULL)
             text_at(p, p->reg, FS_CELL, col_x[COL_LOC] + CELL_PAD, base - (float)i * LEAD, loc[i]);
-    human_size(b, sizeof(b), jll(t, "size"));
+    pdf_human_size(b, sizeof(b), jll(t, "size"));
     text_at(p, p->reg, FS_CELL, col_x[COL_SIZE] + CELL_PAD, base, b);
     const char *sha = dp_cert_get_str(t, "digests.sha256");
     snprintf(b, sizeof(b), "%.16s", sha ? sha : "-");
-    char *shal = latin1(b);
+    char *shal = pdf_latin1(b);
     if (shal != NULL)
         text_at(p, p->mono, 7, col_x[COL_SHA] + CELL_PAD, base, shal);
     free(shal);
@@ -619,8 +509,8 @@ static void table_row(struct pdf *p, const json_t *t, size_t idx)
         rule(p, p->y, 0.3f);
         HPDF_Page_SetGrayStroke(p->page, 0);
     }
-    free_lines(loc, nl);
-    free_lines(ass, na);
+    pdf_free_lines(loc, nl);
+    pdf_free_lines(ass, na);
     free(al);
 }
 
@@ -753,7 +643,7 @@ static void footers(struct pdf *p, const json_t *cert)
     snprintf(left, sizeof(left), "Order %s - Exhibit %s - Certificate %s",
              jsd(cert, "authority.order_reference"), jsd(cert, "exhibit.exhibit_reference"),
              jsd(cert, "identity.certificate_id"));
-    char *l = latin1(left), *lines[1];
+    char *l = pdf_latin1(left), *lines[1];
     size_t n = l ? wrap(p, p->reg, 7, CONTENT_W - 80, l, lines, 1) : 0;
     for (size_t i = 0; i < p->npages && !p->failed; i++) {
         p->page = p->pages[i];
@@ -766,9 +656,9 @@ static void footers(struct pdf *p, const json_t *cert)
             text_at(p, p->reg, 7, MARGIN_L, 34, lines[0]);
         char pg[64];
         snprintf(pg, sizeof(pg), "Page %zu of %zu", i + 1, p->npages);
-        text_at(p, p->bold, 7.5f, PAGE_W - MARGIN_R - text_width(p->bold, 7.5f, pg), 34, pg);
+        text_at(p, p->bold, 7.5f, PAGE_W - MARGIN_R - pdf_text_width(p->bold, 7.5f, pg), 34, pg);
     }
-    free_lines(lines, n);
+    pdf_free_lines(lines, n);
     free(l);
 }
 
@@ -776,27 +666,17 @@ static void footers(struct pdf *p, const json_t *cert)
 
 static enum dp_status save(struct pdf *p, const char *out_path, struct dp_error *err)
 {
-    if (HPDF_SaveToStream(p->doc) != HPDF_OK || p->failed)
+    if (p->failed)
         return DP_ERR_INVALID;
-    HPDF_UINT32 total = HPDF_GetStreamSize(p->doc);
-    unsigned char *buf = malloc(total ? total : 1);
-    if (buf == NULL) {
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    enum dp_status rc = pdf_doc_bytes(p->doc, &buf, &len);
+    if (rc == DP_ERR_NOMEM)
         p->oom = true;
-        return DP_ERR_NOMEM;
-    }
-    HPDF_UINT32 got = 0;
-    while (got < total) {
-        HPDF_UINT32 n = total - got;
-        HPDF_STATUS st = HPDF_ReadFromStream(p->doc, buf + got, &n);
-        got += n;
-        if (st != HPDF_OK && st != HPDF_STREAM_EOF)
-            break;
-        if (n == 0 || st == HPDF_STREAM_EOF)
-            break;
-    }
-    enum dp_status rc = DP_ERR_INVALID;
-    if (got == total && !p->failed)
-        rc = dp_write_file_atomic(out_path, buf, got, 0644, err);
+    if (rc == DP_OK && !p->failed)
+        rc = dp_write_file_atomic(out_path, buf, len, 0644, err);
+    else if (rc == DP_OK)
+        rc = DP_ERR_INVALID;
     free(buf);
     return rc;
 }

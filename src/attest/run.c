@@ -277,6 +277,13 @@ enum dp_status dp_run(struct dp_run_result *out, const struct dp_run_paths *path
         ((st = dp_wipe_preflight(plan->root, journal, &wopts, err)) != DP_OK ||
          (st = write_doc(out, paths, DP_RUN_FILE_PLAN, report, err)) != DP_OK))
         goto out;
+    size_t perceptual = 0;
+    for (size_t i = 0; i < plan->count; i++)
+        perceptual += plan->targets[i].perceptual_only;
+    if (perceptual > 0 && opts->consent != NULL &&
+        (st = opts->consent(opts->ctx, plan, dry ? NULL : paths->file[DP_RUN_FILE_PLAN], &wopts,
+                            err)) != DP_OK)
+        goto out;
     st = dp_wipe_journaled(plan, dry ? NULL : paths->file[DP_RUN_FILE_PLAN], journal, opts->resume,
                            &wopts, &wipe, err);
     /* a new journal is there even when the wipe failed; a resumed one counts once finished */

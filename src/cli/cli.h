@@ -142,6 +142,12 @@ enum cli_opts_group {
     CLI_OPTS_DESTRUCTIVE = 1u << 9,  /* -n, --dry-run, -y, --yes -> wipe.dry_run, yes. Never
                                         asked for: a CLI_DESTRUCTIVE command gets it (and
                                         CLI_OPTS_CASE) from the command table */
+    CLI_OPTS_PDQ = 1u << 10,         /* --max-pixels, --max-image-bytes, --pdq-threshold,
+                                        --no-dihedral -> scan.* (matching, and the wipe's
+                                        re-check of perceptual-only targets) */
+    CLI_OPTS_CONSENT = 1u << 11,     /* --examiner NAME, --confirmations FILE,
+                                        --erase-perceptual -> examiner, confirmations,
+                                        erase_perceptual */
 };
 
 struct option;
@@ -158,6 +164,8 @@ struct cli_opts {
     struct cli_strings lists; /* --hashes, in the order given */
     const char *output, *key, *passfile;
     bool json, resume, yes;
+    const char *examiner, *confirmations; /* CLI_OPTS_CONSENT */
+    bool erase_perceptual;
     struct dp_scan_opts scan; /* jobs, cross_mounts, the limits (progress left NULL) */
     struct dp_wipe_opts wipe; /* method (default nist-clear), wipe_free_space,
                                  journal_on_device, dry_run */
@@ -218,6 +226,23 @@ void cli_destructive_check(const struct cli_opts *o, bool dry_run);
 enum dp_status cli_destructive_possible(void *ctx, struct dp_error *err);
 bool cli_destructive_ask(void *ctx, const struct dp_plan *plan);
 
+/* ---- perceptual-only targets (consent.c) ----
+ * Before a wipe of plan (read from plan_file): open the confirmations file (--confirmations,
+ * default PLAN.confirmations); on a terminal, unless --yes or a dry run, ask about each
+ * perceptual-only finding no one has decided on and record the answers there; then set
+ * o->wipe.confirmations, .blanket_consent (--erase-perceptual, given by the examiner:
+ * --examiner or the case's officer) and .perceptual (o->scan). *out: the confirmations, for
+ * cli_consent_close after the wipe. Prints and returns false on failure. */
+struct dp_confirmations;
+bool cli_consent_prepare(struct cli_opts *o, const struct dp_plan *plan, const char *plan_file,
+                         struct dp_confirmations **out);
+void cli_consent_close(struct dp_confirmations *c);
+/* Help lines for CLI_OPTS_CONSENT and CLI_OPTS_PDQ. */
+void cli_consent_help(FILE *f);
+/* One perceptual-only finding in two lines (id, location, size; distance, variant,
+ * qualities, the list entry). */
+void cli_print_candidate(FILE *f, const struct dp_plan_target *t);
+
 /* base + suffix, heap (NULL when out of memory). */
 char *cli_derived_path(const char *base, const char *suffix);
 /* Load a secret key, asking for its passphrase (terminal, or passfile) when it has one.
@@ -234,5 +259,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_review(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
 
 #endif

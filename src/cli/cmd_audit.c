@@ -211,7 +211,7 @@ int cmd_audit(int argc, char **argv)
 {
     struct audit_args a = {0};
     cli_opts_init(&a.o, CLI_OPTS_HASHES | CLI_OPTS_KEY | CLI_OPTS_OUTPUT | CLI_OPTS_JSON |
-                            CLI_OPTS_JOBS | CLI_OPTS_LIMITS);
+                            CLI_OPTS_JOBS | CLI_OPTS_LIMITS | CLI_OPTS_PDQ);
     struct dp_hashset *set = NULL;
     struct dp_scan_result *res = NULL;
     json_t *cert = NULL, *doc = NULL;

@@ -37,6 +37,7 @@ static void run_usage(FILE *f)
             "                           the result then says the journal names the erased files)\n"
             "  -y, --yes                do not ask for confirmation (needed without a terminal)\n"
             "  -h, --help               this help\n");
+    cli_consent_help(f);
     cli_opts_case_help(f, true);
     fprintf(f, "\nExit status: 0 erased and the re-scan found nothing, 1 the certificate says\n"
                "PARTIAL or FAILED, 2 error.\n");
@@ -64,6 +65,27 @@ static int parse_run(int argc, char **argv, struct cli_opts *o, const char **roo
     if (o->resume && o->wipe.dry_run)
         return cli_usage_error(o->cmd, "--resume and --dry-run cannot be used together");
     return DP_EXIT_OK;
+}
+
+/* The perceptual-only targets' consent (ctx: the struct cli_opts); the confirmations stay
+ * open in run_confirmations until the run is over. */
+static struct dp_confirmations *run_confirmations;
+
+static enum dp_status run_consent(void *ctx, const struct dp_plan *plan, const char *plan_file,
+                                  struct dp_wipe_opts *wipe, struct dp_error *err)
+{
+    struct cli_opts *o = ctx;
+    if (plan_file == NULL) { /* a dry run: nothing is decided or recorded */
+        o->wipe.perceptual = wipe->perceptual = &o->scan;
+        return DP_OK;
+    }
+    if (!cli_consent_prepare(o, plan, plan_file, &run_confirmations))
+        return dp_error_set(err, DP_ERR_INVALID, 0, "no decision on the perceptual-only "
+                                                    "matches could be had (above)");
+    wipe->confirmations = o->wipe.confirmations;
+    wipe->blanket_consent = o->wipe.blanket_consent;
+    wipe->perceptual = o->wipe.perceptual;
+    return DP_OK;
 }
 
 /* ctx: the struct cli_opts (also the destructive gate's hooks' ctx) */
@@ -108,7 +130,8 @@ int cmd_run(int argc, char **argv)
 {
     struct cli_opts o; /* the table adds --dry-run, --yes and the case details (destructive) */
     cli_opts_init(&o, CLI_OPTS_HASHES | CLI_OPTS_KEY | CLI_OPTS_OUTPUT | CLI_OPTS_WIPE |
-                          CLI_OPTS_JOBS | CLI_OPTS_CROSS_MOUNTS | CLI_OPTS_LIMITS);
+                          CLI_OPTS_JOBS | CLI_OPTS_CROSS_MOUNTS | CLI_OPTS_LIMITS | CLI_OPTS_PDQ |
+                          CLI_OPTS_CONSENT);
     const char *root = NULL;
     struct dp_hashset *set = NULL;
     struct dp_sign_seckey *sk = NULL;
@@ -123,7 +146,8 @@ int cmd_run(int argc, char **argv)
     bool dry = o.wipe.dry_run;
     struct dp_run_opts ro = {.resume = o.resume, .scan = o.scan, .wipe = o.wipe,
                              .confirm_possible = cli_destructive_possible,
-                             .confirm = cli_destructive_ask, .event = run_event, .ctx = &o};
+                             .confirm = cli_destructive_ask, .consent = run_consent,
+                             .event = run_event, .ctx = &o};
     if (cli_want_progress())
         ro.scan.progress = cli_scan_progress;
     cli_wipe_callbacks(&ro.wipe);
@@ -152,6 +176,8 @@ int cmd_run(int argc, char **argv)
 fail:
     cli_dp_err(&err);
 out:
+    cli_consent_close(run_confirmations);
+    run_confirmations = NULL;
     dp_run_paths_release(&paths);
     dp_hashset_free(set);
     dp_sign_seckey_free(sk);

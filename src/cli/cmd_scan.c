@@ -46,7 +46,7 @@ int cmd_scan(int argc, char **argv)
     static const struct option own[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct cli_opts o;
     cli_opts_init(&o, CLI_OPTS_HASHES | CLI_OPTS_OUTPUT | CLI_OPTS_JSON | CLI_OPTS_JOBS |
-                          CLI_OPTS_CROSS_MOUNTS | CLI_OPTS_LIMITS);
+                          CLI_OPTS_CROSS_MOUNTS | CLI_OPTS_LIMITS | CLI_OPTS_PDQ);
     int rc = DP_EXIT_ERROR, c;
     struct dp_hashset *set = NULL;
     struct dp_scan_result *res = NULL;

@@ -34,6 +34,7 @@ static void wipe_usage(FILE *f)
             "                        the result then says the journal names the erased files)\n"
             "  -y, --yes             do not ask for confirmation (needed without a terminal)\n"
             "  -h, --help            this help\n");
+    cli_consent_help(f);
     cli_opts_case_help(f, false);
     fprintf(f, "\nOnly the order reference is required here (--order or a case file); the\n"
                "other details are checked when a certificate is made (deprive run).\n"
@@ -49,13 +50,15 @@ int cmd_wipe(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct cli_opts o; /* the table adds --dry-run, --yes and the case details (destructive) */
-    cli_opts_init(&o, CLI_OPTS_HASHES | CLI_OPTS_OUTPUT | CLI_OPTS_WIPE);
+    cli_opts_init(&o, CLI_OPTS_HASHES | CLI_OPTS_OUTPUT | CLI_OPTS_WIPE | CLI_OPTS_PDQ |
+                          CLI_OPTS_CONSENT);
     const char *journal = NULL, *output = NULL;
     char *journal_d = NULL, *output_d = NULL;
     int rc = DP_EXIT_ERROR, c;
     struct dp_plan *plan = NULL;
     json_t *result = NULL;
     struct dp_hashset *set = NULL;
+    struct dp_confirmations *confirmations = NULL;
     while ((c = cli_getopt(&o, argc, argv, "h", own)) != -1) {
         switch (c) {
         case OPT_JOURNAL: journal = optarg; break;
@@ -102,6 +105,8 @@ int cmd_wipe(int argc, char **argv)
         goto fail;
     if (!cli_quiet)
         cli_print_plan(stderr, plan);
+    if (!cli_consent_prepare(&o, plan, plan_file, &confirmations))
+        goto out;
     if (!cli_destructive_confirm(&o, plan->count))
         goto out;
     cli_wipe_callbacks(&o.wipe);
@@ -125,6 +130,7 @@ fail:
     rc = DP_EXIT_ERROR;
 out:
     json_decref(result);
+    cli_consent_close(confirmations);
     dp_plan_free(plan);
     dp_hashset_free(set);
     cli_opts_release(&o);

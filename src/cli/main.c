@@ -19,6 +19,8 @@ static const struct cli_command commands[] = {
     {"keygen", cmd_keygen, "make a minisign-compatible signing key pair", 0},
     {"hash", cmd_hash, "make a hash list from files (victim side; images never leave)", 0},
     {"scan", cmd_scan, "find files matching hash lists under a mounted filesystem", 0},
+    {"review", cmd_review, "render a PDF contact sheet of perceptual-only candidates", 0},
+    {"confirm", cmd_confirm, "record an examiner's decision on perceptual-only matches", 0},
     {"wipe", cmd_wipe, "securely erase the matches listed in a scan plan", CLI_DESTRUCTIVE},
     {"run", cmd_run, "scan, wipe, re-scan and certify in one go", CLI_DESTRUCTIVE},
     {"verify", cmd_verify, "check a signed erasure certificate", 0},

@@ -137,11 +137,15 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
         const struct dp_finding *fd = &r->findings[i];
         const struct dp_match *m = &fd->matches[0];
         const struct dp_hash_source *src = dp_hashset_source(set, m->source);
-        char how[64] = "";
+        char how[96] = "", id[24];
         if (m->algo == DP_ALGO_PDQ)
-            snprintf(how, sizeof(how), " distance %d %s", m->distance,
-                     dp_pdq_variant_name((enum dp_pdq_variant)m->variant));
-        fprintf(f, "%s %s  (%s, %s, %s%s %s:%u%s)\n",
+            snprintf(how, sizeof(how), " distance %d %s%s", m->distance,
+                     dp_pdq_variant_name((enum dp_pdq_variant)m->variant),
+                     fd->has_pdq && fd->pdq_quality < DP_PDQ_MIN_QUALITY
+                         ? ", LOW CONFIDENCE: the file's PDQ quality is below 50"
+                         : "");
+        dp_plan_finding_id(i, id, sizeof(id));
+        fprintf(f, "%-4s %s %s  (%s, %s, %s%s %s:%u%s)\n", id,
                 fd->perceptual_only ? "PERCEPTUAL MATCH (needs confirmation)" : "MATCH",
                 cli_textn(fd->path, fd->path_len), cli_human_bytes(b1, sizeof(b1), fd->id.size),
                 cli_text(fd->mime), dp_algo_name((enum dp_algo)m->algo), how,

@@ -17,11 +17,19 @@
 void cli_print_plan(FILE *f, const struct dp_plan *plan)
 {
     fprintf(f, "plan: %zu file(s) under %s to erase\n", plan->count, cli_text(plan->root));
-    for (size_t i = 0; i < plan->count; i++)
-        fprintf(f, "  %s (%llu bytes, inode %llu)\n",
-                cli_location(json_object_get(plan->targets[i].finding, "location")),
-                (unsigned long long)plan->targets[i].id.size,
-                (unsigned long long)plan->targets[i].id.ino);
+    size_t perceptual = 0;
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct dp_plan_target *t = &plan->targets[i];
+        perceptual += t->perceptual_only;
+        fprintf(f, "  %-4s %s (%llu bytes, inode %llu)%s\n", t->finding_id,
+                cli_location(json_object_get(t->finding, "location")),
+                (unsigned long long)t->id.size, (unsigned long long)t->id.ino,
+                t->perceptual_only ? "  PERCEPTUAL ONLY: erased only if an examiner confirms"
+                                   : "");
+    }
+    if (perceptual > 0)
+        fprintf(f, "%zu of them matched only perceptually (PDQ): see 'deprive review' and "
+                   "'deprive confirm'\n", perceptual);
 }
 
 /* -v: one line per step; on a terminal otherwise: one status line rewritten in place. */
@@ -77,11 +85,15 @@ void cli_print_wipe(FILE *f, const json_t *result)
                 reason ? cli_text(reason) : "");
     }
     const json_t *s = json_object_get(result, "summary");
-    fprintf(f, "wipe: %lld target(s): %lld erased, %lld skipped, %lld failed\n",
+    fprintf(f, "wipe: %lld target(s): %lld erased, %lld skipped, %lld failed",
             (long long)json_integer_value(json_object_get(s, "targets")),
             (long long)json_integer_value(json_object_get(s, "erased")),
             (long long)json_integer_value(json_object_get(s, "skipped")),
             (long long)json_integer_value(json_object_get(s, "failed")));
+    json_int_t rejected = json_integer_value(json_object_get(s, "rejected"));
+    if (rejected > 0)
+        fprintf(f, ", %lld rejected by the examiner", (long long)rejected);
+    fputc('\n', f);
     json_array_foreach(json_object_get(result, "residual_risks"), i, t)
         fprintf(f, "residual risk: %s\n", cli_text(json_string_value(t)));
 }

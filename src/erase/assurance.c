@@ -18,7 +18,7 @@ static const char *or_default(const char *s, const char *dflt)
 /* ---- vocabularies ---- */
 
 static const char *const status_names[DP_WIPE_STATUS_COUNT] = {"erased", "skipped", "failed",
-                                                               "planned"};
+                                                               "planned", "rejected"};
 
 const char *dp_wipe_status_name(enum dp_wipe_status s)
 {
@@ -88,6 +88,7 @@ bool dp_assurance_fits(enum dp_assurance a, enum dp_wipe_status s)
         return a == DP_ASSURE_NOT_ERASED || a == DP_ASSURE_SHARED_EXTENTS;
     case DP_WIPE_SKIPPED:
     case DP_WIPE_PLANNED:
+    case DP_WIPE_REJECTED:
         return a == DP_ASSURE_NOT_ERASED;
     case DP_WIPE_STATUS_COUNT:
         break;
@@ -133,7 +134,9 @@ enum dp_status dp_wipe_summary_of(const json_t *result, struct dp_wipe_summary *
 
 bool dp_wipe_summary_complete(const struct dp_wipe_summary *s)
 {
-    return s->by_status[DP_WIPE_ERASED] + s->by_status[DP_WIPE_PLANNED] == s->targets;
+    return s->by_status[DP_WIPE_ERASED] + s->by_status[DP_WIPE_PLANNED] +
+               s->by_status[DP_WIPE_REJECTED] ==
+           s->targets;
 }
 
 /* ---- policy ---- */

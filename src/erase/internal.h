@@ -127,4 +127,23 @@ enum dp_status wipe_count_results(const json_t *results, struct dp_wipe_summary 
 /* The "summary" object of a wipe result (targets, names, a count per status). */
 json_t *wipe_summary_json(const json_t *results);
 
+/* ---- perceptual-only targets and the PDQ of erased images (wipe_pdq.c) ---- */
+
+/* The consent to erase the inode group names[0..count) of plan (all perceptual-only): every
+ * finding confirmed in opts->confirmations -> {"kind": "confirmed", "decisions": [{"finding",
+ * "examiner", "how", "time", "record"}]}; else opts->blanket_consent -> {"kind": "blanket",
+ * "examiner"}. NULL when there is none - a finding rejected (*rejected set) or undecided
+ * without blanket consent - with why in why. New reference. */
+json_t *wipe_consent(const struct dp_wipe_opts *opts, const struct dp_plan *plan,
+                     const size_t *names, size_t count, bool *rejected, char *why,
+                     size_t why_len);
+/* Read fd (the target, from offset 0) again and, when it is an image, hash it (full decode,
+ * every variant; opts->perceptual's image limits): *pdq = {"hash", "quality"}, or {"error"}
+ * for an image that cannot be decoded, or NULL for a file that is not an image. need_match:
+ * *match = the nearest PDQ entry of opts->lists within the radius ({"method": "pdq",
+ * "radius", "distance", "variant", "quality", "target_quality", "list", "line"[, "label"]}),
+ * NULL when none is. Fails only on read errors and memory. */
+enum dp_status wipe_pdq_check(int fd, const struct dp_wipe_opts *opts, bool need_match,
+                              json_t **pdq, json_t **match, struct dp_error *err);
+
 #endif

@@ -64,6 +64,7 @@ struct name_state {
 struct group_state {
     bool overwrite_begun, overwrite_done;
     json_t *overwrite_facts; /* from overwrite-done */
+    json_t *checked;         /* data of the checked record: consent, pdq, match */
     json_t *done;            /* the target-done result */
 };
 
@@ -91,6 +92,7 @@ void dp_wipe_state_free(struct dp_wipe_state *st)
         return;
     for (size_t i = 0; i < st->ngroups; i++) {
         json_decref(st->groups[i].overwrite_facts);
+        json_decref(st->groups[i].checked);
         json_decref(st->groups[i].done);
     }
     for (size_t i = 0; i < st->nnames; i++) {
@@ -146,7 +148,10 @@ enum dp_status dp_wipe_state_visit(void *ctx, uint64_t seq, const char *type, js
                             (unsigned long long)seq);
     bool has_g = get_index(data, "group", st->ngroups, &g);
     bool has_n = get_index(data, "name", st->nnames, &n);
-    if (strcmp(type, "overwrite-begin") == 0 && has_g) {
+    if (strcmp(type, "checked") == 0 && has_g) {
+        json_decref(st->groups[g].checked);
+        st->groups[g].checked = json_incref(data);
+    } else if (strcmp(type, "overwrite-begin") == 0 && has_g) {
         st->groups[g].overwrite_begun = true;
     } else if (strcmp(type, "overwrite-done") == 0 && has_g) {
         st->groups[g].overwrite_done = true;
@@ -852,6 +857,8 @@ struct work {
     enum dp_wipe_status status;
     char reason[512];
     json_t *facts;                /* overwrite facts */
+    json_t *consent;              /* perceptual-only: the examiner's consent (wipe_consent) */
+    json_t *pdq, *match;          /* the content's PDQ; a perceptual-only target's match */
 };
 
 static void set_reason(struct work *w, enum dp_wipe_status status, const char *what,
@@ -880,13 +887,25 @@ static bool listed(const struct run *r, const struct dp_plan_target *t)
 static void open_group(struct work *w)
 {
     bool relaxed = w->gs != NULL && w->gs->overwrite_begun;
-    if (w->t0->perceptual_only) {
-        set_reason(w, DP_WIPE_SKIPPED, "perceptual-only match",
-                   "only its PDQ hash matched: a person must confirm it before it is erased, "
-                   "and this version cannot record a confirmation");
-        return;
+    if (relaxed && w->gs->checked != NULL) {
+        /* checked, consented to and begun before the interruption: as the journal says */
+        const json_t *ck = w->gs->checked;
+        w->consent = json_incref(json_object_get(ck, "consent"));
+        w->pdq = json_incref(json_object_get(ck, "pdq"));
+        w->match = json_incref(json_object_get(ck, "match"));
     }
-    if (!listed(w->r, w->t0)) {
+    if (w->t0->perceptual_only) {
+        char why[400];
+        bool rejected = false;
+        if (w->consent == NULL)
+            w->consent = wipe_consent(w->r->opts, w->r->plan, w->gr->names, w->gr->count,
+                                      &rejected, why, sizeof(why));
+        if (w->consent == NULL) {
+            set_reason(w, rejected ? DP_WIPE_REJECTED : DP_WIPE_SKIPPED,
+                       rejected ? "rejected by the examiner" : "perceptual-only match", why);
+            return;
+        }
+    } else if (!listed(w->r, w->t0)) {
         set_reason(w, DP_WIPE_SKIPPED, "not in the hash lists",
                    "no digest of the plan's entry is in the lists given");
         return;
@@ -917,6 +936,30 @@ static void open_group(struct work *w)
         else if (cs != DP_OK)
             set_reason(w, DP_WIPE_FAILED, "cannot read", e.msg);
     }
+    if (!w->decided && !relaxed && !w->gone_after_overwrite) {
+        struct dp_error e = {0};
+        bool po = w->t0->perceptual_only;
+        if (wipe_pdq_check(w->fd, w->r->opts, po, &w->pdq, &w->match, &e) != DP_OK)
+            set_reason(w, DP_WIPE_FAILED, "cannot read", e.msg);
+        else if (po && w->match == NULL)
+            set_reason(w, DP_WIPE_SKIPPED, "no longer a perceptual match",
+                       json_object_get(w->pdq, "hash") != NULL
+                           ? "its content, hashed again, is not within the radius of any PDQ "
+                             "entry of the lists given"
+                           : "its content could not be hashed again as an image");
+    }
+}
+
+/* Before the first write: what was checked and who consented, so that a resumed wipe reports
+ * the same. */
+static enum dp_status checked_record(struct work *w, struct dp_error *err)
+{
+    if (w->r->opts->dry_run || (w->gs != NULL && w->gs->overwrite_begun))
+        return DP_OK;
+    return jlog(w->r, "checked",
+                json_pack("{s:I, s:O?, s:O?, s:O?}", "group", (json_int_t)w->g, "consent",
+                          w->consent, "pdq", w->pdq, "match", w->match),
+                err);
 }
 
 static enum dp_status overwrite_work(struct work *w, struct dp_error *err)
@@ -1000,6 +1043,13 @@ static enum dp_status record_work(struct work *w, json_t *results, struct dp_err
         if (json_object_get(w->facts, copied[i]) != NULL)
             json_object_set(res, copied[i], json_object_get(w->facts, copied[i]));
     json_object_set_new(res, "links_remaining", json_integer((json_int_t)links_left(w)));
+    json_object_set_new(res, "perceptual_only", json_boolean(w->t0->perceptual_only));
+    if (w->match != NULL)
+        json_object_set(res, "match", w->match);
+    if (w->consent != NULL)
+        json_object_set(res, "consent", w->consent);
+    if (w->pdq != NULL)
+        json_object_set(res, "pdq", w->pdq);
     json_array_append(results, res);
     enum dp_status st = DP_OK;
     if (!w->r->opts->dry_run)
@@ -1056,6 +1106,8 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
     if (!w.decided && r->opts->dry_run)
         w.decided = true, w.status = DP_WIPE_PLANNED;
     if (!w.decided)
+        st = checked_record(&w, err);
+    if (st == DP_OK && !w.decided)
         st = overwrite_work(&w, err);
     if (st == DP_OK && !w.decided)
         st = scrub_work(&w, err);
@@ -1064,6 +1116,9 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
     if (st == DP_OK)
         st = record_work(&w, results, err);
     json_decref(w.facts);
+    json_decref(w.consent);
+    json_decref(w.pdq);
+    json_decref(w.match);
     close_opened(w.o, w.gr->count);
     free(w.o);
     return st;

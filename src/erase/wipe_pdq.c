@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: the wipe's perceptual side - a perceptual-only target is erased only with a person's
+ * consent and only when its content, hashed again from the device, still matches a PDQ entry
+ * of the lists; and every erased image's PDQ goes into the result, so that an audit can look
+ * for altered copies of it later. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deprive/confirm.h"
+#include "deprive/fingerprint.h"
+#include "deprive/json.h"
+#include "deprive/pdq.h"
+
+json_t *wipe_consent(const struct dp_wipe_opts *opts, const struct dp_plan *plan,
+                     const size_t *names, size_t count, bool *rejected, char *why,
+                     size_t why_len)
+{
+    *rejected = false;
+    json_t *confirmed = json_array();
+    size_t undecided = 0;
+    for (size_t i = 0; i < count && confirmed != NULL; i++) {
+        const struct dp_plan_target *t = &plan->targets[names[i]];
+        const struct dp_confirmation *c =
+            opts->confirmations ? dp_confirm_get(opts->confirmations, names[i]) : NULL;
+        if (c != NULL && c->decision == DP_CONFIRM_REJECTED) {
+            snprintf(why, why_len, "%s: %.200s decided at %s that it is not a copy of a listed image",
+                     t->finding_id, c->examiner, c->time);
+            *rejected = true;
+            json_decref(confirmed);
+            return NULL;
+        }
+        if (c != NULL && c->decision == DP_CONFIRM_CONFIRMED)
+            json_array_append_new(confirmed,
+                                  json_pack("{s:s, s:s, s:s, s:s, s:I}", "finding",
+                                            t->finding_id, "examiner", c->examiner, "how", c->how,
+                                            "time", c->time, "record", (json_int_t)c->seq));
+        else
+            undecided++;
+    }
+    if (confirmed == NULL) {
+        snprintf(why, why_len, "out of memory");
+        return NULL;
+    }
+    if (undecided == 0)
+        return json_pack("{s:s, s:o}", "kind", "confirmed", "decisions", confirmed);
+    json_decref(confirmed);
+    if (opts->blanket_consent != NULL)
+        return json_pack("{s:s, s:s}", "kind", "blanket", "examiner", opts->blanket_consent);
+    snprintf(why, why_len,
+             "only its PDQ hash matched and no examiner has confirmed it (deprive confirm, or "
+             "--erase-perceptual)");
+    return NULL;
+}
+
+/* The nearest PDQ entry of the lists to any variant of fp's hash, as a "match" object, when
+ * within the radius; NULL otherwise. */
+static json_t *nearest(const struct dp_fingerprint *fp, const struct dp_wipe_opts *opts)
+{
+    const struct dp_scan_opts *so = opts->perceptual;
+    int radius = so != NULL && so->pdq_threshold_given ? so->pdq_threshold : DP_PDQ_THRESHOLD;
+    bool dihedral = so == NULL || !so->no_dihedral;
+    size_t n = 0;
+    const struct dp_hash_entry *e = opts->lists
+                                        ? dp_hashset_entries(opts->lists, DP_ALGO_PDQ, &n)
+                                        : NULL;
+    const struct dp_hash_entry *best = NULL;
+    int best_d = radius + 1;
+    enum dp_pdq_variant best_v = DP_PDQ_ORIGINAL;
+    for (size_t i = 0; i < n; i++) {
+        struct dp_pdq target;
+        memcpy(target.b, e[i].digest, sizeof(target.b));
+        enum dp_pdq_variant v;
+        int d = dp_pdq_min_distance(&fp->pdq_all, dihedral, &target, &v);
+        if (d < best_d) {
+            best_d = d;
+            best = &e[i];
+            best_v = v;
+        }
+    }
+    if (best == NULL)
+        return NULL;
+    const struct dp_hash_source *src = dp_hashset_source(opts->lists, best->source);
+    json_t *m = json_pack("{s:s, s:i, s:i, s:s, s:i, s:o, s:o, s:I}", "method", "pdq", "radius",
+                          radius, "distance", best_d, "variant", dp_pdq_variant_name(best_v),
+                          "quality", fp->quality, "target_quality",
+                          best->quality < 0 ? json_null() : json_integer(best->quality), "list",
+                          dp_json_bytes(src->path, strlen(src->path)), "line",
+                          (json_int_t)best->line);
+    const char *label = dp_hashset_label(opts->lists, best);
+    if (m != NULL && label != NULL)
+        json_object_set_new(m, "label", dp_json_bytes(label, strlen(label)));
+    if (m != NULL) /* a flat or tiny image: its hash says little */
+        json_object_set_new(m, "low_confidence", json_boolean(fp->quality < DP_PDQ_MIN_QUALITY));
+    return m;
+}
+
+enum dp_status wipe_pdq_check(int fd, const struct dp_wipe_opts *opts, bool need_match,
+                              json_t **pdq, json_t **match, struct dp_error *err)
+{
+    *pdq = *match = NULL;
+    const struct dp_scan_opts *so = opts->perceptual;
+    struct dp_image_opts io = {.max_pixels = so ? so->max_pixels : 0};
+    struct dp_fingerprint *fp = malloc(sizeof(*fp));
+    if (fp == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    enum dp_status st = dp_fingerprint_fd(fd, so ? so->max_image_bytes : 0, &io, fp, err);
+    if (st == DP_OK && fp->has_pdq) {
+        char hex[DP_PDQ_HEX + 1];
+        dp_pdq_hex(&fp->pdq, hex);
+        *pdq = json_pack("{s:s, s:i}", "hash", hex, "quality", fp->quality);
+        if (need_match)
+            *match = nearest(fp, opts);
+    } else if (st == DP_OK && fp->format != DP_IMAGE_NONE) {
+        *pdq = json_pack("{s:s}", "error", fp->pdq_error);
+    }
+    free(fp);
+    return st;
+}
