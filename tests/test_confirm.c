@@ -483,6 +483,20 @@ static void test_run_certificate_and_audit(void **state)
     assert_non_null(strstr(r.out, "perceptual match at wipe time: PDQ distance"));
     assert_non_null(strstr(r.out, "consent: blanket (--erase-perceptual) by"));
     tu_run_free(&r);
+    if (tu_have("pdftotext")) { /* the PDF says the same */
+        char *pdf = tu_path(f.work, "c2.pdf");
+        tu_deprive(&r, NULL, "show", "-p", pub, "--pdf", pdf, cert2, NULL);
+        expect(&r, 0, "show --pdf");
+        tu_run_free(&r);
+        char *argv[] = {"pdftotext", "-layout", pdf, "-", NULL};
+        tu_run_argv(&r, argv, NULL);
+        assert_non_null(strstr(r.out, "blanket consent"));
+        assert_non_null(strstr(r.out, "perceptual (PDQ distance"));
+        tu_run_free(&r);
+        free(pdf);
+    } else {
+        printf("pdftotext not installed: the certificate PDF's text is not checked\n");
+    }
     tu_deprive(&r, NULL, "show", "-p", pub, cert1, NULL);
     expect(&r, 0, "show PARTIAL");
     assert_non_null(strstr(r.out, "perceptual candidate, awaiting the examiner's decision"));

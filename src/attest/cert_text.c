@@ -97,9 +97,12 @@ static void render_head(FILE *f, const json_t *cert)
 {
     fputs("DEPRIVE ERASURE CERTIFICATE\n\n", f);
     put_field(f, "Outcome", cert_jpath(cert, "outcome.result"));
-    fprintf(f, "  %-34s %lld of %lld target(s) erased, %lld skipped, %lld failed\n", "Summary",
+    fprintf(f, "  %-34s %lld of %lld target(s) erased, %lld skipped, %lld failed", "Summary",
             jll(cert, "outcome.summary.erased"), jll(cert, "outcome.summary.targets"),
             jll(cert, "outcome.summary.skipped"), jll(cert, "outcome.summary.failed"));
+    if (jll(cert, "outcome.summary.rejected") > 0)
+        fprintf(f, ", %lld rejected by the examiner", jll(cert, "outcome.summary.rejected"));
+    fputc('\n', f);
     if (json_is_true(cert_jpath(cert, "outcome.rescan.performed")))
         put_field(f, "Re-scan: matches remaining", cert_jpath(cert, "outcome.rescan.findings"));
     else

@@ -269,9 +269,14 @@ static void outcome_box(struct pdf *p, const json_t *cert)
     snprintf(b, sizeof(b), "%lld of %lld target(s) erased", jll(cert, "outcome.summary.erased"),
              jll(cert, "outcome.summary.targets"));
     text_at(p, p->bold, 10, x, top - 20, b);
-    snprintf(b, sizeof(b), "%lld skipped, %lld failed, %lld name(s)",
-             jll(cert, "outcome.summary.skipped"), jll(cert, "outcome.summary.failed"),
-             jll(cert, "outcome.summary.names"));
+    if (jll(cert, "outcome.summary.rejected") > 0)
+        snprintf(b, sizeof(b), "%lld skipped, %lld failed, %lld rejected, %lld name(s)",
+                 jll(cert, "outcome.summary.skipped"), jll(cert, "outcome.summary.failed"),
+                 jll(cert, "outcome.summary.rejected"), jll(cert, "outcome.summary.names"));
+    else
+        snprintf(b, sizeof(b), "%lld skipped, %lld failed, %lld name(s)",
+                 jll(cert, "outcome.summary.skipped"), jll(cert, "outcome.summary.failed"),
+                 jll(cert, "outcome.summary.names"));
     text_at(p, p->reg, 9, x, top - 34, b);
     if (json_is_true(jget(cert, "outcome.rescan.performed")))
         snprintf(b, sizeof(b), "Post-erasure re-scan: %lld match(es) found",
@@ -434,6 +439,37 @@ static const char *assurance_label(const char *a)
     return dp_assurance_parse(a, &level) ? dp_assurance_label(level) : a;
 }
 
+/* A perceptual-only target's match at wipe time and who consented, in one line; NULL for
+ * others. */
+static char *perceptual_text(const json_t *t)
+{
+    if (!json_is_true(json_object_get(t, "perceptual_only")))
+        return NULL;
+    const json_t *m = json_object_get(t, "match"), *c = json_object_get(t, "consent");
+    const char *kind = json_string_value(json_object_get(c, "kind"));
+    const char *who = kind != NULL && strcmp(kind, "blanket") == 0
+                          ? json_string_value(json_object_get(c, "examiner"))
+                          : json_string_value(json_object_get(
+                                json_array_get(json_object_get(c, "decisions"), 0), "examiner"));
+    char *s = NULL;
+    int rc;
+    if (json_is_object(m))
+        rc = asprintf(&s, "perceptual (PDQ distance %lld, %s)%s%s%s%s", jll(m, "distance"),
+                      json_string_value(json_object_get(m, "variant"))
+                          ? json_string_value(json_object_get(m, "variant"))
+                          : "?",
+                      who ? "; " : "",
+                      who && kind && strcmp(kind, "blanket") == 0 ? "blanket consent by "
+                      : who                                      ? "confirmed by "
+                                                                 : "",
+                      who ? who : "",
+                      json_is_true(json_object_get(m, "low_confidence")) ? "; LOW CONFIDENCE"
+                                                                          : "");
+    else
+        rc = asprintf(&s, "perceptual-only match");
+    return rc < 0 ? NULL : s;
+}
+
 /* Location cell: every name wrapped, and the reason when not erased; at most CELL_MAX lines. */
 static size_t location_cell(struct pdf *p, const json_t *t, char **lines)
 {
@@ -456,6 +492,14 @@ static size_t location_cell(struct pdf *p, const json_t *t, char **lines)
         free(l);
         free(txt);
     }
+    char *why = perceptual_text(t);
+    if (why != NULL && n < CELL_MAX) {
+        char *l = pdf_latin1(why);
+        if (l != NULL)
+            n += wrap(p, p->reg, FS_CELL, w, l, lines + n, CELL_MAX - n < 2 ? CELL_MAX - n : 2);
+        free(l);
+    }
+    free(why);
     const char *reason = json_string_value(json_object_get(t, "reason"));
     if (reason != NULL && n < CELL_MAX) {
         char *r = NULL;
@@ -574,6 +618,19 @@ static void rescan_block(struct pdf *p, const json_t *cert)
         }
         char *t = dp_cert_location_text(json_object_get(r, "location"));
         kv(p, "STILL PRESENT", t ? t : "?");
+        free(t);
+    }
+    json_array_foreach(jget(cert, "outcome.rescan.left_by_decision"), i, r)
+    {
+        if (i == 50) {
+            kv(p, "", "... (see the JSON certificate)");
+            break;
+        }
+        const char *st = json_string_value(json_object_get(r, "status"));
+        char *t = dp_cert_location_text(json_object_get(r, "location"));
+        kv(p, st != NULL && strcmp(st, "rejected") == 0 ? "Rejected (not a copy)"
+                                                        : "Awaiting decision",
+           t ? t : "?");
         free(t);
     }
 }
