@@ -28,10 +28,10 @@ void robust_image_free(struct robust_image *im);
 
 /* The edits, each written as a file (names in robust_edit_info). */
 enum robust_edit {
-    ROBUST_REENCODE,  /* the full image as JPEG quality 30 */
-    ROBUST_HALF,      /* 50% by area averaging */
-    ROBUST_QUARTER,   /* 25% by area averaging */
-    ROBUST_ROT90,     /* turned 90 degrees clockwise */
+    ROBUST_REENCODE, /* the full image as JPEG quality 30 */
+    ROBUST_HALF,     /* 50% by area averaging */
+    ROBUST_QUARTER,  /* 25% by area averaging */
+    ROBUST_ROT90,    /* turned 90 degrees clockwise */
     ROBUST_ROT180,
     ROBUST_MIRROR,    /* left-right */
     ROBUST_CROP5,     /* 5% of the width and 5% of the height cut, the edges by variant */
@@ -76,13 +76,14 @@ bool robust_write_jpeg(const char *path, const struct robust_image *im, int qual
 bool robust_write_png(const char *path, const struct robust_image *im, char *err, size_t errlen);
 
 struct robust_config {
-    const char *dir;           /* an existing empty directory; everything is written below it */
-    unsigned originals;        /* the victim's images, hashed into the list */
-    unsigned unrelated;        /* other images on the device */
-    int width, height;         /* of the originals (PNG) */
-    int unrelated_width, unrelated_height; /* of the unrelated images (JPEG q85) */
-    unsigned threads;          /* generating threads; 0: one per online CPU */
-    uint64_t seed;             /* original i: seed + i; unrelated j: seed + 1,000,000 + j */
+    const char *dir;    /* an existing empty directory; everything is written below it */
+    unsigned originals; /* the victim's images, hashed into the list */
+    unsigned unrelated; /* other images on the device */
+    int width, height;  /* of the originals (PNG) */
+    /* of the unrelated images (JPEG q85) */
+    int unrelated_width, unrelated_height;
+    unsigned threads; /* generating threads; 0: one per online CPU */
+    uint64_t seed;    /* original i: seed + i; unrelated j: seed + 1,000,000 + j */
 };
 
 /* One edited copy of one original. */
@@ -98,22 +99,22 @@ struct robust_copy {
 
 struct robust_result {
     unsigned originals, unrelated;
-    struct robust_copy *copies;  /* [original * ROBUST_EDITS + edit] */
-    int *original_quality;       /* [originals], from the listed hashes */
-    int *unrelated_quality;      /* [unrelated] */
-    int *unrelated_nearest;      /* [unrelated]: nearest distance to any listed hash over the
-                                    image's 8 variants */
-    int originals_nearest;       /* nearest distance between two different originals */
-    unsigned findings;           /* findings in the report */
-    unsigned unrelated_found;    /* unrelated images the scan reported (false positives) */
-    unsigned wrong_matches;      /* pdq matches of a copy to another original (false positives) */
-    unsigned exact_matches;      /* exact-digest matches (none expected: every copy is edited) */
-    unsigned disagreements;      /* copies found by the scan with distance > 31 or a reported
-                                    distance other than the full decode's, or not found
-                                    although within 31 */
-    unsigned images_decoded;     /* the scan's count */
+    struct robust_copy *copies; /* [original * ROBUST_EDITS + edit] */
+    int *original_quality;      /* [originals], from the listed hashes */
+    int *unrelated_quality;     /* [unrelated] */
+    int *unrelated_nearest;     /* [unrelated]: nearest distance to any listed hash over the
+                                   image's 8 variants */
+    int originals_nearest;      /* nearest distance between two different originals */
+    unsigned findings;          /* findings in the report */
+    unsigned unrelated_found;   /* unrelated images the scan reported (false positives) */
+    unsigned wrong_matches;     /* pdq matches of a copy to another original (false positives) */
+    unsigned exact_matches;     /* exact-digest matches (none expected: every copy is edited) */
+    unsigned disagreements;     /* copies found by the scan with distance > 31 or a reported
+                                   distance other than the full decode's, or not found
+                                   although within 31 */
+    unsigned images_decoded;    /* the scan's count */
     double generate_seconds, scan_seconds;
-    char error[512];             /* why robust_run failed */
+    char error[512]; /* why robust_run failed */
 };
 
 /* Generate the originals (dir/originals/oNNN.png) and hash them with dp_fingerprint_fd into a
