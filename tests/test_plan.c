@@ -442,9 +442,18 @@ static void test_path_rules(void **state)
     json_t *doc = mutated(f, "findings.1.location", "[\"/etc/passwd\"]");
     refused(doc, "finding 1: path must be relative", "absolute path", false);
     json_decref(doc);
-    /* location is a chain of exactly one element: archive members are not wipeable */
-    doc = mutated(f, "findings.1.location", "[\"a.zip\", \"inner.jpg\"]");
-    refused(doc, "archive members are not wipeable", "two-element location", false);
+    /* a longer chain is an archive member: the file, then the names inside it */
+    doc = mutated(f, "findings.1.location", "[\"a.zip\", \"inner.zip\", \"x.jpg\"]");
+    struct dp_plan *mp = load_ok(doc, "a member of a nested archive");
+    assert_int_equal(mp->targets[1].member_depth, 2);
+    assert_string_equal(mp->targets[1].path, "a.zip");
+    assert_string_equal(mp->targets[1].members[0], "inner.zip");
+    assert_string_equal(mp->targets[1].members[1], "x.jpg");
+    assert_int_equal(mp->targets[0].member_depth, 0);
+    dp_plan_free(mp);
+    json_decref(doc);
+    doc = mutated(f, "findings.1.location", "[\"a.zip\", \"\"]");
+    refused(doc, "bad archive member name", "an empty member name", false);
     json_decref(doc);
     doc = mutated(f, "findings.1.location", "[]");
     refused(doc, "finding 1: bad location", "empty location", false);

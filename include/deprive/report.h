@@ -48,6 +48,11 @@ struct dp_plan_target {
                               examiner names it to deprive confirm */
     bool perceptual_only;  /* only PDQ matched: needs an examiner's confirmation */
     json_t *finding;       /* the report's finding object (borrowed from the plan) */
+    /* An archive member: path and id are the file holding it; members[0..member_depth) the
+     * names inside it, outermost first; digests are the member's. 0: the file itself. */
+    unsigned member_depth;
+    char **members;
+    size_t *member_lens;
 };
 
 /* What the scanned root was: a wipe refuses a root that is no longer the same directory of

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "deprive/archive.h"
 #include "deprive/error.h"
 #include "deprive/fsinfo.h"
 #include "deprive/hashset.h"
@@ -44,6 +45,19 @@ struct dp_finding {
     int pdq_quality;
     const char *pdq_decode; /* static text: "full", "scaled", "scaled, then full" */
     bool perceptual_only;
+    /* An archive member: path is the file that holds it, members[0..member_depth) the names
+     * inside it, outermost first (2: a member of an archive inside the file). 0: the file
+     * itself. digests, matches and the PDQ are then the member's; id stays the file's. */
+    unsigned member_depth;
+    char **members;
+    size_t *member_lens;
+    int64_t member_size;     /* bytes of the member's content */
+    uint64_t member_index;   /* its entry number in the archive holding it */
+    int64_t member_mtime;
+    uint8_t member_archive;  /* enum dp_archive_kind of the archive holding it */
+    const char *member_compression; /* static: its compression ("gzip", ...), or NULL */
+    char *hardlink_of;       /* a tar/cpio hard-link entry: the member it names (NULL else) */
+    size_t hardlink_of_len;
 };
 
 /* An object not examined. */
@@ -55,6 +69,14 @@ struct dp_skip {
     /* DP_SKIP_TOO_LARGE only (else 0): the apparent size and the limit it exceeded */
     uint64_t size, limit;
     enum dp_size_limit limit_source;
+    /* Inside an archive: members[0..member_depth) as in dp_finding (the member, or the
+     * archive member whose archive could not be examined); member_reason is then the
+     * enum dp_member_skip (reason is unused) and detail says more. member_reason -1: a file. */
+    unsigned member_depth;
+    char **members;
+    size_t *member_lens;
+    int member_reason;
+    char *detail;
 };
 
 struct dp_scan_totals {
@@ -71,6 +93,13 @@ struct dp_scan_totals {
     uint64_t images_undecodable; /* recognised as images but not decodable (corrupt, over
                                     --max-pixels): digested, not perceptually examined */
     uint64_t images_too_large;   /* over --max-image-bytes: digested only */
+    /* Archives (unless dp_scan_opts.no_archives): */
+    uint64_t archives;           /* archives opened, nested ones included */
+    uint64_t archive_members;    /* regular members examined */
+    uint64_t archive_bytes;      /* member bytes expanded */
+    uint64_t archive_skipped[DP_MEMBER_SKIP_COUNT]; /* recorded in skips[] too */
+    uint64_t files_head_read;    /* files of sizes no entry has: only their first 32 KiB read,
+                                    to recognise archives (counted in files_size_skipped) */
 };
 
 struct dp_scan_result {
@@ -86,6 +115,8 @@ struct dp_scan_result {
     bool pdq_used;               /* the lists held PDQ entries: images were matched */
     int pdq_threshold;           /* the Hamming radius used */
     bool pdq_dihedral;           /* rotated and mirrored variants matched too */
+    bool archives;               /* archives were opened and their members examined */
+    struct dp_archive_limits archive_limits; /* as used (defaults filled in) */
     struct dp_scan_totals totals;
     struct dp_finding *findings; /* sorted by path bytes */
     size_t finding_count;
@@ -114,6 +145,10 @@ struct dp_scan_opts {
                                    first; a near match is decided by the full decode anyway) */
     uint64_t max_pixels;        /* images declaring more are not decoded (0: 100 MP) */
     uint64_t max_image_bytes;   /* images larger are not held in memory or decoded (0: 256 MiB) */
+    /* Archives: every file whose content is an archive (container.h) is read member by member,
+     * nested ones followed, under these limits; no_archives: files only. */
+    bool no_archives;
+    struct dp_archive_limits archive;
     void (*progress)(void *ctx, const struct dp_scan_progress *p); /* optional */
     void *progress_ctx;
 };

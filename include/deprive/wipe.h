@@ -28,6 +28,16 @@ enum dp_wipe_method {
 const char *dp_wipe_method_name(enum dp_wipe_method m);
 bool dp_wipe_method_parse(const char *name, enum dp_wipe_method *out) DP_WUR;
 
+/* What to do with a member of an archive deprive cannot rewrite faithfully (7z, rar, ISO 9660:
+ * libarchive has no writer for them, or one that loses what they hold). */
+enum dp_archive_policy {
+    DP_ARCHIVE_POLICY_ASK = 0,    /* none given: such a wipe is refused before anything is done */
+    DP_ARCHIVE_POLICY_LEAVE,      /* "leave": the member is reported not erased */
+    DP_ARCHIVE_POLICY_WIPE_WHOLE, /* "wipe-whole": the whole archive is erased, and the result
+                                     names the other members destroyed with it */
+};
+bool dp_archive_policy_parse(const char *name, enum dp_archive_policy *out) DP_WUR;
+
 struct dp_wipe_progress {
     size_t target, targets;  /* inode groups */
     enum dp_wipe_phase phase;
@@ -61,6 +71,7 @@ struct dp_wipe_opts {
     const struct dp_scan_opts *perceptual; /* pdq_threshold(_given), no_dihedral, max_pixels,
                                               max_image_bytes for the re-hash; NULL: defaults.
                                               Every erased image's PDQ is recorded, too */
+    enum dp_archive_policy archive_policy; /* --archive-policy */
     bool journal_on_device;  /* the caller let the journal live on the wiped filesystem: it
                                 holds the erased names, so the result says so */
     void (*progress)(void *ctx, const struct dp_wipe_progress *p);

@@ -269,6 +269,7 @@ static json_t *wipe_target_fields(struct targets_ctx *c, const struct target_acc
     put(b, o, "match", match);
     put(b, o, "consent", cert_copy_or_null(json_object_get(t, "consent")));
     put(b, o, "pdq", cert_copy_or_null(json_object_get(t, "pdq")));
+    put(b, o, "archive", cert_copy_or_null(json_object_get(t, "archive")));
     return o;
 }
 

@@ -166,6 +166,12 @@ struct cli_opts {
     bool json, resume, yes;
     const char *examiner, *confirmations; /* CLI_OPTS_CONSENT */
     bool erase_perceptual;
+    /* --archive-password-file (CLI_OPTS_LIMITS): read once the options are parsed, into
+     * scan.archive.passwords */
+    const char *password_file;
+    char *password_text; /* the file's bytes (wiped when released) */
+    size_t password_len;
+    char **passwords;
     struct dp_scan_opts scan; /* jobs, cross_mounts, the limits (progress left NULL) */
     struct dp_wipe_opts wipe; /* method (default nist-clear), wipe_free_space,
                                  journal_on_device, dry_run */

@@ -37,6 +37,15 @@ static void scan_usage(FILE *f)
             "      --max-pixels N  do not decode images declaring more pixels (default 100000000)\n"
             "      --max-image-bytes SIZE\n"
             "                      do not hold or decode larger images (default 256M)\n"
+            "\nArchives (zip, tar and compressed tar, 7z, rar, cpio, ISO 9660, .gz/.xz/.bz2/.zst;\n"
+            "found by content) are read member by member, nested ones followed:\n"
+            "      --no-archives   examine files only, never their members\n"
+            "      --archive-max-depth N    nesting levels opened (1..31, default 8)\n"
+            "      --archive-max-bytes SIZE bytes expanded per archive (default 64G)\n"
+            "      --archive-max-ratio N    expanded / archive size before it counts as a\n"
+            "                               bomb (default 200, once past 64 MiB)\n"
+            "      --archive-max-members N  members per archive (default 1000000)\n"
+            "      --archive-password-file F  passwords for encrypted members, one a line\n"
             "  -h, --help          this help\n"
             "\nExit status: 0 scan completed (with or without findings), 2 error.\n");
 }

@@ -11,9 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "deprive/cert.h"
 #include "deprive/report.h"
 #include "deprive/run.h"
+#include "deprive/util.h"
 
 /* ---- option arguments: one convention ---- */
 
@@ -79,6 +82,8 @@ enum cli_arg {
     CLI_ARG_METHOD, /* enum dp_wipe_method, cli_parse_method */
     CLI_ARG_COUNT,  /* uint64_t, a positive whole number */
     CLI_ARG_RADIUS, /* int 0..64 (a PDQ Hamming distance); sets scan.pdq_threshold_given */
+    CLI_ARG_DEPTH,  /* unsigned 1..31 (archive nesting levels) */
+    CLI_ARG_POLICY, /* enum dp_archive_policy: wipe-whole or leave */
 };
 
 struct cli_opt_spec {
@@ -104,6 +109,12 @@ static const struct cli_opt_spec shared_opts[] = {
     {CLI_OPTS_PDQ, "pdq-threshold", 0, CLI_ARG_RADIUS, AT(scan.pdq_threshold)},
     {CLI_OPTS_PDQ, "no-dihedral", 0, CLI_ARG_FLAG, AT(scan.no_dihedral)},
     {CLI_OPTS_LIMITS, "pdq-exact", 0, CLI_ARG_FLAG, AT(scan.pdq_exact)},
+    {CLI_OPTS_LIMITS, "no-archives", 0, CLI_ARG_FLAG, AT(scan.no_archives)},
+    {CLI_OPTS_LIMITS, "archive-max-depth", 0, CLI_ARG_DEPTH, AT(scan.archive.max_depth)},
+    {CLI_OPTS_LIMITS, "archive-max-bytes", 0, CLI_ARG_SIZE, AT(scan.archive.max_bytes)},
+    {CLI_OPTS_LIMITS, "archive-max-ratio", 0, CLI_ARG_COUNT, AT(scan.archive.max_ratio)},
+    {CLI_OPTS_LIMITS, "archive-max-members", 0, CLI_ARG_COUNT, AT(scan.archive.max_members)},
+    {CLI_OPTS_LIMITS, "archive-password-file", 0, CLI_ARG_STRING, AT(password_file)},
     {CLI_OPTS_CONSENT, "examiner", 0, CLI_ARG_STRING, AT(examiner)},
     {CLI_OPTS_CONSENT, "confirmations", 0, CLI_ARG_STRING, AT(confirmations)},
     {CLI_OPTS_CONSENT, "erase-perceptual", 0, CLI_ARG_FLAG, AT(erase_perceptual)},
@@ -113,6 +124,7 @@ static const struct cli_opt_spec shared_opts[] = {
     {CLI_OPTS_WIPE, "wipe-free-space", 0, CLI_ARG_FLAG, AT(wipe.wipe_free_space)},
     {CLI_OPTS_WIPE, "journal-on-same-fs", 0, CLI_ARG_FLAG, AT(wipe.journal_on_device)},
     {CLI_OPTS_WIPE, "resume", 0, CLI_ARG_FLAG, AT(resume)},
+    {CLI_OPTS_WIPE, "archive-policy", 0, CLI_ARG_POLICY, AT(wipe.archive_policy)},
     {CLI_OPTS_DESTRUCTIVE, "dry-run", 'n', CLI_ARG_FLAG, AT(wipe.dry_run)},
     {CLI_OPTS_DESTRUCTIVE, "yes", 'y', CLI_ARG_FLAG, AT(yes)},
 };
@@ -145,6 +157,10 @@ void cli_opts_release(struct cli_opts *o)
     free(o->optstring);
     json_decref(o->case_flags);
     json_decref(o->case_doc);
+    if (o->password_text != NULL)
+        sodium_memzero(o->password_text, o->password_len);
+    free(o->password_text);
+    free(o->passwords);
     memset(o, 0, sizeof(*o));
 }
 
@@ -236,6 +252,18 @@ static bool store(struct cli_opts *o, const struct cli_opt_spec *s, const char *
     case CLI_ARG_METHOD:
         return cli_parse_method(o->cmd, opt, arg, (enum dp_wipe_method *)(void *)at);
     case CLI_ARG_COUNT: return cli_parse_count(o->cmd, opt, arg, 1, UINT64_MAX, (uint64_t *)(void *)at);
+    case CLI_ARG_POLICY:
+        if (dp_archive_policy_parse(arg, (enum dp_archive_policy *)(void *)at))
+            return true;
+        cli_usage_error(o->cmd, "%s: '%s' is not wipe-whole or leave", opt, arg);
+        return false;
+    case CLI_ARG_DEPTH: {
+        uint64_t v;
+        if (!cli_parse_count(o->cmd, opt, arg, 1, 31, &v))
+            return false;
+        *(unsigned *)(void *)at = (unsigned)v;
+        return true;
+    }
     case CLI_ARG_RADIUS: {
         uint64_t v;
         if (!cli_parse_count(o->cmd, opt, arg, 0, 64, &v))
@@ -259,6 +287,48 @@ static const struct cli_opt_spec *shared_row(const struct cli_opts *o, int c)
     return NULL;
 }
 
+/* --archive-password-file: one password a line (at most 64, the file at most 64 KiB), into
+ * o->scan.archive. */
+static bool load_passwords(struct cli_opts *o)
+{
+    char *text = NULL;
+    size_t len = 0;
+    struct dp_error err = {0};
+    if (dp_read_file(o->password_file, 64 * 1024, &text, &len, &err) != DP_OK) {
+        cli_dp_err(&err);
+        return false;
+    }
+    o->passwords = calloc(65, sizeof(char *));
+    if (o->passwords == NULL) {
+        free(text);
+        cli_err("out of memory");
+        return false;
+    }
+    size_t n = 0;
+    for (char *line = text, *nl; line < text + len && n < 64; line = nl + 1) {
+        nl = memchr(line, '\n', (size_t)(text + len - line));
+        if (nl == NULL)
+            nl = text + len;
+        *nl = '\0';
+        if (nl > line && nl[-1] == '\r')
+            nl[-1] = '\0';
+        if (*line != '\0')
+            o->passwords[n++] = line;
+    }
+    if (n == 0) {
+        cli_usage_error(o->cmd, "'%s' holds no password", o->password_file);
+        free(text);
+        free(o->passwords);
+        o->passwords = NULL;
+        return false;
+    }
+    o->password_text = text;
+    o->password_len = len;
+    o->scan.archive.passwords = (const char *const *)o->passwords;
+    o->scan.archive.password_count = n;
+    return true;
+}
+
 int cli_getopt(struct cli_opts *o, int argc, char **argv, const char *optstring,
                const struct option *longopts)
 {
@@ -266,6 +336,9 @@ int cli_getopt(struct cli_opts *o, int argc, char **argv, const char *optstring,
         return CLI_GETOPT_REFUSED;
     for (;;) {
         int c = getopt_long(argc, argv, o->optstring, o->longopts, NULL);
+        if (c == -1 && o->password_file != NULL && o->passwords == NULL &&
+            !load_passwords(o))
+            return CLI_GETOPT_REFUSED;
         if (c == -1 || c == '?' || c == ':')
             return c;
         const struct cli_opt_spec *s = shared_row(o, c);

@@ -71,6 +71,18 @@ void cli_scan_progress(void *ctx, const struct dp_scan_progress *p)
         fputc('\n', stderr);
 }
 
+/* "path" or "path -> member -> ...", escaped (cli_location). */
+static const char *finding_location(const struct dp_finding *fd)
+{
+    json_t *loc = json_array();
+    json_array_append_new(loc, dp_json_bytes(fd->path, fd->path_len));
+    for (unsigned i = 0; i < fd->member_depth; i++)
+        json_array_append_new(loc, dp_json_bytes(fd->members[i], fd->member_lens[i]));
+    const char *t = cli_location(loc);
+    json_decref(loc);
+    return t;
+}
+
 void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_hashset *set)
 {
     char b1[32], b2[32];
@@ -106,9 +118,15 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
             (unsigned long long)t->files_size_skipped,
             cli_human_bytes(b2, sizeof(b2), t->bytes_size_skipped));
     fprintf(f, "directories: %llu\n", (unsigned long long)t->directories);
+    if (r->archives && t->archives > 0)
+        fprintf(f, "archives: %llu opened, %llu members examined, %s expanded\n",
+                (unsigned long long)t->archives, (unsigned long long)t->archive_members,
+                cli_human_bytes(b1, sizeof(b1), t->archive_bytes));
     uint64_t nskip = 0;
     for (int i = 0; i < DP_SKIP_REASON_COUNT; i++)
         nskip += t->skipped[i];
+    for (int i = 0; i < DP_MEMBER_SKIP_COUNT; i++)
+        nskip += t->archive_skipped[i];
     fprintf(f, "not examined: %llu", (unsigned long long)nskip);
     const char *sep = " (";
     for (int i = 0; i < DP_SKIP_REASON_COUNT; i++) {
@@ -118,10 +136,28 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
             sep = ", ";
         }
     }
+    for (int i = 0; i < DP_MEMBER_SKIP_COUNT; i++) {
+        if (t->archive_skipped[i]) {
+            fprintf(f, "%sarchive-%s %llu", sep, dp_member_skip_name((enum dp_member_skip)i),
+                    (unsigned long long)t->archive_skipped[i]);
+            sep = ", ";
+        }
+    }
     fprintf(f, "%s\n", nskip ? ")" : "");
     /* files not read for their size are named: one may be what the lists look for */
     for (size_t i = 0; i < r->skip_count; i++) {
         const struct dp_skip *sk = &r->skips[i];
+        if (sk->member_reason >= 0) { /* inside an archive: it may hide a match */
+            json_t *loc = json_array();
+            json_array_append_new(loc, dp_json_bytes(sk->path, sk->path_len));
+            for (unsigned d = 0; d < sk->member_depth; d++)
+                json_array_append_new(loc, dp_json_bytes(sk->members[d], sk->member_lens[d]));
+            fprintf(f, "NOT EXAMINED %s  (archive-%s: %s)\n", cli_location(loc),
+                    dp_member_skip_name((enum dp_member_skip)sk->member_reason),
+                    cli_text(sk->detail ? sk->detail : ""));
+            json_decref(loc);
+            continue;
+        }
         if (sk->reason != DP_SKIP_TOO_LARGE)
             continue;
         char why[160];
@@ -147,7 +183,9 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
         dp_plan_finding_id(i, id, sizeof(id));
         fprintf(f, "%-4s %s %s  (%s, %s, %s%s %s:%u%s)\n", id,
                 fd->perceptual_only ? "PERCEPTUAL MATCH (needs confirmation)" : "MATCH",
-                cli_textn(fd->path, fd->path_len), cli_human_bytes(b1, sizeof(b1), fd->id.size),
+                finding_location(fd),
+                cli_human_bytes(b1, sizeof(b1),
+                                fd->member_depth ? (uint64_t)fd->member_size : fd->id.size),
                 cli_text(fd->mime), dp_algo_name((enum dp_algo)m->algo), how,
                 cli_text(src->path), m->line, fd->match_count > 1 ? ", ..." : "");
     }

@@ -145,5 +145,141 @@ json_t *wipe_consent(const struct dp_wipe_opts *opts, const struct dp_plan *plan
  * NULL when none is. Fails only on read errors and memory. */
 enum dp_status wipe_pdq_check(int fd, const struct dp_wipe_opts *opts, bool need_match,
                               json_t **pdq, json_t **match, struct dp_error *err);
+/* The same for content held in memory (an archive member); the match always looked for. */
+enum dp_status wipe_pdq_check_buf(const uint8_t *buf, size_t len, const struct dp_wipe_opts *opts,
+                                  json_t **pdq, json_t **match, struct dp_error *err);
+
+/* ---- the wipe's state, shared by wipe.c and wipe_archive.c ---- */
+
+#include "deprive/report.h"
+#include "deprive/scan.h"
+
+/* The private directory a name is moved into to be unlinked: ".dq" + random, and its entry. */
+#define QUARANTINE_LEN 11
+#define QUARANTINE_ENTRY "x"
+/* What the journal says about one name (plan target). */
+struct name_state {
+    bool unlinked;
+    char *quarantine;  /* the quarantine directory made for it, if any */
+    char *current;     /* name after the last rename intent (base name), or NULL */
+    char *previous;    /* name before it */
+};
+
+/* What the journal says about one inode group. */
+struct group_state {
+    bool overwrite_begun, overwrite_done;
+    json_t *overwrite_facts; /* from overwrite-done */
+    json_t *checked;         /* data of the checked record: consent, pdq, match */
+    json_t *done;            /* the target-done result */
+    /* an archive rewrite (wipe_archive.c): the new archive's temporary name, the
+     * archive-written record (NULL until then), archive-renamed seen */
+    char *archive_temp;
+    json_t *archive_written;
+    bool archive_renamed;
+};
+
+struct dp_wipe_state {
+    json_t *start;           /* data of the start record */
+    bool finished;
+    json_t *finish_cleanup;  /* the cleanup object of the finish record */
+    json_t *slack_pending;   /* slack-begin records without their slack-done, by dir index */
+    json_t *reserve_pending; /* data of a reserve-lowered record without its reserve-restored */
+    char *fill_pending;      /* prefix of a fill-begin record without its fill-done */
+    size_t ngroups, nnames;
+    struct group_state *groups;
+    struct name_state *names;
+};
+
+struct group {
+    size_t *names; /* plan indexes sharing one inode */
+    size_t count;
+};
+
+struct run {
+    const struct dp_plan *plan;
+    struct dp_journal *j;
+    const struct dp_wipe_opts *opts;
+    const struct dp_wipe_state *resume;
+    int rootfd;
+    struct dp_fsinfo fs;
+    struct wipe_io io;
+    struct dp_digest *digest;
+    uint8_t *rbuf;
+    struct group *groups;
+    size_t ngroups;
+    bool journal_failed;
+    struct slack slack; /* directories whose names were removed */
+    bool *archive_done; /* [ngroups]: member groups decided with an earlier one's rewrite */
+};
+
+/* One opened name of a group. */
+struct opened {
+    int fd, dirfd;
+    char *base;    /* current base name in dirfd */
+    bool removed;  /* already gone (journal says so, or absent after our renames) */
+    char error[256];
+};
+
+/* One inode group on its way through the steps. status stays NULL while all is well. */
+struct work {
+    struct run *r;
+    size_t g;
+    const struct group_state *gs; /* from the journal on resume, else NULL */
+    const struct group *gr;
+    const struct dp_plan_target *t0;
+    struct opened *o;
+    int fd;                       /* the first open name's descriptor, -1 if none */
+    bool gone_after_overwrite;    /* every name unlinked before an interruption */
+    bool decided;                 /* status set: the target goes no further */
+    enum dp_wipe_status status;
+    char reason[512];
+    json_t *facts;                /* overwrite facts */
+    json_t *consent;              /* perceptual-only: the examiner's consent (wipe_consent) */
+    json_t *extra;                /* an archive member removed: what the rewrite did
+                                     (borrowed; the result's "archive") */
+    json_t *pdq, *match;          /* the content's PDQ; a perceptual-only target's match */
+};
+
+/* Append a record (data stolen); a failure is fatal (r->journal_failed). */
+enum dp_status wipe_jlog(struct run *r, const char *type, json_t *data, struct dp_error *err);
+/* The base name of a relative path, and the path with another base name (heap). */
+const char *wipe_base_of(const char *path);
+char *wipe_with_base(const char *path, const char *base);
+/* Open path below the root, one component at a time, no symlink followed. */
+int wipe_try_open(struct run *r, const char *path, int flags, int *dirfd, struct dp_error *err);
+/* Open plan target k where the journal says it may now be: read-only, checked against the
+ * plan (relaxed: after its overwrite began, identity only), then read-write on the same
+ * inode unless a dry run. DP_ERR_CHANGED, DP_ERR_UNSUPPORTED, DP_ERR_IO. */
+enum dp_status wipe_open_name(struct run *r, size_t k, bool relaxed, struct opened *o,
+                              struct dp_error *err);
+void wipe_close_opened(struct opened *o, size_t n);
+/* Is one of the target's digests in the hash lists? */
+bool wipe_listed(const struct run *r, const struct dp_plan_target *t);
+void wipe_set_reason(struct work *w, enum dp_wipe_status status, const char *what,
+                     const char *msg);
+/* Overwrite group g's data through fd, verify, journal overwrite-begin/done; *facts: the
+ * overwrite, verification, extents, filesystem and assurance facts. */
+enum dp_status wipe_overwrite_group(struct run *r, size_t g, int fd, json_t **facts,
+                                    struct dp_error *err);
+/* Truncate, then scrub and unlink every name of the work's group (after its overwrite). */
+enum dp_status wipe_scrub_work(struct work *w, struct dp_error *err);
+/* The target's result into results, and (unless a dry run) its target-done record. */
+enum dp_status wipe_record_work(struct work *w, json_t *results, struct dp_error *err);
+json_t *wipe_group_result(struct run *r, size_t g, const struct opened *o);
+void wipe_set_status(json_t *res, const char *status, const char *reason);
+void wipe_progress(struct run *r, size_t g, enum dp_wipe_phase phase, const char *path);
+void wipe_random_name(char *out, size_t len);
+
+/* ---- archive members (wipe_archive.c) ---- */
+
+/* Group g is an archive member: remove it - with every other member of the same file not yet
+ * done - by rewriting the archive, overwriting the old one and putting the new one in its
+ * place; the results of all of them go to results. */
+enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results,
+                                  struct dp_error *err);
+/* Before the first record of a fresh wipe: a member of an archive deprive cannot rewrite
+ * faithfully, without --archive-policy, refuses the whole wipe (DP_ERR_UNSUPPORTED, naming
+ * the archive). */
+enum dp_status wipe_archive_precheck(struct run *r, struct dp_error *err);
 
 #endif

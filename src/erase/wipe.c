@@ -46,39 +46,11 @@ bool dp_wipe_method_parse(const char *name, enum dp_wipe_method *out)
     return false;
 }
 
-/* The private directory a name is moved into to be unlinked: ".dq" + random, and its entry. */
-#define QUARANTINE_LEN 11
-#define QUARANTINE_ENTRY "x"
 
 /* ---- replayed journal state ---- */
 
-/* What the journal says about one name (plan target). */
-struct name_state {
-    bool unlinked;
-    char *quarantine;  /* the quarantine directory made for it, if any */
-    char *current;     /* name after the last rename intent (base name), or NULL */
-    char *previous;    /* name before it */
-};
 
-/* What the journal says about one inode group. */
-struct group_state {
-    bool overwrite_begun, overwrite_done;
-    json_t *overwrite_facts; /* from overwrite-done */
-    json_t *checked;         /* data of the checked record: consent, pdq, match */
-    json_t *done;            /* the target-done result */
-};
 
-struct dp_wipe_state {
-    json_t *start;           /* data of the start record */
-    bool finished;
-    json_t *finish_cleanup;  /* the cleanup object of the finish record */
-    json_t *slack_pending;   /* slack-begin records without their slack-done, by dir index */
-    json_t *reserve_pending; /* data of a reserve-lowered record without its reserve-restored */
-    char *fill_pending;      /* prefix of a fill-begin record without its fill-done */
-    size_t ngroups, nnames;
-    struct group_state *groups;
-    struct name_state *names;
-};
 
 enum dp_status dp_wipe_state_new(struct dp_wipe_state **out, struct dp_error *err)
 {
@@ -94,6 +66,8 @@ void dp_wipe_state_free(struct dp_wipe_state *st)
         json_decref(st->groups[i].overwrite_facts);
         json_decref(st->groups[i].checked);
         json_decref(st->groups[i].done);
+        free(st->groups[i].archive_temp);
+        json_decref(st->groups[i].archive_written);
     }
     for (size_t i = 0; i < st->nnames; i++) {
         free(st->names[i].current);
@@ -148,7 +122,22 @@ enum dp_status dp_wipe_state_visit(void *ctx, uint64_t seq, const char *type, js
                             (unsigned long long)seq);
     bool has_g = get_index(data, "group", st->ngroups, &g);
     bool has_n = get_index(data, "name", st->nnames, &n);
-    if (strcmp(type, "checked") == 0 && has_g) {
+    if (strcmp(type, "archive-begin") == 0 && has_g) {
+        const char *tmp = json_string_value(json_object_get(data, "temp"));
+        if (tmp == NULL || strncmp(tmp, ".dqa", 4) != 0 || strchr(tmp, '/') != NULL)
+            return dp_error_set(err, DP_ERR_VERIFY, 0, "journal record %llu: bad archive-begin",
+                                (unsigned long long)seq);
+        free(st->groups[g].archive_temp);
+        st->groups[g].archive_temp = strdup(tmp);
+        json_decref(st->groups[g].archive_written);
+        st->groups[g].archive_written = NULL;
+        st->groups[g].archive_renamed = false;
+    } else if (strcmp(type, "archive-written") == 0 && has_g) {
+        json_decref(st->groups[g].archive_written);
+        st->groups[g].archive_written = json_incref(data);
+    } else if (strcmp(type, "archive-renamed") == 0 && has_g) {
+        st->groups[g].archive_renamed = true;
+    } else if (strcmp(type, "checked") == 0 && has_g) {
         json_decref(st->groups[g].checked);
         st->groups[g].checked = json_incref(data);
     } else if (strcmp(type, "overwrite-begin") == 0 && has_g) {
@@ -238,30 +227,11 @@ bool dp_wipe_state_finished(const struct dp_wipe_state *st)
 
 /* ---- the run ---- */
 
-struct group {
-    size_t *names; /* plan indexes sharing one inode */
-    size_t count;
-};
 
-struct run {
-    const struct dp_plan *plan;
-    struct dp_journal *j;
-    const struct dp_wipe_opts *opts;
-    const struct dp_wipe_state *resume;
-    int rootfd;
-    struct dp_fsinfo fs;
-    struct wipe_io io;
-    struct dp_digest *digest;
-    uint8_t *rbuf;
-    struct group *groups;
-    size_t ngroups;
-    bool journal_failed;
-    struct slack slack; /* directories whose names were removed */
-};
 
 /* Append a record (data stolen). A journal failure is fatal: nothing more may be done that
  * the journal cannot show. */
-static enum dp_status jlog(struct run *r, const char *type, json_t *data, struct dp_error *err)
+enum dp_status wipe_jlog(struct run *r, const char *type, json_t *data, struct dp_error *err)
 {
     enum dp_status st = DP_OK;
     if (data == NULL)
@@ -276,7 +246,7 @@ static enum dp_status jlog(struct run *r, const char *type, json_t *data, struct
 
 static enum dp_status jlog_cb(void *ctx, const char *type, json_t *data, struct dp_error *err)
 {
-    return jlog(ctx, type, data, err);
+    return wipe_jlog(ctx, type, data, err);
 }
 
 static enum dp_status make_groups(struct run *r, struct dp_error *err)
@@ -287,10 +257,12 @@ static enum dp_status make_groups(struct run *r, struct dp_error *err)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
     for (size_t i = 0; i < p->count; i++) {
         const struct dp_file_id *id = &p->targets[i].id;
-        size_t g = 0;
+        /* an archive member is a group of its own (the rewrite takes its siblings along) */
+        size_t g = p->targets[i].member_depth > 0 ? r->ngroups : 0;
         for (; g < r->ngroups; g++) {
-            const struct dp_file_id *o = &p->targets[r->groups[g].names[0]].id;
-            if (o->ino == id->ino && o->dev_major == id->dev_major &&
+            const struct dp_plan_target *t = &p->targets[r->groups[g].names[0]];
+            const struct dp_file_id *o = &t->id;
+            if (t->member_depth == 0 && o->ino == id->ino && o->dev_major == id->dev_major &&
                 o->dev_minor == id->dev_minor)
                 break;
         }
@@ -305,24 +277,17 @@ static enum dp_status make_groups(struct run *r, struct dp_error *err)
     return DP_OK;
 }
 
-/* One opened name of a group. */
-struct opened {
-    int fd, dirfd;
-    char *base;    /* current base name in dirfd */
-    bool removed;  /* already gone (journal says so, or absent after our renames) */
-    char error[256];
-};
 
-static const char *base_of(const char *path)
+const char *wipe_base_of(const char *path)
 {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
 }
 
 /* path with its last component replaced by base, heap */
-static char *with_base(const char *path, const char *base)
+char *wipe_with_base(const char *path, const char *base)
 {
-    size_t dl = (size_t)(base_of(path) - path);
+    size_t dl = (size_t)(wipe_base_of(path) - path);
     size_t bl = strlen(base);
     char *o = malloc(dl + bl + 1);
     if (o != NULL) {
@@ -332,7 +297,7 @@ static char *with_base(const char *path, const char *base)
     return o;
 }
 
-static int try_open(struct run *r, const char *path, int flags, int *dirfd,
+int wipe_try_open(struct run *r, const char *path, int flags, int *dirfd,
                     struct dp_error *err)
 {
     return dp_walk_open_at_root(r->rootfd, path, strlen(path), flags, r->plan->cross_mounts,
@@ -406,7 +371,7 @@ static bool on_stacked_fs(const struct run *r, int fd)
 
 /* Open name k of a group where the journal says it may now be: read-only first, checked,
  * then read-write on the same inode. */
-static enum dp_status open_name(struct run *r, size_t k, bool relaxed, struct opened *o,
+enum dp_status wipe_open_name(struct run *r, size_t k, bool relaxed, struct opened *o,
                                 struct dp_error *err)
 {
     const struct dp_plan_target *t = &r->plan->targets[k];
@@ -418,12 +383,12 @@ static enum dp_status open_name(struct run *r, size_t k, bool relaxed, struct op
     }
     const char *cands[3] = {ns ? ns->current : NULL, ns ? ns->previous : NULL, NULL};
     if (cands[0] == NULL)
-        cands[0] = base_of(t->path);
+        cands[0] = wipe_base_of(t->path);
     for (int c = 0; c < 2 && cands[c] != NULL; c++) {
-        char *p = with_base(t->path, cands[c]);
+        char *p = wipe_with_base(t->path, cands[c]);
         if (p == NULL)
             return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-        o->fd = try_open(r, p, O_RDONLY, &o->dirfd, err);
+        o->fd = wipe_try_open(r, p, O_RDONLY, &o->dirfd, err);
         free(p);
         if (o->fd >= 0) {
             o->base = strdup(cands[c]);
@@ -468,7 +433,7 @@ static enum dp_status open_name(struct run *r, size_t k, bool relaxed, struct op
     return DP_OK;
 }
 
-static void close_opened(struct opened *o, size_t n)
+void wipe_close_opened(struct opened *o, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (o[i].fd >= 0)
@@ -518,7 +483,7 @@ static void seam(struct run *r, const char *point, int dirfd, const char *name)
         r->opts->test_seam(r->opts->test_seam_ctx, point, dirfd, name);
 }
 
-static void random_name(char *out, size_t len)
+void wipe_random_name(char *out, size_t len)
 {
     /* lower case and digits only: FAT and NTFS fold case */
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -572,7 +537,7 @@ static enum dp_status log_rename(struct run *r, size_t g, size_t k, const char *
     char *hex = name_hex(from);
     if (hex == NULL)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-    enum dp_status st = jlog(r, "rename-intent",
+    enum dp_status st = wipe_jlog(r, "rename-intent",
                              json_pack("{s:I, s:I, s:s, s:s}", "group", (json_int_t)g, "name",
                                        (json_int_t)k, "from_hex", hex, "to", to),
                              err);
@@ -608,7 +573,7 @@ static enum dp_status unlink_in_quarantine(struct run *r, size_t g, size_t k, in
                             "the file's link count did not fall after the unlink (%llu -> %llu)",
                             (unsigned long long)before.st_nlink,
                             (unsigned long long)after.st_nlink);
-    return jlog(r, "unlinked", json_pack("{s:I, s:I}", "group", (json_int_t)g, "name",
+    return wipe_jlog(r, "unlinked", json_pack("{s:I, s:I}", "group", (json_int_t)g, "name",
                                          (json_int_t)k),
                 err);
 }
@@ -622,8 +587,8 @@ static enum dp_status quarantine_unlink(struct run *r, size_t g, size_t k, struc
 {
     char q[QUARANTINE_LEN + 1], to[QUARANTINE_LEN + sizeof(QUARANTINE_ENTRY) + 1];
     memcpy(q, ".dq", 3);
-    random_name(q + 3, QUARANTINE_LEN - 3);
-    enum dp_status st = jlog(r, "quarantine",
+    wipe_random_name(q + 3, QUARANTINE_LEN - 3);
+    enum dp_status st = wipe_jlog(r, "quarantine",
                              json_pack("{s:I, s:I, s:s}", "group", (json_int_t)g, "name",
                                        (json_int_t)k, "dir", q),
                              err);
@@ -677,7 +642,7 @@ static enum dp_status scrub_name(struct run *r, size_t g, size_t k, struct opene
         char next[256];
         int tries = 0;
         for (;;) {
-            random_name(next, len);
+            wipe_random_name(next, len);
             if (!still_ours(o->dirfd, o->base, fd))
                 return dp_error_set(err, DP_ERR_CHANGED, 0, "name no longer refers to the file");
             enum dp_status st = log_rename(r, g, k, o->base, next, err);
@@ -717,7 +682,7 @@ static json_t *digests_of(const struct dp_plan_target *t)
     return o;
 }
 
-static json_t *group_result(struct run *r, size_t g, const struct opened *o)
+json_t *wipe_group_result(struct run *r, size_t g, const struct opened *o)
 {
     const struct group *gr = &r->groups[g];
     const struct dp_plan_target *t0 = &r->plan->targets[gr->names[0]];
@@ -737,14 +702,14 @@ static json_t *group_result(struct run *r, size_t g, const struct opened *o)
                      "digests", digests_of(t0), "names", names);
 }
 
-static void set_status(json_t *res, const char *status, const char *reason)
+void wipe_set_status(json_t *res, const char *status, const char *reason)
 {
     json_object_set_new(res, "status", json_string(status));
     if (reason != NULL)
         json_object_set_new(res, "reason", json_string(reason));
 }
 
-static void progress(struct run *r, size_t g, enum dp_wipe_phase phase, const char *path)
+void wipe_progress(struct run *r, size_t g, enum dp_wipe_phase phase, const char *path)
 {
     if (r->opts->progress == NULL)
         return;
@@ -784,7 +749,7 @@ static void target_fs(const struct run *r, int fd, struct dp_fsinfo *tfs)
 }
 
 /* Overwrite, verify, and record extents around it; returns the facts object (new ref). */
-static enum dp_status overwrite_group(struct run *r, size_t g, int fd, json_t **facts,
+enum dp_status wipe_overwrite_group(struct run *r, size_t g, int fd, json_t **facts,
                                       struct dp_error *err)
 {
     struct stat sb;
@@ -795,7 +760,7 @@ static enum dp_status overwrite_group(struct run *r, size_t g, int fd, json_t **
     uint64_t size = (uint64_t)sb.st_size > t0->id.size ? (uint64_t)sb.st_size : t0->id.size;
     /* the whole allocated length: the slack of the last block holds old bytes too */
     uint64_t len = round_up(size, blk);
-    enum dp_status st = jlog(r, "overwrite-begin",
+    enum dp_status st = wipe_jlog(r, "overwrite-begin",
                              json_pack("{s:I, s:I}", "group", (json_int_t)g, "bytes",
                                        (json_int_t)len),
                              err);
@@ -809,7 +774,7 @@ static enum dp_status overwrite_group(struct run *r, size_t g, int fd, json_t **
     json_t *shared = shared_facts(fd, before, dp_fsinfo_kind(&tfs));
     json_t *ow = NULL, *ver = NULL;
     struct dp_error oerr = {0};
-    progress(r, g, DP_PHASE_OVERWRITE, t0->path);
+    wipe_progress(r, g, DP_PHASE_OVERWRITE, t0->path);
     enum dp_status ost = wipe_io_overwrite(&r->io, fd, len, blk, &ow, &ver, &oerr);
     json_t *after = wipe_extents(fd, &avail_after);
     bool avail = avail_before && avail_after;
@@ -832,7 +797,7 @@ static enum dp_status overwrite_group(struct run *r, size_t g, int fd, json_t **
         json_object_set_new(json_object_get(*facts, "extents"), "shared", shared);
     if (ost != DP_OK)
         json_object_set_new(*facts, "error", json_string(oerr.msg));
-    return jlog(r, "overwrite-done", json_incref(*facts), err);
+    return wipe_jlog(r, "overwrite-done", json_incref(*facts), err);
 }
 
 static const char *first_error(struct opened *o, size_t n)
@@ -843,25 +808,8 @@ static const char *first_error(struct opened *o, size_t n)
     return NULL;
 }
 
-/* One inode group on its way through the steps. status stays NULL while all is well. */
-struct work {
-    struct run *r;
-    size_t g;
-    const struct group_state *gs; /* from the journal on resume, else NULL */
-    const struct group *gr;
-    const struct dp_plan_target *t0;
-    struct opened *o;
-    int fd;                       /* the first open name's descriptor, -1 if none */
-    bool gone_after_overwrite;    /* every name unlinked before an interruption */
-    bool decided;                 /* status set: the target goes no further */
-    enum dp_wipe_status status;
-    char reason[512];
-    json_t *facts;                /* overwrite facts */
-    json_t *consent;              /* perceptual-only: the examiner's consent (wipe_consent) */
-    json_t *pdq, *match;          /* the content's PDQ; a perceptual-only target's match */
-};
 
-static void set_reason(struct work *w, enum dp_wipe_status status, const char *what,
+void wipe_set_reason(struct work *w, enum dp_wipe_status status, const char *what,
                        const char *msg)
 {
     w->decided = true;
@@ -871,7 +819,7 @@ static void set_reason(struct work *w, enum dp_wipe_status status, const char *w
 
 /* Is one of the target's digests in the hash lists? (The plan is a file: this keeps an edited
  * plan from naming a file that matches nothing.) */
-static bool listed(const struct run *r, const struct dp_plan_target *t)
+bool wipe_listed(const struct run *r, const struct dp_plan_target *t)
 {
     if (r->opts->lists == NULL)
         return true;
@@ -901,24 +849,24 @@ static void open_group(struct work *w)
             w->consent = wipe_consent(w->r->opts, w->r->plan, w->gr->names, w->gr->count,
                                       &rejected, why, sizeof(why));
         if (w->consent == NULL) {
-            set_reason(w, rejected ? DP_WIPE_REJECTED : DP_WIPE_SKIPPED,
+            wipe_set_reason(w, rejected ? DP_WIPE_REJECTED : DP_WIPE_SKIPPED,
                        rejected ? "rejected by the examiner" : "perceptual-only match", why);
             return;
         }
-    } else if (!listed(w->r, w->t0)) {
-        set_reason(w, DP_WIPE_SKIPPED, "not in the hash lists",
+    } else if (!wipe_listed(w->r, w->t0)) {
+        wipe_set_reason(w, DP_WIPE_SKIPPED, "not in the hash lists",
                    "no digest of the plan's entry is in the lists given");
         return;
     }
     for (size_t i = 0; i < w->gr->count && !w->decided; i++) {
         struct dp_error e = {0};
-        enum dp_status os = open_name(w->r, w->gr->names[i], relaxed, &w->o[i], &e);
+        enum dp_status os = wipe_open_name(w->r, w->gr->names[i], relaxed, &w->o[i], &e);
         if (os == DP_ERR_CHANGED)
-            set_reason(w, DP_WIPE_SKIPPED, "changed since scan", e.msg);
+            wipe_set_reason(w, DP_WIPE_SKIPPED, "changed since scan", e.msg);
         else if (os == DP_ERR_UNSUPPORTED)
-            set_reason(w, DP_WIPE_FAILED, "not erased", e.msg);
+            wipe_set_reason(w, DP_WIPE_FAILED, "not erased", e.msg);
         else if (os != DP_OK)
-            set_reason(w, DP_WIPE_FAILED, "cannot open", e.msg);
+            wipe_set_reason(w, DP_WIPE_FAILED, "cannot open", e.msg);
         else if (w->fd < 0 && w->o[i].fd >= 0)
             w->fd = w->o[i].fd;
     }
@@ -926,23 +874,23 @@ static void open_group(struct work *w)
         /* every name was unlinked before the interruption: the journal has the facts */
         w->gone_after_overwrite = w->gs != NULL && w->gs->overwrite_done;
         if (!w->gone_after_overwrite)
-            set_reason(w, DP_WIPE_SKIPPED, "changed since scan", "no longer present");
+            wipe_set_reason(w, DP_WIPE_SKIPPED, "changed since scan", "no longer present");
     }
     if (!w->decided && !relaxed && !w->gone_after_overwrite) {
         struct dp_error e = {0};
         enum dp_status cs = check_content(w->r, w->t0, w->fd, &e);
         if (cs == DP_ERR_CHANGED)
-            set_reason(w, DP_WIPE_SKIPPED, "changed since scan", e.msg);
+            wipe_set_reason(w, DP_WIPE_SKIPPED, "changed since scan", e.msg);
         else if (cs != DP_OK)
-            set_reason(w, DP_WIPE_FAILED, "cannot read", e.msg);
+            wipe_set_reason(w, DP_WIPE_FAILED, "cannot read", e.msg);
     }
     if (!w->decided && !relaxed && !w->gone_after_overwrite) {
         struct dp_error e = {0};
         bool po = w->t0->perceptual_only;
         if (wipe_pdq_check(w->fd, w->r->opts, po, &w->pdq, &w->match, &e) != DP_OK)
-            set_reason(w, DP_WIPE_FAILED, "cannot read", e.msg);
+            wipe_set_reason(w, DP_WIPE_FAILED, "cannot read", e.msg);
         else if (po && w->match == NULL)
-            set_reason(w, DP_WIPE_SKIPPED, "no longer a perceptual match",
+            wipe_set_reason(w, DP_WIPE_SKIPPED, "no longer a perceptual match",
                        json_object_get(w->pdq, "hash") != NULL
                            ? "its content, hashed again, is not within the radius of any PDQ "
                              "entry of the lists given"
@@ -956,7 +904,7 @@ static enum dp_status checked_record(struct work *w, struct dp_error *err)
 {
     if (w->r->opts->dry_run || (w->gs != NULL && w->gs->overwrite_begun))
         return DP_OK;
-    return jlog(w->r, "checked",
+    return wipe_jlog(w->r, "checked",
                 json_pack("{s:I, s:O?, s:O?, s:O?}", "group", (json_int_t)w->g, "consent",
                           w->consent, "pdq", w->pdq, "match", w->match),
                 err);
@@ -967,23 +915,23 @@ static enum dp_status overwrite_work(struct work *w, struct dp_error *err)
     if (w->gs != NULL && w->gs->overwrite_done) {
         w->facts = json_incref(w->gs->overwrite_facts);
     } else {
-        enum dp_status st = overwrite_group(w->r, w->g, w->fd, &w->facts, err);
+        enum dp_status st = wipe_overwrite_group(w->r, w->g, w->fd, &w->facts, err);
         if (st != DP_OK)
             return st;
     }
     if (!json_is_true(json_object_get(w->facts, "ok")))
-        set_reason(w, DP_WIPE_FAILED, "overwrite failed",
+        wipe_set_reason(w, DP_WIPE_FAILED, "overwrite failed",
                    or_default(json_string_value(json_object_get(w->facts, "error")), "unknown"));
     return DP_OK;
 }
 
 /* Truncate, then scrub and unlink every name. Only a journal failure is returned. */
-static enum dp_status scrub_work(struct work *w, struct dp_error *err)
+enum dp_status wipe_scrub_work(struct work *w, struct dp_error *err)
 {
     if (w->fd >= 0 && (ftruncate(w->fd, 0) != 0 || fsync(w->fd) != 0))
         snprintf(w->reason, sizeof(w->reason), "truncate after overwrite failed: %s",
                  strerror(errno));
-    progress(w->r, w->g, DP_PHASE_SCRUB, w->t0->path);
+    wipe_progress(w->r, w->g, DP_PHASE_SCRUB, w->t0->path);
     for (size_t i = 0; i < w->gr->count; i++) {
         if (w->o[i].removed)
             continue;
@@ -1002,13 +950,13 @@ static enum dp_status scrub_work(struct work *w, struct dp_error *err)
         /* resumed inside the quarantine directory: the name was in its parent */
         int sd = quarantined ? openat(w->o[i].dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                              : w->o[i].dirfd;
-        slack_note(&w->r->slack, sd, path, strlen(base_of(path)));
+        slack_note(&w->r->slack, sd, path, strlen(wipe_base_of(path)));
         if (quarantined && sd >= 0)
             close(sd);
     }
     const char *ne = first_error(w->o, w->gr->count);
     if (ne != NULL)
-        set_reason(w, DP_WIPE_FAILED, "a name could not be removed", ne);
+        wipe_set_reason(w, DP_WIPE_FAILED, "a name could not be removed", ne);
     else
         w->decided = true, w->status = DP_WIPE_ERASED;
     return DP_OK;
@@ -1032,12 +980,12 @@ static uint64_t links_left(const struct work *w)
 }
 
 /* The target's result: into results, and (unless a dry run) the target-done record. */
-static enum dp_status record_work(struct work *w, json_t *results, struct dp_error *err)
+enum dp_status wipe_record_work(struct work *w, json_t *results, struct dp_error *err)
 {
-    json_t *res = group_result(w->r, w->g, w->o);
+    json_t *res = wipe_group_result(w->r, w->g, w->o);
     if (res == NULL)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-    set_status(res, dp_wipe_status_name(w->status), w->reason[0] ? w->reason : NULL);
+    wipe_set_status(res, dp_wipe_status_name(w->status), w->reason[0] ? w->reason : NULL);
     static const char *const copied[] = {"overwrite", "verification", "extents", "filesystem"};
     for (size_t i = 0; w->facts != NULL && i < sizeof(copied) / sizeof(copied[0]); i++)
         if (json_object_get(w->facts, copied[i]) != NULL)
@@ -1050,10 +998,12 @@ static enum dp_status record_work(struct work *w, json_t *results, struct dp_err
         json_object_set(res, "consent", w->consent);
     if (w->pdq != NULL)
         json_object_set(res, "pdq", w->pdq);
+    if (w->extra != NULL)
+        json_object_set(res, "archive", w->extra);
     json_array_append(results, res);
     enum dp_status st = DP_OK;
     if (!w->r->opts->dry_run)
-        st = jlog(w->r, "target-done",
+        st = wipe_jlog(w->r, "target-done",
                   json_pack("{s:I, s:O}", "group", (json_int_t)w->g, "result", res), err);
     json_decref(res);
     return st;
@@ -1072,11 +1022,11 @@ static void remove_quarantine(struct run *r, size_t k)
         unlinkat(r->rootfd, q, AT_REMOVEDIR);
         return;
     }
-    char *p = with_base(t->path, q);
+    char *p = wipe_with_base(t->path, q);
     if (p == NULL)
         return;
     struct dp_error e = {0};
-    int fd = try_open(r, p, O_RDONLY | O_DIRECTORY, &dfd, &e);
+    int fd = wipe_try_open(r, p, O_RDONLY | O_DIRECTORY, &dfd, &e);
     free(p);
     if (fd >= 0)
         close(fd);
@@ -1093,6 +1043,8 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
     const struct group_state *gs = r->resume ? &r->resume->groups[g] : NULL;
     if (gs != NULL && gs->done != NULL)
         return json_array_append(results, gs->done) == 0 ? DP_OK : DP_ERR_NOMEM;
+    if (r->plan->targets[r->groups[g].names[0]].member_depth > 0)
+        return r->archive_done[g] ? DP_OK : wipe_archive_group(r, g, results, err);
     struct work w = {.r = r, .g = g, .gs = gs, .gr = &r->groups[g], .fd = -1};
     w.t0 = &r->plan->targets[w.gr->names[0]];
     w.o = calloc(w.gr->count, sizeof(*w.o));
@@ -1100,7 +1052,7 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
     for (size_t i = 0; i < w.gr->count; i++)
         w.o[i].fd = w.o[i].dirfd = -1;
-    progress(r, g, DP_PHASE_CHECK, w.t0->path);
+    wipe_progress(r, g, DP_PHASE_CHECK, w.t0->path);
     open_group(&w);
     enum dp_status st = DP_OK;
     if (!w.decided && r->opts->dry_run)
@@ -1110,16 +1062,16 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
     if (st == DP_OK && !w.decided)
         st = overwrite_work(&w, err);
     if (st == DP_OK && !w.decided)
-        st = scrub_work(&w, err);
+        st = wipe_scrub_work(&w, err);
     for (size_t i = 0; gs != NULL && i < w.gr->count; i++)
         remove_quarantine(r, w.gr->names[i]);
     if (st == DP_OK)
-        st = record_work(&w, results, err);
+        st = wipe_record_work(&w, results, err);
     json_decref(w.facts);
     json_decref(w.consent);
     json_decref(w.pdq);
     json_decref(w.match);
-    close_opened(w.o, w.gr->count);
+    wipe_close_opened(w.o, w.gr->count);
     free(w.o);
     return st;
 }
@@ -1150,11 +1102,11 @@ static enum dp_status start_record(struct run *r, json_t **plan_info, struct dp_
             return dp_error_set(err, DP_ERR_INVALID, 0, "the journal belongs to another plan");
         if (r->resume->finished) /* nothing left to do: report what the journal holds */
             return DP_OK;
-        return jlog(r, "resume", json_pack("{s:s}", "plan_sha256", hex), err);
+        return wipe_jlog(r, "resume", json_pack("{s:s}", "plan_sha256", hex), err);
     }
     if (r->opts->dry_run)
         return DP_OK;
-    return jlog(r, "start",
+    return wipe_jlog(r, "start",
                 json_pack("{s:s?, s:s, s:s, s:s, s:I, s:I}", "plan_file", pf, "plan_sha256", hex,
                           "method", dp_wipe_method_name(r->opts->method), "root", r->plan->root,
                           "groups", (json_int_t)r->ngroups, "names", (json_int_t)r->plan->count),
@@ -1218,6 +1170,7 @@ static void release_run(struct run *r)
     for (size_t g = 0; r->groups && g < r->ngroups; g++)
         free(r->groups[g].names);
     free(r->groups);
+    free(r->archive_done);
     slack_release(&r->slack);
 }
 
@@ -1263,7 +1216,12 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
         goto out;
     if (opts->media_class_source != NULL)
         dp_fsinfo_set_media_class(&r.fs, opts->media_class, opts->media_class_source);
-    if ((st = make_groups(&r, err)) != DP_OK || (st = start_record(&r, &plan_info, err)) != DP_OK)
+    if ((st = make_groups(&r, err)) == DP_OK &&
+        (r.archive_done = calloc(r.ngroups ? r.ngroups : 1, sizeof(bool))) == NULL)
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    if (st == DP_OK && resume == NULL)
+        st = wipe_archive_precheck(&r, err);
+    if (st != DP_OK || (st = start_record(&r, &plan_info, err)) != DP_OK)
         goto out;
     if (resume != NULL && !finished && resume->slack_pending != NULL) {
         const char *key;
@@ -1279,7 +1237,7 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
         st = process_group(&r, g, results, err);
     if (st != DP_OK)
         goto out;
-    progress(&r, r.ngroups, DP_PHASE_CLEANUP, NULL);
+    wipe_progress(&r, r.ngroups, DP_PHASE_CLEANUP, NULL);
     struct dp_wipe_summary counts;
     if ((st = wipe_count_results(results, &counts, err)) != DP_OK)
         goto out;
@@ -1309,7 +1267,7 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
     json_array_foreach(results, i, t)
         wipe_assure(t, &r.fs, cleanup);
     json_t *sum = wipe_summary_json(results);
-    if (!opts->dry_run && !finished && (st = jlog(&r, "finish", json_pack("{s:O, s:O}", "summary", sum,
+    if (!opts->dry_run && !finished && (st = wipe_jlog(&r, "finish", json_pack("{s:O, s:O}", "summary", sum,
                                                                "cleanup", cleanup), err)) != DP_OK) {
         json_decref(sum);
         goto out;

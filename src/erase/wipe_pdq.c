@@ -57,7 +57,7 @@ json_t *wipe_consent(const struct dp_wipe_opts *opts, const struct dp_plan *plan
 
 /* The nearest PDQ entry of the lists to any variant of fp's hash, as a "match" object, when
  * within the radius; NULL otherwise. */
-static json_t *nearest(const struct dp_fingerprint *fp, const struct dp_wipe_opts *opts)
+static json_t *nearest(const struct dp_pdq_result *fp, const struct dp_wipe_opts *opts)
 {
     const struct dp_scan_opts *so = opts->perceptual;
     int radius = so != NULL && so->pdq_threshold_given ? so->pdq_threshold : DP_PDQ_THRESHOLD;
@@ -73,7 +73,7 @@ static json_t *nearest(const struct dp_fingerprint *fp, const struct dp_wipe_opt
         struct dp_pdq target;
         memcpy(target.b, e[i].digest, sizeof(target.b));
         enum dp_pdq_variant v;
-        int d = dp_pdq_min_distance(&fp->pdq_all, dihedral, &target, &v);
+        int d = dp_pdq_min_distance(fp, dihedral, &target, &v);
         if (d < best_d) {
             best_d = d;
             best = &e[i];
@@ -112,10 +112,37 @@ enum dp_status wipe_pdq_check(int fd, const struct dp_wipe_opts *opts, bool need
         dp_pdq_hex(&fp->pdq, hex);
         *pdq = json_pack("{s:s, s:i}", "hash", hex, "quality", fp->quality);
         if (need_match)
-            *match = nearest(fp, opts);
+            *match = nearest(&fp->pdq_all, opts);
     } else if (st == DP_OK && fp->format != DP_IMAGE_NONE) {
         *pdq = json_pack("{s:s}", "error", fp->pdq_error);
     }
     free(fp);
     return st;
+}
+
+enum dp_status wipe_pdq_check_buf(const uint8_t *buf, size_t len, const struct dp_wipe_opts *opts,
+                                  json_t **pdq, json_t **match, struct dp_error *err)
+{
+    *pdq = *match = NULL;
+    if (dp_image_sniff(buf, len) == DP_IMAGE_NONE)
+        return DP_OK;
+    const struct dp_scan_opts *so = opts->perceptual;
+    struct dp_image_opts io = {.max_pixels = so ? so->max_pixels : 0};
+    struct dp_image img;
+    struct dp_error e = {0};
+    if (dp_image_decode(buf, len, &io, &img, &e) != DP_OK) {
+        *pdq = json_pack("{s:s}", "error", e.msg);
+        return DP_OK;
+    }
+    struct dp_pdq_result r;
+    enum dp_status st =
+        dp_pdq_hash_pixels(img.pix, img.w, img.h, img.stride, img.channels, true, &r, err);
+    dp_image_release(&img);
+    if (st != DP_OK)
+        return st;
+    char hex[DP_PDQ_HEX + 1];
+    dp_pdq_hex(&r.hash[DP_PDQ_ORIGINAL], hex);
+    *pdq = json_pack("{s:s, s:i}", "hash", hex, "quality", r.quality);
+    *match = nearest(&r, opts);
+    return DP_OK;
 }

@@ -104,11 +104,24 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
     const json_t *dev = json_object_get(f, "device");
     const json_t *dg = json_object_get(f, "digests");
     uint64_t nlink = 0;
-    if (!json_is_array(loc) || json_array_size(loc) != 1 ||
+    size_t depth = json_is_array(loc) ? json_array_size(loc) : 0;
+    if (depth == 0 || depth > 33 ||
         !dp_json_bytes_get(json_array_get(loc, 0), &t->path, &t->path_len))
-        return dp_error_set(err, DP_ERR_PARSE, 0,
-                            "finding %zu: bad location (archive members are not wipeable "
-                            "targets in this version)", index);
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad location", index);
+    if (depth > 1) {
+        t->member_depth = (unsigned)(depth - 1);
+        t->members = calloc(depth - 1, sizeof(*t->members));
+        t->member_lens = calloc(depth - 1, sizeof(*t->member_lens));
+        if (t->members == NULL || t->member_lens == NULL)
+            return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        for (size_t k = 1; k < depth; k++)
+            if (!dp_json_bytes_get(json_array_get(loc, k), &t->members[k - 1],
+                                   &t->member_lens[k - 1]) ||
+                t->member_lens[k - 1] == 0)
+                return dp_error_set(err, DP_ERR_PARSE, 0,
+                                    "finding %zu: bad archive member name in its location",
+                                    index);
+    }
     if (!json_is_object(dev) || !get_u64(dev, "major", &t->id.dev_major) ||
         !get_u64(dev, "minor", &t->id.dev_minor) || !get_u64(f, "inode", &t->id.ino) ||
         !get_u64(f, "size", &t->id.size) || !get_u64(f, "links", &nlink) ||
@@ -213,8 +226,14 @@ void dp_plan_free(struct dp_plan *plan)
 {
     if (plan == NULL)
         return;
-    for (size_t i = 0; plan->targets && i < plan->count; i++)
-        free(plan->targets[i].path);
+    for (size_t i = 0; plan->targets && i < plan->count; i++) {
+        struct dp_plan_target *t = &plan->targets[i];
+        free(t->path);
+        for (unsigned d = 0; t->members != NULL && d < t->member_depth; d++)
+            free(t->members[d]);
+        free(t->members);
+        free(t->member_lens);
+    }
     free(plan->targets);
     free(plan->root);
     json_decref(plan->report);

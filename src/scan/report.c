@@ -76,6 +76,17 @@ static void id_extra_json(json_t *o, const struct dp_file_id *id)
         json_object_set_new(o, "generation", json_integer((json_int_t)id->generation));
 }
 
+/* ["path", "member", "member inside it", ...] */
+static json_t *location_json(const char *path, size_t len, char *const *members,
+                             const size_t *lens, unsigned depth)
+{
+    json_t *loc = json_array();
+    json_array_append_new(loc, dp_json_bytes(path, len));
+    for (unsigned i = 0; i < depth; i++)
+        json_array_append_new(loc, dp_json_bytes(members[i], lens[i]));
+    return loc;
+}
+
 static json_t *finding_json(const struct dp_finding *f, size_t index,
                             const struct dp_hashset *set)
 {
@@ -102,8 +113,8 @@ static json_t *finding_json(const struct dp_finding *f, size_t index,
             json_object_set_new(mo, "label", dp_json_bytes(label, strlen(label)));
         json_array_append_new(matched, mo);
     }
-    json_t *loc = json_array();
-    json_array_append_new(loc, dp_json_bytes(f->path, f->path_len));
+    json_t *loc = location_json(f->path, f->path_len, f->members, f->member_lens,
+                                f->member_depth);
     char mt[32];
     dp_utc_format(mt, sizeof(mt), (time_t)f->id.mtime_sec);
     json_t *o = json_pack("{s:o, s:I, s:{s:I, s:I}, s:I, s:I, s:s, s:I, s:I, s:s, s:o, s:o}",
@@ -124,6 +135,22 @@ static json_t *finding_json(const struct dp_finding *f, size_t index,
                                       f->pdq_quality, "decode", f->pdq_decode, "low_confidence",
                                       f->pdq_quality < DP_PDQ_MIN_QUALITY));
     }
+    if (o != NULL && f->member_depth > 0) {
+        json_t *m = json_pack("{s:I, s:I, s:s}", "size", (json_int_t)f->member_size, "index",
+                              (json_int_t)f->member_index, "archive",
+                              dp_archive_kind_name((enum dp_archive_kind)f->member_archive));
+        if (m != NULL && f->member_mtime != 0) {
+            char mm[32];
+            dp_utc_format(mm, sizeof(mm), (time_t)f->member_mtime);
+            json_object_set_new(m, "mtime", json_string(mm));
+        }
+        if (m != NULL && f->member_compression != NULL)
+            json_object_set_new(m, "compression", json_string(f->member_compression));
+        if (m != NULL && f->hardlink_of != NULL)
+            json_object_set_new(m, "hardlink_of",
+                                dp_json_bytes(f->hardlink_of, f->hardlink_of_len));
+        json_object_set_new(o, "member", m);
+    }
     if (o != NULL) {
         char id[32];
         dp_plan_finding_id(index, id, sizeof(id));
@@ -133,12 +160,23 @@ static json_t *finding_json(const struct dp_finding *f, size_t index,
     return o;
 }
 
+/* The reason name of a member skip: "archive-" and dp_member_skip_name. */
+static json_t *member_reason_json(int r)
+{
+    char name[48];
+    snprintf(name, sizeof(name), "archive-%s", dp_member_skip_name((enum dp_member_skip)r));
+    return json_string(name);
+}
+
 static json_t *skip_json(const struct dp_skip *s)
 {
-    json_t *loc = json_array();
-    json_array_append_new(loc, dp_json_bytes(s->path, s->path_len));
-    json_t *o = json_pack("{s:o, s:s}", "location", loc, "reason",
-                          dp_skip_reason_name(s->reason));
+    json_t *loc = location_json(s->path, s->path_len, s->members, s->member_lens,
+                                s->member_depth);
+    json_t *o = json_pack("{s:o, s:o}", "location", loc, "reason",
+                          s->member_reason >= 0 ? member_reason_json(s->member_reason)
+                                                : json_string(dp_skip_reason_name(s->reason)));
+    if (o != NULL && s->detail != NULL)
+        json_object_set_new(o, "detail", json_string(s->detail));
     if (o != NULL && s->errnum != 0) {
         json_object_set_new(o, "errno", json_integer(s->errnum));
         json_object_set_new(o, "error", json_string(strerror(s->errnum)));
@@ -213,7 +251,20 @@ static json_t *totals_json(const struct dp_scan_result *r)
                             json_integer((json_int_t)t->skipped[i]));
         nskip += t->skipped[i];
     }
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}",
+    for (int i = 0; r->archives && i < DP_MEMBER_SKIP_COUNT; i++) {
+        json_t *name = member_reason_json(i);
+        json_object_set_new(skipped, json_string_value(name),
+                            json_integer((json_int_t)t->archive_skipped[i]));
+        json_decref(name);
+        nskip += t->archive_skipped[i];
+    }
+    json_t *arch = r->archives
+                       ? json_pack("{s:I, s:I, s:I, s:I}", "opened", (json_int_t)t->archives,
+                                   "members", (json_int_t)t->archive_members, "bytes_expanded",
+                                   (json_int_t)t->archive_bytes, "files_head_read",
+                                   (json_int_t)t->files_head_read)
+                       : json_null();
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:o}",
                      "files",
                      (json_int_t)t->files, "files_read", (json_int_t)t->files_read, "bytes_read",
                      (json_int_t)t->bytes_read, "files_skipped_by_size",
@@ -224,7 +275,7 @@ static json_t *totals_json(const struct dp_scan_result *r)
                      "noatime_fallbacks", (json_int_t)t->noatime_fallbacks, "images_decoded",
                      (json_int_t)t->images_decoded, "images_undecodable",
                      (json_int_t)t->images_undecodable, "images_too_large",
-                     (json_int_t)t->images_too_large);
+                     (json_int_t)t->images_too_large, "archives", arch);
 }
 
 enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_hashset *set,
@@ -260,6 +311,19 @@ enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_h
         json_object_set_new(json_object_get(doc, "scope"), "perceptual", perc);
     else
         json_decref(perc);
+    const struct dp_archive_limits *al = &r->archive_limits;
+    json_t *arch = r->archives
+                       ? json_pack("{s:b, s:i, s:I, s:I, s:I, s:I, s:b}", "used", 1, "max_depth",
+                                   (int)al->max_depth, "max_bytes", (json_int_t)al->max_bytes,
+                                   "max_ratio", (json_int_t)al->max_ratio, "max_members",
+                                   (json_int_t)al->max_members, "nested_buffer",
+                                   (json_int_t)al->nested_buffer, "passwords",
+                                   al->password_count > 0)
+                       : json_pack("{s:b}", "used", 0);
+    if (doc != NULL && arch != NULL)
+        json_object_set_new(json_object_get(doc, "scope"), "archives", arch);
+    else
+        json_decref(arch);
     json_t *rid = doc ? json_pack("{s:I}", "inode", (json_int_t)r->fs.obj.ino) : NULL;
     id_extra_json(rid, &r->fs.obj);
     if (doc == NULL || rid == NULL || json_object_set_new(doc, "root_identity", rid) != 0) {

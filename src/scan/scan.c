@@ -17,46 +17,13 @@
 #include "deprive/classify.h"
 #include "deprive/digest.h"
 
-#define QUEUE_CAP 512               /* bounds open descriptors and queued paths */
-/* 256 KiB reads digested in 64 KiB pieces: the copy and both digests stay in L2; measured
- * 12% faster than 1 MiB / 128 KiB on the bench corpus (bench/scan.sh) */
-#define READ_BUF (256 * 1024)
-
-struct item {
-    int fd;
-    char *path;
-    size_t path_len;
-    struct dp_file_id id;
-};
-
-struct scan {
-    const struct dp_hashset *set;
-    const struct dp_scan_opts *opts;
-    struct dp_scan_result *res;
-    unsigned mask;
-    struct scan_pdq pdq; /* the lists' PDQ targets (n 0: no perceptual matching) */
-
-    pthread_mutex_t lock;
-    pthread_cond_t not_empty, not_full;
-    struct item queue[QUEUE_CAP];
-    size_t head, count;
-    bool done;           /* walker finished: workers exit when the queue is empty */
-    enum dp_status fatal;
-    struct dp_error fatal_err;
-
-    size_t finding_cap, skip_cap;
-    uint64_t files_queued, files_done;
-    struct timespec t0, last_progress;
-    char current[512]; /* a copy: the queued path itself is freed by the worker that reads it */
-};
-
 static double since(const struct timespec *a, const struct timespec *b)
 {
     return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
 /* Called with lock held. sk carries everything but the path, which is copied. */
-static enum dp_status add_skip_rec(struct scan *s, const char *path, size_t len,
+enum dp_status scan_add_skip_rec(struct scan *s, const char *path, size_t len,
                                    struct dp_skip sk)
 {
     struct dp_scan_result *r = s->res;
@@ -83,10 +50,11 @@ static enum dp_status add_skip_rec(struct scan *s, const char *path, size_t len,
 static enum dp_status add_skip(struct scan *s, const char *path, size_t len,
                                enum dp_skip_reason reason, int errnum)
 {
-    return add_skip_rec(s, path, len, (struct dp_skip){.reason = reason, .errnum = errnum});
+    return scan_add_skip_rec(s, path, len, (struct dp_skip){.reason = reason, .errnum = errnum,
+                                                            .member_reason = -1});
 }
 
-static void set_fatal(struct scan *s, enum dp_status st, const char *what)
+void scan_set_fatal(struct scan *s, enum dp_status st, const char *what)
 {
     if (s->fatal == DP_OK) {
         s->fatal = st;
@@ -101,7 +69,7 @@ static void on_skip(void *ctx, const char *path, size_t len, enum dp_skip_reason
     struct scan *s = ctx;
     pthread_mutex_lock(&s->lock);
     if (add_skip(s, path, len, reason, errnum) != DP_OK)
-        set_fatal(s, DP_ERR_NOMEM, "out of memory recording a skipped object");
+        scan_set_fatal(s, DP_ERR_NOMEM, "out of memory recording a skipped object");
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -111,10 +79,10 @@ static void on_too_large(void *ctx, const char *path, size_t len, uint64_t size,
 {
     struct scan *s = ctx;
     struct dp_skip sk = {.reason = DP_SKIP_TOO_LARGE, .size = size, .limit = limit,
-                         .limit_source = which};
+                         .limit_source = which, .member_reason = -1};
     pthread_mutex_lock(&s->lock);
-    if (add_skip_rec(s, path, len, sk) != DP_OK)
-        set_fatal(s, DP_ERR_NOMEM, "out of memory recording a skipped object");
+    if (scan_add_skip_rec(s, path, len, sk) != DP_OK)
+        scan_set_fatal(s, DP_ERR_NOMEM, "out of memory recording a skipped object");
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -122,6 +90,8 @@ static bool want_size(void *ctx, uint64_t size)
 {
     const struct scan *s = ctx;
     if (s->pdq.n > 0) /* any file may be an image: the content says, not the size */
+        return true;
+    if (s->res->archives) /* or an archive: process() reads the head to know */
         return true;
     if (s->mask == 0) /* no exact hash at all: nothing to read */
         return false;
@@ -190,17 +160,7 @@ static enum dp_status on_file(void *ctx, struct dp_walk_file *f, struct dp_error
     return DP_OK;
 }
 
-struct worker {
-    struct scan *s;
-    struct dp_digest *digest;
-    struct dp_classify *classify; /* made on the first match only: libmagic loads slowly */
-    unsigned char *buf;
-    unsigned char *head;
-    uint8_t *img;   /* an image held in memory while it is digested and decoded */
-    size_t img_cap;
-};
-
-static size_t collect_matches(const struct scan *s, uint8_t dg[][DP_DIGEST_MAX],
+size_t scan_collect_matches(const struct scan *s, uint8_t dg[][DP_DIGEST_MAX],
                               struct dp_match **out)
 {
     size_t n = 0;
@@ -227,12 +187,13 @@ static size_t collect_matches(const struct scan *s, uint8_t dg[][DP_DIGEST_MAX],
     return k;
 }
 
-static void classify_head(struct worker *w, size_t head_len, char *mime, size_t size)
+void scan_classify_head(struct worker *w, const unsigned char *head, size_t head_len,
+                        char *mime, size_t size)
 {
     if (w->classify == NULL && dp_classify_new(&w->classify, NULL) != DP_OK)
         w->classify = NULL;
     if (w->classify != NULL)
-        dp_classify_buffer(w->classify, w->head, head_len, mime, size);
+        dp_classify_buffer(w->classify, head, head_len, mime, size);
     else
         snprintf(mime, size, "unknown");
 }
@@ -349,9 +310,40 @@ static size_t merge_matches(struct dp_match *exact, size_t ne, struct scan_pdq_o
     return ne + np;
 }
 
+/* The archive kind of a file from its first bytes (DP_ARCHIVE_NONE when archives are not
+ * examined or it is none). */
+static enum dp_archive_kind archive_kind(struct worker *w, struct item *it)
+{
+    if (!w->s->res->archives || it->id.size < 4)
+        return DP_ARCHIVE_NONE;
+    ssize_t n = pread(it->fd, w->buf, DP_ARCHIVE_SNIFF_BYTES, 0);
+    return n > 0 ? dp_archive_sniff(w->buf, (size_t)n) : DP_ARCHIVE_NONE;
+}
+
+/* A file of a size no exact entry has, read only to see whether it is an archive. */
+static bool head_only(const struct scan *s, const struct item *it)
+{
+    return s->res->archives && s->res->size_filter &&
+           !dp_hashset_size_wanted(s->set, it->id.size);
+}
+
 static void process(struct worker *w, struct item *it)
 {
     struct scan *s = w->s;
+    enum dp_archive_kind kind = archive_kind(w, it);
+    if (head_only(s, it)) {
+        if (kind != DP_ARCHIVE_NONE)
+            scan_archive(w, it, kind);
+        pthread_mutex_lock(&s->lock);
+        s->res->totals.files_size_skipped++;
+        s->res->totals.bytes_size_skipped += it->id.size;
+        s->res->totals.files_head_read++;
+        s->files_done++;
+        pthread_mutex_unlock(&s->lock);
+        close(it->fd);
+        free(it->path);
+        return;
+    }
     uint8_t dg[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
     uint64_t bytes = 0;
     size_t head_len = 0;
@@ -359,6 +351,10 @@ static void process(struct worker *w, struct item *it)
     struct scan_pdq_outcome po = {0};
     bool too_large = false, undecodable = false;
     bool image = perceptual_candidate(s, it, &too_large);
+    /* the members get their own copy: a finding of the file itself takes it->path */
+    char *apath = NULL;
+    if (kind != DP_ARCHIVE_NONE && (apath = malloc(it->path_len + 1)) != NULL)
+        memcpy(apath, it->path, it->path_len + 1);
     unsigned mask = image ? s->mask | DP_DIGEST_MASK(DP_ALGO_SHA256) : s->mask;
     enum dp_status st;
     if (image) {
@@ -372,12 +368,12 @@ static void process(struct worker *w, struct item *it)
     bool changed = st == DP_OK && (dp_file_id_stat(it->fd, "", &after, NULL) != DP_OK ||
                                    !dp_file_id_same(&it->id, &after) || bytes != it->id.size);
     struct dp_match *m = NULL;
-    size_t mc = (st == DP_OK && !changed) ? collect_matches(s, dg, &m) : 0;
+    size_t mc = (st == DP_OK && !changed) ? scan_collect_matches(s, dg, &m) : 0;
     if (st == DP_OK && !changed && mc != SIZE_MAX)
         mc = merge_matches(m, mc, &po, &m);
     char mime[96] = "";
     if (mc > 0 && mc != SIZE_MAX)
-        classify_head(w, head_len, mime, sizeof(mime));
+        scan_classify_head(w, w->head, head_len, mime, sizeof(mime));
     pthread_mutex_lock(&s->lock);
     s->res->totals.bytes_read += bytes;
     s->res->totals.images_decoded += po.decoded;
@@ -401,9 +397,20 @@ static void process(struct worker *w, struct item *it)
             free(m);
     }
     if (rs != DP_OK)
-        set_fatal(s, rs, "out of memory recording a result");
+        scan_set_fatal(s, rs, "out of memory recording a result");
     pthread_mutex_unlock(&s->lock);
     free(po.matches);
+    if (kind != DP_ARCHIVE_NONE && apath == NULL) {
+        pthread_mutex_lock(&s->lock);
+        scan_set_fatal(s, DP_ERR_NOMEM, "out of memory opening an archive");
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (apath != NULL && st == DP_OK && !changed) {
+        struct item a = *it;
+        a.path = apath;
+        scan_archive(w, &a, kind);
+    }
+    free(apath);
     close(it->fd);
     free(it->path);
 }
@@ -436,16 +443,28 @@ static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl)
     return c ? c : (al > bl) - (al < bl);
 }
 
+/* Path bytes, then the member chain element by element (a file before its members). */
+static int cmp_chain(const char *p, size_t pl, char *const *m, const size_t *ml, unsigned md,
+                     const char *q, size_t ql, char *const *n, const size_t *nl, unsigned nd)
+{
+    int c = cmp_bytes(p, pl, q, ql);
+    for (unsigned i = 0; c == 0 && i < md && i < nd; i++)
+        c = cmp_bytes(m[i], ml[i], n[i], nl[i]);
+    return c != 0 ? c : (md > nd) - (md < nd);
+}
+
 static int cmp_finding(const void *a, const void *b)
 {
     const struct dp_finding *x = a, *y = b;
-    return cmp_bytes(x->path, x->path_len, y->path, y->path_len);
+    return cmp_chain(x->path, x->path_len, x->members, x->member_lens, x->member_depth, y->path,
+                     y->path_len, y->members, y->member_lens, y->member_depth);
 }
 
 static int cmp_skip(const void *a, const void *b)
 {
     const struct dp_skip *x = a, *y = b;
-    return cmp_bytes(x->path, x->path_len, y->path, y->path_len);
+    return cmp_chain(x->path, x->path_len, x->members, x->member_lens, x->member_depth, y->path,
+                     y->path_len, y->members, y->member_lens, y->member_depth);
 }
 
 static unsigned default_jobs(void)
@@ -527,6 +546,11 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     r->pdq_threshold = s.pdq.threshold;
     r->pdq_dihedral = s.pdq.dihedral;
     r->size_filter = dp_hashset_sizes_complete(set) && !r->pdq_used;
+    r->archives = !opts->no_archives;
+    r->archive_limits = opts->archive;
+    dp_archive_limits_fill(&r->archive_limits);
+    if (r->archive_limits.max_depth > SCAN_MEMBER_DEPTH_MAX - 1)
+        r->archive_limits.max_depth = SCAN_MEMBER_DEPTH_MAX - 1;
     pthread_mutex_init(&s.lock, NULL);
     pthread_cond_init(&s.not_empty, NULL);
     pthread_cond_init(&s.not_full, NULL);
@@ -555,8 +579,8 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     }
     r->finished = time(NULL);
     r->totals.directories = ws_stats.directories;
-    r->totals.files_size_skipped = ws_stats.files_size_skipped;
-    r->totals.bytes_size_skipped = ws_stats.bytes_size_skipped;
+    r->totals.files_size_skipped += ws_stats.files_size_skipped;
+    r->totals.bytes_size_skipped += ws_stats.bytes_size_skipped;
     r->totals.noatime_fallbacks = ws_stats.noatime_fallbacks;
     r->totals.files = ws_stats.files;
     for (int i = 0; i < DP_SKIP_REASON_COUNT; i++)
@@ -575,6 +599,10 @@ out:
         free(ws[i].buf);
         free(ws[i].head);
         free(ws[i].img);
+        for (int d = 0; d <= SCAN_MEMBER_DEPTH_MAX; d++) {
+            dp_digest_free(ws[i].mdigest[d]);
+            free(ws[i].mhead[d]);
+        }
     }
     scan_pdq_release(&s.pdq);
     free(ws);
@@ -592,11 +620,24 @@ void dp_scan_result_free(struct dp_scan_result *r)
     if (r == NULL)
         return;
     for (size_t i = 0; i < r->finding_count; i++) {
-        free(r->findings[i].path);
-        free(r->findings[i].matches);
+        struct dp_finding *f = &r->findings[i];
+        free(f->path);
+        free(f->matches);
+        for (unsigned d = 0; d < f->member_depth; d++)
+            free(f->members[d]);
+        free(f->members);
+        free(f->member_lens);
+        free(f->hardlink_of);
     }
-    for (size_t i = 0; i < r->skip_count; i++)
-        free(r->skips[i].path);
+    for (size_t i = 0; i < r->skip_count; i++) {
+        struct dp_skip *k = &r->skips[i];
+        free(k->path);
+        for (unsigned d = 0; d < k->member_depth; d++)
+            free(k->members[d]);
+        free(k->members);
+        free(k->member_lens);
+        free(k->detail);
+    }
     free(r->findings);
     free(r->skips);
     free(r->root);

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: archives read member by member with libarchive, nested ones followed, every limit
+ * a recorded skip (include/deprive/archive.h). */
+#include "deprive/archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const kind_names[DP_ARCHIVE_KIND_COUNT] = {
+    "none", "zip", "7zip", "rar", "tar", "cpio", "iso9660", "compressed"};
+
+const char *dp_archive_kind_name(enum dp_archive_kind k)
+{
+    return (unsigned)k < DP_ARCHIVE_KIND_COUNT ? kind_names[k] : "?";
+}
+
+static const char *const skip_names[DP_MEMBER_SKIP_COUNT] = {
+    "encrypted", "corrupt", "depth", "max-bytes", "max-ratio", "max-members",
+    "nested-too-large", "unsupported"};
+
+const char *dp_member_skip_name(enum dp_member_skip r)
+{
+    return (unsigned)r < DP_MEMBER_SKIP_COUNT ? skip_names[r] : "?";
+}
+
+static bool at(const uint8_t *h, size_t len, size_t off, const char *sig, size_t n)
+{
+    return len >= off + n && memcmp(h + off, sig, n) == 0;
+}
+
+/* A v7/ustar header whose checksum is right (old tar has no magic). */
+static bool tar_checksum_ok(const uint8_t *h, size_t len)
+{
+    if (len < 512 || h[0] == '\0')
+        return false;
+    unsigned long sum = 0, want = 0;
+    for (size_t i = 0; i < 512; i++)
+        sum += (i >= 148 && i < 156) ? ' ' : h[i];
+    size_t i = 148;
+    while (i < 156 && h[i] == ' ')
+        i++;
+    size_t digits = 0;
+    for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++, digits++)
+        want = want * 8 + (unsigned long)(h[i] - '0');
+    return digits > 0 && sum == want;
+}
+
+enum dp_archive_kind dp_archive_sniff(const uint8_t *h, size_t len)
+{
+    if (at(h, len, 0, "PK\x03\x04", 4) || at(h, len, 0, "PK\x05\x06", 4) ||
+        at(h, len, 0, "PK\x07\x08", 4))
+        return DP_ARCHIVE_ZIP;
+    if (at(h, len, 0, "7z\xbc\xaf\x27\x1c", 6))
+        return DP_ARCHIVE_7ZIP;
+    if (at(h, len, 0, "Rar!\x1a\x07", 6))
+        return DP_ARCHIVE_RAR;
+    if (at(h, len, 257, "ustar", 5) || tar_checksum_ok(h, len))
+        return DP_ARCHIVE_TAR;
+    if (at(h, len, 0, "070707", 6) || at(h, len, 0, "070701", 6) ||
+        at(h, len, 0, "070702", 6) || at(h, len, 0, "\xc7\x71", 2) || at(h, len, 0, "\x71\xc7", 2))
+        return DP_ARCHIVE_CPIO;
+    if (at(h, len, 32769, "CD001", 5))
+        return DP_ARCHIVE_ISO9660;
+    if (at(h, len, 0, "\x1f\x8b\x08", 3) || (at(h, len, 0, "BZh", 3) && len > 3 && h[3] >= '1' &&
+                                               h[3] <= '9') ||
+        at(h, len, 0, "\xfd" "7zXZ\x00", 6) || at(h, len, 0, "\x28\xb5\x2f\xfd", 4))
+        return DP_ARCHIVE_COMPRESSED;
+    return DP_ARCHIVE_NONE;
+}
+
+/* ---- which filters libarchive provides itself (probed once) ---- */
+
+enum { F_GZIP, F_BZIP2, F_XZ, F_LZMA, F_ZSTD, F_COUNT };
+static bool filter_ok[F_COUNT];
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+
+static int (*const filter_fn[F_COUNT])(struct archive *) = {
+    archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+    archive_read_support_filter_xz, archive_read_support_filter_lzma,
+    archive_read_support_filter_zstd};
+
+/* ARCHIVE_WARN means "through an external program": such a filter is never enabled. */
+static void probe(void)
+{
+    for (int i = 0; i < F_COUNT; i++) {
+        struct archive *a = archive_read_new();
+        filter_ok[i] = a != NULL && filter_fn[i](a) == ARCHIVE_OK;
+        archive_read_free(a);
+    }
+}
+
+static struct archive *new_reader(enum dp_archive_kind kind, const struct dp_archive_limits *l)
+{
+    pthread_once(&probe_once, probe);
+    struct archive *a = archive_read_new();
+    if (a == NULL)
+        return NULL;
+    archive_read_support_format_zip(a);
+    archive_read_support_format_7zip(a);
+    archive_read_support_format_rar(a);
+    archive_read_support_format_rar5(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_cpio(a);
+    archive_read_support_format_iso9660(a);
+    if (kind == DP_ARCHIVE_COMPRESSED) /* a single compressed file: only after a filter */
+        archive_read_support_format_raw(a);
+    for (int i = 0; i < F_COUNT; i++)
+        if (filter_ok[i])
+            filter_fn[i](a);
+    for (size_t i = 0; i < l->password_count; i++)
+        archive_read_add_passphrase(a, l->passwords[i]);
+    return a;
+}
+
+void dp_archive_limits_fill(struct dp_archive_limits *l)
+{
+    l->max_depth = l->max_depth ? l->max_depth : DP_ARCHIVE_MAX_DEPTH_DEFAULT;
+    l->max_bytes = l->max_bytes ? l->max_bytes : DP_ARCHIVE_MAX_BYTES_DEFAULT;
+    l->max_ratio = l->max_ratio ? l->max_ratio : DP_ARCHIVE_MAX_RATIO_DEFAULT;
+    l->max_members = l->max_members ? l->max_members : DP_ARCHIVE_MAX_MEMBERS_DEFAULT;
+    l->nested_buffer = l->nested_buffer ? l->nested_buffer : DP_ARCHIVE_NESTED_BUFFER_DEFAULT;
+}
+
+/* ---- the walk ---- */
+
+struct walk {
+    const struct dp_archive_limits *lim;
+    const struct dp_archive_visitor *v;
+    struct dp_archive_stats *stats;
+    uint64_t top_size;     /* the file's size, for the ratio */
+    uint64_t bytes, members;
+    bool stop;             /* a limit was reached: nothing more is examined */
+    enum dp_status fail;   /* the visitor's failure, or DP_ERR_NOMEM */
+    uint8_t zeros[4096];
+};
+
+static void skip(struct walk *w, void *parent, const struct dp_member_info *m,
+                 enum dp_member_skip r, const char *detail)
+{
+    w->stats->skipped[r]++;
+    w->v->skip(w->v->ctx, parent, m, r, detail);
+}
+
+/* Count n more bytes against the limits; false (and the skip recorded) when one is reached. */
+static bool account(struct walk *w, void *parent, const struct dp_member_info *m, uint64_t n)
+{
+    w->bytes += n;
+    w->stats->bytes += n;
+    char d[160];
+    if (w->bytes > w->lim->max_bytes) {
+        snprintf(d, sizeof(d), "more than %llu bytes expanded (--archive-max-bytes)",
+                 (unsigned long long)w->lim->max_bytes);
+        skip(w, parent, m, DP_MEMBER_BYTES, d);
+        w->stop = true;
+    } else if (w->bytes > DP_ARCHIVE_RATIO_ALLOWANCE &&
+               w->bytes / (w->top_size ? w->top_size : 1) >= w->lim->max_ratio) {
+        snprintf(d, sizeof(d),
+                 "expanded %llu bytes from a %llu-byte archive: more than %llu times its size "
+                 "(--archive-max-ratio), a decompression bomb",
+                 (unsigned long long)w->bytes, (unsigned long long)w->top_size,
+                 (unsigned long long)w->lim->max_ratio);
+        skip(w, parent, m, DP_MEMBER_RATIO, d);
+        w->stop = true;
+    }
+    return !w->stop;
+}
+
+static enum dp_status walk_archive(struct walk *w, struct archive *a, void *parent,
+                                   unsigned depth, enum dp_archive_kind kind);
+
+/* A nested archive held in memory: its members, through the same walk. */
+static void open_nested(struct walk *w, void *sink, const struct dp_member_info *m,
+                        const uint8_t *buf, size_t len)
+{
+    enum dp_archive_kind kind = dp_archive_sniff(buf, len);
+    struct archive *a = new_reader(kind, w->lim);
+    if (a == NULL) {
+        w->fail = DP_ERR_NOMEM;
+        return;
+    }
+    if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK)
+        skip(w, sink, NULL, DP_MEMBER_CORRUPT, archive_error_string(a));
+    else
+        w->fail = walk_archive(w, a, sink, m->depth + 1, kind);
+    archive_read_free(a);
+}
+
+/* One regular member: its data to the visitor, and (when it is an archive and the limits
+ * allow) into memory to be opened afterwards. */
+static bool member(struct walk *w, struct archive *a, void *parent,
+                   const struct dp_member_info *m, bool *fatal)
+{
+    void *sink = w->v->begin(w->v->ctx, parent, m);
+    if (sink == NULL) {
+        w->fail = DP_ERR_NOMEM;
+        return false;
+    }
+    w->members++;
+    w->stats->members++;
+    uint8_t *nest = NULL;  /* the member's bytes while it may be an archive */
+    size_t nest_len = 0, nest_cap = 0;
+    bool maybe_archive = true, too_big = false, ok = true;
+    enum dp_archive_kind big_kind = DP_ARCHIVE_NONE; /* of a nested archive too big to open */
+    const char *why = NULL;
+    int64_t pos = 0;
+    for (;;) {
+        const void *buf;
+        size_t n;
+        la_int64_t off;
+        int r = archive_read_data_block(a, &buf, &n, &off);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            ok = false;
+            why = archive_error_string(a);
+            *fatal = r == ARCHIVE_FATAL;
+            break;
+        }
+        /* a sparse member's holes are zeros */
+        while (off > pos && !w->stop) {
+            size_t z = off - pos > (int64_t)sizeof(w->zeros) ? sizeof(w->zeros)
+                                                               : (size_t)(off - pos);
+            if (!account(w, parent, m, z))
+                break;
+            w->v->data(w->v->ctx, sink, w->zeros, z);
+            pos += (int64_t)z;
+            maybe_archive = false; /* an archive is not sparse */
+        }
+        if (w->stop || !account(w, parent, m, n))
+            break;
+        w->v->data(w->v->ctx, sink, buf, n);
+        pos += (int64_t)n;
+        if (maybe_archive) {
+            if (nest_len + n > w->lim->nested_buffer) {
+                too_big = true;
+                maybe_archive = false;
+                big_kind = dp_archive_sniff(nest, nest_len);
+                free(nest);
+                nest = NULL;
+                nest_len = nest_cap = 0;
+            } else {
+                if (nest_len + n > nest_cap) {
+                    size_t cap = nest_cap ? nest_cap : 65536;
+                    while (cap < nest_len + n)
+                        cap *= 2;
+                    uint8_t *p = realloc(nest, cap);
+                    if (p == NULL) {
+                        w->fail = DP_ERR_NOMEM;
+                        break;
+                    }
+                    nest = p;
+                    nest_cap = cap;
+                }
+                memcpy(nest + nest_len, buf, n);
+                nest_len += n;
+                /* decided once the head is in: most members are not archives */
+                if (nest_len >= DP_ARCHIVE_SNIFF_BYTES &&
+                    dp_archive_sniff(nest, nest_len) == DP_ARCHIVE_NONE)
+                    maybe_archive = false;
+            }
+            if (!maybe_archive && nest != NULL) {
+                free(nest);
+                nest = NULL;
+                nest_len = nest_cap = 0;
+            }
+        }
+    }
+    if (w->stop && ok) { /* the limit's skip says why */
+        ok = false;
+        why = NULL;
+    }
+    bool is_archive = ok && w->fail == DP_OK &&
+                      ((nest != NULL && dp_archive_sniff(nest, nest_len) != DP_ARCHIVE_NONE) ||
+                       (too_big && big_kind != DP_ARCHIVE_NONE));
+    if (is_archive && too_big) {
+        char d[160];
+        snprintf(d, sizeof(d), "a nested archive of more than %llu bytes is not opened",
+                 (unsigned long long)w->lim->nested_buffer);
+        skip(w, parent, m, DP_MEMBER_NESTED_SIZE, d);
+    } else if (is_archive && m->depth >= w->lim->max_depth) {
+        char d[96];
+        snprintf(d, sizeof(d), "nested %u deep (--archive-max-depth %u): not opened",
+                 m->depth + 1, w->lim->max_depth);
+        skip(w, parent, m, DP_MEMBER_DEPTH, d);
+    } else if (is_archive) {
+        open_nested(w, sink, m, nest, nest_len);
+    }
+    free(nest);
+    enum dp_status st = w->v->end(w->v->ctx, sink, ok, why);
+    if (st != DP_OK && w->fail == DP_OK)
+        w->fail = st;
+    return ok;
+}
+
+/* What libarchive found the archive to be, once it has read a header. */
+static enum dp_archive_kind kind_read(struct archive *a, enum dp_archive_kind sniffed)
+{
+    switch (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) {
+    case ARCHIVE_FORMAT_ZIP: return DP_ARCHIVE_ZIP;
+    case ARCHIVE_FORMAT_7ZIP: return DP_ARCHIVE_7ZIP;
+    case ARCHIVE_FORMAT_RAR:
+    case ARCHIVE_FORMAT_RAR_V5: return DP_ARCHIVE_RAR;
+    case ARCHIVE_FORMAT_TAR: return DP_ARCHIVE_TAR;
+    case ARCHIVE_FORMAT_CPIO: return DP_ARCHIVE_CPIO;
+    case ARCHIVE_FORMAT_ISO9660: return DP_ARCHIVE_ISO9660;
+    case ARCHIVE_FORMAT_RAW: return DP_ARCHIVE_COMPRESSED;
+    default: return sniffed;
+    }
+}
+
+static const char *compression_read(struct archive *a)
+{
+    switch (archive_filter_code(a, 0)) {
+    case ARCHIVE_FILTER_GZIP: return "gzip";
+    case ARCHIVE_FILTER_BZIP2: return "bzip2";
+    case ARCHIVE_FILTER_XZ: return "xz";
+    case ARCHIVE_FILTER_LZMA: return "lzma";
+    case ARCHIVE_FILTER_ZSTD: return "zstd";
+    default: return NULL;
+    }
+}
+
+static enum dp_status walk_archive(struct walk *w, struct archive *a, void *parent,
+                                   unsigned depth, enum dp_archive_kind kind)
+{
+    w->stats->archives++;
+    const char *compression = NULL;
+    struct archive_entry *e;
+    uint64_t index = 0;
+    for (;; index++) {
+        if (w->stop || w->fail != DP_OK)
+            break;
+        int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r == ARCHIVE_RETRY)
+            continue;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            const char *msg = archive_error_string(a);
+            skip(w, parent, NULL, DP_MEMBER_CORRUPT, msg ? msg : "unreadable entry header");
+            break;
+        }
+        if (w->members >= w->lim->max_members) {
+            char d[96];
+            snprintf(d, sizeof(d), "more than %llu members (--archive-max-members)",
+                     (unsigned long long)w->lim->max_members);
+            skip(w, parent, NULL, DP_MEMBER_MEMBERS, d);
+            w->stop = true;
+            break;
+        }
+        if (index == 0) {
+            kind = kind_read(a, kind);
+            compression = compression_read(a);
+        }
+        const char *name = archive_entry_pathname(e);
+        const char *link = archive_entry_hardlink(e);
+        struct dp_member_info m = {
+            .name = name ? name : "", .name_len = name ? strlen(name) : 0, .depth = depth,
+            .index = index,
+            .size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1,
+            .mtime = archive_entry_mtime_is_set(e) ? archive_entry_mtime(e) : 0,
+            .mode = archive_entry_perm(e), .hardlink = link,
+            .hardlink_len = link ? strlen(link) : 0, .archive = kind,
+            .compression = compression};
+        if (link != NULL && archive_entry_size(e) == 0) { /* a copy of an earlier member */
+            void *sink = w->v->begin(w->v->ctx, parent, &m);
+            if (sink == NULL)
+                return DP_ERR_NOMEM;
+            enum dp_status st = w->v->end(w->v->ctx, sink, true, NULL);
+            if (st != DP_OK)
+                return st;
+            continue;
+        }
+        if (archive_entry_filetype(e) != AE_IFREG)
+            continue; /* directories, symbolic links, devices: no content */
+        if (archive_entry_is_encrypted(e) && w->lim->password_count == 0) {
+            skip(w, parent, &m, DP_MEMBER_ENCRYPTED,
+                 "encrypted member (--archive-password-file not given)");
+            continue;
+        }
+        bool fatal = false;
+        if (!member(w, a, parent, &m, &fatal) && archive_entry_is_encrypted(e) && !w->stop)
+            skip(w, parent, &m, DP_MEMBER_ENCRYPTED, "encrypted member: no password given "
+                                                     "opened it");
+        if (fatal) {
+            skip(w, parent, NULL, DP_MEMBER_CORRUPT,
+                 "the archive is damaged after this member: the rest is not examined");
+            break;
+        }
+    }
+    return w->fail;
+}
+
+enum dp_status dp_archive_probe(int fd, enum dp_archive_kind *kind, const char **compression,
+                                struct dp_error *err)
+{
+    uint8_t head[DP_ARCHIVE_SNIFF_BYTES];
+    ssize_t n = pread(fd, head, sizeof(head), 0);
+    if (n < 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "read failed");
+    enum dp_archive_kind sniffed = dp_archive_sniff(head, (size_t)n);
+    if (sniffed == DP_ARCHIVE_NONE)
+        return dp_error_set(err, DP_ERR_PARSE, 0, "not an archive");
+    struct dp_archive_limits lim = {0};
+    struct archive *a = new_reader(sniffed, &lim);
+    struct archive_entry *e;
+    enum dp_status st = DP_OK;
+    if (a == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        st = dp_error_set(err, DP_ERR_IO, errno, "seek failed");
+    else if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK ||
+             archive_read_next_header(a, &e) < ARCHIVE_WARN)
+        st = dp_error_set(err, DP_ERR_PARSE, 0, "%s",
+                          archive_error_string(a) ? archive_error_string(a) : "unreadable");
+    if (st == DP_OK) {
+        *kind = kind_read(a, sniffed);
+        *compression = compression_read(a);
+    }
+    archive_read_free(a);
+    return st;
+}
+
+enum dp_status dp_archive_scan(int fd, uint64_t size, enum dp_archive_kind kind,
+                               const struct dp_archive_limits *limits,
+                               const struct dp_archive_visitor *v,
+                               struct dp_archive_stats *stats, struct dp_error *err)
+{
+    struct dp_archive_stats local = {0};
+    struct dp_archive_limits lim = *limits;
+    dp_archive_limits_fill(&lim);
+    struct walk *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    *w = (struct walk){.lim = &lim, .v = v, .stats = stats ? stats : &local, .top_size = size};
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        free(w);
+        return dp_error_set(err, DP_ERR_IO, errno, "seek failed");
+    }
+    struct archive *a = new_reader(kind, &lim);
+    enum dp_status st = DP_OK;
+    if (a == NULL) {
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    } else if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
+        const char *msg = archive_error_string(a);
+        skip(w, NULL, NULL, DP_MEMBER_CORRUPT, msg ? msg : "not readable as an archive");
+    } else {
+        st = walk_archive(w, a, NULL, 1, kind);
+        if (st != DP_OK)
+            dp_error_set(err, st, 0, "out of memory reading an archive");
+    }
+    archive_read_free(a);
+    free(w);
+    return st;
+}

@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: removing archive members - the archive written again without them beside the old
+ * one, read back and checked, the old one overwritten and verified like any target, then the
+ * new one renamed into its place; journaled so that a crash loses no kept member. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "deprive/confirm.h"
+#include "deprive/archive.h"
+#include "deprive/digest.h"
+#include "deprive/util.h"
+
+bool dp_archive_policy_parse(const char *name, enum dp_archive_policy *out)
+{
+    if (strcmp(name, "leave") == 0)
+        *out = DP_ARCHIVE_POLICY_LEAVE;
+    else if (strcmp(name, "wipe-whole") == 0)
+        *out = DP_ARCHIVE_POLICY_WIPE_WHOLE;
+    else
+        return false;
+    return true;
+}
+
+/* How an archive is dealt with: rewritten; erased whole (a single compressed file, whose
+ * content is the match; or by --archive-policy=wipe-whole); or left. */
+enum how { HOW_REWRITE, HOW_WHOLE_SINGLE, HOW_WHOLE_POLICY, HOW_LEAVE, HOW_ASK };
+
+static enum how how_for(const struct run *r, enum dp_archive_kind kind, const char *compression)
+{
+    if (kind == DP_ARCHIVE_COMPRESSED)
+        return HOW_WHOLE_SINGLE;
+    if (dp_archive_writable(kind, compression))
+        return HOW_REWRITE;
+    switch (r->opts->archive_policy) {
+    case DP_ARCHIVE_POLICY_LEAVE: return HOW_LEAVE;
+    case DP_ARCHIVE_POLICY_WIPE_WHOLE: return HOW_WHOLE_POLICY;
+    case DP_ARCHIVE_POLICY_ASK: break;
+    }
+    return HOW_ASK;
+}
+
+enum dp_status wipe_archive_precheck(struct run *r, struct dp_error *err)
+{
+    for (size_t g = 0; g < r->ngroups; g++) {
+        const struct dp_plan_target *t = &r->plan->targets[r->groups[g].names[0]];
+        if (t->member_depth == 0)
+            continue;
+        int dirfd = -1;
+        struct dp_error e = {0};
+        int fd = wipe_try_open(r, t->path, O_RDONLY, &dirfd, &e);
+        enum dp_archive_kind kind = DP_ARCHIVE_NONE;
+        const char *comp = NULL;
+        bool known = fd >= 0 && dp_archive_probe(fd, &kind, &comp, &e) == DP_OK;
+        if (fd >= 0)
+            close(fd);
+        if (dirfd >= 0)
+            close(dirfd);
+        if (known && how_for(r, kind, comp) == HOW_ASK) {
+            char *q = dp_quote_bytes(t->path, t->path_len);
+            enum dp_status st = dp_error_set(
+                err, DP_ERR_UNSUPPORTED, 0,
+                "the archive %s (%s) holds a match, and deprive cannot rewrite a %s archive "
+                "faithfully: say --archive-policy=wipe-whole (the whole archive is erased, its "
+                "other members with it, and the result names them) or --archive-policy=leave "
+                "(the match is reported not erased); nothing was done",
+                q ? q : "?", dp_archive_kind_name(kind), dp_archive_kind_name(kind));
+            free(q);
+            return st;
+        }
+    }
+    return DP_OK;
+}
+
+/* The names of the members of a whole-wiped archive (depth 1, at most 200) and how many. */
+struct names_ctx {
+    json_t *names;
+    uint64_t count;
+};
+
+static void *names_begin(void *ctx, void *parent, const struct dp_member_info *m)
+{
+    struct names_ctx *c = ctx;
+    if (parent == NULL) {
+        c->count++;
+        if (json_array_size(c->names) < 200)
+            json_array_append_new(c->names, dp_json_bytes(m->name, m->name_len));
+    }
+    return c; /* any non-NULL sink */
+}
+
+static void names_data(void *ctx, void *sink, const uint8_t *buf, size_t len)
+{
+    (void)ctx, (void)sink, (void)buf, (void)len;
+}
+
+static enum dp_status names_end(void *ctx, void *sink, bool ok, const char *detail)
+{
+    (void)ctx, (void)sink, (void)ok, (void)detail;
+    return DP_OK;
+}
+
+static void names_skip(void *ctx, void *parent, const struct dp_member_info *m,
+                       enum dp_member_skip reason, const char *detail)
+{
+    (void)ctx, (void)parent, (void)m, (void)reason, (void)detail;
+}
+
+static json_t *whole_facts(int fd, enum dp_archive_kind kind, const char *why)
+{
+    struct names_ctx c = {json_array(), 0};
+    const struct dp_archive_visitor v = {names_begin, names_data, names_end, names_skip, &c};
+    struct dp_archive_limits lim = {.max_depth = 1};
+    struct stat sb;
+    struct dp_error e = {0};
+    if (fstat(fd, &sb) != 0 ||
+        dp_archive_scan(fd, (uint64_t)sb.st_size, kind == DP_ARCHIVE_NONE ? DP_ARCHIVE_TAR : kind,
+                        &lim, &v, NULL, &e) != DP_OK)
+        c.count = 0;
+    return json_pack("{s:b, s:s, s:s, s:I, s:o}", "wiped_whole", 1, "format",
+                     dp_archive_kind_name(kind), "why", why, "members", (json_int_t)c.count,
+                     "member_names", c.names);
+}
+
+/* The member groups of the same file as group g, not yet done (g first). */
+static size_t siblings(struct run *r, size_t g, size_t *out)
+{
+    const struct dp_plan_target *t = &r->plan->targets[r->groups[g].names[0]];
+    size_t n = 0;
+    out[n++] = g;
+    for (size_t h = 0; h < r->ngroups; h++) {
+        const struct dp_plan_target *u = &r->plan->targets[r->groups[h].names[0]];
+        if (h == g || r->archive_done[h] || u->member_depth == 0 || u->id.ino != t->id.ino ||
+            u->id.dev_major != t->id.dev_major || u->id.dev_minor != t->id.dev_minor ||
+            strcmp(u->path, t->path) != 0)
+            continue;
+        const struct group_state *gs = r->resume ? &r->resume->groups[h] : NULL;
+        if (gs != NULL && gs->done != NULL)
+            continue;
+        out[n++] = h;
+    }
+    return n;
+}
+
+/* One member target on its way: its work record (status, reason, consent, match). */
+struct member {
+    size_t g;
+    struct work w;
+    bool removing;
+};
+
+static void member_init(struct run *r, struct member *m, size_t g, struct opened *o)
+{
+    memset(m, 0, sizeof(*m));
+    m->g = g;
+    m->w = (struct work){.r = r, .g = g, .gs = r->resume ? &r->resume->groups[g] : NULL,
+                         .gr = &r->groups[g], .fd = -1, .o = o};
+    m->w.t0 = &r->plan->targets[r->groups[g].names[0]];
+}
+
+/* Consent for perceptual-only members, the lists for the others: who may be removed. */
+static void decide(struct member *m)
+{
+    struct work *w = &m->w;
+    if (w->t0->perceptual_only) {
+        char why[400];
+        bool rejected = false;
+        w->consent = wipe_consent(w->r->opts, w->r->plan, w->gr->names, w->gr->count, &rejected,
+                                  why, sizeof(why));
+        if (w->consent == NULL) {
+            wipe_set_reason(w, rejected ? DP_WIPE_REJECTED : DP_WIPE_SKIPPED,
+                            rejected ? "rejected by the examiner" : "perceptual-only match",
+                            why);
+            return;
+        }
+    } else if (!wipe_listed(w->r, w->t0)) {
+        wipe_set_reason(w, DP_WIPE_SKIPPED, "not in the hash lists",
+                        "no digest of the plan's entry is in the lists given");
+        return;
+    }
+    m->removing = true;
+}
+
+/* Copy owner, mode, extended attributes and times of the old archive to the new one. */
+static void copy_meta(int from, int to)
+{
+    struct stat sb;
+    if (fstat(from, &sb) != 0)
+        return;
+    if (fchown(to, sb.st_uid, sb.st_gid) != 0) { /* not root: keep ours */
+    }
+    fchmod(to, sb.st_mode & 07777);
+    char names[4096];
+    ssize_t n = flistxattr(from, names, sizeof(names));
+    for (ssize_t i = 0; n > 0 && i < n; i += (ssize_t)strlen(names + i) + 1) {
+        char val[4096];
+        ssize_t v = fgetxattr(from, names + i, val, sizeof(val));
+        if (v >= 0)
+            fsetxattr(to, names + i, val, (size_t)v, 0);
+    }
+    struct timespec ts[2] = {sb.st_atim, sb.st_mtim};
+    futimens(to, ts);
+}
+
+static enum dp_status sha256_fd(int fd, char hex[65], struct dp_error *err)
+{
+    struct dp_digest *d = NULL;
+    uint8_t out[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
+    uint64_t bytes = 0;
+    void *buf = malloc(1 << 20);
+    enum dp_status st = buf == NULL ? dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory")
+                                    : dp_digest_new(&d, err);
+    if (st == DP_OK && lseek(fd, 0, SEEK_SET) != 0)
+        st = dp_error_set(err, DP_ERR_IO, errno, "seek failed");
+    if (st == DP_OK)
+        st = dp_digest_fd(d, DP_DIGEST_MASK(DP_ALGO_SHA256), fd, buf, 1 << 20, NULL, 0, NULL,
+                          &bytes, out, err);
+    if (st == DP_OK)
+        dp_hex_encode(hex, out[DP_ALGO_SHA256], 32);
+    dp_digest_free(d);
+    free(buf);
+    return st;
+}
+
+/* What the rewrite did, for each removed member's result and the certificate. */
+static json_t *archive_facts(const struct dp_archive_rewrite_result *res, const char *sha_new,
+                             size_t removing)
+{
+    return json_pack("{s:b, s:s, s:s?, s:I, s:I, s:I, s:b, s:s, s:s}", "rewritten", 1, "format",
+                     dp_archive_kind_name(res->kind), "compression",
+                     res->compression[0] ? res->compression : NULL, "kept_members",
+                     (json_int_t)res->kept, "removed_members", (json_int_t)res->removed,
+                     "targets_removed", (json_int_t)removing, "kept_verified", 1, "changes",
+                     res->changes, "new_sha256", sha_new);
+}
+
+/* Rewrite: the new archive next to the old one, read back. On success *tmp_fd is open on it
+ * (read-write) and tmp_name holds its name in the old one's directory. A perceptual-only
+ * member whose content, hashed again, is no longer a perceptual match is taken out of the
+ * removals (decided "skipped") and the rewrite done again without it. */
+static enum dp_status rewrite(struct run *r, struct member *ms, size_t n, int fd, int dirfd,
+                              char tmp_name[24], int *tmp_fd,
+                              struct dp_archive_rewrite_result *res, struct dp_error *err)
+{
+    struct dp_archive_removal *rm = calloc(n, sizeof(*rm));
+    size_t *of = calloc(n, sizeof(*of)); /* rm[k] is ms[of[k]] */
+    enum dp_status st = DP_OK;
+    if (rm == NULL || of == NULL) {
+        free(rm);
+        free(of);
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    }
+    for (;;) {
+        size_t k = 0;
+        bool perceptual = false;
+        for (size_t i = 0; i < n; i++) {
+            if (!ms[i].removing)
+                continue;
+            const struct dp_plan_target *t = ms[i].w.t0;
+            perceptual |= t->perceptual_only;
+            of[k] = i;
+            rm[k++] = (struct dp_archive_removal){
+                .chain = t->members, .lens = t->member_lens, .depth = t->member_depth,
+                .digest_mask = t->digest_mask,
+                .digests = (const uint8_t(*)[DP_DIGEST_MAX])t->digests};
+        }
+        if (k == 0)
+            return free(rm), free(of), DP_ERR_CHANGED;
+        snprintf(tmp_name, 24, ".dqa");
+        wipe_random_name(tmp_name + 4, 9);
+        json_t *groups = json_array();
+        for (size_t j = 0; j < k; j++)
+            json_array_append_new(groups, json_integer((json_int_t)ms[of[j]].g));
+        st = wipe_jlog(r, "archive-begin",
+                       json_pack("{s:I, s:s, s:o}", "group", (json_int_t)ms[0].g, "temp",
+                                 tmp_name, "groups", groups),
+                       err);
+        if (st != DP_OK)
+            break;
+        *tmp_fd =
+            openat(dirfd, tmp_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (*tmp_fd < 0) {
+            st = dp_error_set(err, DP_ERR_IO, errno, "cannot create the new archive");
+            break;
+        }
+        st = dp_archive_rewrite(fd, *tmp_fd, rm, k, perceptual, res, err);
+        if (st == DP_OK && fsync(*tmp_fd) != 0)
+            st = dp_error_set(err, DP_ERR_IO, errno, "fsync of the new archive failed");
+        if (st == DP_OK)
+            st = dp_archive_verify(*tmp_fd, res, err);
+        bool again = false;
+        for (size_t j = 0; st == DP_OK && j < k; j++) {
+            struct work *w = &ms[of[j]].w;
+            if (!w->t0->perceptual_only)
+                continue;
+            struct dp_error pe = {0};
+            json_decref(w->pdq);
+            json_decref(w->match);
+            w->pdq = w->match = NULL;
+            enum dp_status ps = rm[j].content == NULL
+                                    ? DP_ERR_LIMIT
+                                    : wipe_pdq_check_buf(rm[j].content, rm[j].content_len,
+                                                         r->opts, &w->pdq, &w->match, &pe);
+            if (ps == DP_ERR_NOMEM) {
+                *err = pe;
+                st = ps;
+            } else if (w->match == NULL) {
+                wipe_set_reason(w, DP_WIPE_SKIPPED, "no longer a perceptual match",
+                                "its content, hashed again, is not within the radius of any "
+                                "PDQ entry of the lists given");
+                ms[of[j]].removing = false;
+                again = true;
+            }
+        }
+        for (size_t j = 0; j < k; j++) {
+            free(rm[j].content);
+            rm[j].content = NULL;
+        }
+        if (st == DP_OK && !again)
+            break;
+        /* the old archive is untouched: the new one goes */
+        close(*tmp_fd);
+        *tmp_fd = -1;
+        unlinkat(dirfd, tmp_name, 0);
+        if (st != DP_OK)
+            break;
+    }
+    if (st != DP_OK && *tmp_fd >= 0) {
+        close(*tmp_fd);
+        *tmp_fd = -1;
+        unlinkat(dirfd, tmp_name, 0);
+    }
+    free(rm);
+    free(of);
+    return st;
+}
+
+/* Every member decided: results (and target-done records) for all of them; the removed ones
+ * carry the overwrite facts of the old archive and what the rewrite did. */
+static enum dp_status record_all(struct member *ms, size_t n, json_t *results,
+                                 const json_t *facts, const json_t *arch, struct dp_error *err)
+{
+    enum dp_status st = DP_OK;
+    for (size_t i = 0; i < n && st == DP_OK; i++) {
+        struct work *w = &ms[i].w;
+        if (!w->decided && ms[i].removing) {
+            w->decided = true;
+            w->status = DP_WIPE_ERASED;
+            w->facts = json_incref((json_t *)facts);
+            w->o[0].removed = true;
+        }
+        w->extra = ms[i].removing && arch != NULL ? (json_t *)arch : NULL;
+        st = wipe_record_work(w, results, err);
+        w->r->archive_done[ms[i].g] = true;
+    }
+    return st;
+}
+
+/* Open the archive file (the plan's object; relaxed after its overwrite began). */
+static enum dp_status open_archive(struct run *r, struct member *m0, bool relaxed,
+                                   struct dp_error *err)
+{
+    return wipe_open_name(r, m0->w.gr->names[0], relaxed, m0->w.o, err);
+}
+
+/* A rewrite interrupted after its new archive was written: finish it. */
+static enum dp_status finish_written(struct run *r, struct member *ms, size_t n,
+                                     const struct group_state *gs, json_t **facts,
+                                     json_t **arch, struct dp_error *err)
+{
+    const json_t *rec = gs->archive_written;
+    const char *want = json_string_value(json_object_get(json_object_get(rec, "archive"),
+                                                         "new_sha256"));
+    const json_t *groups = json_object_get(rec, "groups");
+    for (size_t i = 0; i < n; i++) { /* who was being removed, as journaled */
+        size_t j;
+        const json_t *v;
+        ms[i].removing = false;
+        json_array_foreach(groups, j, v) ms[i].removing |=
+            (size_t)json_integer_value(v) == ms[i].g;
+        if (!ms[i].removing)
+            decide(&ms[i]);
+        ms[i].removing = ms[i].removing && !ms[i].w.decided;
+    }
+    struct dp_error e = {0};
+    enum dp_status os = open_archive(r, &ms[0], gs->overwrite_begun, &e);
+    struct opened *o = ms[0].w.o;
+    const char *what = NULL;
+    int tfd = -1;
+    char sha[65] = "";
+    if (os != DP_OK || o->fd < 0)
+        what = os == DP_OK ? "no longer present" : e.msg;
+    else if ((tfd = openat(o->dirfd, gs->archive_temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        what = "the new archive written before the interruption is gone";
+    else if (sha256_fd(tfd, sha, err) != DP_OK || want == NULL || strcmp(sha, want) != 0)
+        what = "the new archive written before the interruption does not match its record";
+    if (tfd >= 0)
+        close(tfd);
+    if (what != NULL) {
+        for (size_t i = 0; i < n; i++)
+            if (ms[i].removing)
+                wipe_set_reason(&ms[i].w, DP_WIPE_FAILED, "archive rewrite not finished", what);
+        return DP_OK;
+    }
+    *arch = json_incref(json_object_get(rec, "archive"));
+    enum dp_status st;
+    if (gs->overwrite_done)
+        *facts = json_incref(gs->overwrite_facts);
+    else if ((st = wipe_overwrite_group(r, ms[0].g, o->fd, facts, err)) != DP_OK)
+        return st;
+    return DP_OK;
+}
+
+/* The new archive takes the old one's name, proved to still be the file overwritten. */
+static bool put_in_place(struct opened *o, const char *tmp_name)
+{
+    struct stat a, b;
+    return fstatat(o->dirfd, o->base, &a, AT_SYMLINK_NOFOLLOW) == 0 && fstat(o->fd, &b) == 0 &&
+           a.st_ino == b.st_ino && a.st_dev == b.st_dev &&
+           renameat(o->dirfd, tmp_name, o->dirfd, o->base) == 0 && fsync(o->dirfd) == 0;
+}
+
+static void fail_removing(struct member *ms, size_t n, enum dp_wipe_status s, const char *what,
+                          const char *msg)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ms[i].removing && !ms[i].w.decided)
+            wipe_set_reason(&ms[i].w, s, what, msg ? msg : "unknown");
+}
+
+/* The whole archive file erased like a file target (overwrite, verify, scrub its name, unlink);
+ * every member target in it is then gone, with the other members named in *arch. */
+static enum dp_status wipe_whole(struct run *r, struct member *ms, size_t n, struct opened *o,
+                                 enum dp_archive_kind kind, const char *why, json_t **facts,
+                                 json_t **arch, struct dp_error *err)
+{
+    *arch = whole_facts(o->fd, kind, why);
+    enum dp_status st = wipe_overwrite_group(r, ms[0].g, o->fd, facts, err);
+    if (st != DP_OK)
+        return st;
+    if (!json_is_true(json_object_get(*facts, "ok"))) {
+        fail_removing(ms, n, DP_WIPE_FAILED, "overwrite failed",
+                      json_string_value(json_object_get(*facts, "error")));
+        return DP_OK;
+    }
+    struct work *w = &ms[0].w;
+    w->fd = o->fd;
+    w->facts = json_incref(*facts);
+    if ((st = wipe_scrub_work(w, err)) != DP_OK)
+        return st;
+    for (size_t i = 0; i < n; i++) /* every member went with the file, decided or not */
+        if (!ms[i].w.decided || ms[i].w.status != DP_WIPE_FAILED) {
+            ms[i].removing = true;
+            ms[i].w.decided = false;
+            ms[i].w.reason[0] = '\0';
+        }
+    if (!o->removed)
+        fail_removing(ms, n, DP_WIPE_FAILED, "a name could not be removed",
+                      o->error[0] ? o->error : "the archive's name is still there");
+    return DP_OK;
+}
+
+enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, struct dp_error *err)
+{
+    size_t n = 0;
+    size_t *sib = calloc(r->ngroups, sizeof(*sib));
+    struct opened *o = calloc(r->ngroups, sizeof(*o));
+    struct member *ms = NULL;
+    int tmp_fd = -1;
+    json_t *facts = NULL, *arch = NULL;
+    enum dp_status st = DP_OK;
+    const struct group_state *gs = r->resume ? &r->resume->groups[g] : NULL;
+    if (sib == NULL || o == NULL || (n = siblings(r, g, sib),
+                                     (ms = calloc(n, sizeof(*ms))) == NULL)) {
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        o[i].fd = o[i].dirfd = -1;
+        member_init(r, &ms[i], sib[i], &o[i]);
+    }
+    wipe_progress(r, g, DP_PHASE_CHECK, ms[0].w.t0->path);
+    char tmp_name[24] = "";
+    if (gs != NULL && gs->archive_temp != NULL && gs->archive_written != NULL &&
+        !gs->archive_renamed) {
+        /* interrupted after the new archive was written: it is put in place */
+        if ((st = finish_written(r, ms, n, gs, &facts, &arch, err)) != DP_OK)
+            goto out;
+        snprintf(tmp_name, sizeof(tmp_name), "%s", gs->archive_temp);
+    } else {
+        size_t removing = 0;
+        for (size_t i = 0; i < n; i++) {
+            decide(&ms[i]);
+            removing += ms[i].removing;
+        }
+        if (removing == 0)
+            goto record;
+        struct dp_error e = {0};
+        /* an erasure of the whole file begun before an interruption is finished */
+        bool whole_begun = gs != NULL && gs->overwrite_begun && gs->archive_temp == NULL;
+        enum dp_status os = open_archive(r, &ms[0], whole_begun, &e);
+        if (os != DP_OK || o[0].fd < 0) {
+            fail_removing(ms, n, os == DP_ERR_CHANGED ? DP_WIPE_SKIPPED : DP_WIPE_FAILED,
+                          os == DP_ERR_CHANGED ? "changed since scan" : "cannot open",
+                          os == DP_OK ? "no longer present" : e.msg);
+            goto record;
+        }
+        if (gs != NULL && gs->archive_temp != NULL) /* begun, not written: nothing to keep */
+            unlinkat(o[0].dirfd, gs->archive_temp, 0);
+        if (r->opts->dry_run) {
+            for (size_t i = 0; i < n; i++)
+                if (ms[i].removing)
+                    ms[i].w.decided = true, ms[i].w.status = DP_WIPE_PLANNED;
+            goto record;
+        }
+        enum dp_archive_kind kind = DP_ARCHIVE_NONE;
+        const char *comp = NULL;
+        struct dp_error pe = {0};
+        enum how how = whole_begun ? HOW_WHOLE_POLICY
+                       : dp_archive_probe(o[0].fd, &kind, &comp, &pe) == DP_OK
+                           ? how_for(r, kind, comp)
+                           : HOW_REWRITE; /* unreadable now: the rewrite says why */
+        if (how == HOW_LEAVE || how == HOW_ASK) {
+            char why[200];
+            snprintf(why, sizeof(why), "a %s archive cannot be rewritten faithfully; left as "
+                                       "--archive-policy=leave says", dp_archive_kind_name(kind));
+            fail_removing(ms, n, DP_WIPE_SKIPPED, "archive left", why);
+            goto record;
+        }
+        if (how == HOW_WHOLE_SINGLE || how == HOW_WHOLE_POLICY) {
+            st = wipe_whole(r, ms, n, &o[0], kind,
+                            how == HOW_WHOLE_SINGLE ? "a single compressed file: its content "
+                                                      "is the match"
+                            : whole_begun ? "the erasure of the whole archive begun before "
+                                            "an interruption was finished"
+                                          : "--archive-policy=wipe-whole: the archive cannot "
+                                            "be rewritten faithfully, so all of it was erased",
+                            &facts, &arch, err);
+            if (st != DP_OK)
+                goto out;
+            goto record;
+        }
+        struct dp_archive_rewrite_result res;
+        struct dp_error re = {0};
+        wipe_progress(r, g, DP_PHASE_OVERWRITE, ms[0].w.t0->path);
+        enum dp_status rs = rewrite(r, ms, n, o[0].fd, o[0].dirfd, tmp_name, &tmp_fd, &res, &re);
+        if (rs == DP_ERR_NOMEM || r->journal_failed) {
+            *err = re;
+            st = rs;
+            goto out;
+        }
+        if (rs != DP_OK) {
+            fail_removing(ms, n, rs == DP_ERR_CHANGED ? DP_WIPE_SKIPPED : DP_WIPE_FAILED,
+                          rs == DP_ERR_CHANGED       ? "changed since scan"
+                          : rs == DP_ERR_UNSUPPORTED ? "archive cannot be rewritten"
+                                                     : "archive not rewritten",
+                          re.msg);
+            goto record;
+        }
+        char sha_new[65];
+        if ((st = sha256_fd(tmp_fd, sha_new, err)) != DP_OK)
+            goto out;
+        copy_meta(o[0].fd, tmp_fd);
+        size_t now = 0;
+        json_t *groups = json_array();
+        for (size_t i = 0; i < n; i++)
+            if (ms[i].removing) {
+                now++;
+                json_array_append_new(groups, json_integer((json_int_t)ms[i].g));
+            }
+        arch = archive_facts(&res, sha_new, now);
+        if ((st = wipe_jlog(r, "archive-written",
+                            json_pack("{s:I, s:s, s:O, s:o}", "group", (json_int_t)g, "temp",
+                                      tmp_name, "archive", arch, "groups", groups),
+                            err)) != DP_OK)
+            goto out;
+        /* the old archive, every member in it, overwritten and verified like any target */
+        if ((st = wipe_overwrite_group(r, g, o[0].fd, &facts, err)) != DP_OK)
+            goto out;
+    }
+    if (facts == NULL) /* finish_written found it could not go on */
+        goto record;
+    if (!json_is_true(json_object_get(facts, "ok"))) {
+        fail_removing(ms, n, DP_WIPE_FAILED, "overwrite failed",
+                      json_string_value(json_object_get(facts, "error")));
+        unlinkat(o[0].dirfd, tmp_name, 0);
+        goto record;
+    }
+    if (!put_in_place(&o[0], tmp_name)) {
+        fail_removing(ms, n, DP_WIPE_FAILED, "the new archive was not put in place",
+                      "the old archive's name changed during the wipe; the new archive is "
+                      "left beside it under its temporary name");
+        goto record;
+    }
+    if ((st = wipe_jlog(r, "archive-renamed",
+                        json_pack("{s:I, s:s}", "group", (json_int_t)g, "temp", tmp_name),
+                        err)) != DP_OK)
+        goto out;
+record:
+    st = record_all(ms, n, results, facts, arch, err);
+out:
+    if (tmp_fd >= 0)
+        close(tmp_fd);
+    for (size_t i = 0; ms != NULL && i < n; i++) {
+        json_decref(ms[i].w.facts);
+        json_decref(ms[i].w.consent);
+        json_decref(ms[i].w.pdq);
+        json_decref(ms[i].w.match);
+    }
+    if (o != NULL)
+        wipe_close_opened(o, n);
+    json_decref(facts);
+    json_decref(arch);
+    free(ms);
+    free(o);
+    free(sib);
+    return st;
+}

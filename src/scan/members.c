@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: archive members in the scan - each member streamed through the same matching as a
+ * file (digests, PDQ for images), findings and skips recorded with their member chain. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One member being read. */
+struct msink {
+    struct mctx *c;
+    struct msink *parent;
+    char *name;
+    size_t name_len;
+    unsigned depth;
+    struct dp_member_info info; /* name and hardlink point into this sink */
+    char *hardlink;
+    struct dp_digest *dg;       /* the worker's, for this depth */
+    unsigned char *head;        /* the worker's, for this depth: the first bytes, for libmagic */
+    size_t head_len;
+    uint8_t *img;               /* an image member held for PDQ */
+    size_t img_len, img_cap;
+    bool image_checked, image, image_too_large;
+    uint64_t bytes;
+};
+
+/* A member that matched, remembered so that hard-link entries naming it are found too. */
+struct matched {
+    char **chain;
+    size_t *lens;
+    unsigned depth;
+    size_t finding_fields; /* unused marker */
+    struct dp_finding f;   /* digests, matches (owned), PDQ */
+};
+
+struct mctx {
+    struct worker *w;
+    const struct item *it;
+    unsigned mask;
+    struct matched *done;
+    size_t ndone, capdone;
+};
+
+static struct dp_digest *depth_digest(struct worker *w, unsigned d)
+{
+    if (w->mdigest[d] == NULL && dp_digest_new(&w->mdigest[d], NULL) != DP_OK)
+        w->mdigest[d] = NULL;
+    return w->mdigest[d];
+}
+
+static unsigned char *depth_head(struct worker *w, unsigned d)
+{
+    if (w->mhead[d] == NULL)
+        w->mhead[d] = malloc(DP_CLASSIFY_HEAD);
+    return w->mhead[d];
+}
+
+static void *begin(void *ctx, void *parent, const struct dp_member_info *m)
+{
+    struct mctx *c = ctx;
+    if (m->depth >= SCAN_MEMBER_DEPTH_MAX)
+        return NULL;
+    struct msink *k = calloc(1, sizeof(*k));
+    if (k == NULL)
+        return NULL;
+    k->c = c;
+    k->parent = parent;
+    k->depth = m->depth;
+    k->info = *m;
+    k->name = malloc(m->name_len + 1);
+    k->hardlink = m->hardlink ? malloc(m->hardlink_len + 1) : NULL;
+    k->dg = depth_digest(c->w, m->depth);
+    k->head = depth_head(c->w, m->depth);
+    if (k->name == NULL || (m->hardlink && k->hardlink == NULL) || k->dg == NULL ||
+        k->head == NULL || dp_digest_begin(k->dg, c->mask, NULL) != DP_OK) {
+        free(k->name);
+        free(k->hardlink);
+        free(k);
+        return NULL;
+    }
+    memcpy(k->name, m->name, m->name_len);
+    k->name[m->name_len] = '\0';
+    k->name_len = m->name_len;
+    k->info.name = k->name;
+    if (m->hardlink) {
+        memcpy(k->hardlink, m->hardlink, m->hardlink_len);
+        k->hardlink[m->hardlink_len] = '\0';
+        k->info.hardlink = k->hardlink;
+    }
+    return k;
+}
+
+static void data(void *ctx, void *sink, const uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    struct msink *k = sink;
+    const struct scan *s = k->c->w->s;
+    dp_digest_update(k->dg, buf, len);
+    if (k->head_len < DP_CLASSIFY_HEAD) {
+        size_t n = DP_CLASSIFY_HEAD - k->head_len < len ? DP_CLASSIFY_HEAD - k->head_len : len;
+        memcpy(k->head + k->head_len, buf, n);
+        k->head_len += n;
+    }
+    k->bytes += len;
+    if (s->pdq.n > 0 && !k->image_checked && k->head_len >= 32) {
+        k->image_checked = true;
+        k->image = dp_image_sniff(k->head, k->head_len) != DP_IMAGE_NONE;
+    }
+    if (k->image && !k->image_too_large) {
+        if (k->bytes > s->pdq.max_image_bytes) {
+            k->image_too_large = true;
+            free(k->img);
+            k->img = NULL;
+            return;
+        }
+        if (k->img_len + len > k->img_cap) {
+            size_t cap = k->img_cap ? k->img_cap : 1u << 20;
+            while (cap < k->img_len + len)
+                cap *= 2;
+            uint8_t *p = realloc(k->img, cap);
+            if (p == NULL) { /* no PDQ for it; the digests still go on */
+                k->image_too_large = true;
+                free(k->img);
+                k->img = NULL;
+                return;
+            }
+            k->img = p;
+            k->img_cap = cap;
+        }
+        memcpy(k->img + k->img_len, buf, len);
+        k->img_len += len;
+    }
+}
+
+/* The member chain of k (and of k's parents): heap arrays of depth entries. */
+static bool chain_of(const struct msink *k, const char *extra, size_t extra_len, char ***out,
+                     size_t **lens, unsigned *depth)
+{
+    unsigned d = (k ? k->depth : 0) + (extra != NULL);
+    char **c = calloc(d ? d : 1, sizeof(*c));
+    size_t *l = calloc(d ? d : 1, sizeof(*l));
+    if (c == NULL || l == NULL)
+        goto fail;
+    unsigned i = d;
+    if (extra != NULL) {
+        i--;
+        if ((c[i] = malloc(extra_len + 1)) == NULL)
+            goto fail;
+        memcpy(c[i], extra, extra_len);
+        c[i][extra_len] = '\0';
+        l[i] = extra_len;
+    }
+    for (const struct msink *p = k; p != NULL; p = p->parent) {
+        i--;
+        if ((c[i] = strdup(p->name)) == NULL)
+            goto fail;
+        l[i] = p->name_len;
+    }
+    *out = c;
+    *lens = l;
+    *depth = d;
+    return true;
+fail:
+    for (unsigned j = 0; c != NULL && j < d; j++)
+        free(c[j]);
+    free(c);
+    free(l);
+    return false;
+}
+
+static void free_chain(char **c, unsigned d)
+{
+    for (unsigned j = 0; c != NULL && j < d; j++)
+        free(c[j]);
+    free(c);
+}
+
+/* Record a finding for a member (chain made from k): f carries digests, matches (taken),
+ * PDQ. */
+static enum dp_status add_member_finding(struct mctx *c, const struct msink *k,
+                                         struct dp_finding f)
+{
+    struct scan *s = c->w->s;
+    const struct item *it = c->it;
+    f.path = malloc(it->path_len + 1);
+    if (f.path == NULL || !chain_of(k, NULL, 0, &f.members, &f.member_lens, &f.member_depth)) {
+        free(f.path);
+        return DP_ERR_NOMEM;
+    }
+    memcpy(f.path, it->path, it->path_len + 1);
+    f.path_len = it->path_len;
+    f.id = it->id;
+    f.member_size = (int64_t)k->bytes;
+    f.member_index = k->info.index;
+    f.member_mtime = k->info.mtime;
+    f.member_archive = (uint8_t)k->info.archive;
+    f.member_compression = k->info.compression;
+    if (k->hardlink != NULL) {
+        f.hardlink_of = strdup(k->hardlink);
+        f.hardlink_of_len = k->info.hardlink_len;
+    }
+    pthread_mutex_lock(&s->lock);
+    struct dp_scan_result *r = s->res;
+    enum dp_status st = DP_OK;
+    if (r->finding_count == s->finding_cap) {
+        size_t cap = s->finding_cap ? s->finding_cap * 2 : 16;
+        struct dp_finding *n = realloc(r->findings, cap * sizeof(*n));
+        if (n == NULL)
+            st = DP_ERR_NOMEM;
+        else
+            r->findings = n, s->finding_cap = cap;
+    }
+    if (st == DP_OK)
+        r->findings[r->finding_count++] = f;
+    pthread_mutex_unlock(&s->lock);
+    if (st != DP_OK) {
+        free(f.path);
+        free_chain(f.members, f.member_depth);
+        free(f.member_lens);
+        free(f.hardlink_of);
+    }
+    return st;
+}
+
+/* Keep what a matched member gave, for hard-link entries that name it later. */
+static void remember(struct mctx *c, const struct msink *k, const struct dp_finding *f)
+{
+    if (c->ndone == c->capdone) {
+        size_t cap = c->capdone ? c->capdone * 2 : 8;
+        struct matched *n = realloc(c->done, cap * sizeof(*n));
+        if (n == NULL)
+            return;
+        c->done = n;
+        c->capdone = cap;
+    }
+    struct matched *m = &c->done[c->ndone];
+    memset(m, 0, sizeof(*m));
+    m->f = *f;
+    m->f.matches = malloc(f->match_count * sizeof(*f->matches));
+    if (m->f.matches == NULL || !chain_of(k, NULL, 0, &m->chain, &m->lens, &m->depth)) {
+        free(m->f.matches);
+        return;
+    }
+    memcpy(m->f.matches, f->matches, f->match_count * sizeof(*f->matches));
+    c->ndone++;
+}
+
+/* The matched member a hard-link entry k names (same archive), or NULL. */
+static const struct matched *link_target(const struct mctx *c, const struct msink *k)
+{
+    for (size_t i = 0; i < c->ndone; i++) {
+        const struct matched *m = &c->done[i];
+        if (m->depth != k->depth || m->lens[k->depth - 1] != k->info.hardlink_len ||
+            memcmp(m->chain[k->depth - 1], k->hardlink, k->info.hardlink_len) != 0)
+            continue;
+        bool same = true;
+        const struct msink *p = k->parent;
+        for (unsigned j = k->depth - 1; same && j > 0; j--, p = p->parent)
+            same = p != NULL && m->lens[j - 1] == p->name_len &&
+                   memcmp(m->chain[j - 1], p->name, p->name_len) == 0;
+        if (same)
+            return m;
+    }
+    return NULL;
+}
+
+static enum dp_status end(void *ctx, void *sink, bool ok, const char *detail)
+{
+    struct mctx *c = ctx;
+    struct msink *k = sink;
+    struct scan *s = c->w->s;
+    enum dp_status st = DP_OK;
+    struct dp_finding f = {.digest_mask = c->mask};
+    struct scan_pdq_outcome po = {0};
+    bool undecodable = false;
+    if (k->hardlink != NULL) {
+        const struct matched *t = link_target(c, k);
+        if (t != NULL) {
+            f = t->f;
+            f.matches = malloc(t->f.match_count * sizeof(*f.matches));
+            if (f.matches == NULL) {
+                st = DP_ERR_NOMEM;
+            } else {
+                memcpy(f.matches, t->f.matches, t->f.match_count * sizeof(*f.matches));
+                k->bytes = (uint64_t)t->f.member_size;
+                st = add_member_finding(c, k, f);
+                if (st != DP_OK)
+                    free(f.matches);
+            }
+        }
+        goto out;
+    }
+    dp_digest_end(k->dg, f.digests);
+    if (!ok && detail == NULL) /* a limit stopped it: its skip is recorded */
+        goto out;
+    if (!ok) { /* a member that broke off: recorded as not examined, never matched */
+        struct dp_skip sk = {.member_reason = DP_MEMBER_CORRUPT,
+                             .detail = strdup(detail ? detail : "unreadable member")};
+        if (!chain_of(k->parent, k->name, k->name_len, &sk.members, &sk.member_lens,
+                      &sk.member_depth)) {
+            free(sk.detail);
+            st = DP_ERR_NOMEM;
+            goto out;
+        }
+        pthread_mutex_lock(&s->lock);
+        s->res->totals.archive_skipped[DP_MEMBER_CORRUPT]++;
+        st = scan_add_skip_rec(s, c->it->path, c->it->path_len, sk);
+        pthread_mutex_unlock(&s->lock);
+        goto out;
+    }
+    struct dp_match *m = NULL;
+    size_t mc = scan_collect_matches(s, f.digests, &m);
+    if (mc == SIZE_MAX) {
+        st = DP_ERR_NOMEM;
+        goto out;
+    }
+    if (k->img != NULL && !k->image_too_large) {
+        struct dp_error pe = {0};
+        undecodable = scan_pdq_match(&s->pdq, k->img, k->img_len, &po, &pe) != DP_OK;
+        if (po.count > 0) {
+            struct dp_match *all = realloc(m, (mc + po.count) * sizeof(*all));
+            if (all == NULL) {
+                free(m);
+                st = DP_ERR_NOMEM;
+                goto out;
+            }
+            memcpy(all + mc, po.matches, po.count * sizeof(*all));
+            m = all;
+            mc += po.count;
+        }
+    }
+    pthread_mutex_lock(&s->lock);
+    s->res->totals.images_decoded += po.decoded;
+    s->res->totals.images_undecodable += k->img != NULL && undecodable;
+    s->res->totals.images_too_large += k->image_too_large;
+    pthread_mutex_unlock(&s->lock);
+    if (mc == 0)
+        goto out;
+    f.matches = m;
+    f.match_count = mc;
+    if (po.decoded) {
+        f.has_pdq = true;
+        memcpy(f.pdq, po.pdq.hash[DP_PDQ_ORIGINAL].b, sizeof(f.pdq));
+        f.pdq_quality = po.pdq.quality;
+        f.pdq_decode = po.decode;
+    }
+    f.perceptual_only = true;
+    for (size_t i = 0; i < mc; i++)
+        f.perceptual_only &= m[i].algo == DP_ALGO_PDQ;
+    scan_classify_head(c->w, k->head, k->head_len, f.mime, sizeof(f.mime));
+    f.member_size = (int64_t)k->bytes;
+    remember(c, k, &f);
+    st = add_member_finding(c, k, f);
+    if (st != DP_OK)
+        free(m);
+out:
+    free(po.matches);
+    free(k->img);
+    free(k->name);
+    free(k->hardlink);
+    free(k);
+    return st;
+}
+
+static void skip(void *ctx, void *parent, const struct dp_member_info *m,
+                 enum dp_member_skip reason, const char *detail)
+{
+    struct mctx *c = ctx;
+    struct scan *s = c->w->s;
+    struct dp_skip sk = {.member_reason = (int)reason, .detail = strdup(detail ? detail : "")};
+    bool ok = sk.detail != NULL &&
+              chain_of(parent, m ? m->name : NULL, m ? m->name_len : 0, &sk.members,
+                       &sk.member_lens, &sk.member_depth);
+    pthread_mutex_lock(&s->lock);
+    s->res->totals.archive_skipped[reason]++;
+    if (!ok || scan_add_skip_rec(s, c->it->path, c->it->path_len, sk) != DP_OK) {
+        free(sk.detail);
+        scan_set_fatal(s, DP_ERR_NOMEM, "out of memory recording a skipped member");
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void scan_archive(struct worker *w, const struct item *it, enum dp_archive_kind kind)
+{
+    struct scan *s = w->s;
+    struct mctx c = {.w = w, .it = it, .mask = s->mask | DP_DIGEST_MASK(DP_ALGO_SHA256)};
+    const struct dp_archive_visitor v = {begin, data, end, skip, &c};
+    struct dp_archive_stats stats = {0};
+    struct dp_error e = {0};
+    enum dp_status st =
+        dp_archive_scan(it->fd, it->id.size, kind, &s->res->archive_limits, &v, &stats, &e);
+    pthread_mutex_lock(&s->lock);
+    s->res->totals.archives += stats.archives;
+    s->res->totals.archive_members += stats.members;
+    s->res->totals.archive_bytes += stats.bytes;
+    if (st == DP_ERR_NOMEM)
+        scan_set_fatal(s, st, "out of memory reading an archive");
+    else if (st != DP_OK) {
+        struct dp_skip sk = {.member_reason = DP_MEMBER_CORRUPT, .detail = strdup(e.msg)};
+        s->res->totals.archive_skipped[DP_MEMBER_CORRUPT]++;
+        if (scan_add_skip_rec(s, it->path, it->path_len, sk) != DP_OK)
+            scan_set_fatal(s, DP_ERR_NOMEM, "out of memory recording a skipped member");
+    }
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < c.ndone; i++) {
+        free_chain(c.done[i].chain, c.done[i].depth);
+        free(c.done[i].lens);
+        free(c.done[i].f.matches);
+    }
+    free(c.done);
+}
