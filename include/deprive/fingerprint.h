@@ -23,7 +23,6 @@ struct dp_fingerprint {
     enum dp_image_format format; /* DP_IMAGE_NONE: not an image deprive decodes */
     bool has_pdq;
     struct dp_pdq pdq;
-    struct dp_pdq_result pdq_all; /* pdq and its seven dihedral variants (with has_pdq) */
     int quality;
     char pdq_error[160];         /* why an image has no PDQ (corrupt, over a limit), else "" */
 };

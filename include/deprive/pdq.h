@@ -57,6 +57,15 @@ enum dp_status dp_pdq_hash_pixels(const uint8_t *pix, size_t w, size_t h, size_t
                                   int channels, bool dihedral, struct dp_pdq_result *out,
                                   struct dp_error *err) DP_WUR;
 
+/* The variant hashes above are the reference's: computed from the unturned image's DCT, which
+ * approximates hashing the turned image - exactly for some turns, within about 16 bits for
+ * those that mirror the x axis (the reference's filters and sampling are not symmetric), so a
+ * copy turned 180 degrees can land just outside the radius. This computes hash[v] from the
+ * pixels actually turned as variant v describes (hash[DP_PDQ_ORIGINAL] as dp_pdq_hash_pixels):
+ * seven more hashes, for deciding near misses. Same arguments and errors. */
+enum dp_status dp_pdq_hash_pixels_turned(const uint8_t *pix, size_t w, size_t h, size_t stride,
+                                         int channels, struct dp_pdq_result *out,
+                                         struct dp_error *err) DP_WUR;
 /* The same from a luminance plane (rows x cols floats, row-major; overwritten as scratch). */
 enum dp_status dp_pdq_hash_luma(float *luma, size_t rows, size_t cols, bool dihedral,
                                 struct dp_pdq_result *out, struct dp_error *err) DP_WUR;

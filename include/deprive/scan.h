@@ -43,7 +43,8 @@ struct dp_finding {
     bool has_pdq;
     uint8_t pdq[32];       /* struct dp_pdq of the original orientation */
     int pdq_quality;
-    const char *pdq_decode; /* static text: "full", "scaled", "scaled, then full" */
+    const char *pdq_decode; /* static text: "full", "scaled", "scaled, then full"; with
+                               ", turned" when the turned pixels decided (perceptual.c) */
     bool perceptual_only;
     /* An archive member: path is the file that holds it, members[0..member_depth) the names
      * inside it, outermost first (2: a member of an archive inside the file). 0: the file

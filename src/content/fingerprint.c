@@ -49,11 +49,10 @@ static void pdq_of(const uint8_t *b, size_t n, const struct dp_image_opts *opts,
         snprintf(fp->pdq_error, sizeof(fp->pdq_error), "%.150s", e.msg);
         return;
     }
-    if (dp_pdq_hash_pixels(img.pix, img.w, img.h, img.stride, img.channels, true, &r, &e) ==
+    if (dp_pdq_hash_pixels(img.pix, img.w, img.h, img.stride, img.channels, false, &r, &e) ==
         DP_OK) {
         fp->has_pdq = true;
         fp->pdq = r.hash[DP_PDQ_ORIGINAL];
-        fp->pdq_all = r;
         fp->quality = r.quality;
     } else {
         snprintf(fp->pdq_error, sizeof(fp->pdq_error), "%.150s", e.msg);

@@ -212,20 +212,24 @@ enum dp_status dp_pdq_hash_luma(float *luma, size_t rows, size_t cols, bool dihe
     return DP_OK;
 }
 
-enum dp_status dp_pdq_hash_pixels(const uint8_t *pix, size_t w, size_t h, size_t stride,
-                                  int channels, bool dihedral, struct dp_pdq_result *out,
-                                  struct dp_error *err)
+/* The luminance plane the reference hashes: pixels resized to 512x512 by nearest neighbour
+ * when a side is over 512 (source index floor(x * W / 512)). Heap; NULL on bad input or
+ * memory (err set). */
+static float *luma_of(const uint8_t *pix, size_t w, size_t h, size_t stride, int channels,
+                      size_t *rows_out, size_t *cols_out, struct dp_error *err)
 {
     if (pix == NULL || (channels != 1 && channels != 3) || w == 0 || h == 0 ||
-        stride < w * (size_t)channels)
-        return dp_error_set(err, DP_ERR_INVALID, 0, "pdq: bad pixel buffer");
-    /* the reference hasher resizes anything over 512 on a side to 512x512, nearest
-     * neighbour, source index floor(x * W / 512) */
+        stride < w * (size_t)channels) {
+        dp_error_set(err, DP_ERR_INVALID, 0, "pdq: bad pixel buffer");
+        return NULL;
+    }
     bool resize = w > DP_PDQ_MAX_DIM || h > DP_PDQ_MAX_DIM;
     size_t cols = resize ? DP_PDQ_MAX_DIM : w, rows = resize ? DP_PDQ_MAX_DIM : h;
     float *luma = malloc(rows * cols * sizeof(float));
-    if (luma == NULL)
-        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    if (luma == NULL) {
+        dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        return NULL;
+    }
     for (size_t i = 0; i < rows; i++) {
         const uint8_t *row = pix + (resize ? i * h / rows : i) * stride;
         for (size_t j = 0; j < cols; j++) {
@@ -234,7 +238,73 @@ enum dp_status dp_pdq_hash_pixels(const uint8_t *pix, size_t w, size_t h, size_t
                 channels == 1 ? (float)p[0] : 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
         }
     }
+    *rows_out = rows;
+    *cols_out = cols;
+    return luma;
+}
+
+enum dp_status dp_pdq_hash_pixels(const uint8_t *pix, size_t w, size_t h, size_t stride,
+                                  int channels, bool dihedral, struct dp_pdq_result *out,
+                                  struct dp_error *err)
+{
+    size_t rows, cols;
+    float *luma = luma_of(pix, w, h, stride, channels, &rows, &cols, err);
+    if (luma == NULL)
+        return err != NULL && err->code != DP_OK ? err->code : DP_ERR_INVALID;
     enum dp_status st = dp_pdq_hash_luma(luma, rows, cols, dihedral, out, err);
+    free(luma);
+    return st;
+}
+
+/* out (rows x cols, or cols x rows for the turns that transpose) = in turned as variant v
+ * means: the variant hash of in approximates the hash of out (measured against the
+ * reference's coefficient permutations). */
+static void turn(const float *in, size_t rows, size_t cols, enum dp_pdq_variant v, float *out)
+{
+    bool xpose = v == DP_PDQ_ROTATE_90 || v == DP_PDQ_ROTATE_270 || v == DP_PDQ_FLIP_PLUS_1 ||
+                 v == DP_PDQ_FLIP_MINUS_1;
+    size_t orows = xpose ? cols : rows, ocols = xpose ? rows : cols;
+    for (size_t y = 0; y < orows; y++)
+        for (size_t x = 0; x < ocols; x++) {
+            size_t sy = y, sx = x;
+            switch (v) {
+            case DP_PDQ_ROTATE_90: sy = x, sx = cols - 1 - y; break;         /* 90 ccw */
+            case DP_PDQ_ROTATE_180: sy = rows - 1 - y, sx = cols - 1 - x; break;
+            case DP_PDQ_ROTATE_270: sy = rows - 1 - x, sx = y; break;        /* 90 cw */
+            case DP_PDQ_FLIP_X: sy = rows - 1 - y; break;                    /* upside down */
+            case DP_PDQ_FLIP_Y: sx = cols - 1 - x; break;                    /* mirrored */
+            case DP_PDQ_FLIP_PLUS_1: sy = x, sx = y; break;                  /* transpose */
+            case DP_PDQ_FLIP_MINUS_1: sy = rows - 1 - x, sx = cols - 1 - y; break;
+            case DP_PDQ_ORIGINAL:
+            case DP_PDQ_VARIANTS: break;
+            }
+            out[y * ocols + x] = in[sy * cols + sx];
+        }
+}
+
+enum dp_status dp_pdq_hash_pixels_turned(const uint8_t *pix, size_t w, size_t h, size_t stride,
+                                         int channels, struct dp_pdq_result *out,
+                                         struct dp_error *err)
+{
+    size_t rows, cols;
+    float *luma = luma_of(pix, w, h, stride, channels, &rows, &cols, err);
+    if (luma == NULL)
+        return err != NULL && err->code != DP_OK ? err->code : DP_ERR_INVALID;
+    float *t = malloc(rows * cols * sizeof(float));
+    enum dp_status st = t == NULL ? dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory") : DP_OK;
+    memset(out, 0, sizeof(*out));
+    for (int v = DP_PDQ_VARIANTS - 1; st == DP_OK && v >= 0; v--) {
+        struct dp_pdq_result one;
+        bool xpose = v == DP_PDQ_ROTATE_90 || v == DP_PDQ_ROTATE_270 ||
+                     v == DP_PDQ_FLIP_PLUS_1 || v == DP_PDQ_FLIP_MINUS_1;
+        turn(luma, rows, cols, (enum dp_pdq_variant)v, t); /* v 0 last: luma is scratch then */
+        st = dp_pdq_hash_luma(v == 0 ? luma : t, xpose ? cols : rows, xpose ? rows : cols, false,
+                              &one, err);
+        out->hash[v] = one.hash[DP_PDQ_ORIGINAL];
+        if (v == 0)
+            out->quality = one.quality;
+    }
+    free(t);
     free(luma);
     return st;
 }

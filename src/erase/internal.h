@@ -145,9 +145,11 @@ json_t *wipe_consent(const struct dp_wipe_opts *opts, const struct dp_plan *plan
  * NULL when none is. Fails only on read errors and memory. */
 enum dp_status wipe_pdq_check(int fd, const struct dp_wipe_opts *opts, bool need_match,
                               json_t **pdq, json_t **match, struct dp_error *err);
-/* The same for content held in memory (an archive member); the match always looked for. */
+/* The same for content held in memory (an archive member). A near miss of a turned variant
+ * is decided from the pixels turned (dp_pdq_hash_pixels_turned), as the scan does. */
 enum dp_status wipe_pdq_check_buf(const uint8_t *buf, size_t len, const struct dp_wipe_opts *opts,
-                                  json_t **pdq, json_t **match, struct dp_error *err);
+                                  bool need_match, json_t **pdq, json_t **match,
+                                  struct dp_error *err);
 
 /* ---- the wipe's state, shared by wipe.c and wipe_archive.c ---- */
 

@@ -307,7 +307,8 @@ static enum dp_status rewrite(struct run *r, struct member *ms, size_t n, int fd
             enum dp_status ps = rm[j].content == NULL
                                     ? DP_ERR_LIMIT
                                     : wipe_pdq_check_buf(rm[j].content, rm[j].content_len,
-                                                         r->opts, &w->pdq, &w->match, &pe);
+                                                         r->opts, true, &w->pdq, &w->match,
+                                                         &pe);
             if (ps == DP_ERR_NOMEM) {
                 *err = pe;
                 st = ps;

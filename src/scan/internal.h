@@ -27,7 +27,7 @@ void scan_pdq_release(struct scan_pdq *t);
 /* What matching one image gave. */
 struct scan_pdq_outcome {
     bool decoded;
-    const char *decode;          /* "full", "scaled", "scaled, then full" */
+    const char *decode;          /* "full", "scaled", "scaled, then full", + ", turned" */
     struct dp_pdq_result pdq;    /* of the decode that decided */
     struct dp_match *matches;    /* heap, count entries (DP_ALGO_PDQ) */
     size_t count;
