@@ -176,7 +176,8 @@ struct dp_archive_removal {
 struct dp_archive_rewrite_result {
     enum dp_archive_kind kind;
     char compression[16];
-    uint64_t kept;        /* members kept, all levels */
+    uint64_t kept;        /* entries kept in the archive itself (a rewritten nested archive
+                             counts as one; its own members were checked when it was written) */
     uint64_t removed;     /* members left out (hard links to removed members included) */
     uint8_t kept_digest[32]; /* SHA-256 over the kept members' (name, SHA-256) in order: what
                                 dp_archive_verify checks the new archive against */

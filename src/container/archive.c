@@ -194,7 +194,7 @@ static void open_nested(struct walk *w, void *sink, const struct dp_member_info 
 /* One regular member: its data to the visitor, and (when it is an archive and the limits
  * allow) into memory to be opened afterwards. */
 static bool member(struct walk *w, struct archive *a, void *parent,
-                   const struct dp_member_info *m, bool *fatal)
+                   const struct dp_member_info *m, bool encrypted, bool *fatal)
 {
     void *sink = w->v->begin(w->v->ctx, parent, m);
     if (sink == NULL) {
@@ -240,7 +240,18 @@ static bool member(struct walk *w, struct archive *a, void *parent,
             if (nest_len + n > w->lim->nested_buffer) {
                 too_big = true;
                 maybe_archive = false;
-                big_kind = dp_archive_sniff(nest, nest_len);
+                /* the head, from what is held and this block */
+                size_t hl = nest_len < DP_ARCHIVE_SNIFF_BYTES ? nest_len : DP_ARCHIVE_SNIFF_BYTES;
+                uint8_t *h = malloc(DP_ARCHIVE_SNIFF_BYTES);
+                if (h != NULL) {
+                    if (hl > 0)
+                        memcpy(h, nest, hl);
+                    size_t more = DP_ARCHIVE_SNIFF_BYTES - hl < n ? DP_ARCHIVE_SNIFF_BYTES - hl : n;
+                    if (more > 0)
+                        memcpy(h + hl, buf, more);
+                    big_kind = dp_archive_sniff(h, hl + more);
+                    free(h);
+                }
                 free(nest);
                 nest = NULL;
                 nest_len = nest_cap = 0;
@@ -257,7 +268,8 @@ static bool member(struct walk *w, struct archive *a, void *parent,
                     nest = p;
                     nest_cap = cap;
                 }
-                memcpy(nest + nest_len, buf, n);
+                if (n > 0) /* libarchive ends a stored member with an empty NULL block */
+                    memcpy(nest + nest_len, buf, n);
                 nest_len += n;
                 /* decided once the head is in: most members are not archives */
                 if (nest_len >= DP_ARCHIVE_SNIFF_BYTES &&
@@ -270,6 +282,10 @@ static bool member(struct walk *w, struct archive *a, void *parent,
                 nest_len = nest_cap = 0;
             }
         }
+    }
+    if (!ok && encrypted && !w->stop) { /* a wrong password: one skip, encrypted */
+        skip(w, parent, m, DP_MEMBER_ENCRYPTED, "encrypted member: no password given opened it");
+        why = NULL;
     }
     if (w->stop && ok) { /* the limit's skip says why */
         ok = false;
@@ -354,6 +370,14 @@ static enum dp_status walk_archive(struct walk *w, struct archive *a, void *pare
             w->stop = true;
             break;
         }
+        if (index == 0 && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_RAW &&
+            archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE) {
+            /* a compression signature the decompressor refused: raw would hand the file back
+             * as its own member, again and again */
+            skip(w, parent, NULL, DP_MEMBER_CORRUPT,
+                 "a compression signature without a valid compressed stream");
+            break;
+        }
         if (index == 0) {
             kind = kind_read(a, kind);
             compression = compression_read(a);
@@ -385,9 +409,7 @@ static enum dp_status walk_archive(struct walk *w, struct archive *a, void *pare
             continue;
         }
         bool fatal = false;
-        if (!member(w, a, parent, &m, &fatal) && archive_entry_is_encrypted(e) && !w->stop)
-            skip(w, parent, &m, DP_MEMBER_ENCRYPTED, "encrypted member: no password given "
-                                                     "opened it");
+        member(w, a, parent, &m, archive_entry_is_encrypted(e), &fatal);
         if (fatal) {
             skip(w, parent, NULL, DP_MEMBER_CORRUPT,
                  "the archive is damaged after this member: the rest is not examined");

@@ -273,8 +273,9 @@ static enum dp_status rewrite_nested(struct rw *w, const struct membuf *in_bytes
         (st = dp_digest_begin(kd, DP_DIGEST_MASK(DP_ALGO_SHA256), w->err)) != DP_OK)
         goto done;
     if (archive_read_open_memory(in, in_bytes->p, in_bytes->len) != ARCHIVE_OK) {
-        st = dp_error_set(w->err, DP_ERR_PARSE, 0, "a nested archive: %s",
-                          archive_error_string(in));
+        /* the plan named a member inside it: it was an archive at the scan */
+        st = dp_error_set(w->err, DP_ERR_CHANGED, 0, "a member named as an archive is not one "
+                                                     "now: %s", archive_error_string(in));
         goto done;
     }
     st = copy_level(w, in, out, out_bytes, -1, false, level, above, above_len, kd, &kept);
@@ -461,10 +462,11 @@ static enum dp_status copy_level(struct rw *w, struct archive *in, struct archiv
         if (nested) {
             st = copy_nested(w, in, out, e, level, above, above_len, name, sha);
         } else {
-            bool mimetype = w->res->kind == DP_ARCHIVE_ZIP && index == 0 &&
-                            strcmp(name, "mimetype") == 0;
-            if (mimetype) /* ODF, EPUB: first and stored */
-                archive_write_set_format_option(out, "zip", "compression", "store");
+            bool mimetype = (archive_format(in) & ARCHIVE_FORMAT_BASE_MASK) ==
+                                ARCHIVE_FORMAT_ZIP &&
+                            index == 0 && strcmp(name, "mimetype") == 0;
+            if (mimetype) /* ODF, EPUB: first and stored (options cannot change once open) */
+                archive_write_zip_set_compression_store(out);
             if (archive_write_header(out, e) != ARCHIVE_OK)
                 st = write_fail(w, out);
             else if (regular)
@@ -472,7 +474,7 @@ static enum dp_status copy_level(struct rw *w, struct archive *in, struct archiv
             else
                 dp_sha256_buf(sha, "", 0);
             if (mimetype)
-                archive_write_set_format_option(out, "zip", "compression", "deflate");
+                archive_write_zip_set_compression_deflate(out);
         }
         if (st == DP_OK) {
             kept_add(kd, name, sha);
@@ -507,6 +509,14 @@ enum dp_status dp_archive_rewrite(int in_fd, int out_fd, struct dp_archive_remov
         (st = dp_digest_new(&kd, err)) != DP_OK ||
         (st = dp_digest_begin(kd, DP_DIGEST_MASK(DP_ALGO_SHA256), err)) != DP_OK)
         goto done;
+    uint8_t head[DP_ARCHIVE_SNIFF_BYTES];
+    ssize_t hn = pread(in_fd, head, sizeof(head), 0);
+    enum dp_archive_kind hk = hn > 0 ? dp_archive_sniff(head, (size_t)hn) : DP_ARCHIVE_NONE;
+    if (hk != DP_ARCHIVE_NONE && hk != DP_ARCHIVE_COMPRESSED && !dp_archive_writable(hk, NULL)) {
+        st = dp_error_set(err, DP_ERR_UNSUPPORTED, 0, "%s archives cannot be rewritten",
+                          dp_archive_kind_name(hk));
+        goto done;
+    }
     if (lseek(in_fd, 0, SEEK_SET) != 0) {
         st = dp_error_set(err, DP_ERR_IO, errno, "seek failed");
         goto done;

@@ -99,7 +99,8 @@ static void data(void *ctx, void *sink, const uint8_t *buf, size_t len)
     dp_digest_update(k->dg, buf, len);
     if (k->head_len < DP_CLASSIFY_HEAD) {
         size_t n = DP_CLASSIFY_HEAD - k->head_len < len ? DP_CLASSIFY_HEAD - k->head_len : len;
-        memcpy(k->head + k->head_len, buf, n);
+        if (n > 0) /* libarchive ends a stored member with an empty NULL block */
+            memcpy(k->head + k->head_len, buf, n);
         k->head_len += n;
     }
     k->bytes += len;
@@ -128,7 +129,8 @@ static void data(void *ctx, void *sink, const uint8_t *buf, size_t len)
             k->img = p;
             k->img_cap = cap;
         }
-        memcpy(k->img + k->img_len, buf, len);
+        if (len > 0)
+            memcpy(k->img + k->img_len, buf, len);
         k->img_len += len;
     }
 }
