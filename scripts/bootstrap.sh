@@ -17,6 +17,8 @@ PACKAGES=(
 	minisign hashdeep poppler-utils
 	# bench/pdq.sh: cjpeg and djpeg; heif-enc (optional, for its HEIC set)
 	libjpeg-turbo-progs libheif-examples
+	# tests/test_verifier.c: the offline verifier page (docs/verify.html) in headless Chromium
+	chromium chromium-driver python3-selenium
 	# filesystems for the loop-mount suites
 	e2fsprogs xfsprogs btrfs-progs dosfstools exfatprogs ntfs-3g fusefat
 	exfat-fuse fuse3 util-linux
