@@ -354,6 +354,7 @@ static enum dp_status record_all(struct member *ms, size_t n, json_t *results,
         if (!w->decided && ms[i].removing) {
             w->decided = true;
             w->status = DP_WIPE_ERASED;
+            json_decref(w->facts);
             w->facts = json_incref((json_t *)facts);
             w->o[0].removed = true;
         }
@@ -371,14 +372,31 @@ static enum dp_status open_archive(struct run *r, struct member *m0, bool relaxe
     return wipe_open_name(r, m0->w.gr->names[0], relaxed, m0->w.o, err);
 }
 
-/* A rewrite interrupted after its new archive was written: finish it. */
+/* Does the archive's name now hold the new archive (renamed before an interruption)? */
+static bool new_in_place(struct run *r, const struct dp_plan_target *t, const char *want)
+{
+    int dirfd = -1;
+    struct dp_error e = {0};
+    int fd = want != NULL ? wipe_try_open(r, t->path, O_RDONLY, &dirfd, &e) : -1;
+    char sha[65] = "";
+    bool same = fd >= 0 && sha256_fd(fd, sha, &e) == DP_OK && strcmp(sha, want) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (dirfd >= 0)
+        close(dirfd);
+    return same;
+}
+
+/* A rewrite interrupted after its new archive was written: finish it. *renamed: the new
+ * archive was already in place (the old one overwritten before), nothing left to do. */
 static enum dp_status finish_written(struct run *r, struct member *ms, size_t n,
                                      const struct group_state *gs, json_t **facts,
-                                     json_t **arch, struct dp_error *err)
+                                     json_t **arch, bool *renamed, struct dp_error *err)
 {
     const json_t *rec = gs->archive_written;
     const char *want = json_string_value(json_object_get(json_object_get(rec, "archive"),
                                                          "new_sha256"));
+    *renamed = false;
     const json_t *groups = json_object_get(rec, "groups");
     for (size_t i = 0; i < n; i++) { /* who was being removed, as journaled */
         size_t j;
@@ -389,6 +407,12 @@ static enum dp_status finish_written(struct run *r, struct member *ms, size_t n,
         if (!ms[i].removing)
             decide(&ms[i]);
         ms[i].removing = ms[i].removing && !ms[i].w.decided;
+    }
+    if (gs->overwrite_done && (gs->archive_renamed || new_in_place(r, ms[0].w.t0, want))) {
+        *renamed = true;
+        *arch = json_incref(json_object_get(rec, "archive"));
+        *facts = json_incref(gs->overwrite_facts);
+        return DP_OK;
     }
     struct dp_error e = {0};
     enum dp_status os = open_archive(r, &ms[0], gs->overwrite_begun, &e);
@@ -489,10 +513,10 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, stru
     }
     wipe_progress(r, g, DP_PHASE_CHECK, ms[0].w.t0->path);
     char tmp_name[24] = "";
-    if (gs != NULL && gs->archive_temp != NULL && gs->archive_written != NULL &&
-        !gs->archive_renamed) {
-        /* interrupted after the new archive was written: it is put in place */
-        if ((st = finish_written(r, ms, n, gs, &facts, &arch, err)) != DP_OK)
+    bool in_place = false;
+    if (gs != NULL && gs->archive_temp != NULL && gs->archive_written != NULL) {
+        /* interrupted after the new archive was written: it is put in place, if it is not */
+        if ((st = finish_written(r, ms, n, gs, &facts, &arch, &in_place, err)) != DP_OK)
             goto out;
         snprintf(tmp_name, sizeof(tmp_name), "%s", gs->archive_temp);
     } else {
@@ -594,7 +618,9 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, stru
         unlinkat(o[0].dirfd, tmp_name, 0);
         goto record;
     }
-    if (!put_in_place(&o[0], tmp_name)) {
+    if (in_place && gs->archive_renamed)
+        goto record;
+    if (!in_place && !put_in_place(&o[0], tmp_name)) {
         fail_removing(ms, n, DP_WIPE_FAILED, "the new archive was not put in place",
                       "the old archive's name changed during the wipe; the new archive is "
                       "left beside it under its temporary name");

@@ -164,7 +164,12 @@ out:
         json_decref(*result);
         *result = NULL;
     }
+    /* refused before its first record (a root that is not the one scanned, an archive that
+     * needs --archive-policy): the new journal holds nothing, and a retry must not find it */
+    bool empty = j != NULL && !resume && dp_journal_seq(j) == 0;
     dp_journal_free(j);
+    if (empty)
+        unlink(journal_path);
     dp_wipe_state_free(state);
     return st;
 }
