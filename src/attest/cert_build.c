@@ -469,23 +469,43 @@ static void add_risk(struct bld *b, json_t *risks, const char *text)
 /* What the run's matching could and could not see (docs/certificate.md, "Residual risks" 2). */
 static const char *matching_statement(const json_t *scan)
 {
-    static _Thread_local char t[600];
-    if (!json_is_true(cert_jpath(scan, "scope.perceptual.used")))
-        return "Only exact copies were searched for: a file matches when its MD5, SHA-1 or "
-               "SHA-256 equals an entry of the hash lists. The hash lists held no perceptual "
-               "(PDQ) hashes, so edited, re-encoded, resized, rotated or partial copies were "
-               "not searched for.";
+    static _Thread_local char t[1200];
+    const json_t *arch = cert_jpath(scan, "scope.archives");
+    char archives[300];
+    if (json_is_true(json_object_get(arch, "used")))
+        snprintf(archives, sizeof(archives),
+                 " Archives (zip, tar, 7z, rar, cpio, ISO 9660, compressed files) were opened and "
+                 "their members examined the same way, nested up to %lld levels; what could not "
+                 "be examined is listed among the skips.",
+                 (long long)json_integer_value(json_object_get(arch, "max_depth")));
+    else if (arch != NULL)
+        snprintf(archives, sizeof(archives),
+                 " Archives were not opened (--no-archives): copies inside them were not "
+                 "searched for.");
+    else
+        snprintf(archives, sizeof(archives),
+                 " Archives were not opened by this version: copies inside them were not "
+                 "searched for.");
+    if (!json_is_true(cert_jpath(scan, "scope.perceptual.used"))) {
+        snprintf(t, sizeof(t),
+                 "Only exact copies were searched for: a file matches when its MD5, SHA-1 or "
+                 "SHA-256 equals an entry of the hash lists. The hash lists held no perceptual "
+                 "(PDQ) hashes, so edited, re-encoded, resized, rotated or partial copies were "
+                 "not searched for.%s",
+                 archives);
+        return t;
+    }
     snprintf(t, sizeof(t),
              "Exact copies (MD5, SHA-1, SHA-256) and perceptual copies were searched for: an "
              "image matches when its PDQ hash is within Hamming distance %lld of an entry%s. "
-             "Heavily cropped, edited or partial copies, images inside archives or other "
-             "files, and formats deprive does not decode are not found. A perceptual-only "
-             "match is erased only after an examiner confirms it; this version cannot record "
-             "a confirmation, so such matches are reported and not erased.",
+             "Heavily cropped, edited or partial copies, copies embedded inside other files, "
+             "and formats deprive does not decode are not found. A perceptual-only match was "
+             "erased only with an examiner's recorded consent, which its target states.%s",
              (long long)json_integer_value(cert_jpath(scan, "scope.perceptual.threshold")),
              json_is_true(cert_jpath(scan, "scope.perceptual.dihedral"))
                  ? " (rotated and mirrored copies included)"
-                 : "");
+                 : "",
+             archives);
     return t;
 }
 

@@ -46,17 +46,17 @@ void cli_print_candidate(FILE *f, const struct dp_plan_target *t)
     const char *list = json_string_value(json_object_get(best, "list"));
     const char *label = json_string_value(json_object_get(best, "label"));
     const json_t *tq = json_object_get(best, "target_quality");
+    char listed[32] = "unknown";
+    if (json_is_integer(tq))
+        snprintf(listed, sizeof(listed), "%lld", (long long)json_integer_value(tq));
     fprintf(f, "       PDQ distance %lld (%s) to %s:%lld%s%s%s; quality %lld, listed %s%s\n",
             (long long)json_integer_value(json_object_get(best, "distance")),
             cli_text(json_string_value(json_object_get(best, "variant"))),
             list ? cli_text(list) : "?",
             (long long)json_integer_value(json_object_get(best, "line")), label ? " \"" : "",
             label ? cli_text(label) : "", label ? "\"" : "",
-            (long long)json_integer_value(json_object_get(pdq, "quality")),
-            json_is_integer(tq) ? "" : "unknown",
+            (long long)json_integer_value(json_object_get(pdq, "quality")), listed,
             json_is_true(json_object_get(pdq, "low_confidence")) ? " (LOW CONFIDENCE)" : "");
-    if (json_is_integer(tq))
-        fprintf(f, "       listed quality %lld\n", (long long)json_integer_value(tq));
 }
 
 /* The examiner: --examiner, else the case's officer; NULL when neither. */

@@ -108,8 +108,10 @@ static struct archive *new_reader(enum dp_archive_kind kind, const struct dp_arc
     archive_read_support_format_tar(a);
     archive_read_support_format_cpio(a);
     archive_read_support_format_iso9660(a);
-    if (kind == DP_ARCHIVE_COMPRESSED) /* a single compressed file: only after a filter */
+    if (kind == DP_ARCHIVE_COMPRESSED) { /* a single compressed file: only after a filter */
         archive_read_support_format_raw(a);
+        archive_read_support_format_empty(a); /* an empty one (a man page stub) is no damage */
+    }
     for (int i = 0; i < F_COUNT; i++)
         if (filter_ok[i])
             filter_fn[i](a);
