@@ -1084,6 +1084,27 @@ static void test_garbage(void **state)
 
 /* A compression signature at offset 0 over bytes that are no such stream (the gzip header's
  * reserved flag bits set; bzip2's block magic missing): not a compressed file. */
+/* An empty compressed file (a 20-byte gzip of nothing: Debian ships man-page stubs like that)
+ * is no damage: nothing recorded, nothing to examine. */
+static void test_empty_compressed(void **state)
+{
+    (void)state;
+    struct tcase t;
+    tc_new(&t);
+    static const uint8_t empty_gz[20] = {0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0x02, 0x03,
+                                         0x03, 0,    0,    0, 0, 0, 0, 0, 0,    0};
+    tu_write(t.root, "stub.1.gz", empty_gz, sizeof(empty_gz));
+    struct lst l = {""};
+    lst_add(&l, "not there", 9);
+    struct scanned s;
+    scan_in(&s, t.root, &l, NULL);
+    assert_int_equal(json_array_size(json_object_get(s.doc, "skips")), 0);
+    assert_int_equal(jint(s.doc, "totals.archives.opened"), 1);
+    assert_int_equal(jint(s.doc, "totals.archives.members"), 0);
+    scanned_free(&s);
+    tc_free(&t);
+}
+
 static void test_fake_compressed(void **state)
 {
     (void)state;
@@ -2155,6 +2176,7 @@ int main(void)
         cmocka_unit_test(test_huge_claim_truncated),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_empty_compressed),
         cmocka_unit_test(test_fake_compressed),
         cmocka_unit_test(test_fake_compressed_memory),
         cmocka_unit_test(test_mutants),
