@@ -17,8 +17,14 @@ PACKAGES=(
 	minisign hashdeep poppler-utils
 	# bench/pdq.sh: cjpeg and djpeg; heif-enc (optional, for its HEIC set)
 	libjpeg-turbo-progs libheif-examples
+	# bench/archive.sh: bsdtar, its baseline (bsdtar -xOf ARCHIVE | sha256sum)
+	libarchive-tools
 	# tests/test_verifier.c: the offline verifier page (docs/verify.html) in headless Chromium
 	chromium chromium-driver python3-selenium
+	# tests/test_package.c builds the .deb (debian/): dpkg-buildpackage, dh, the
+	# bash-completion directory (pkg-config), man -l, and libjpeg-dev, the name
+	# debian/control gives libjpeg62-turbo-dev (lintian: scripts/package.sh)
+	dpkg-dev debhelper bash-completion man-db libjpeg-dev
 	# filesystems for the loop-mount suites
 	e2fsprogs xfsprogs btrfs-progs dosfstools exfatprogs ntfs-3g fusefat
 	exfat-fuse fuse3 util-linux
