@@ -72,7 +72,8 @@ static char *file_list(const char *dir)
 }
 
 /* What an install of deprive must hold, relative to the prefix, sorted: the binary, the man
- * page, the bash completion, README.md and every .md file in docs/ of the source tree. A document
+ * page, the bash completion, README.md, the offline verifier page docs/verify.html and every .md
+ * file in docs/ of the source tree. A document
  * added to docs/ but not to meson.build's install list is missing from the package. */
 static char *expected_install_set(void)
 {
@@ -80,7 +81,7 @@ static char *expected_install_set(void)
     if (asprintf(&cmd,
                  "{ echo bin/deprive; echo share/man/man1/deprive.1;"
                  "  echo share/bash-completion/completions/deprive;"
-                 "  echo share/doc/deprive/README.md;"
+                 "  echo share/doc/deprive/README.md; echo share/doc/deprive/docs/verify.html;"
                  "  cd '%s' && for f in docs/*.md; do echo \"share/doc/deprive/$f\"; done; }"
                  " | LC_ALL=C sort",
                  DP_SOURCE_DIR) < 0)
