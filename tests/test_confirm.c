@@ -474,6 +474,8 @@ static void test_run_certificate_and_audit(void **state)
         assert_true(json_integer_value(tu_jget(t, "match.distance")) <= 31);
     }
     assert_int_equal(pdqs, 2); /* the two left by the first run */
+    assert_non_null(strstr(json_string_value(tu_jget(c, "hash_set.perceptual_thresholds.decoders")),
+                           "libjpeg"));
     json_decref(c);
     tu_deprive(&r, NULL, "verify", "-p", pub, cert2, NULL);
     expect(&r, 0, "verify ERASED");

@@ -99,9 +99,10 @@ static enum dp_status build_hash_set(struct bld *b, json_t *cert, const json_t *
         cert_jpath_set(cert, "hash_set.entries", tot) != 0 ||
         cert_jpath_set(cert, "hash_set.perceptual_thresholds",
                        json_is_true(cert_jpath(scan, "scope.perceptual.used"))
-                           ? json_pack("{s:O, s:O}", "pdq",
+                           ? json_pack("{s:O, s:O, s:O?}", "pdq",
                                        cert_jpath(scan, "scope.perceptual.threshold"), "dihedral",
-                                       cert_jpath(scan, "scope.perceptual.dihedral"))
+                                       cert_jpath(scan, "scope.perceptual.dihedral"), "decoders",
+                                       cert_jpath(scan, "scope.perceptual.decoders"))
                            : json_null()) != 0)
         b->oom = true;
     return DP_OK;
