@@ -1084,6 +1084,47 @@ static void test_garbage(void **state)
 
 /* A compression signature at offset 0 over bytes that are no such stream (the gzip header's
  * reserved flag bits set; bzip2's block magic missing): not a compressed file. */
+/* A member removed by a certified run, then a plain copy of it planted: the audit (with the
+ * signature verified, so the certificate's sizes are trusted) reads files of the member's
+ * size, not the archive's, and finds it. */
+static void test_audit_member_size(void **state)
+{
+    (void)state;
+    struct tcase t;
+    tc_new(&t);
+    uint8_t *victim = tu_random_bytes(50000, 31), *lawful = tu_random_bytes(7000, 32);
+    const struct ment m[] = {{.name = "victim.bin", .data = victim, .len = 50000},
+                             {.name = "notes.txt", .data = lawful, .len = 7000}};
+    put_archive(t.root, "backup.tar.gz", PAX, GZ, NULL, m, 2);
+    struct lst l = {""};
+    lst_add(&l, victim, 50000);
+    tu_write(t.dir, "list.txt", l.t, strlen(l.t));
+    char *list = tu_path(t.dir, "list.txt"), *pub = tu_path(t.dir, "k.pub");
+    char *sec = tu_path(t.dir, "k.sec"), *cert = tu_path(t.dir, "cert.json");
+    struct tu_run r;
+    tu_deprive(&r, NULL, "keygen", "-W", "-p", pub, "-s", sec, NULL);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    tu_deprive(&r, NULL, "run", "--hashes", list, "--key", sec, "-o", cert, "--order", "R/1",
+               "--exhibit", "E/1", "--officer", "PC A", "--journal-on-same-fs", "--yes", t.root,
+               NULL);
+    if (r.status != 0)
+        fail_msg("run: %d\n%s", r.status, r.err);
+    tu_run_free(&r);
+    json_t *c = tu_load_json(cert);
+    const json_t *t0 = json_array_get(json_object_get(c, "targets"), 0);
+    assert_int_equal(json_integer_value(tu_jget(t0, "member.size")), 50000);
+    assert_true(json_is_true(tu_jget(t0, "archive.rewritten")));
+    json_decref(c);
+    tu_write(t.root, "planted.bin", victim, 50000);
+    tu_deprive(&r, NULL, "audit", "--cert", cert, "-p", pub, t.root, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "planted.bin"));
+    tu_run_free(&r);
+    free(list), free(pub), free(sec), free(cert), free(victim), free(lawful);
+    tc_free(&t);
+}
+
 /* An empty compressed file (a 20-byte gzip of nothing: Debian ships man-page stubs like that)
  * is no damage: nothing recorded, nothing to examine. */
 static void test_empty_compressed(void **state)
@@ -2177,6 +2218,7 @@ int main(void)
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_empty_compressed),
+        cmocka_unit_test(test_audit_member_size),
         cmocka_unit_test(test_fake_compressed),
         cmocka_unit_test(test_fake_compressed_memory),
         cmocka_unit_test(test_mutants),

@@ -165,17 +165,24 @@ static void target_common(struct bld *b, json_t *o, const json_t *f, const char 
     put(b, o, "digests", cert_copy_or_null(json_object_get(f, "digests")));
     put(b, o, "links_at_scan", cert_copy_or_null(json_object_get(f, "links")));
     put(b, o, "mime", cert_copy_or_null(json_object_get(f, "mime")));
+    put(b, o, "member", cert_copy_or_null(json_object_get(f, "member")));
     put(b, o, "method", method ? json_string(method) : json_null());
 }
 
-static const char *action_of(const char *status)
+static const char *action_of(const char *status, const json_t *archive)
 {
     enum dp_wipe_status s = DP_WIPE_SKIPPED;
     if (!dp_wipe_status_parse(status, &s) || s == DP_WIPE_SKIPPED || s == DP_WIPE_PLANNED ||
         s == DP_WIPE_REJECTED)
         return "none";
-    return s == DP_WIPE_ERASED ? "overwritten, read back, renamed and unlinked"
-                               : "attempted, not erased";
+    if (s != DP_WIPE_ERASED)
+        return "attempted, not erased";
+    if (json_is_true(json_object_get(archive, "rewritten")))
+        return "archive written again without it and read back; the old archive overwritten, "
+               "read back and replaced";
+    if (json_is_true(json_object_get(archive, "wiped_whole")))
+        return "erased with its whole archive: overwritten, read back, renamed and unlinked";
+    return "overwritten, read back, renamed and unlinked";
 }
 
 /* What the targets of one certificate share while they are built. */
@@ -254,7 +261,7 @@ static json_t *wipe_target_fields(struct targets_ctx *c, const struct target_acc
     put(b, o, "names", json_incref(g->names));
     put(b, o, "matched", json_incref(g->matched));
     put(b, o, "status", json_string(status));
-    put(b, o, "action", json_string(action_of(status)));
+    put(b, o, "action", json_string(action_of(status, json_object_get(t, "archive"))));
     put(b, o, "links_remaining", cert_copy_or_null(json_object_get(t, "links_remaining")));
     put(b, o, "overwrite", cert_copy_or_null(json_object_get(t, "overwrite")));
     put(b, o, "verification", cert_copy_or_null(json_object_get(t, "verification")));
