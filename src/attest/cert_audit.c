@@ -28,12 +28,10 @@ static enum dp_status target_entries(struct dp_hash_entry *e, size_t n, size_t *
                                      size_t i, bool trust_sizes, struct dp_error *err)
 {
     /* an unverified size must not decide which files are read; a member's is its own */
-    const json_t *member = json_object_get(t, "member");
-    json_int_t size = !trust_sizes ? -1
-                      : member != NULL ? json_integer_value(json_object_get(member, "size"))
-                                       : json_integer_value(json_object_get(t, "size"));
-    if (member != NULL && !json_is_integer(json_object_get(member, "size")))
-        size = -1;
+    const json_t *member = json_object_get(t, "member"); /* null for a file */
+    const json_t *sz = json_is_object(member) ? json_object_get(member, "size")
+                                              : json_object_get(t, "size");
+    json_int_t size = trust_sizes && json_is_integer(sz) ? json_integer_value(sz) : -1;
     const char *algo;
     json_t *v;
     json_object_foreach(json_object_get(t, "digests"), algo, v)
