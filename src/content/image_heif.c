@@ -65,8 +65,12 @@ static enum dp_status copy_out(const struct heif_image *img, const struct dp_ima
     const uint8_t *p = heif_image_get_plane_readonly(img, heif_channel_interleaved, &stride);
     if (p == NULL || w <= 0 || h <= 0 || stride < 3 * w)
         return dp_error_set(err, DP_ERR_PARSE, 0, "HEIF: decoder returned no RGB plane");
-    /* the same size as the handle declared (transformations applied), checked again rather than
-       assumed */
+    /* the same size as the handle declared (transformations applied): an AVIF whose coded
+       frame is not the size its 'ispe' box declares is corrupt (found by fuzzing) */
+    if ((size_t)w != out->full_w || (size_t)h != out->full_h)
+        return dp_error_set(err, DP_ERR_PARSE, 0,
+                            "HEIF: decoded %dx%d, but the image declares %zux%zu", w, h,
+                            out->full_w, out->full_h);
     enum dp_status st = image_check_dims((uint64_t)w, (uint64_t)h, opts, err);
     if (st != DP_OK)
         return st;
