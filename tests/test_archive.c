@@ -1125,6 +1125,58 @@ static void test_audit_member_size(void **state)
     tc_free(&t);
 }
 
+/* An encrypted zip holding a match: libarchive cannot write encrypted members, so it cannot
+ * be rewritten faithfully - refused before anything is done without --archive-policy; left
+ * with leave; erased whole with wipe-whole. */
+static void test_encrypted_zip_policy(void **state)
+{
+    (void)state;
+    struct tcase t;
+    tc_new(&t);
+    uint8_t *victim = tu_random_bytes(30000, 41), *lawful = tu_random_bytes(3000, 42);
+    const struct ment m[] = {{.name = "victim.bin", .data = victim, .len = 30000},
+                             {.name = "notes.txt", .data = lawful, .len = 3000}};
+    put_archive(t.root, "locked.zip", ZIP, NOF, "s3cret", m, 2);
+    struct lst l = {""};
+    lst_add(&l, victim, 30000);
+    tu_write(t.dir, "list.txt", l.t, strlen(l.t));
+    tu_write(t.dir, "pw.txt", "s3cret\n", 7);
+    char *list = tu_path(t.dir, "list.txt"), *pw = tu_path(t.dir, "pw.txt");
+    char *plan = tu_path(t.dir, "plan.json"), *zip = tu_path(t.root, "locked.zip");
+    char before[65], after[65];
+    assert_true(tu_sha256_hex(zip, before));
+    struct tu_run r;
+    tu_deprive(&r, NULL, "scan", "--hashes", list, "--archive-password-file", pw, "-o", plan,
+               t.root, NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "locked.zip -> victim.bin"));
+    tu_run_free(&r);
+    tu_deprive(&r, NULL, "wipe", "--yes", "--order", "R/1", "--hashes", list,
+               "--journal-on-same-fs", plan, NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "encrypted members"));
+    assert_non_null(strstr(r.err, "--archive-policy"));
+    tu_run_free(&r);
+    assert_true(tu_sha256_hex(zip, after));
+    assert_string_equal(before, after);
+    tu_deprive(&r, NULL, "wipe", "--yes", "--order", "R/1", "--hashes", list,
+               "--archive-policy=leave", "--journal-on-same-fs", plan, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "archive left"));
+    tu_run_free(&r);
+    assert_true(tu_sha256_hex(zip, after));
+    assert_string_equal(before, after);
+    char *j2 = tu_path(t.dir, "j2");
+    tu_deprive(&r, NULL, "wipe", "--yes", "--order", "R/1", "--hashes", list, "--journal", j2,
+               "--archive-policy=wipe-whole", "--journal-on-same-fs", plan, NULL);
+    if (r.status != 0)
+        fail_msg("wipe-whole: %d\n%s\n%s", r.status, r.out, r.err);
+    tu_run_free(&r);
+    assert_int_equal(access(zip, F_OK), -1);
+    free(list), free(pw), free(plan), free(zip), free(j2), free(victim), free(lawful);
+    tc_free(&t);
+}
+
 /* An empty compressed file (a 20-byte gzip of nothing: Debian ships man-page stubs like that)
  * is no damage: nothing recorded, nothing to examine. */
 static void test_empty_compressed(void **state)
@@ -2219,6 +2271,7 @@ int main(void)
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_empty_compressed),
         cmocka_unit_test(test_audit_member_size),
+        cmocka_unit_test(test_encrypted_zip_policy),
         cmocka_unit_test(test_fake_compressed),
         cmocka_unit_test(test_fake_compressed_memory),
         cmocka_unit_test(test_mutants),

@@ -154,9 +154,10 @@ enum dp_status dp_archive_scan(int fd, uint64_t size, enum dp_archive_kind kind,
 bool dp_archive_writable(enum dp_archive_kind kind, const char *compression);
 /* What the archive in fd is, as libarchive reads it (its first header): *kind
  * (DP_ARCHIVE_COMPRESSED for a single compressed file) and *compression (static name or
- * NULL). DP_ERR_PARSE when it does not read as an archive at all. */
+ * NULL); *encrypted (may be NULL): a zip holding an encrypted member (its headers read).
+ * DP_ERR_PARSE when it does not read as an archive at all. */
 enum dp_status dp_archive_probe(int fd, enum dp_archive_kind *kind, const char **compression,
-                                struct dp_error *err) DP_WUR DP_NONNULL(2, 3);
+                                bool *encrypted, struct dp_error *err) DP_WUR DP_NONNULL(2, 3);
 
 /* One member to remove: its chain of names below the file (outermost first) and the digests
  * its content must have (any algorithm in mask; enum dp_algo indexes, as types.h). */

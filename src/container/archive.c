@@ -422,8 +422,10 @@ static enum dp_status walk_archive(struct walk *w, struct archive *a, void *pare
 }
 
 enum dp_status dp_archive_probe(int fd, enum dp_archive_kind *kind, const char **compression,
-                                struct dp_error *err)
+                                bool *encrypted, struct dp_error *err)
 {
+    if (encrypted != NULL)
+        *encrypted = false;
     uint8_t head[DP_ARCHIVE_SNIFF_BYTES];
     ssize_t n = pread(fd, head, sizeof(head), 0);
     if (n < 0)
@@ -446,6 +448,15 @@ enum dp_status dp_archive_probe(int fd, enum dp_archive_kind *kind, const char *
     if (st == DP_OK) {
         *kind = kind_read(a, sniffed);
         *compression = compression_read(a);
+        /* zip: the headers (central directory) say which members are encrypted */
+        for (int n = 0; encrypted != NULL && *kind == DP_ARCHIVE_ZIP && n < 1000000; n++) {
+            if (archive_entry_is_encrypted(e)) {
+                *encrypted = true;
+                break;
+            }
+            if (archive_read_next_header(a, &e) != ARCHIVE_OK)
+                break;
+        }
     }
     archive_read_free(a);
     return st;

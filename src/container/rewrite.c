@@ -435,6 +435,11 @@ static enum dp_status copy_level(struct rw *w, struct archive *in, struct archiv
         const char *name = archive_entry_pathname(e);
         const char *link = archive_entry_hardlink(e);
         name = name ? name : "";
+        if (archive_entry_is_encrypted(e)) { /* libarchive's writers cannot encrypt */
+            st = dp_error_set(w->err, DP_ERR_UNSUPPORTED, 0,
+                              "an encrypted member cannot be written again");
+            break;
+        }
         bool linked_gone = false;
         for (size_t i = 0; link != NULL && i < ngone; i++)
             linked_gone |= strcmp(gone[i], link) == 0;

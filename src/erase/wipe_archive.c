@@ -33,11 +33,12 @@ bool dp_archive_policy_parse(const char *name, enum dp_archive_policy *out)
  * content is the match; or by --archive-policy=wipe-whole); or left. */
 enum how { HOW_REWRITE, HOW_WHOLE_SINGLE, HOW_WHOLE_POLICY, HOW_LEAVE, HOW_ASK };
 
-static enum how how_for(const struct run *r, enum dp_archive_kind kind, const char *compression)
+static enum how how_for(const struct run *r, enum dp_archive_kind kind, const char *compression,
+                        bool encrypted)
 {
     if (kind == DP_ARCHIVE_COMPRESSED)
         return HOW_WHOLE_SINGLE;
-    if (dp_archive_writable(kind, compression))
+    if (dp_archive_writable(kind, compression) && !encrypted)
         return HOW_REWRITE;
     switch (r->opts->archive_policy) {
     case DP_ARCHIVE_POLICY_LEAVE: return HOW_LEAVE;
@@ -58,20 +59,22 @@ enum dp_status wipe_archive_precheck(struct run *r, struct dp_error *err)
         int fd = wipe_try_open(r, t->path, O_RDONLY, &dirfd, &e);
         enum dp_archive_kind kind = DP_ARCHIVE_NONE;
         const char *comp = NULL;
-        bool known = fd >= 0 && dp_archive_probe(fd, &kind, &comp, &e) == DP_OK;
+        bool enc = false;
+        bool known = fd >= 0 && dp_archive_probe(fd, &kind, &comp, &enc, &e) == DP_OK;
         if (fd >= 0)
             close(fd);
         if (dirfd >= 0)
             close(dirfd);
-        if (known && how_for(r, kind, comp) == HOW_ASK) {
+        if (known && how_for(r, kind, comp, enc) == HOW_ASK) {
             char *q = dp_quote_bytes(t->path, t->path_len);
             enum dp_status st = dp_error_set(
                 err, DP_ERR_UNSUPPORTED, 0,
-                "the archive %s (%s) holds a match, and deprive cannot rewrite a %s archive "
+                "the archive %s (%s) holds a match, and deprive cannot rewrite %s "
                 "faithfully: say --archive-policy=wipe-whole (the whole archive is erased, its "
                 "other members with it, and the result names them) or --archive-policy=leave "
                 "(the match is reported not erased); nothing was done",
-                q ? q : "?", dp_archive_kind_name(kind), dp_archive_kind_name(kind));
+                q ? q : "?", dp_archive_kind_name(kind),
+                enc ? "an archive with encrypted members" : "such an archive");
             free(q);
             return st;
         }
@@ -548,14 +551,16 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, stru
         enum dp_archive_kind kind = DP_ARCHIVE_NONE;
         const char *comp = NULL;
         struct dp_error pe = {0};
+        bool enc = false;
         enum how how = whole_begun ? HOW_WHOLE_POLICY
-                       : dp_archive_probe(o[0].fd, &kind, &comp, &pe) == DP_OK
-                           ? how_for(r, kind, comp)
+                       : dp_archive_probe(o[0].fd, &kind, &comp, &enc, &pe) == DP_OK
+                           ? how_for(r, kind, comp, enc)
                            : HOW_REWRITE; /* unreadable now: the rewrite says why */
         if (how == HOW_LEAVE || how == HOW_ASK) {
             char why[200];
-            snprintf(why, sizeof(why), "a %s archive cannot be rewritten faithfully; left as "
-                                       "--archive-policy=leave says", dp_archive_kind_name(kind));
+            snprintf(why, sizeof(why), "a %s archive%s cannot be rewritten faithfully; left as "
+                                       "--archive-policy=leave says", dp_archive_kind_name(kind),
+                     enc ? " with encrypted members" : "");
             fail_removing(ms, n, DP_WIPE_SKIPPED, "archive left", why);
             goto record;
         }
