@@ -1125,6 +1125,43 @@ static void test_audit_member_size(void **state)
     tc_free(&t);
 }
 
+/* An archive that matches as a whole and also holds a matching member: the file is erased,
+ * and its member is reported erased with it (not "changed since scan"). */
+static void test_member_of_whole_match(void **state)
+{
+    (void)state;
+    struct tcase t;
+    tc_new(&t);
+    uint8_t *victim = tu_random_bytes(20000, 51), *lawful = tu_random_bytes(2000, 52);
+    const struct ment m[] = {{.name = "victim.bin", .data = victim, .len = 20000},
+                             {.name = "notes.txt", .data = lawful, .len = 2000}};
+    size_t zlen;
+    uint8_t *zip = build(ZIP, NOF, NULL, m, 2, &zlen);
+    tu_write(t.root, "both.zip", zip, zlen);
+    struct lst l = {""};
+    lst_add(&l, victim, 20000);
+    lst_add(&l, zip, zlen);
+    tu_write(t.dir, "list.txt", l.t, strlen(l.t));
+    char *list = tu_path(t.dir, "list.txt"), *plan = tu_path(t.dir, "plan.json");
+    char *res = tu_path(t.dir, "plan.json.wipe.json");
+    struct tu_run r;
+    tu_deprive(&r, NULL, "scan", "--hashes", list, "-o", plan, t.root, NULL);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    tu_deprive(&r, NULL, "wipe", "--yes", "--order", "R/1", "--hashes", list,
+               "--journal-on-same-fs", plan, NULL);
+    if (r.status != 0)
+        fail_msg("wipe: %d\n%s\n%s", r.status, r.out, r.err);
+    tu_run_free(&r);
+    json_t *doc = tu_load_json(res);
+    assert_int_equal(json_integer_value(tu_jget(doc, "summary.erased")), 2);
+    json_decref(doc);
+    char *p = tu_path(t.root, "both.zip");
+    assert_int_equal(access(p, F_OK), -1);
+    free(p), free(list), free(plan), free(res), free(zip), free(victim), free(lawful);
+    tc_free(&t);
+}
+
 /* An encrypted zip holding a match: libarchive cannot write encrypted members, so it cannot
  * be rewritten faithfully - refused before anything is done without --archive-policy; left
  * with leave; erased whole with wipe-whole. */
@@ -2272,6 +2309,7 @@ int main(void)
         cmocka_unit_test(test_empty_compressed),
         cmocka_unit_test(test_audit_member_size),
         cmocka_unit_test(test_encrypted_zip_policy),
+        cmocka_unit_test(test_member_of_whole_match),
         cmocka_unit_test(test_fake_compressed),
         cmocka_unit_test(test_fake_compressed_memory),
         cmocka_unit_test(test_mutants),

@@ -495,6 +495,27 @@ static enum dp_status wipe_whole(struct run *r, struct member *ms, size_t n, str
     return DP_OK;
 }
 
+/* The archive file itself was a target (it matched as a whole) and was erased earlier in
+ * this wipe: the result that says so, else NULL. */
+static const json_t *file_erased(const struct dp_plan_target *t, const json_t *results)
+{
+    size_t i;
+    const json_t *res;
+    json_array_foreach(results, i, res) {
+        const json_t *loc = json_object_get(json_array_get(json_object_get(res, "names"), 0),
+                                            "location");
+        const char *st = json_string_value(json_object_get(res, "status"));
+        if (json_array_size(loc) == 1 && st != NULL && strcmp(st, "erased") == 0 &&
+            (uint64_t)json_integer_value(json_object_get(res, "inode")) == t->id.ino &&
+            (uint64_t)json_integer_value(json_object_get(json_object_get(res, "device"),
+                                                         "major")) == t->id.dev_major &&
+            (uint64_t)json_integer_value(json_object_get(json_object_get(res, "device"),
+                                                         "minor")) == t->id.dev_minor)
+            return res;
+    }
+    return NULL;
+}
+
 enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, struct dp_error *err)
 {
     size_t n = 0;
@@ -517,6 +538,15 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, stru
     wipe_progress(r, g, DP_PHASE_CHECK, ms[0].w.t0->path);
     char tmp_name[24] = "";
     bool in_place = false;
+    const json_t *whole = file_erased(ms[0].w.t0, results);
+    if (whole != NULL) { /* gone with the file, which matched as a whole */
+        facts = json_deep_copy(whole);
+        arch = json_pack("{s:b, s:s}", "wiped_whole", 1, "why",
+                         "the archive file itself matched and was erased as a whole");
+        for (size_t i = 0; i < n; i++)
+            ms[i].removing = true;
+        goto record;
+    }
     if (gs != NULL && gs->archive_temp != NULL && gs->archive_written != NULL) {
         /* interrupted after the new archive was written: it is put in place, if it is not */
         if ((st = finish_written(r, ms, n, gs, &facts, &arch, &in_place, err)) != DP_OK)
