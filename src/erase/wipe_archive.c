@@ -648,9 +648,16 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, stru
     if (facts == NULL) /* finish_written found it could not go on */
         goto record;
     if (!json_is_true(json_object_get(facts, "ok"))) {
-        fail_removing(ms, n, DP_WIPE_FAILED, "overwrite failed",
-                      json_string_value(json_object_get(facts, "error")));
-        unlinkat(o[0].dirfd, tmp_name, 0);
+        /* the old archive may be part overwritten: the new one, which holds every kept member
+         * and was read back, stays beside it under its temporary name */
+        char why[400];
+        snprintf(why, sizeof(why), "%.250s; the new archive, without the member and checked, is "
+                                   "kept beside the old one as %s",
+                 json_string_value(json_object_get(facts, "error"))
+                     ? json_string_value(json_object_get(facts, "error"))
+                     : "unknown",
+                 tmp_name);
+        fail_removing(ms, n, DP_WIPE_FAILED, "overwrite failed", why);
         goto record;
     }
     if (in_place && gs->archive_renamed)
