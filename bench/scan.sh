@@ -305,9 +305,14 @@ matched_note() {
 	fi
 }
 
+# deprive_scan [--no-carve] LIST...
 deprive_scan() {
 	local args=(-q scan)
 	local l
+	if [[ ${1:-} == --no-carve ]]; then
+		args+=(--no-carve)
+		shift
+	fi
 	for l in "$@"; do
 		args+=(--hashes "$l")
 	done
@@ -323,12 +328,18 @@ bench_deprive() {
 		return 0
 	fi
 	SCAN_ROOT=$CORPUS
+	# carving (embedded images) is on by default and reads every byte; --no-carve rows are
+	# the same scans without it, so the two show what carving costs
 	deprive_scan "$LISTS/match.deprive"
 	row dp_both "deprive scan md5+sha256 list" "$CORPUS_FILES" "$(matched_note)"
+	deprive_scan --no-carve "$LISTS/match.deprive"
+	row dp_both_nc "deprive scan md5+sha256 list --no-carve" "$CORPUS_FILES" "$(matched_note)"
 	deprive_scan "$LISTS/match.sha256"
 	row dp_sha "deprive scan sha256sum list" "$CORPUS_FILES" "$(matched_note)"
 	deprive_scan "$LISTS/match.hashdeep"
 	row dp_size "deprive scan hashdeep list (sizes)" "$CORPUS_FILES" "$(matched_note)"
+	deprive_scan --no-carve "$LISTS/match.hashdeep"
+	row dp_size_nc "deprive scan hashdeep list --no-carve" "$CORPUS_FILES" "$(matched_note)"
 }
 
 bench_hashdeep_match() {
@@ -439,6 +450,9 @@ print_report() {
 	printf '  deprive(md5+sha256) / hashdeep(md5+sha256) = %s   (< 1: deprive faster)\n' "$(ratio dp_both hd_both)"
 	printf '  deprive(sha256)     / hashdeep(sha256)     = %s   (< 1: deprive faster)\n' "$(ratio dp_sha hd_sha)"
 	printf '  hashdeep -m -k      / deprive(size list)   = %s   (> 1: deprive faster)\n' "$(ratio hd_match dp_size)"
+	printf '  hashdeep -m -k      / deprive(size list, --no-carve) = %s\n' "$(ratio hd_match dp_size_nc)"
+	printf '  carving cost: deprive(md5+sha256) / the same --no-carve = %s   (target <= 1.10)\n' \
+		"$(ratio dp_both dp_both_nc)"
 	echo
 	echo "$BIG_LINE"
 }

@@ -28,6 +28,10 @@ PACKAGES=(
 	# filesystems for the loop-mount suites
 	e2fsprogs xfsprogs btrfs-progs dosfstools exfatprogs ntfs-3g fusefat
 	exfat-fuse fuse3 util-linux
+	# tests/test_embedded.c: SQLite databases with image blobs
+	sqlite3
+	# fuzz/ (scripts/test.sh's fuzz stage): clang with libFuzzer and the sanitizer runtimes
+	clang libclang-rt-dev
 	# misc
 	file openssl time procps
 )

@@ -516,6 +516,31 @@ static void content_cases(struct corpus *c)
     json_object_set_new(jget(d, "outcome"), "result", json_string("PARTIAL"));
     resigned(c, "valid-partial", d, "VALID", "valid", "PARTIAL");
 
+    /* an embedded copy whose byte range was overwritten in place: its container keeps its
+     * name; valid only while the bytes outside the range were proved unchanged, and only
+     * with a well-formed range as the location's last element */
+    for (int k = 0; k < 4; k++) {
+        d = parsed(c);
+        json_t *t1 = json_array_get(jget(d, "targets"), 1);
+        json_t *nm = json_array_get(json_object_get(t1, "names"), 0);
+        json_t *loc = json_object_get(nm, "location");
+        json_array_append_new(loc, k == 3 ? json_pack("{s:i, s:i}", "offset", -1, "length", 5)
+                                          : json_pack("{s:i, s:i}", "offset", 4096, "length",
+                                                      30000));
+        json_object_set_new(nm, "removed", json_false());
+        json_object_set_new(t1, "embedded",
+                            json_pack("{s:s, s:i, s:i, s:s, s:b}", "kind", "jpeg", "offset", 4096,
+                                      "length", 30000, "method",
+                                      k == 2 ? "wipe-container" : "overwrite-range",
+                                      "outside_unchanged", k != 1));
+        static const char *const names[] = {"valid-embedded-range", "embedded-outside-changed",
+                                            "embedded-name-kept", "embedded-bad-range"};
+        if (k == 0)
+            resigned(c, names[k], d, "VALID", "valid", "ERASED");
+        else
+            resigned(c, names[k], d, "INVALID", "inconsistent", NULL);
+    }
+
     /* a forger's certificate, consistent and signed with the forger's own key: VALID against
      * that key, which only its key id tells apart */
     d = parsed(c);

@@ -909,10 +909,48 @@
         return bin;
     }
 
+    /* dp_json_ranges_get: an embedded copy's byte ranges, the last element of its location:
+     * {"offset": N, "length": L}, or {"ranges": [[N, L], ...]} (a stream stored in pieces, at
+     * most 65536, none overlapping); N >= 0, L > 0, N + L < 2^63. Returns [[N, L], ...] as
+     * BigInts, or null. */
+    function jsonRange(v) {
+        const one = (o, l) => J.isInt(o) && J.isInt(l) && o.v >= 0n && l.v > 0n &&
+            o.v <= 9223372036854775807n - l.v ? [o.v, l.v] : null;
+        if (!J.isObj(v))
+            return null;
+        const arr = J.get(v, "ranges");
+        if (arr === null) {
+            const r = J.size(v) === 2 ? one(J.get(v, "offset"), J.get(v, "length")) : null;
+            return r === null ? null : [r];
+        }
+        if (J.size(v) !== 1 || !J.isArr(arr) || J.size(arr) === 0 || J.size(arr) > 65536)
+            return null;
+        const out = J.items(arr).map((e) => J.isArr(e) && J.size(e) === 2
+            ? one(J.items(e)[0], J.items(e)[1]) : null);
+        if (out.some((r) => r === null))
+            return null;
+        const sorted = out.slice().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+        for (let i = 1; i < sorted.length; i++)
+            if (sorted[i - 1][0] + sorted[i - 1][1] > sorted[i][0])
+                return null;
+        return out;
+    }
+
+    /* A location: path elements; an embedded copy's ranges may come last (cert_check.c). */
     function locationOk(loc) {
         if (!J.isArr(loc) || J.size(loc) === 0)
             return false;
-        return J.items(loc).every((el) => jsonBytes(el) !== null);
+        const n = J.size(loc);
+        return J.items(loc).every((el, i) =>
+            (i > 0 && i + 1 === n && jsonRange(el) !== null) || jsonBytes(el) !== null);
+    }
+
+    /* An embedded copy whose range was overwritten in place: its container keeps its names,
+     * and the bytes outside the range were proved unchanged (cert_check.c range_overwritten). */
+    function rangeOverwritten(t) {
+        const e = J.get(t, "embedded");
+        const m = J.get(e, "method");
+        return J.isStr(m) && m.v === "overwrite-range" && J.isTrue(J.get(e, "outside_unchanged"));
     }
 
     function checkCertificate(cert) {
@@ -1115,7 +1153,7 @@
                 const rm = J.get(nm, "removed");
                 if (!J.isBool(rm))
                     prob(`${L}.names[${j}].removed: not a boolean`);
-                else if (erased && !J.isTrue(rm))
+                else if (erased && !J.isTrue(rm) && !rangeOverwritten(t))
                     prob(`${L}.names[${j}]: target erased but this name was not removed`);
             });
         }
@@ -1370,6 +1408,7 @@
         ASSURANCE: ASSURANCE,
         J: J,
         jsonBytes: jsonBytes,
+        jsonRange: jsonRange,
         /* for verify-ui.js's rendering and the development harness */
         escapeText: escapeText,
         escapeBytes: escapeBytes,

@@ -64,9 +64,15 @@
     function locationText(loc) {
         if (!J.isArr(loc) || J.size(loc) === 0)
             return "?";
-        return J.items(loc).map((e) => {
+        return J.items(loc).map((e, i) => {
             if (J.isStr(e))
                 return esc(e.v);
+            const r = i > 0 ? V.jsonRange(e) : null;
+            if (r !== null) {
+                const total = r.reduce((a, p) => a + p[1], 0n);
+                return `bytes ${r[0][0]}-${r[0][0] + r[0][1] - 1n}` +
+                    (r.length > 1 ? ` and ${r.length - 1} more pieces (${total} bytes)` : "");
+            }
             const raw = V.jsonBytes(e);
             return raw === null ? "?" : quoteBytes(raw);
         }).join(" -> ");
@@ -277,6 +283,8 @@
         ];
         if (J.get(t, "consent") && !J.isNull(J.get(t, "consent")))
             rows.push(["Consent", at(t, "consent")]);
+        if (J.isObj(J.get(t, "embedded")))
+            rows.push(["Embedded copy", at(t, "embedded")]);
         const card = el("div", "target " + (status === "erased" ? "ok" : "not-ok"),
             el("h4", null, `Target ${i + 1}`), el("p", null, "Names:"), names, facts(rows));
         if (factsList.firstChild)

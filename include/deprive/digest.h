@@ -32,4 +32,16 @@ enum dp_status dp_digest_fd(struct dp_digest *d, unsigned mask, int fd, void *bu
                             uint64_t *bytes, uint8_t out[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX],
                             struct dp_error *err) DP_WUR;
 
+/* Sees every byte dp_digest_fd_observed reads, in order, once, on the reading thread. */
+typedef void (*dp_digest_observer)(void *ctx, const void *buf, size_t n);
+
+/* dp_digest_fd, with observe (may be NULL) shown each piece read: one read of a file serves
+ * its digests and whatever else looks at its bytes (the scan's carving). */
+enum dp_status dp_digest_fd_observed(struct dp_digest *d, unsigned mask, int fd, void *buf,
+                                     size_t bufsize, void *head, size_t head_cap,
+                                     size_t *head_len, uint64_t *bytes,
+                                     uint8_t out[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX],
+                                     dp_digest_observer observe, void *observe_ctx,
+                                     struct dp_error *err) DP_WUR;
+
 #endif

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -21,6 +22,14 @@ bool dp_json_bytes_get(const json_t *v, char **out, size_t *len) DP_WUR;
  * control characters (C0, C1, DEL) and backslashes escaped as \xNN / \\, non-UTF-8 elements
  * shown byte-escaped; "?" for a malformed location. Heap string, NULL on allocation failure. */
 char *dp_json_location_text(const json_t *location);
+/* The byte ranges of an embedded copy, the last element of its location: one contiguous
+ * range is {"offset": N, "length": L}; a stream stored in pieces (a SQLite record across
+ * overflow pages) is {"ranges": [[N, L], ...]}, in the stream's order, at most
+ * DP_JSON_RANGES_MAX pieces, none overlapping. N >= 0, L > 0, N + L < 2^63. */
+#define DP_JSON_RANGES_MAX 65536
+json_t *dp_json_ranges(const uint64_t (*ranges)[2], size_t n);
+/* Read one back: *out heap (n pieces); false when malformed. */
+bool dp_json_ranges_get(const json_t *v, uint64_t (**out)[2], size_t *n) DP_WUR;
 
 /* Serialize deterministically (sorted keys, 2-space indent, trailing newline); heap string. */
 char *dp_json_dump(const json_t *doc);

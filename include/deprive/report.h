@@ -53,6 +53,14 @@ struct dp_plan_target {
     unsigned member_depth;
     char **members;
     size_t *member_lens;
+    /* An embedded copy: the container's bytes in embedded_ranges[0..embedded_nranges)
+     * ({offset, length} pieces in the stream's order; the last element of the location);
+     * embedded_offset is the first piece's offset, embedded_length all pieces' bytes; path and
+     * id are the container's, digests the stream's. */
+    bool embedded;
+    uint64_t embedded_offset, embedded_length;
+    uint64_t (*embedded_ranges)[2];
+    size_t embedded_nranges;
 };
 
 /* What the scanned root was: a wipe refuses a root that is no longer the same directory of

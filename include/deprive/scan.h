@@ -59,6 +59,17 @@ struct dp_finding {
     const char *member_compression; /* static: its compression ("gzip", ...), or NULL */
     char *hardlink_of;       /* a tar/cpio hard-link entry: the member it names (NULL else) */
     size_t hardlink_of_len;
+    /* An embedded stream (carved, container/carve.h): path names the file holding it (the
+     * container) and id is the container's; the stream is the container's bytes
+     * [embedded_offset, embedded_offset + embedded_length); digests (SHA-256 always), matches,
+     * mime and the PDQ are the stream's. */
+    bool embedded;
+    uint64_t embedded_offset, embedded_length; /* the first piece's offset; all pieces' bytes */
+    uint8_t embedded_kind;   /* enum dp_carve_kind */
+    /* A stream stored in pieces (a SQLite record across overflow pages): {offset, length} of
+     * each in the stream's order (heap); NULL when it is one contiguous range. */
+    uint64_t (*embedded_ranges)[2];
+    size_t embedded_nranges;
 };
 
 /* An object not examined. */
@@ -101,6 +112,13 @@ struct dp_scan_totals {
     uint64_t archive_skipped[DP_MEMBER_SKIP_COUNT]; /* recorded in skips[] too */
     uint64_t files_head_read;    /* files of sizes no entry has: only their first 32 KiB read,
                                     to recognise archives (counted in files_size_skipped) */
+    /* Carving (unless dp_scan_opts.no_carve): */
+    uint64_t carve_candidates;   /* offsets where a stream's signature and header passed */
+    uint64_t carved;             /* complete streams carved (not the file itself) */
+    uint64_t carved_bytes;
+    uint64_t carved_decoded;     /* carved images decoded and PDQ-hashed */
+    uint64_t carve_limited;      /* files whose carving stopped at a limit (skips[] too) */
+    uint64_t sqlite_records;     /* SQLite records put together from overflow pages */
 };
 
 struct dp_scan_result {
@@ -118,6 +136,8 @@ struct dp_scan_result {
     bool pdq_dihedral;           /* rotated and mirrored variants matched too */
     bool archives;               /* archives were opened and their members examined */
     struct dp_archive_limits archive_limits; /* as used (defaults filled in) */
+    bool carve;                  /* embedded image streams were carved from every file read */
+    uint64_t carve_max_stream;   /* the longest stream carved (bytes) */
     struct dp_scan_totals totals;
     struct dp_finding *findings; /* sorted by path bytes */
     size_t finding_count;
@@ -131,6 +151,8 @@ struct dp_scan_progress {
     double elapsed;
     const char *current; /* a path being read, borrowed for the call; may be NULL */
 };
+
+#define DP_SCAN_CARVE_MAX_STREAM ((uint64_t)64 << 20)
 
 struct dp_scan_opts {
     unsigned jobs;      /* worker threads; 0 = one per online CPU */
@@ -150,6 +172,12 @@ struct dp_scan_opts {
      * nested ones followed, under these limits; no_archives: files only. */
     bool no_archives;
     struct dp_archive_limits archive;
+    /* Carving: every file read is searched for embedded image streams (container/carve.h),
+     * each digested and matched; it reads every byte of every file, so the size filter is off.
+     * no_carve: files (and members) as wholes only. carve_max_stream: the longest stream
+     * followed (0: DP_SCAN_CARVE_MAX_STREAM). Streams inside archive members are not carved. */
+    bool no_carve;
+    uint64_t carve_max_stream;
     void (*progress)(void *ctx, const struct dp_scan_progress *p); /* optional */
     void *progress_ctx;
 };

@@ -38,6 +38,16 @@ enum dp_archive_policy {
 };
 bool dp_archive_policy_parse(const char *name, enum dp_archive_policy *out) DP_WUR;
 
+/* How an embedded copy (a carved stream inside a container file) is removed. */
+enum dp_embedded_policy {
+    DP_EMBEDDED_OVERWRITE_RANGE = 0, /* "overwrite-range": exactly the stream's bytes, in place,
+                                        the rest of the container proved unchanged */
+    DP_EMBEDDED_WIPE_CONTAINER,      /* "wipe-container": the whole container file erased */
+    DP_EMBEDDED_REPORT_ONLY,         /* "report-only": left, and reported not erased */
+};
+bool dp_embedded_policy_parse(const char *name, enum dp_embedded_policy *out) DP_WUR;
+const char *dp_embedded_policy_name(enum dp_embedded_policy p);
+
 struct dp_wipe_progress {
     size_t target, targets;  /* inode groups */
     enum dp_wipe_phase phase;
@@ -72,6 +82,8 @@ struct dp_wipe_opts {
                                               max_image_bytes for the re-hash; NULL: defaults.
                                               Every erased image's PDQ is recorded, too */
     enum dp_archive_policy archive_policy; /* --archive-policy */
+    enum dp_embedded_policy embedded_policy; /* --embedded; SQLite -wal and -journal files
+                                                never get overwrite-range (report-only then) */
     bool journal_on_device;  /* the caller let the journal live on the wiped filesystem: it
                                 holds the erased names, so the result says so */
     void (*progress)(void *ctx, const struct dp_wipe_progress *p);

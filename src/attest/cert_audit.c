@@ -29,8 +29,10 @@ static enum dp_status target_entries(struct dp_hash_entry *e, size_t n, size_t *
 {
     /* an unverified size must not decide which files are read; a member's is its own */
     const json_t *member = json_object_get(t, "member"); /* null for a file */
-    const json_t *sz = json_is_object(member) ? json_object_get(member, "size")
-                                              : json_object_get(t, "size");
+    const json_t *emb = json_object_get(t, "embedded");  /* null unless carved */
+    const json_t *sz = json_is_object(emb)      ? json_object_get(emb, "length")
+                       : json_is_object(member) ? json_object_get(member, "size")
+                                                : json_object_get(t, "size");
     json_int_t size = trust_sizes && json_is_integer(sz) ? json_integer_value(sz) : -1;
     const char *algo;
     json_t *v;

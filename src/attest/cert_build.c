@@ -166,17 +166,27 @@ static void target_common(struct bld *b, json_t *o, const json_t *f, const char 
     put(b, o, "links_at_scan", cert_copy_or_null(json_object_get(f, "links")));
     put(b, o, "mime", cert_copy_or_null(json_object_get(f, "mime")));
     put(b, o, "member", cert_copy_or_null(json_object_get(f, "member")));
+    put(b, o, "embedded", cert_copy_or_null(json_object_get(f, "embedded")));
     put(b, o, "method", method ? json_string(method) : json_null());
 }
 
-static const char *action_of(const char *status, const json_t *archive)
+static const char *action_of(const char *status, const json_t *archive, const json_t *embedded)
 {
+    const char *em = json_string_value(json_object_get(embedded, "method"));
     enum dp_wipe_status s = DP_WIPE_SKIPPED;
     if (!dp_wipe_status_parse(status, &s) || s == DP_WIPE_SKIPPED || s == DP_WIPE_PLANNED ||
         s == DP_WIPE_REJECTED)
         return "none";
     if (s != DP_WIPE_ERASED)
         return "attempted, not erased";
+    if (em != NULL && strcmp(em, "overwrite-range") == 0)
+        return "its byte range overwritten in place and read back; every byte of the container "
+               "outside the range proved unchanged";
+    if (em != NULL && strcmp(em, "wipe-container") == 0)
+        return "erased with its whole container (--embedded=wipe-container): overwritten, read "
+               "back, renamed and unlinked";
+    if (em != NULL && strcmp(em, "with-container") == 0)
+        return "erased with its container, which matched as a whole";
     if (json_is_true(json_object_get(archive, "rewritten")))
         return "archive written again without it and read back; the old archive overwritten, "
                "read back and replaced";
@@ -261,7 +271,8 @@ static json_t *wipe_target_fields(struct targets_ctx *c, const struct target_acc
     put(b, o, "names", json_incref(g->names));
     put(b, o, "matched", json_incref(g->matched));
     put(b, o, "status", json_string(status));
-    put(b, o, "action", json_string(action_of(status, json_object_get(t, "archive"))));
+    put(b, o, "action", json_string(action_of(status, json_object_get(t, "archive"),
+                                              json_object_get(t, "embedded"))));
     put(b, o, "links_remaining", cert_copy_or_null(json_object_get(t, "links_remaining")));
     put(b, o, "overwrite", cert_copy_or_null(json_object_get(t, "overwrite")));
     put(b, o, "verification", cert_copy_or_null(json_object_get(t, "verification")));
@@ -278,6 +289,8 @@ static json_t *wipe_target_fields(struct targets_ctx *c, const struct target_acc
     put(b, o, "consent", cert_copy_or_null(json_object_get(t, "consent")));
     put(b, o, "pdq", cert_copy_or_null(json_object_get(t, "pdq")));
     put(b, o, "archive", cert_copy_or_null(json_object_get(t, "archive")));
+    if (json_is_object(json_object_get(t, "embedded"))) /* what the wipe did to the range */
+        put(b, o, "embedded", json_deep_copy(json_object_get(t, "embedded")));
     return o;
 }
 
@@ -479,7 +492,7 @@ static const char *matching_statement(const json_t *scan)
 {
     static _Thread_local char t[1200];
     const json_t *arch = cert_jpath(scan, "scope.archives");
-    char archives[300];
+    char archives[800];
     if (json_is_true(json_object_get(arch, "used")))
         snprintf(archives, sizeof(archives),
                  " Archives (zip, tar, 7z, rar, cpio, ISO 9660, compressed files) were opened and "
@@ -494,6 +507,21 @@ static const char *matching_statement(const json_t *scan)
         snprintf(archives, sizeof(archives),
                  " Archives were not opened by this version: copies inside them were not "
                  "searched for.");
+    const json_t *carv = cert_jpath(scan, "scope.carving");
+    char carved[420];
+    if (json_is_true(json_object_get(carv, "used")))
+        snprintf(carved, sizeof(carved),
+                 " Every file read was also searched for embedded images (JPEG, PNG, GIF, WebP, "
+                 "BMP streams up to %lld bytes: thumbnail caches, databases, documents, EXIF "
+                 "thumbnails), each matched the same way; a stream stored in pieces (a database "
+                 "blob over several pages, a fragmented file) or inside an archive member is "
+                 "not found.",
+                 (long long)json_integer_value(json_object_get(carv, "max_stream")));
+    else
+        snprintf(carved, sizeof(carved), " Copies embedded inside other files were not searched "
+                                         "for%s.",
+                 carv != NULL ? " (--no-carve)" : "");
+    strncat(archives, carved, sizeof(archives) - strlen(archives) - 1);
     if (!json_is_true(cert_jpath(scan, "scope.perceptual.used"))) {
         snprintf(t, sizeof(t),
                  "Only exact copies were searched for: a file matches when its MD5, SHA-1 or "
@@ -506,8 +534,8 @@ static const char *matching_statement(const json_t *scan)
     snprintf(t, sizeof(t),
              "Exact copies (MD5, SHA-1, SHA-256) and perceptual copies were searched for: an "
              "image matches when its PDQ hash is within Hamming distance %lld of an entry%s. "
-             "Heavily cropped, edited or partial copies, copies embedded inside other files, "
-             "and formats deprive does not decode are not found. A perceptual-only match was "
+             "Heavily cropped, edited or partial copies and formats deprive does not decode "
+             "are not found. A perceptual-only match was "
              "erased only with an examiner's recorded consent, which its target states.%s",
              (long long)json_integer_value(cert_jpath(scan, "scope.perceptual.threshold")),
              json_is_true(cert_jpath(scan, "scope.perceptual.dihedral"))

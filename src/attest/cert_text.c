@@ -240,6 +240,21 @@ static void render_target(FILE *f, const json_t *t, size_t i)
             fprintf(f, ", %s)\n", esc(b2, sizeof(b2), json_object_get(m, "time")));
         }
     }
+    const json_t *em = json_object_get(t, "embedded");
+    if (json_is_object(em)) {
+        fprintf(f, "     embedded %s stream: bytes %lld-%lld of the container",
+                esc(b1, sizeof(b1), json_object_get(em, "kind")), jll(em, "offset"),
+                jll(em, "offset") + jll(em, "length") - 1);
+        if (json_is_string(json_object_get(em, "method")))
+            fprintf(f, "; %s", esc(b2, sizeof(b2), json_object_get(em, "method")));
+        if (json_is_boolean(json_object_get(em, "outside_unchanged")))
+            fprintf(f, "; outside the range %s",
+                    json_is_true(json_object_get(em, "outside_unchanged")) ? "unchanged (SHA-256)"
+                                                                           : "CHANGED");
+        fputc('\n', f);
+        if (json_is_string(json_object_get(em, "residual_risk")))
+            put_field(f, "     risk", json_object_get(em, "residual_risk"));
+    }
     if (json_is_string(cert_jpath(t, "pdq.hash")))
         put_field(f, "   pdq", cert_jpath(t, "pdq.hash"));
     put_field(f, "   assurance", json_object_get(t, "assurance"));

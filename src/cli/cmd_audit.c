@@ -41,6 +41,7 @@ static void audit_usage(FILE *f)
             "      --no-archives, --archive-max-depth N, --archive-max-bytes SIZE,\n"
             "      --archive-max-ratio N, --archive-max-members N, --archive-password-file F\n"
             "                               archives, as for scan\n"
+            "      --no-carve               embedded images not carved (as for scan)\n"
             "      --json               print the report on stdout\n"
             "  -h, --help               this help\n"
             "\nExit status: 0 none present, 1 some present (or the certificate is invalid),\n"

@@ -46,6 +46,11 @@ static void scan_usage(FILE *f)
             "                               bomb (default 200, once past 64 MiB)\n"
             "      --archive-max-members N  members per archive (default 1000000)\n"
             "      --archive-password-file F  passwords for encrypted members, one a line\n"
+            "\nEmbedded images (JPEG, PNG, GIF, WebP, BMP streams inside any file read: thumbnail\n"
+            "caches, databases, documents, EXIF thumbnails) are carved and matched the same way;\n"
+            "every byte of every file is then read:\n"
+            "      --no-carve      whole files only (files of sizes no exact entry has are then\n"
+            "                      not read, unless images or archives)\n"
             "  -h, --help          this help\n"
             "\nExit status: 0 scan completed (with or without findings), 2 error.\n");
 }

@@ -84,6 +84,7 @@ enum cli_arg {
     CLI_ARG_RADIUS, /* int 0..64 (a PDQ Hamming distance); sets scan.pdq_threshold_given */
     CLI_ARG_DEPTH,  /* unsigned 1..31 (archive nesting levels) */
     CLI_ARG_POLICY, /* enum dp_archive_policy: wipe-whole or leave */
+    CLI_ARG_EMBEDDED, /* enum dp_embedded_policy */
 };
 
 struct cli_opt_spec {
@@ -110,6 +111,7 @@ static const struct cli_opt_spec shared_opts[] = {
     {CLI_OPTS_PDQ, "no-dihedral", 0, CLI_ARG_FLAG, AT(scan.no_dihedral)},
     {CLI_OPTS_LIMITS, "pdq-exact", 0, CLI_ARG_FLAG, AT(scan.pdq_exact)},
     {CLI_OPTS_LIMITS, "no-archives", 0, CLI_ARG_FLAG, AT(scan.no_archives)},
+    {CLI_OPTS_LIMITS, "no-carve", 0, CLI_ARG_FLAG, AT(scan.no_carve)},
     {CLI_OPTS_LIMITS, "archive-max-depth", 0, CLI_ARG_DEPTH, AT(scan.archive.max_depth)},
     {CLI_OPTS_LIMITS, "archive-max-bytes", 0, CLI_ARG_SIZE, AT(scan.archive.max_bytes)},
     {CLI_OPTS_LIMITS, "archive-max-ratio", 0, CLI_ARG_COUNT, AT(scan.archive.max_ratio)},
@@ -125,6 +127,7 @@ static const struct cli_opt_spec shared_opts[] = {
     {CLI_OPTS_WIPE, "journal-on-same-fs", 0, CLI_ARG_FLAG, AT(wipe.journal_on_device)},
     {CLI_OPTS_WIPE, "resume", 0, CLI_ARG_FLAG, AT(resume)},
     {CLI_OPTS_WIPE, "archive-policy", 0, CLI_ARG_POLICY, AT(wipe.archive_policy)},
+    {CLI_OPTS_WIPE, "embedded", 0, CLI_ARG_EMBEDDED, AT(wipe.embedded_policy)},
     {CLI_OPTS_DESTRUCTIVE, "dry-run", 'n', CLI_ARG_FLAG, AT(wipe.dry_run)},
     {CLI_OPTS_DESTRUCTIVE, "yes", 'y', CLI_ARG_FLAG, AT(yes)},
 };
@@ -256,6 +259,12 @@ static bool store(struct cli_opts *o, const struct cli_opt_spec *s, const char *
         if (dp_archive_policy_parse(arg, (enum dp_archive_policy *)(void *)at))
             return true;
         cli_usage_error(o->cmd, "%s: '%s' is not wipe-whole or leave", opt, arg);
+        return false;
+    case CLI_ARG_EMBEDDED:
+        if (dp_embedded_policy_parse(arg, (enum dp_embedded_policy *)(void *)at))
+            return true;
+        cli_usage_error(o->cmd, "%s: '%s' is not overwrite-range, wipe-container or report-only",
+                        opt, arg);
         return false;
     case CLI_ARG_DEPTH: {
         uint64_t v;

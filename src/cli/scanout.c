@@ -78,6 +78,12 @@ static const char *finding_location(const struct dp_finding *fd)
     json_array_append_new(loc, dp_json_bytes(fd->path, fd->path_len));
     for (unsigned i = 0; i < fd->member_depth; i++)
         json_array_append_new(loc, dp_json_bytes(fd->members[i], fd->member_lens[i]));
+    const uint64_t one[1][2] = {{fd->embedded_offset, fd->embedded_length}};
+    if (fd->embedded)
+        json_array_append_new(loc, fd->embedded_nranges
+                                       ? dp_json_ranges((const uint64_t(*)[2])fd->embedded_ranges,
+                                                        fd->embedded_nranges)
+                                       : dp_json_ranges(one, 1));
     const char *t = cli_location(loc);
     json_decref(loc);
     return t;
@@ -118,6 +124,10 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
             (unsigned long long)t->files_size_skipped,
             cli_human_bytes(b2, sizeof(b2), t->bytes_size_skipped));
     fprintf(f, "directories: %llu\n", (unsigned long long)t->directories);
+    if (r->carve && t->carved > 0)
+        fprintf(f, "embedded: %llu image streams carved (%s), %llu decoded\n",
+                (unsigned long long)t->carved, cli_human_bytes(b2, sizeof(b2), t->carved_bytes),
+                (unsigned long long)t->carved_decoded);
     if (r->archives && t->archives > 0)
         fprintf(f, "archives: %llu opened, %llu members examined, %s expanded\n",
                 (unsigned long long)t->archives, (unsigned long long)t->archive_members,
@@ -185,7 +195,9 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
                 fd->perceptual_only ? "PERCEPTUAL MATCH (needs confirmation)" : "MATCH",
                 finding_location(fd),
                 cli_human_bytes(b1, sizeof(b1),
-                                fd->member_depth ? (uint64_t)fd->member_size : fd->id.size),
+                                fd->embedded       ? fd->embedded_length
+                                : fd->member_depth ? (uint64_t)fd->member_size
+                                                   : fd->id.size),
                 cli_text(fd->mime), dp_algo_name((enum dp_algo)m->algo), how,
                 cli_text(src->path), m->line, fd->match_count > 1 ? ", ..." : "");
     }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,67 @@ bool dp_json_bytes_get(const json_t *v, char **out, size_t *len)
     return true;
 }
 
+json_t *dp_json_ranges(const uint64_t (*ranges)[2], size_t n)
+{
+    if (n == 1)
+        return json_pack("{s:I, s:I}", "offset", (json_int_t)ranges[0][0], "length",
+                         (json_int_t)ranges[0][1]);
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < n; i++)
+        json_array_append_new(a, json_pack("[I, I]", (json_int_t)ranges[i][0],
+                                           (json_int_t)ranges[i][1]));
+    return a ? json_pack("{s:o}", "ranges", a) : NULL;
+}
+
+static bool range_ok(const json_t *o, const json_t *l, uint64_t r[2])
+{
+    if (!json_is_integer(o) || !json_is_integer(l) || json_integer_value(o) < 0 ||
+        json_integer_value(l) <= 0 || json_integer_value(o) > INT64_MAX - json_integer_value(l))
+        return false;
+    r[0] = (uint64_t)json_integer_value(o);
+    r[1] = (uint64_t)json_integer_value(l);
+    return true;
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+bool dp_json_ranges_get(const json_t *v, uint64_t (**out)[2], size_t *n)
+{
+    const json_t *arr = json_object_get(v, "ranges");
+    size_t k = json_is_array(arr) ? json_array_size(arr) : 1;
+    if (!json_is_object(v) || k == 0 || k > DP_JSON_RANGES_MAX ||
+        json_object_size(v) != (arr != NULL ? 1u : 2u))
+        return false;
+    uint64_t(*r)[2] = calloc(k, sizeof(*r));
+    uint64_t(*sorted)[2] = calloc(k, sizeof(*sorted));
+    bool ok = r != NULL && sorted != NULL;
+    if (ok && arr == NULL)
+        ok = range_ok(json_object_get(v, "offset"), json_object_get(v, "length"), r[0]);
+    for (size_t i = 0; ok && arr != NULL && i < k; i++) {
+        const json_t *e = json_array_get(arr, i);
+        ok = json_is_array(e) && json_array_size(e) == 2 &&
+             range_ok(json_array_get(e, 0), json_array_get(e, 1), r[i]);
+    }
+    if (ok) { /* no two pieces overlap */
+        memcpy(sorted, r, k * sizeof(*r));
+        qsort(sorted, k, sizeof(*sorted), cmp_start);
+        for (size_t i = 1; ok && i < k; i++)
+            ok = sorted[i - 1][0] + sorted[i - 1][1] <= sorted[i][0];
+    }
+    free(sorted);
+    if (!ok) {
+        free(r);
+        return false;
+    }
+    *out = r;
+    *n = k;
+    return true;
+}
+
 char *dp_json_location_text(const json_t *location)
 {
     size_t used = 0, cap = 64;
@@ -72,8 +134,23 @@ char *dp_json_location_text(const json_t *location)
     json_array_foreach(location, i, el)
     {
         bool ok = i == 0 || dp_text_escape_append(&out, &used, &cap, " -> ", 4);
+        uint64_t(*rg)[2] = NULL;
+        size_t nr = 0;
         if (json_is_string(el)) {
             ok = ok && dp_text_escape_append(&out, &used, &cap, json_string_value(el), json_string_length(el));
+        } else if (i > 0 && dp_json_ranges_get(el, &rg, &nr)) {
+            /* "bytes A-B", or the first piece and how many more */
+            char r[160];
+            uint64_t total = 0;
+            for (size_t k = 0; k < nr; k++)
+                total += rg[k][1];
+            int k = snprintf(r, sizeof(r), "bytes %llu-%llu", (unsigned long long)rg[0][0],
+                             (unsigned long long)(rg[0][0] + rg[0][1] - 1));
+            if (nr > 1)
+                k += snprintf(r + k, sizeof(r) - (size_t)k, " and %zu more pieces (%llu bytes)",
+                              nr - 1, (unsigned long long)total);
+            free(rg);
+            ok = ok && dp_text_escape_append(&out, &used, &cap, r, (size_t)k);
         } else {
             char *raw = NULL, *q = NULL;
             size_t n = 0;

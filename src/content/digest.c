@@ -118,9 +118,16 @@ static void *split_main(void *arg)
     return NULL;
 }
 
+struct observer {
+    dp_digest_observer fn;
+    void *ctx;
+};
+
 static void feed(struct dp_digest *d, const unsigned char *buf, size_t n, void *head,
-                 size_t head_cap, size_t *hl)
+                 size_t head_cap, size_t *hl, const struct observer *ob)
 {
+    if (ob->fn != NULL)
+        ob->fn(ob->ctx, buf, n);
     if (head != NULL && *hl < head_cap) {
         size_t c = n < head_cap - *hl ? n : head_cap - *hl;
         memcpy((char *)head + *hl, buf, c);
@@ -132,7 +139,8 @@ static void feed(struct dp_digest *d, const unsigned char *buf, size_t n, void *
 
 /* The read loop of dp_digest_fd with MD5 handed to a second thread; d is begun already. */
 static enum dp_status digest_split(struct dp_digest *d, int fd, void *head, size_t head_cap,
-                                   size_t *hl, uint64_t *total, struct dp_error *err)
+                                   size_t *hl, uint64_t *total, const struct observer *ob,
+                                   struct dp_error *err)
 {
     struct split s = {.ctx = d->ctx[DP_ALGO_MD5]};
     enum dp_status st = DP_OK;
@@ -165,7 +173,7 @@ static enum dp_status digest_split(struct dp_digest *d, int fd, void *head, size
         s.produced++;
         pthread_cond_broadcast(&s.cond);
         pthread_mutex_unlock(&s.lock);
-        feed(d, s.bufs[i], (size_t)n, head, head_cap, hl); /* read-only, like the other thread */
+        feed(d, s.bufs[i], (size_t)n, head, head_cap, hl, ob); /* read-only, like the other thread */
         *total += (uint64_t)n;
     }
     pthread_mutex_lock(&s.lock);
@@ -194,13 +202,25 @@ enum dp_status dp_digest_fd(struct dp_digest *d, unsigned mask, int fd, void *bu
                             uint64_t *bytes, uint8_t out[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX],
                             struct dp_error *err)
 {
+    return dp_digest_fd_observed(d, mask, fd, buf, bufsize, head, head_cap, head_len, bytes,
+                                 out, NULL, NULL, err);
+}
+
+enum dp_status dp_digest_fd_observed(struct dp_digest *d, unsigned mask, int fd, void *buf,
+                                     size_t bufsize, void *head, size_t head_cap,
+                                     size_t *head_len, uint64_t *bytes,
+                                     uint8_t out[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX],
+                                     dp_digest_observer observe, void *observe_ctx,
+                                     struct dp_error *err)
+{
+    const struct observer ob = {observe, observe_ctx};
     enum dp_status st = dp_digest_begin(d, mask, err);
     if (st != DP_OK)
         return st;
     if (worth_splitting(d->mask, fd)) {
         uint64_t total = 0;
         size_t hl = 0;
-        st = digest_split(d, fd, head, head_cap, &hl, &total, err);
+        st = digest_split(d, fd, head, head_cap, &hl, &total, &ob, err);
         if (st != DP_OK)
             return st;
         dp_digest_end(d, out);
@@ -221,7 +241,7 @@ enum dp_status dp_digest_fd(struct dp_digest *d, unsigned mask, int fd, void *bu
         }
         if (n == 0)
             break;
-        feed(d, buf, (size_t)n, head, head_cap, &hl);
+        feed(d, buf, (size_t)n, head, head_cap, &hl, &ob);
         total += (uint64_t)n;
     }
     dp_digest_end(d, out);

@@ -45,6 +45,14 @@ enum dp_status wipe_io_overwrite(struct wipe_io *io, int fd, uint64_t len, uint6
                                  json_t **overwrite, json_t **verification,
                                  struct dp_error *err);
 
+/* The same for byte ranges of fd ({offset, length}, any order, may overlap): every pass
+ * written with buffered writes (ranges need not be block-aligned), fdatasync after each, the
+ * last verified from the device (the clean pages dropped first). The "overwrite" object
+ * has "ranges" (merged) instead of "length". */
+enum dp_status wipe_io_overwrite_ranges(struct wipe_io *io, int fd, const uint64_t (*ranges)[2],
+                                        size_t n, json_t **overwrite, json_t **verification,
+                                        struct dp_error *err);
+
 /* Physical extents of fd (FIEMAP, synced first); *available false when the filesystem does
  * not report them. Returns a new JSON array (empty when unavailable). */
 json_t *wipe_extents(int fd, bool *available);
@@ -178,6 +186,9 @@ struct group_state {
     char *archive_temp;
     json_t *archive_written;
     bool archive_renamed;
+    /* embedded copies removed by overwriting their ranges (wipe_embedded.c): the
+     * embedded-begin record (groups, ranges, the digest outside them, consent) */
+    json_t *embedded_begin;
 };
 
 struct dp_wipe_state {
@@ -211,7 +222,8 @@ struct run {
     size_t ngroups;
     bool journal_failed;
     struct slack slack; /* directories whose names were removed */
-    bool *archive_done; /* [ngroups]: member groups decided with an earlier one's rewrite */
+    bool *archive_done; /* [ngroups]: member (or embedded) groups decided with an earlier
+                           one of the same file */
 };
 
 /* One opened name of a group. */
@@ -240,6 +252,8 @@ struct work {
     json_t *extra;                /* an archive member removed: what the rewrite did
                                      (borrowed; the result's "archive") */
     json_t *pdq, *match;          /* the content's PDQ; a perceptual-only target's match */
+    json_t *embedded;             /* an embedded copy: what was done to its range (borrowed;
+                                     the result's "embedded") */
 };
 
 /* Append a record (data stolen); a failure is fatal (r->journal_failed). */
@@ -263,6 +277,10 @@ void wipe_set_reason(struct work *w, enum dp_wipe_status status, const char *wha
  * overwrite, verification, extents, filesystem and assurance facts. */
 enum dp_status wipe_overwrite_group(struct run *r, size_t g, int fd, json_t **facts,
                                     struct dp_error *err);
+/* The same for byte ranges of the file only ({offset, length}; wipe_io_overwrite_ranges). */
+enum dp_status wipe_overwrite_group_ranges(struct run *r, size_t g, int fd,
+                                           const uint64_t (*ranges)[2], size_t nranges,
+                                           json_t **facts, struct dp_error *err);
 /* Truncate, then scrub and unlink every name of the work's group (after its overwrite). */
 enum dp_status wipe_scrub_work(struct work *w, struct dp_error *err);
 /* The target's result into results, and (unless a dry run) its target-done record. */
@@ -283,5 +301,18 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results,
  * faithfully, without --archive-policy, refuses the whole wipe (DP_ERR_UNSUPPORTED, naming
  * the archive). */
 enum dp_status wipe_archive_precheck(struct run *r, struct dp_error *err);
+/* May the work's target be removed? Consent for a perceptual-only one, the lists for the
+ * others; else its status and reason are set (skipped, rejected) and false returned. */
+bool wipe_decide(struct work *w);
+/* The file of target t matched as a whole and was erased earlier in this wipe: its result in
+ * results, else NULL. */
+const json_t *wipe_file_erased(const struct dp_plan_target *t, const json_t *results);
+
+/* ---- embedded copies (wipe_embedded.c) ---- */
+
+/* Group g is an embedded copy: remove it - with every other embedded copy in the same file
+ * not yet done - as the embedded policy says; the results of all of them go to results. */
+enum dp_status wipe_embedded_group(struct run *r, size_t g, json_t *results,
+                                   struct dp_error *err);
 
 #endif

@@ -68,6 +68,7 @@ void dp_wipe_state_free(struct dp_wipe_state *st)
         json_decref(st->groups[i].done);
         free(st->groups[i].archive_temp);
         json_decref(st->groups[i].archive_written);
+        json_decref(st->groups[i].embedded_begin);
     }
     for (size_t i = 0; i < st->nnames; i++) {
         free(st->names[i].current);
@@ -135,6 +136,9 @@ enum dp_status dp_wipe_state_visit(void *ctx, uint64_t seq, const char *type, js
     } else if (strcmp(type, "archive-written") == 0 && has_g) {
         json_decref(st->groups[g].archive_written);
         st->groups[g].archive_written = json_incref(data);
+    } else if (strcmp(type, "embedded-begin") == 0 && has_g) {
+        json_decref(st->groups[g].embedded_begin);
+        st->groups[g].embedded_begin = json_incref(data);
     } else if (strcmp(type, "archive-renamed") == 0 && has_g) {
         st->groups[g].archive_renamed = true;
     } else if (strcmp(type, "checked") == 0 && has_g) {
@@ -258,11 +262,11 @@ static enum dp_status make_groups(struct run *r, struct dp_error *err)
     for (size_t i = 0; i < p->count; i++) {
         const struct dp_file_id *id = &p->targets[i].id;
         /* an archive member is a group of its own (the rewrite takes its siblings along) */
-        size_t g = p->targets[i].member_depth > 0 ? r->ngroups : 0;
+        size_t g = p->targets[i].member_depth > 0 || p->targets[i].embedded ? r->ngroups : 0;
         for (; g < r->ngroups; g++) {
             const struct dp_plan_target *t = &p->targets[r->groups[g].names[0]];
             const struct dp_file_id *o = &t->id;
-            if (t->member_depth == 0 && o->ino == id->ino && o->dev_major == id->dev_major &&
+            if (t->member_depth == 0 && !t->embedded && o->ino == id->ino && o->dev_major == id->dev_major &&
                 o->dev_minor == id->dev_minor)
                 break;
         }
@@ -752,6 +756,13 @@ static void target_fs(const struct run *r, int fd, struct dp_fsinfo *tfs)
 enum dp_status wipe_overwrite_group(struct run *r, size_t g, int fd, json_t **facts,
                                       struct dp_error *err)
 {
+    return wipe_overwrite_group_ranges(r, g, fd, NULL, 0, facts, err);
+}
+
+enum dp_status wipe_overwrite_group_ranges(struct run *r, size_t g, int fd,
+                                           const uint64_t (*ranges)[2], size_t nranges,
+                                           json_t **facts, struct dp_error *err)
+{
     struct stat sb;
     if (fstat(fd, &sb) != 0)
         return dp_error_set(err, DP_ERR_IO, errno, "fstat failed");
@@ -760,6 +771,11 @@ enum dp_status wipe_overwrite_group(struct run *r, size_t g, int fd, json_t **fa
     uint64_t size = (uint64_t)sb.st_size > t0->id.size ? (uint64_t)sb.st_size : t0->id.size;
     /* the whole allocated length: the slack of the last block holds old bytes too */
     uint64_t len = round_up(size, blk);
+    if (ranges != NULL) {
+        len = 0;
+        for (size_t i = 0; i < nranges; i++)
+            len += ranges[i][1];
+    }
     enum dp_status st = wipe_jlog(r, "overwrite-begin",
                              json_pack("{s:I, s:I}", "group", (json_int_t)g, "bytes",
                                        (json_int_t)len),
@@ -775,7 +791,10 @@ enum dp_status wipe_overwrite_group(struct run *r, size_t g, int fd, json_t **fa
     json_t *ow = NULL, *ver = NULL;
     struct dp_error oerr = {0};
     wipe_progress(r, g, DP_PHASE_OVERWRITE, t0->path);
-    enum dp_status ost = wipe_io_overwrite(&r->io, fd, len, blk, &ow, &ver, &oerr);
+    enum dp_status ost = ranges != NULL ? wipe_io_overwrite_ranges(&r->io, fd, ranges, nranges,
+                                                                   &ow, &ver, &oerr)
+                                        : wipe_io_overwrite(&r->io, fd, len, blk, &ow, &ver,
+                                                            &oerr);
     json_t *after = wipe_extents(fd, &avail_after);
     bool avail = avail_before && avail_after;
     json_t *fsj = json_pack("{s:s, s:b, s:b, s:i, s:s, s:s}", "type", dp_fsinfo_kind(&tfs),
@@ -990,7 +1009,10 @@ enum dp_status wipe_record_work(struct work *w, json_t *results, struct dp_error
     for (size_t i = 0; w->facts != NULL && i < sizeof(copied) / sizeof(copied[0]); i++)
         if (json_object_get(w->facts, copied[i]) != NULL)
             json_object_set(res, copied[i], json_object_get(w->facts, copied[i]));
-    json_object_set_new(res, "links_remaining", json_integer((json_int_t)links_left(w)));
+    /* an embedded copy's range overwritten: the container keeps its names by design */
+    bool kept = w->embedded != NULL && !w->o[0].removed;
+    json_object_set_new(res, "links_remaining",
+                        json_integer(kept ? 0 : (json_int_t)links_left(w)));
     json_object_set_new(res, "perceptual_only", json_boolean(w->t0->perceptual_only));
     if (w->match != NULL)
         json_object_set(res, "match", w->match);
@@ -1000,6 +1022,8 @@ enum dp_status wipe_record_work(struct work *w, json_t *results, struct dp_error
         json_object_set(res, "pdq", w->pdq);
     if (w->extra != NULL)
         json_object_set(res, "archive", w->extra);
+    if (w->embedded != NULL)
+        json_object_set(res, "embedded", w->embedded);
     json_array_append(results, res);
     enum dp_status st = DP_OK;
     if (!w->r->opts->dry_run)
@@ -1045,6 +1069,8 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
         return json_array_append(results, gs->done) == 0 ? DP_OK : DP_ERR_NOMEM;
     if (r->plan->targets[r->groups[g].names[0]].member_depth > 0)
         return r->archive_done[g] ? DP_OK : wipe_archive_group(r, g, results, err);
+    if (r->plan->targets[r->groups[g].names[0]].embedded)
+        return r->archive_done[g] ? DP_OK : wipe_embedded_group(r, g, results, err);
     struct work w = {.r = r, .g = g, .gs = gs, .gr = &r->groups[g], .fd = -1};
     w.t0 = &r->plan->targets[w.gr->names[0]];
     w.o = calloc(w.gr->count, sizeof(*w.o));

@@ -168,10 +168,8 @@ static void member_init(struct run *r, struct member *m, size_t g, struct opened
     m->w.t0 = &r->plan->targets[r->groups[g].names[0]];
 }
 
-/* Consent for perceptual-only members, the lists for the others: who may be removed. */
-static void decide(struct member *m)
+bool wipe_decide(struct work *w)
 {
-    struct work *w = &m->w;
     if (w->t0->perceptual_only) {
         char why[400];
         bool rejected = false;
@@ -181,14 +179,20 @@ static void decide(struct member *m)
             wipe_set_reason(w, rejected ? DP_WIPE_REJECTED : DP_WIPE_SKIPPED,
                             rejected ? "rejected by the examiner" : "perceptual-only match",
                             why);
-            return;
+            return false;
         }
     } else if (!wipe_listed(w->r, w->t0)) {
         wipe_set_reason(w, DP_WIPE_SKIPPED, "not in the hash lists",
                         "no digest of the plan's entry is in the lists given");
-        return;
+        return false;
     }
-    m->removing = true;
+    return true;
+}
+
+/* Consent for perceptual-only members, the lists for the others: who may be removed. */
+static void decide(struct member *m)
+{
+    m->removing = wipe_decide(&m->w);
 }
 
 /* Copy owner, mode, extended attributes and times of the old archive to the new one. */
@@ -497,7 +501,7 @@ static enum dp_status wipe_whole(struct run *r, struct member *ms, size_t n, str
 
 /* The archive file itself was a target (it matched as a whole) and was erased earlier in
  * this wipe: the result that says so, else NULL. */
-static const json_t *file_erased(const struct dp_plan_target *t, const json_t *results)
+const json_t *wipe_file_erased(const struct dp_plan_target *t, const json_t *results)
 {
     size_t i;
     const json_t *res;
@@ -538,7 +542,7 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, stru
     wipe_progress(r, g, DP_PHASE_CHECK, ms[0].w.t0->path);
     char tmp_name[24] = "";
     bool in_place = false;
-    const json_t *whole = file_erased(ms[0].w.t0, results);
+    const json_t *whole = wipe_file_erased(ms[0].w.t0, results);
     if (whole != NULL) { /* gone with the file, which matched as a whole */
         facts = json_deep_copy(whole);
         arch = json_pack("{s:b, s:s}", "wiped_whole", 1, "why",

@@ -43,6 +43,7 @@ enum dp_status scan_pdq_match(const struct scan_pdq *t, const uint8_t *buf, size
 #include <pthread.h>
 #include <time.h>
 
+#include "deprive/carve.h"
 #include "deprive/classify.h"
 #include "deprive/digest.h"
 
@@ -93,6 +94,15 @@ struct worker {
     /* archive members: one digest and one head buffer per nesting level (members.c) */
     struct dp_digest *mdigest[SCAN_MEMBER_DEPTH_MAX + 1];
     unsigned char *mhead[SCAN_MEMBER_DEPTH_MAX + 1];
+    /* carving (carved.c): the finder over the file being read, the candidates it named, a
+     * buffer for a stream read back */
+    struct dp_carve_finder finder;
+    uint64_t *cand_off;
+    uint8_t *cand_kind;
+    size_t cand_n, cand_cap;
+    bool cand_overflow;
+    uint8_t *cbuf;
+    size_t cbuf_cap;
 };
 
 /* Exact matches of digests dg against the lists: *out heap, the count returned (0: none,
@@ -102,6 +112,10 @@ size_t scan_collect_matches(const struct scan *s, uint8_t dg[][DP_DIGEST_MAX],
 /* The MIME type of a head of content (the worker's libmagic, made on first use). */
 void scan_classify_head(struct worker *w, const unsigned char *head, size_t head_len,
                         char *mime, size_t size);
+/* With s->lock held: append a finding (taken as is: its heap parts become the result's). */
+enum dp_status scan_push_finding(struct scan *s, const struct dp_finding *f);
+/* The PDQ fields of a finding from what matching its image gave. */
+void scan_finding_pdq(struct dp_finding *f, const struct scan_pdq_outcome *po);
 /* With s->lock held: record a skip (path copied, the rest of sk taken as is). */
 enum dp_status scan_add_skip_rec(struct scan *s, const char *path, size_t len,
                                  struct dp_skip sk);
@@ -110,5 +124,18 @@ void scan_set_fatal(struct scan *s, enum dp_status st, const char *what);
 /* The members of the archive in it->fd (kind from its head) examined and matched; findings
  * and skips recorded with their member chains. Called from the worker, lock not held. */
 void scan_archive(struct worker *w, const struct item *it, enum dp_archive_kind kind);
+
+/* Carving (carved.c). Before a file is read: */
+void scan_carve_begin(struct worker *w);
+/* Every byte of the file, in order (a dp_digest_observer; ctx the worker). */
+void scan_carve_observe(void *ctx, const void *buf, size_t n);
+/* After the file was read whole and found unchanged: each candidate stream walked (from mem,
+ * the whole file, when it is held in memory; else read again from it->fd), digested, decoded
+ * when an image and matched; matches recorded as embedded findings. file_image: the file
+ * itself was decoded as an image (a stream at offset 0 is then its own image: matched exactly
+ * only). Lock not held. */
+void scan_carve_file(struct worker *w, const struct item *it, const uint8_t *mem,
+                     bool file_image);
+void scan_carve_release(struct worker *w);
 
 #endif

@@ -203,18 +203,7 @@ static enum dp_status add_member_finding(struct mctx *c, const struct msink *k,
         f.hardlink_of_len = k->info.hardlink_len;
     }
     pthread_mutex_lock(&s->lock);
-    struct dp_scan_result *r = s->res;
-    enum dp_status st = DP_OK;
-    if (r->finding_count == s->finding_cap) {
-        size_t cap = s->finding_cap ? s->finding_cap * 2 : 16;
-        struct dp_finding *n = realloc(r->findings, cap * sizeof(*n));
-        if (n == NULL)
-            st = DP_ERR_NOMEM;
-        else
-            r->findings = n, s->finding_cap = cap;
-    }
-    if (st == DP_OK)
-        r->findings[r->finding_count++] = f;
+    enum dp_status st = scan_push_finding(s, &f);
     pthread_mutex_unlock(&s->lock);
     if (st != DP_OK) {
         free(f.path);
@@ -341,12 +330,7 @@ static enum dp_status end(void *ctx, void *sink, bool ok, const char *detail)
         goto out;
     f.matches = m;
     f.match_count = mc;
-    if (po.decoded) {
-        f.has_pdq = true;
-        memcpy(f.pdq, po.pdq.hash[DP_PDQ_ORIGINAL].b, sizeof(f.pdq));
-        f.pdq_quality = po.pdq.quality;
-        f.pdq_decode = po.decode;
-    }
+    scan_finding_pdq(&f, &po);
     f.perceptual_only = true;
     for (size_t i = 0; i < mc; i++)
         f.perceptual_only &= m[i].algo == DP_ALGO_PDQ;

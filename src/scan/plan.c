@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deprive/json.h"
 #include "deprive/util.h"
 
 static bool get_u64(const json_t *o, const char *key, uint64_t *out)
@@ -108,6 +109,25 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
     if (depth == 0 || depth > 33 ||
         !dp_json_bytes_get(json_array_get(loc, 0), &t->path, &t->path_len))
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad location", index);
+    const json_t *range = json_array_get(loc, depth - 1);
+    if (depth > 1 && json_is_object(range)) {
+        /* an embedded copy: {"offset", "length"} last, within the container's size, and the
+           same as the finding's "embedded" object says */
+        const json_t *emb = json_object_get(f, "embedded");
+        uint64_t eo = 0, el = 0, total = 0;
+        bool ok = depth == 2 &&
+                  dp_json_ranges_get(range, &t->embedded_ranges, &t->embedded_nranges);
+        for (size_t k = 0; ok && k < t->embedded_nranges; k++)
+            total += t->embedded_ranges[k][1];
+        if (!ok || !json_is_object(emb) || !get_u64(emb, "offset", &eo) ||
+            !get_u64(emb, "length", &el) || eo != t->embedded_ranges[0][0] || el != total)
+            return dp_error_set(err, DP_ERR_PARSE, 0,
+                                "finding %zu: bad embedded range in its location", index);
+        t->embedded = true;
+        t->embedded_offset = eo;
+        t->embedded_length = total;
+        depth--;
+    }
     if (depth > 1) {
         t->member_depth = (unsigned)(depth - 1);
         t->members = calloc(depth - 1, sizeof(*t->members));
@@ -129,6 +149,11 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
         !get_ns(f, "ctime_ns", &t->id.ctime_sec, &t->id.ctime_nsec) || !json_is_object(dg))
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: missing or bad identity fields",
                             index);
+    for (size_t k = 0; t->embedded && k < t->embedded_nranges; k++)
+        if (t->embedded_ranges[k][0] > t->id.size ||
+            t->embedded_ranges[k][1] > t->id.size - t->embedded_ranges[k][0])
+            return dp_error_set(err, DP_ERR_PARSE, 0,
+                                "finding %zu: embedded range outside its container", index);
     if (nlink > UINT32_MAX)
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: missing or bad identity fields",
                             index);
@@ -233,6 +258,7 @@ void dp_plan_free(struct dp_plan *plan)
             free(t->members[d]);
         free(t->members);
         free(t->member_lens);
+        free(t->embedded_ranges);
     }
     free(plan->targets);
     free(plan->root);

@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "deprive/carve.h"
 #include "deprive/digest.h"
 #include "deprive/image.h"
 #include "deprive/pdq.h"
@@ -115,6 +116,12 @@ static json_t *finding_json(const struct dp_finding *f, size_t index,
     }
     json_t *loc = location_json(f->path, f->path_len, f->members, f->member_lens,
                                 f->member_depth);
+    const uint64_t one[1][2] = {{f->embedded_offset, f->embedded_length}};
+    const uint64_t(*pieces)[2] = f->embedded_nranges ? (const uint64_t(*)[2])f->embedded_ranges
+                                                      : one;
+    size_t npieces = f->embedded_nranges ? f->embedded_nranges : 1;
+    if (f->embedded)
+        json_array_append_new(loc, dp_json_ranges(pieces, npieces));
     char mt[32];
     dp_utc_format(mt, sizeof(mt), (time_t)f->id.mtime_sec);
     json_t *o = json_pack("{s:o, s:I, s:{s:I, s:I}, s:I, s:I, s:s, s:I, s:I, s:s, s:o, s:o}",
@@ -151,6 +158,13 @@ static json_t *finding_json(const struct dp_finding *f, size_t index,
                                 dp_json_bytes(f->hardlink_of, f->hardlink_of_len));
         json_object_set_new(o, "member", m);
     }
+    if (o != NULL && f->embedded)
+        json_object_set_new(o, "embedded",
+                            json_pack("{s:s, s:I, s:I, s:I}", "kind",
+                                      dp_carve_kind_name((enum dp_carve_kind)f->embedded_kind),
+                                      "offset", (json_int_t)f->embedded_offset, "length",
+                                      (json_int_t)f->embedded_length, "pieces",
+                                      (json_int_t)npieces));
     if (o != NULL) {
         char id[32];
         dp_plan_finding_id(index, id, sizeof(id));
@@ -264,7 +278,16 @@ static json_t *totals_json(const struct dp_scan_result *r)
                                    (json_int_t)t->archive_bytes, "files_head_read",
                                    (json_int_t)t->files_head_read)
                        : json_null();
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:o}",
+    json_t *carve = r->carve
+                        ? json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "candidates",
+                                    (json_int_t)t->carve_candidates, "streams",
+                                    (json_int_t)t->carved, "bytes", (json_int_t)t->carved_bytes,
+                                    "decoded", (json_int_t)t->carved_decoded, "files_limited",
+                                    (json_int_t)t->carve_limited, "sqlite_records",
+                                    (json_int_t)t->sqlite_records)
+                        : json_null();
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:o, "
+                     "s:o}",
                      "files",
                      (json_int_t)t->files, "files_read", (json_int_t)t->files_read, "bytes_read",
                      (json_int_t)t->bytes_read, "files_skipped_by_size",
@@ -275,7 +298,7 @@ static json_t *totals_json(const struct dp_scan_result *r)
                      "noatime_fallbacks", (json_int_t)t->noatime_fallbacks, "images_decoded",
                      (json_int_t)t->images_decoded, "images_undecodable",
                      (json_int_t)t->images_undecodable, "images_too_large",
-                     (json_int_t)t->images_too_large, "archives", arch);
+                     (json_int_t)t->images_too_large, "archives", arch, "carved", carve);
 }
 
 enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_hashset *set,
@@ -324,6 +347,20 @@ enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_h
         json_object_set_new(json_object_get(doc, "scope"), "archives", arch);
     else
         json_decref(arch);
+    json_t *kinds = json_array();
+    for (int k = DP_CARVE_NONE + 1; r->carve && kinds != NULL && k < DP_CARVE_KIND_COUNT; k++)
+        json_array_append_new(kinds, json_string(dp_carve_kind_name((enum dp_carve_kind)k)));
+    json_t *carving = r->carve ? json_pack("{s:b, s:o, s:I, s:b, s:b}", "used", 1, "formats",
+                                           kinds, "max_stream",
+                                           (json_int_t)r->carve_max_stream, "contiguous_only", 1,
+                                           "inside_archive_members", 0)
+                               : json_pack("{s:b}", "used", 0);
+    if (!r->carve)
+        json_decref(kinds);
+    if (doc != NULL && carving != NULL)
+        json_object_set_new(json_object_get(doc, "scope"), "carving", carving);
+    else
+        json_decref(carving);
     json_t *rid = doc ? json_pack("{s:I}", "inode", (json_int_t)r->fs.obj.ino) : NULL;
     id_extra_json(rid, &r->fs.obj);
     if (doc == NULL || rid == NULL || json_object_set_new(doc, "root_identity", rid) != 0) {

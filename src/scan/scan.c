@@ -93,6 +93,8 @@ static bool want_size(void *ctx, uint64_t size)
         return true;
     if (s->res->archives) /* or an archive: process() reads the head to know */
         return true;
+    if (s->res->carve) /* or hold an embedded copy anywhere in its bytes */
+        return true;
     if (s->mask == 0) /* no exact hash at all: nothing to read */
         return false;
     return !s->res->size_filter || dp_hashset_size_wanted(s->set, size);
@@ -198,24 +200,18 @@ void scan_classify_head(struct worker *w, const unsigned char *head, size_t head
         snprintf(mime, size, "unknown");
 }
 
-/* Called with lock held. */
-static enum dp_status add_finding(struct scan *s, struct item *it, uint8_t dg[][DP_DIGEST_MAX],
-                                  unsigned mask, struct dp_match *m, size_t mc, const char *mime,
-                                  const struct scan_pdq_outcome *po)
+void scan_finding_pdq(struct dp_finding *f, const struct scan_pdq_outcome *po)
 {
-    struct dp_finding f = {.path = it->path, .path_len = it->path_len, .id = it->id,
-                           .digest_mask = mask, .matches = m, .match_count = mc};
-    if (po != NULL && po->decoded) {
-        f.has_pdq = true;
-        memcpy(f.pdq, po->pdq.hash[DP_PDQ_ORIGINAL].b, sizeof(f.pdq));
-        f.pdq_quality = po->pdq.quality;
-        f.pdq_decode = po->decode;
-    }
-    f.perceptual_only = true;
-    for (size_t i = 0; i < mc; i++)
-        f.perceptual_only &= m[i].algo == DP_ALGO_PDQ;
-    memcpy(f.digests, dg, sizeof(f.digests));
-    snprintf(f.mime, sizeof(f.mime), "%s", mime);
+    if (po == NULL || !po->decoded)
+        return;
+    f->has_pdq = true;
+    memcpy(f->pdq, po->pdq.hash[DP_PDQ_ORIGINAL].b, sizeof(f->pdq));
+    f->pdq_quality = po->pdq.quality;
+    f->pdq_decode = po->decode;
+}
+
+enum dp_status scan_push_finding(struct scan *s, const struct dp_finding *f)
+{
     struct dp_scan_result *r = s->res;
     if (r->finding_count == s->finding_cap) {
         size_t cap = s->finding_cap ? s->finding_cap * 2 : 16;
@@ -225,9 +221,27 @@ static enum dp_status add_finding(struct scan *s, struct item *it, uint8_t dg[][
         r->findings = n;
         s->finding_cap = cap;
     }
-    r->findings[r->finding_count++] = f;
-    it->path = NULL; /* owned by the finding now */
+    r->findings[r->finding_count++] = *f;
     return DP_OK;
+}
+
+/* Called with lock held. */
+static enum dp_status add_finding(struct scan *s, struct item *it, uint8_t dg[][DP_DIGEST_MAX],
+                                  unsigned mask, struct dp_match *m, size_t mc, const char *mime,
+                                  const struct scan_pdq_outcome *po)
+{
+    struct dp_finding f = {.path = it->path, .path_len = it->path_len, .id = it->id,
+                           .digest_mask = mask, .matches = m, .match_count = mc};
+    scan_finding_pdq(&f, po);
+    f.perceptual_only = true;
+    for (size_t i = 0; i < mc; i++)
+        f.perceptual_only &= m[i].algo == DP_ALGO_PDQ;
+    memcpy(f.digests, dg, sizeof(f.digests));
+    snprintf(f.mime, sizeof(f.mime), "%s", mime);
+    enum dp_status st = scan_push_finding(s, &f);
+    if (st == DP_OK)
+        it->path = NULL; /* owned by the finding now */
+    return st;
 }
 
 /* Read an image (size bytes) into the worker's buffer. */
@@ -283,11 +297,6 @@ static enum dp_status read_image(struct worker *w, struct item *it, unsigned mas
     memcpy(w->head, w->img, *head_len);
     struct dp_error pe = {0};
     *undecodable = scan_pdq_match(&w->s->pdq, w->img, (size_t)it->id.size, po, &pe) != DP_OK;
-    if (w->img_cap > 16u * 1024 * 1024) { /* do not keep a big buffer per worker */
-        free(w->img);
-        w->img = NULL;
-        w->img_cap = 0;
-    }
     return DP_OK;
 }
 
@@ -323,7 +332,7 @@ static enum dp_archive_kind archive_kind(struct worker *w, struct item *it)
 /* A file of a size no exact entry has, read only to see whether it is an archive. */
 static bool head_only(const struct scan *s, const struct item *it)
 {
-    return s->res->archives && s->res->size_filter &&
+    return s->res->archives && s->res->size_filter && !s->res->carve &&
            !dp_hashset_size_wanted(s->set, it->id.size);
 }
 
@@ -357,16 +366,31 @@ static void process(struct worker *w, struct item *it)
         memcpy(apath, it->path, it->path_len + 1);
     unsigned mask = image ? s->mask | DP_DIGEST_MASK(DP_ALGO_SHA256) : s->mask;
     enum dp_status st;
+    /* an archive's members are examined as files (members.c): carving its raw bytes would
+       find its stored members a second time, as embedded copies of the archive */
+    bool carve = s->res->carve && kind == DP_ARCHIVE_NONE;
+    if (carve)
+        scan_carve_begin(w);
     if (image) {
         st = read_image(w, it, mask, dg, &bytes, &head_len, &po, &undecodable, &e);
+        if (st == DP_OK && carve)
+            scan_carve_observe(w, w->img, (size_t)it->id.size);
     } else {
         posix_fadvise(it->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        st = dp_digest_fd(w->digest, mask, it->fd, w->buf, READ_BUF, w->head, DP_CLASSIFY_HEAD,
-                          &head_len, &bytes, dg, &e);
+        st = dp_digest_fd_observed(w->digest, mask, it->fd, w->buf, READ_BUF, w->head,
+                                   DP_CLASSIFY_HEAD, &head_len, &bytes, dg,
+                                   carve ? scan_carve_observe : NULL, w, &e);
     }
     struct dp_file_id after;
     bool changed = st == DP_OK && (dp_file_id_stat(it->fd, "", &after, NULL) != DP_OK ||
                                    !dp_file_id_same(&it->id, &after) || bytes != it->id.size);
+    if (carve && st == DP_OK && !changed) /* before the digests are reused for the streams */
+        scan_carve_file(w, it, image ? w->img : NULL, image && po.decoded);
+    if (w->img_cap > 16u * 1024 * 1024) { /* do not keep a big buffer per worker */
+        free(w->img);
+        w->img = NULL;
+        w->img_cap = 0;
+    }
     struct dp_match *m = NULL;
     size_t mc = (st == DP_OK && !changed) ? scan_collect_matches(s, dg, &m) : 0;
     if (st == DP_OK && !changed && mc != SIZE_MAX)
@@ -453,11 +477,17 @@ static int cmp_chain(const char *p, size_t pl, char *const *m, const size_t *ml,
     return c != 0 ? c : (md > nd) - (md < nd);
 }
 
+/* The file (or member) first, then its embedded streams by offset. */
 static int cmp_finding(const void *a, const void *b)
 {
     const struct dp_finding *x = a, *y = b;
-    return cmp_chain(x->path, x->path_len, x->members, x->member_lens, x->member_depth, y->path,
-                     y->path_len, y->members, y->member_lens, y->member_depth);
+    int c = cmp_chain(x->path, x->path_len, x->members, x->member_lens, x->member_depth, y->path,
+                      y->path_len, y->members, y->member_lens, y->member_depth);
+    if (c != 0 || x->embedded != y->embedded)
+        return c != 0 ? c : (x->embedded > y->embedded) - (x->embedded < y->embedded);
+    if (x->embedded_offset != y->embedded_offset)
+        return x->embedded_offset > y->embedded_offset ? 1 : -1;
+    return (x->embedded_length > y->embedded_length) - (x->embedded_length < y->embedded_length);
 }
 
 static int cmp_skip(const void *a, const void *b)
@@ -545,7 +575,10 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     r->pdq_used = s.pdq.n > 0;
     r->pdq_threshold = s.pdq.threshold;
     r->pdq_dihedral = s.pdq.dihedral;
-    r->size_filter = dp_hashset_sizes_complete(set) && !r->pdq_used;
+    r->carve = !opts->no_carve;
+    r->carve_max_stream = opts->carve_max_stream ? opts->carve_max_stream
+                                                 : DP_SCAN_CARVE_MAX_STREAM;
+    r->size_filter = dp_hashset_sizes_complete(set) && !r->pdq_used && !r->carve;
     r->archives = !opts->no_archives;
     r->archive_limits = opts->archive;
     dp_archive_limits_fill(&r->archive_limits);
@@ -599,6 +632,7 @@ out:
         free(ws[i].buf);
         free(ws[i].head);
         free(ws[i].img);
+        scan_carve_release(&ws[i]);
         for (int d = 0; d <= SCAN_MEMBER_DEPTH_MAX; d++) {
             dp_digest_free(ws[i].mdigest[d]);
             free(ws[i].mhead[d]);
@@ -628,6 +662,7 @@ void dp_scan_result_free(struct dp_scan_result *r)
         free(f->members);
         free(f->member_lens);
         free(f->hardlink_of);
+        free(f->embedded_ranges);
     }
     for (size_t i = 0; i < r->skip_count; i++) {
         struct dp_skip *k = &r->skips[i];
