@@ -119,6 +119,8 @@ struct dp_scan_totals {
     uint64_t carved_decoded;     /* carved images decoded and PDQ-hashed */
     uint64_t carve_limited;      /* files whose carving stopped at a limit (skips[] too) */
     uint64_t sqlite_records;     /* SQLite records put together from overflow pages */
+    uint64_t sqlite_broken;      /* overflow chains that looped, left the file or ended early */
+    uint64_t sqlite_too_long;    /* records over the longest stream: not put together */
 };
 
 struct dp_scan_result {

@@ -403,7 +403,9 @@ static bool rescan_covers(const json_t *scan, const json_t *rescan)
 
 /* The wipe target a perceptual-only re-scan finding is, when the examiner decided against it
  * or has not decided: the same inode (device, inode) with the same digests, perceptual-only,
- * rejected or skipped. NULL when none. */
+ * rejected, or skipped for want of a decision (not for another reason: an embedded copy left
+ * by --embedded=report-only or the SQLite rules, a file changed since the scan). NULL when
+ * none. (dp_cert_check accepts any skipped one: certificates made before this distinction.) */
 static const json_t *left_by_decision(const json_t *wipe, const json_t *f)
 {
     if (!json_is_true(json_object_get(f, "perceptual_only")))
@@ -413,8 +415,11 @@ static const json_t *left_by_decision(const json_t *wipe, const json_t *f)
     json_array_foreach(json_object_get(wipe, "targets"), i, t)
     {
         const char *s = json_string_value(json_object_get(t, "status"));
+        const char *why = json_string_value(json_object_get(t, "reason"));
+        bool undecided = s != NULL && strcmp(s, "skipped") == 0 && why != NULL &&
+                         strncmp(why, "perceptual-only match", 21) == 0;
         if (json_is_true(json_object_get(t, "perceptual_only")) && s != NULL &&
-            (strcmp(s, "rejected") == 0 || strcmp(s, "skipped") == 0) &&
+            (strcmp(s, "rejected") == 0 || undecided) &&
             json_equal(json_object_get(t, "device"), json_object_get(f, "device")) &&
             json_equal(json_object_get(t, "inode"), json_object_get(f, "inode")) &&
             json_equal(json_object_get(t, "digests"), json_object_get(f, "digests")))
@@ -513,9 +518,10 @@ static const char *matching_statement(const json_t *scan)
         snprintf(carved, sizeof(carved),
                  " Every file read was also searched for embedded images (JPEG, PNG, GIF, WebP, "
                  "BMP streams up to %lld bytes: thumbnail caches, databases, documents, EXIF "
-                 "thumbnails), each matched the same way; a stream stored in pieces (a database "
-                 "blob over several pages, a fragmented file) or inside an archive member is "
-                 "not found.",
+                 "thumbnails), each matched the same way, and SQLite records stored across "
+                 "overflow pages were put back together first; any other stream stored in "
+                 "pieces (a fragmented file), a stream cut short, and streams inside archive "
+                 "members are not found.",
                  (long long)json_integer_value(json_object_get(carv, "max_stream")));
     else
         snprintf(carved, sizeof(carved), " Copies embedded inside other files were not searched "

@@ -482,6 +482,28 @@ static bool read_exact(int fd, uint8_t *buf, uint64_t size, int *errnum, bool *l
     return n == 0;
 }
 
+/* An embedded copy's pieces, in the stream's order, into buf (t->embedded_length bytes). */
+static bool read_pieces(int fd, const struct dp_plan_target *t, uint8_t *buf, int *errnum)
+{
+    size_t at = 0;
+    *errnum = 0;
+    for (size_t k = 0; k < t->embedded_nranges; k++) {
+        uint64_t got = 0, off = t->embedded_ranges[k][0], len = t->embedded_ranges[k][1];
+        while (got < len) {
+            ssize_t n = pread(fd, buf + at + got, (size_t)(len - got), (off_t)(off + got));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                *errnum = errno;
+            if (n <= 0)
+                return false;
+            got += (uint64_t)n;
+        }
+        at += (size_t)len;
+    }
+    return true;
+}
+
 /* Every digest the plan gives for the target, of the bytes read. */
 static enum dp_status digests_match(struct review *r, const struct dp_plan_target *t,
                                     const uint8_t *buf, size_t len, bool *match, const char **which,
@@ -616,7 +638,28 @@ static enum dp_status examine(struct review *r, const struct dp_plan_target *t,
     int rerr = 0;
     bool longer = false, same = true;
     const char *which = "";
-    if (now.size > max) {
+    /* an embedded copy: its own bytes, from where the plan says they are in the container */
+    uint64_t want = t->embedded ? t->embedded_length : now.size;
+    if (t->embedded) {
+        if (want > max) {
+            tile_set(tile, DP_REVIEW_TOO_LARGE, "%llu bytes, limit %llu",
+                     (unsigned long long)want, (unsigned long long)max);
+        } else if ((buf = malloc(want ? (size_t)want : 1)) == NULL) {
+            st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory reading a file");
+        } else if (!read_pieces(fd, t, buf, &rerr)) {
+            tile_set(tile, rerr ? DP_REVIEW_UNREADABLE : DP_REVIEW_CHANGED, "%s",
+                     rerr ? strerror(rerr) : "shorter than the plan's embedded range");
+        } else if (dp_file_id_stat(fd, "", &after, NULL) != DP_OK ||
+                   !dp_file_id_same(&now, &after)) {
+            tile_set(tile, DP_REVIEW_CHANGED, "modified while being read");
+        } else if ((st = digests_match(r, t, buf, (size_t)want, &same, &which, err)) != DP_OK) {
+            /* out of memory: st says so */
+        } else if (!same) {
+            tile_set(tile, DP_REVIEW_CHANGED, "content differs: %s is not the plan's", which);
+        } else {
+            st = decode_thumb(r, buf, (size_t)want, tile, th, err);
+        }
+    } else if (now.size > max) {
         tile_set(tile, DP_REVIEW_TOO_LARGE, "%llu bytes, limit %llu", (unsigned long long)now.size,
                  (unsigned long long)max);
     } else if ((buf = malloc(now.size ? (size_t)now.size : 1)) == NULL) {
@@ -834,7 +877,7 @@ static void draw_facts(struct review *r, float x, float y, float w, const struct
     const char *method = json_string_value(json_object_get(mv.m, "method"));
     bool pdq = method != NULL && strcmp(method, "pdq") == 0;
     char size[32], b[200], fq[24] = "-", tq[24] = "-";
-    pdf_human_size(size, sizeof(size), (long long)t->id.size);
+    pdf_human_size(size, sizeof(size), (long long)(t->embedded ? t->embedded_length : t->id.size));
     if (pdq)
         snprintf(b, sizeof(b), "%s - distance %lld, %.40s", size,
                  json_integer_value(json_object_get(mv.m, "distance")),

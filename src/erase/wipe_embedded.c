@@ -231,7 +231,7 @@ static json_t *range_facts(const struct dp_plan_target *t, const char *method,
                           RESIDUAL_RISK);
     if (o != NULL && t->embedded_nranges > 1) { /* a stream in pieces: where each was */
         json_t *r = dp_json_ranges((const uint64_t(*)[2])t->embedded_ranges, t->embedded_nranges);
-        json_object_set(o, "pieces", json_object_get(r, "ranges"));
+        json_object_set(o, "ranges", json_object_get(r, "ranges"));
         json_decref(r);
     }
     if (o != NULL && outside != NULL)
@@ -293,9 +293,11 @@ static enum dp_status recheck(struct run *r, struct copy *cs, size_t n, int fd,
     return DP_OK;
 }
 
-/* The embedded-begin record: who is being removed, where, and the digest outside. */
-static json_t *begin_record(size_t g, const struct copy *cs, size_t n, uint64_t (*rg)[2],
-                            size_t nr, const char *outside, const struct stat *sb)
+/* The embedded-begin record: how and who is being removed, where, and the digest outside
+ * (NULL for wipe-container). */
+static json_t *begin_record(size_t g, const char *method, const struct copy *cs, size_t n,
+                            uint64_t (*rg)[2], size_t nr, const char *outside,
+                            const struct stat *sb)
 {
     json_t *groups = json_array(), *ranges = json_array(), *targets = json_array();
     for (size_t i = 0; i < n; i++) {
@@ -310,9 +312,9 @@ static json_t *begin_record(size_t g, const struct copy *cs, size_t n, uint64_t 
     for (size_t i = 0; i < nr; i++)
         json_array_append_new(ranges, json_pack("[I, I]", (json_int_t)rg[i][0],
                                                 (json_int_t)rg[i][1]));
-    return json_pack("{s:I, s:o, s:o, s:o, s:s, s:I, s:I, s:I}", "group", (json_int_t)g,
-                     "groups", groups, "ranges", ranges, "targets", targets, "outside_sha256",
-                     outside, "size", (json_int_t)sb->st_size, "mtime_sec",
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s?, s:I, s:I, s:I}", "group", (json_int_t)g,
+                     "method", method, "groups", groups, "ranges", ranges, "targets", targets,
+                     "outside_sha256", outside, "size", (json_int_t)sb->st_size, "mtime_sec",
                      (json_int_t)sb->st_mtim.tv_sec, "mtime_nsec",
                      (json_int_t)sb->st_mtim.tv_nsec);
 }
@@ -432,6 +434,26 @@ static enum dp_status wipe_container(struct run *r, struct copy *cs, size_t n, s
     return DP_OK;
 }
 
+/* Resuming: the done result of an earlier copy whose embedded-begin record names group g too
+ * (they were removed together before the interruption; *lead its group), else NULL. */
+static const json_t *leader_done(const struct run *r, size_t g, size_t *lead)
+{
+    for (size_t k = 0; r->resume != NULL && k < r->ngroups; k++) {
+        const struct group_state *ks = &r->resume->groups[k];
+        if (k == g || ks->embedded_begin == NULL || ks->done == NULL)
+            continue;
+        size_t j;
+        const json_t *v;
+        json_array_foreach(json_object_get(ks->embedded_begin, "groups"), j, v) {
+            if (json_is_integer(v) && (size_t)json_integer_value(v) == g) {
+                *lead = k;
+                return ks->done;
+            }
+        }
+    }
+    return NULL;
+}
+
 enum dp_status wipe_embedded_group(struct run *r, size_t g, json_t *results, struct dp_error *err)
 {
     size_t n = 0, nr = 0;
@@ -460,17 +482,64 @@ enum dp_status wipe_embedded_group(struct run *r, size_t g, json_t *results, str
     if (whole != NULL) { /* gone with the container, which matched as a whole */
         facts = json_deep_copy(whole);
         method = "with-container";
+        o.removed = true; /* its name went with it */
         for (size_t i = 0; i < n; i++)
             cs[i].removing = true;
+        goto record;
+    }
+    size_t lead = 0;
+    const json_t *ldone = leader_done(r, g, &lead);
+    if (ldone != NULL) { /* removed with an earlier copy before an interruption */
+        begin = json_incref(r->resume->groups[lead].embedded_begin);
+        if ((nr = resume_begin(begin, cs, n, &rg)) == SIZE_MAX) {
+            st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+            goto out;
+        }
+        const json_t *le = json_object_get(ldone, "embedded");
+        const char *lst = json_string_value(json_object_get(ldone, "status"));
+        method = json_string_value(json_object_get(le, "method"))
+                     ? json_string_value(json_object_get(le, "method"))
+                     : dp_embedded_policy_name(DP_EMBEDDED_OVERWRITE_RANGE);
+        if (lst == NULL || strcmp(lst, dp_wipe_status_name(DP_WIPE_ERASED)) != 0) {
+            fail_removing(cs, n, DP_WIPE_FAILED, "not erased",
+                          json_string_value(json_object_get(ldone, "reason")));
+            goto record;
+        }
+        facts = json_deep_copy(ldone);
+        outside = json_object();
+        static const char *const keep[] = {"outside_sha256_before", "outside_sha256_after",
+                                           "outside_unchanged", "mtime_restored",
+                                           "ctime_changed"};
+        for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+            if (json_object_get(le, keep[k]) != NULL)
+                json_object_set(outside, keep[k], json_object_get(le, keep[k]));
+        o.removed = strcmp(method, dp_embedded_policy_name(DP_EMBEDDED_WIPE_CONTAINER)) == 0;
         goto record;
     }
     bool resumed = gs != NULL && gs->embedded_begin != NULL && gs->overwrite_begun;
     if (resumed) {
         begin = json_incref(gs->embedded_begin);
-        method = dp_embedded_policy_name(DP_EMBEDDED_OVERWRITE_RANGE);
+        const char *bm = json_string_value(json_object_get(begin, "method"));
+        method = bm ? bm : dp_embedded_policy_name(DP_EMBEDDED_OVERWRITE_RANGE);
         if ((nr = resume_begin(begin, cs, n, &rg)) == SIZE_MAX) {
             st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
             goto out;
+        }
+        if (strcmp(method, dp_embedded_policy_name(DP_EMBEDDED_WIPE_CONTAINER)) == 0) {
+            struct dp_error e = {0};
+            size_t k = cs[0].w.gr->names[0];
+            enum dp_status os = wipe_open_name(r, k, true, &o, &e);
+            if ((os != DP_OK || o.fd < 0) && r->resume->names[k].unlinked &&
+                gs->overwrite_done) { /* overwritten and unlinked before the interruption */
+                facts = json_incref(gs->overwrite_facts);
+                o.removed = true;
+            } else if (os != DP_OK || o.fd < 0) {
+                fail_removing(cs, n, DP_WIPE_FAILED, "cannot open",
+                              os == DP_OK ? "no longer present" : e.msg);
+            } else if ((st = wipe_container(r, cs, n, &o, &facts, err)) != DP_OK) {
+                goto out;
+            }
+            goto record;
         }
     } else {
         bool whole_begun = gs != NULL && gs->overwrite_begun; /* wipe-container interrupted */
@@ -529,12 +598,18 @@ enum dp_status wipe_embedded_group(struct run *r, size_t g, json_t *results, str
         if (nr == 0 && !whole_begun)
             goto record;
         wipe_progress(r, g, DP_PHASE_OVERWRITE, t0->path);
+        struct stat sb;
         if (pol == DP_EMBEDDED_WIPE_CONTAINER) {
+            /* journaled first, so that a resumed wipe knows every copy went with it */
+            if (!whole_begun && fstat(o.fd, &sb) == 0 &&
+                (st = wipe_jlog(r, "embedded-begin",
+                                begin_record(g, method, cs, n, NULL, 0, NULL, &sb), err)) !=
+                    DP_OK)
+                goto out;
             if ((st = wipe_container(r, cs, n, &o, &facts, err)) != DP_OK)
                 goto out;
             goto record;
         }
-        struct stat sb;
         char hex[65];
         if (fstat(o.fd, &sb) != 0 ||
             outside_sha256(r, o.fd, (uint64_t)sb.st_size, (const uint64_t(*)[2])rg, nr, hex,
@@ -542,7 +617,7 @@ enum dp_status wipe_embedded_group(struct run *r, size_t g, json_t *results, str
             fail_removing(cs, n, DP_WIPE_FAILED, "cannot read", e.msg[0] ? e.msg : "fstat failed");
             goto record;
         }
-        begin = begin_record(g, cs, n, rg, nr, hex, &sb);
+        begin = begin_record(g, method, cs, n, rg, nr, hex, &sb);
         if ((st = wipe_jlog(r, "embedded-begin", json_incref(begin), err)) != DP_OK)
             goto out;
     }

@@ -315,6 +315,8 @@ void scan_carve_file(struct worker *w, const struct item *it, const uint8_t *mem
     t->carved_bytes += c.carved_bytes;
     t->carved_decoded += c.decoded;
     t->sqlite_records += sq.records;
+    t->sqlite_broken += sq.broken;
+    t->sqlite_too_long += sq.too_long;
     size_t pushed = 0;
     enum dp_status st = c.oom ? DP_ERR_NOMEM : DP_OK;
     if (changed && c.nfound > 0) {
@@ -330,10 +332,11 @@ void scan_carve_file(struct worker *w, const struct item *it, const uint8_t *mem
             pushed--;
     }
     if (st == DP_OK && limited) {
-        char d[160];
+        char d[224];
         snprintf(d, sizeof(d), "carving stopped at a limit (%s): the file was digested whole, "
                  "its later embedded streams were not examined",
-                 cand_overflow ? "65536 candidate streams" : "bytes walked 4 times its size");
+                 cand_overflow ? "65536 candidate streams"
+                               : "bytes walked 4 times its size plus 256 MiB");
         t->carve_limited++;
         st = scan_add_skip_rec(s, it->path, it->path_len,
                                (struct dp_skip){.reason = DP_SKIP_LIMIT, .member_reason = -1,
