@@ -13,6 +13,8 @@ PACKAGES=(
 	libsodium-dev libmagic-dev libarchive-dev libcmocka-dev libssl-dev
 	libjansson-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
 	libheif-dev libtiff-dev libhpdf-dev
+	# the sweep's Expert Witness (E01) sets: libewf; tests/test_source.c makes them with ewfacquire
+	libewf-dev ewf-tools
 	# tools used by tests and benches
 	minisign hashdeep poppler-utils
 	# bench/pdq.sh: cjpeg and djpeg; heif-enc (optional, for its HEIC set)

@@ -24,6 +24,11 @@
 json_t *dp_report_hash_lists(const struct dp_hashset *set);
 /* The "filesystem" object of reports and wipe results. New reference. */
 json_t *dp_report_fs_json(const struct dp_fsinfo *fs);
+/* A finding's "matched" array, its "pdq" object (NULL without one) and a "digests" object:
+ * as in the scan report, for the sweep report too. New references. */
+json_t *dp_report_matched_json(const struct dp_finding *f, const struct dp_hashset *set);
+json_t *dp_report_pdq_json(const struct dp_finding *f);
+json_t *dp_report_digests_json(unsigned mask, const uint8_t dg[][DP_DIGEST_MAX]);
 /* The reason of a skips[] element (of a report or a certificate) in words, when it has
  * details beyond its name: for "too-large", "apparent size S bytes exceeds the filesystem
  * size L bytes" (or "... exceeds --max-file-size L"). Heap string; NULL when there is nothing

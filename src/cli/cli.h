@@ -258,6 +258,7 @@ bool cli_load_seckey(const char *path, const char *passfile, struct dp_sign_seck
 
 /* Commands: argv[0] is the command name; getopt_long state is reset by main. */
 int cmd_scan(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_hash(int argc, char **argv);
 int cmd_wipe(int argc, char **argv);
 int cmd_run(int argc, char **argv);

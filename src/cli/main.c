@@ -19,6 +19,7 @@ static const struct cli_command commands[] = {
     {"keygen", cmd_keygen, "make a minisign-compatible signing key pair", 0},
     {"hash", cmd_hash, "make a hash list from files (victim side; images never leave)", 0},
     {"scan", cmd_scan, "find files matching hash lists under a mounted filesystem", 0},
+    {"sweep", cmd_sweep, "read a device, raw image or E01 set for matching images, read-only", 0},
     {"review", cmd_review, "render a PDF contact sheet of perceptual-only candidates", 0},
     {"confirm", cmd_confirm, "record an examiner's decision on perceptual-only matches", 0},
     {"wipe", cmd_wipe, "securely erase the matches listed in a scan plan", CLI_DESTRUCTIVE},

@@ -59,6 +59,11 @@ void scan_carve_observe(void *ctx, const void *buf, size_t n)
     dp_carve_feed(&w->finder, buf, n, on_candidate, w);
 }
 
+void scan_carve_finish(struct worker *w)
+{
+    dp_carve_finish(&w->finder, on_candidate, w);
+}
+
 void scan_carve_release(struct worker *w)
 {
     free(w->cand_off);
@@ -121,9 +126,7 @@ static bool walk(struct worker *w, const struct item *it, const uint8_t *mem, ui
     }
 }
 
-/* Digest, decode and match one stream; a match becomes *f (path not set). True when it
- * matched. */
-static bool match_stream(struct worker *w, const uint8_t *p, uint64_t len, bool pdq,
+bool scan_match_stream(struct worker *w, const uint8_t *p, uint64_t len, bool pdq,
                          struct dp_finding *f, bool *decoded)
 {
     struct scan *s = w->s;
@@ -251,7 +254,7 @@ static bool on_record(void *ctx, const struct dp_sqlite_record *rec)
         c->carved_bytes += len;
         struct dp_finding f;
         bool dec = false;
-        bool m = match_stream(w, rec->payload + off, len, true, &f, &dec);
+        bool m = scan_match_stream(w, rec->payload + off, len, true, &f, &dec);
         c->decoded += dec;
         if (!m) {
             free(pieces);
@@ -291,7 +294,7 @@ void scan_carve_file(struct worker *w, const struct item *it, const uint8_t *mem
         bool dec = false;
         /* the image at the start of an image file is the file's own: matched exactly only */
         bool pdq = !(off == 0 && file_image);
-        bool m = match_stream(w, p, len, pdq, &f, &dec);
+        bool m = scan_match_stream(w, p, len, pdq, &f, &dec);
         c.decoded += dec;
         if (m) {
             f.embedded_offset = off;

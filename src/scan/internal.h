@@ -129,6 +129,8 @@ void scan_archive(struct worker *w, const struct item *it, enum dp_archive_kind 
 void scan_carve_begin(struct worker *w);
 /* Every byte of the file, in order (a dp_digest_observer; ctx the worker). */
 void scan_carve_observe(void *ctx, const void *buf, size_t n);
+/* The end of the bytes: the last candidates named (w->cand_*). */
+void scan_carve_finish(struct worker *w);
 /* After the file was read whole and found unchanged: each candidate stream walked (from mem,
  * the whole file, when it is held in memory; else read again from it->fd), digested, decoded
  * when an image and matched; matches recorded as embedded findings. file_image: the file
@@ -137,5 +139,10 @@ void scan_carve_observe(void *ctx, const void *buf, size_t n);
 void scan_carve_file(struct worker *w, const struct item *it, const uint8_t *mem,
                      bool file_image);
 void scan_carve_release(struct worker *w);
+/* Digest (the lists' algorithms and SHA-256), decode when pdq and the lists hold PDQ entries,
+ * and match one carved stream; a match becomes *f, an embedded finding without its path, id
+ * and offset (heap parts: matches). *decoded: it was decoded. True when it matched. */
+bool scan_match_stream(struct worker *w, const uint8_t *p, uint64_t len, bool pdq,
+                       struct dp_finding *f, bool *decoded);
 
 #endif

@@ -88,8 +88,7 @@ static json_t *location_json(const char *path, size_t len, char *const *members,
     return loc;
 }
 
-static json_t *finding_json(const struct dp_finding *f, size_t index,
-                            const struct dp_hashset *set)
+json_t *dp_report_matched_json(const struct dp_finding *f, const struct dp_hashset *set)
 {
     json_t *matched = json_array();
     for (size_t i = 0; i < f->match_count; i++) {
@@ -114,6 +113,30 @@ static json_t *finding_json(const struct dp_finding *f, size_t index,
             json_object_set_new(mo, "label", dp_json_bytes(label, strlen(label)));
         json_array_append_new(matched, mo);
     }
+    return matched;
+}
+
+json_t *dp_report_pdq_json(const struct dp_finding *f)
+{
+    if (!f->has_pdq)
+        return NULL;
+    char hex[DP_PDQ_HEX + 1];
+    struct dp_pdq h;
+    memcpy(h.b, f->pdq, sizeof(h.b));
+    dp_pdq_hex(&h, hex);
+    return json_pack("{s:s, s:i, s:s, s:b}", "hash", hex, "quality", f->pdq_quality, "decode",
+                     f->pdq_decode, "low_confidence", f->pdq_quality < DP_PDQ_MIN_QUALITY);
+}
+
+json_t *dp_report_digests_json(unsigned mask, const uint8_t dg[][DP_DIGEST_MAX])
+{
+    return digests_json(mask, dg);
+}
+
+static json_t *finding_json(const struct dp_finding *f, size_t index,
+                            const struct dp_hashset *set)
+{
+    json_t *matched = dp_report_matched_json(f, set);
     json_t *loc = location_json(f->path, f->path_len, f->members, f->member_lens,
                                 f->member_depth);
     const uint64_t one[1][2] = {{f->embedded_offset, f->embedded_length}};
@@ -132,16 +155,8 @@ static json_t *finding_json(const struct dp_finding *f, size_t index,
                      ns_of(f->id.ctime_sec, f->id.ctime_nsec), "mime", f->mime, "digests",
                      digests_json(f->digest_mask, f->digests), "matched", matched);
     id_extra_json(o, &f->id);
-    if (o != NULL && f->has_pdq) {
-        char hex[DP_PDQ_HEX + 1];
-        struct dp_pdq h;
-        memcpy(h.b, f->pdq, sizeof(h.b));
-        dp_pdq_hex(&h, hex);
-        json_object_set_new(o, "pdq",
-                            json_pack("{s:s, s:i, s:s, s:b}", "hash", hex, "quality",
-                                      f->pdq_quality, "decode", f->pdq_decode, "low_confidence",
-                                      f->pdq_quality < DP_PDQ_MIN_QUALITY));
-    }
+    if (o != NULL && f->has_pdq)
+        json_object_set_new(o, "pdq", dp_report_pdq_json(f));
     if (o != NULL && f->member_depth > 0) {
         json_t *m = json_pack("{s:I, s:I, s:s}", "size", (json_int_t)f->member_size, "index",
                               (json_int_t)f->member_index, "archive",

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive sweep: read a block device, a raw image or an EWF (E01) set from start to end,
+ * read-only, and report every contiguous image stream on it matching the hash lists - deleted
+ * copies in unallocated space among them. Never writes to the source. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deprive/hashset.h"
+#include "deprive/report.h"
+#include "deprive/source.h"
+#include "deprive/sweep.h"
+
+static void sweep_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: deprive sweep --hashes LIST [--hashes LIST...] [--json] [-o REPORT.json]\n"
+            "                     DEVICE|IMAGE|IMAGE.E01\n"
+            "\n"
+            "Read a block device, a raw image file or an EWF (E01) evidence set from its first\n"
+            "byte to its last, read-only, and report every JPEG, PNG, GIF, WebP or BMP stream on\n"
+            "it that matches a hash list: live files and deleted copies in unallocated space\n"
+            "alike. Contiguous streams only. The source is never opened for writing; an EWF\n"
+            "set's stored MD5/SHA-1 are compared with its media as read.\n"
+            "\n"
+            "  -H, --hashes LIST   hash list (as for scan); repeatable\n"
+            "  -o, --output FILE   write the JSON sweep report to FILE\n"
+            "      --json          print the JSON report on stdout instead of the summary\n"
+            "      --pdq-threshold N, --no-dihedral, --pdq-exact, --max-pixels N,\n"
+            "      --max-image-bytes SIZE   perceptual matching, as for scan\n"
+            "  -h, --help          this help\n"
+            "\nExit status: 0 sweep completed (with or without matches), 2 error.\n");
+}
+
+static void sweep_progress(void *ctx, const struct dp_sweep_progress *p)
+{
+    (void)ctx;
+    char a[32], b[32], r[32];
+    double rate = p->elapsed > 0 ? (double)p->bytes_done / p->elapsed : 0;
+    double eta = rate > 0 ? (double)(p->bytes_total - p->bytes_done) / rate : 0;
+    fprintf(stderr, "\r\033[K%s of %s  %s/s  ETA %.0f s  %llu match(es)",
+            cli_human_bytes(a, sizeof(a), p->bytes_done),
+            cli_human_bytes(b, sizeof(b), p->bytes_total),
+            cli_human_bytes(r, sizeof(r), (unsigned long long)rate), eta,
+            (unsigned long long)p->matches);
+    if (p->bytes_done == p->bytes_total)
+        fputc('\n', stderr);
+}
+
+static void print_sweep(FILE *f, const json_t *doc)
+{
+    const json_t *src = json_object_get(doc, "source"), *t = json_object_get(doc, "totals");
+    char a[32], b[32];
+    fprintf(f, "source: %s (%s, %s)\n", cli_text(json_string_value(json_object_get(src, "path"))),
+            json_string_value(json_object_get(src, "kind")),
+            cli_human_bytes(a, sizeof(a),
+                            (unsigned long long)json_integer_value(json_object_get(src, "size"))));
+    const json_t *ewf = json_object_get(src, "ewf");
+    if (ewf != NULL) {
+        const json_t *v = json_object_get(ewf, "hashes_verified");
+        fprintf(f, "ewf: %lld segment(s), stored hashes %s\n",
+                (long long)json_integer_value(json_object_get(ewf, "segments")),
+                json_is_null(v) ? "absent" : json_is_true(v) ? "verified" : "DO NOT MATCH the media");
+    }
+    fprintf(f, "swept: %s; %lld candidate(s), %lld stream(s) carved (%s), %lld decoded\n",
+            cli_human_bytes(a, sizeof(a), (unsigned long long)json_integer_value(
+                                              json_object_get(t, "bytes_swept"))),
+            (long long)json_integer_value(json_object_get(t, "candidates")),
+            (long long)json_integer_value(json_object_get(t, "streams")),
+            cli_human_bytes(b, sizeof(b), (unsigned long long)json_integer_value(
+                                              json_object_get(t, "stream_bytes"))),
+            (long long)json_integer_value(json_object_get(t, "decoded")));
+    if (json_is_true(json_object_get(t, "limited")))
+        fprintf(f, "LIMIT: %s\n", json_string_value(json_object_get(t, "limit_detail")));
+    const json_t *ms = json_object_get(doc, "matches");
+    fprintf(f, "matches: %zu\n", json_array_size(ms));
+    size_t i;
+    const json_t *m;
+    json_array_foreach(ms, i, m) {
+        const json_t *e = json_object_get(m, "embedded"), *m0 = json_array_get(json_object_get(m, "matched"), 0);
+        fprintf(f, "%-4s %s %s at byte %lld, %lld bytes  (%s, %s %s:%lld%s)\n",
+                json_string_value(json_object_get(m, "id")),
+                json_is_true(json_object_get(m, "perceptual_only"))
+                    ? "PERCEPTUAL MATCH (needs confirmation)"
+                    : "MATCH",
+                json_string_value(json_object_get(e, "kind")),
+                (long long)json_integer_value(json_object_get(e, "offset")),
+                (long long)json_integer_value(json_object_get(e, "length")),
+                cli_text(json_string_value(json_object_get(m, "mime"))),
+                json_string_value(json_object_get(m0, "algo")),
+                cli_text(json_string_value(json_object_get(m0, "list"))),
+                (long long)json_integer_value(json_object_get(m0, "line")),
+                json_array_size(json_object_get(m, "matched")) > 1 ? ", ..." : "");
+    }
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    static const struct option own[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    struct cli_opts o;
+    cli_opts_init(&o, CLI_OPTS_HASHES | CLI_OPTS_OUTPUT | CLI_OPTS_JSON | CLI_OPTS_PDQ);
+    int rc = DP_EXIT_ERROR, c;
+    struct dp_hashset *set = NULL;
+    struct dp_source *src = NULL;
+    struct dp_sweep_result *res = NULL;
+    json_t *doc = NULL;
+    while ((c = cli_getopt(&o, argc, argv, "h", own)) != -1) {
+        switch (c) {
+        case 'h': sweep_usage(stdout); rc = DP_EXIT_OK; goto out;
+        case CLI_GETOPT_REFUSED: goto out;
+        default: rc = cli_usage_error(o.cmd, "bad option"); goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        rc = cli_usage_error(o.cmd, "exactly one DEVICE, IMAGE or E01 set is needed");
+        goto out;
+    }
+    if (o.lists.count == 0) {
+        rc = cli_usage_error(o.cmd, "at least one --hashes LIST is needed");
+        goto out;
+    }
+    if (!cli_load_hashes(o.lists.items, o.lists.count, &set))
+        goto out;
+    struct dp_error err = {0};
+    const struct dp_sweep_opts so = {.match = &o.scan,
+                                     .progress = cli_want_progress() ? sweep_progress : NULL};
+    /* the page cache dropped after each read: what the sweep sees is what the device holds */
+    if (dp_source_open(&src, argv[optind], DP_SOURCE_DROP_CACHE, &err) != DP_OK ||
+        dp_sweep_run(set, src, argv[optind], &so, &res, &err) != DP_OK ||
+        dp_sweep_report_build(res, set, &doc, &err) != DP_OK ||
+        (o.output != NULL && dp_json_write_file(doc, o.output, &err) != DP_OK)) {
+        cli_dp_err(&err);
+        goto out;
+    }
+    if (o.json) {
+        char *s = dp_json_dump(doc);
+        if (s != NULL)
+            fputs(s, stdout);
+        free(s);
+    } else if (!cli_quiet) {
+        print_sweep(stdout, doc);
+    }
+    if (o.output != NULL)
+        cli_info("report written to '%s'", o.output);
+    rc = DP_EXIT_OK;
+out:
+    json_decref(doc);
+    dp_sweep_result_free(res);
+    dp_source_free(src);
+    dp_hashset_free(set);
+    cli_opts_release(&o);
+    return rc;
+}
