@@ -293,6 +293,33 @@ static enum dp_status verify_pass(struct wipe_io *io, int fd, enum pattern p,
     return DP_OK;
 }
 
+/* Every pass of the method over the segments through wfd (and fdatasync of syncfd after
+ * each, when it is not -1: the O_DIRECT descriptor's file), recorded in passes; whash gets the
+ * BLAKE2b of the last pass's bytes (a random pass is verified by it). */
+static enum dp_status run_passes(struct wipe_io *io, int wfd, int syncfd,
+                                 const enum pattern *pats, size_t np, const uint8_t salt[8],
+                                 const struct segs *sg, uint64_t bytes, json_t *passes,
+                                 uint8_t whash[32], struct dp_error *err)
+{
+    enum dp_status st = DP_OK;
+    for (size_t i = 0; i < np && st == DP_OK; i++) {
+        crypto_generichash_state h;
+        crypto_generichash_init(&h, NULL, 0, 32);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        st = write_pass(io, wfd, pats[i], salt, sg, pats[i] == PAT_RANDOM ? &h : NULL, err);
+        if (st == DP_OK && syncfd >= 0 && fdatasync(syncfd) != 0)
+            st = dp_error_set(err, DP_ERR_IO, errno, "fdatasync failed");
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        crypto_generichash_final(&h, whash, 32);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        json_array_append_new(passes, json_pack("{s:s, s:I, s:b, s:f}", "pattern",
+                                                pattern_name(pats[i]), "bytes", (json_int_t)bytes,
+                                                "synced", st == DP_OK, "seconds", secs));
+    }
+    return st;
+}
+
 enum dp_status wipe_io_overwrite(struct wipe_io *io, int fd, uint64_t len, uint64_t blk,
                                  json_t **overwrite, json_t **verification, struct dp_error *err)
 {
@@ -309,21 +336,9 @@ enum dp_status wipe_io_overwrite(struct wipe_io *io, int fd, uint64_t len, uint6
     int wfd = dfd >= 0 ? dfd : fd;
     json_t *passes = json_array();
     uint8_t whash[32] = {0};
-    for (size_t i = 0; i < np && st == DP_OK; i++) {
-        crypto_generichash_state h;
-        crypto_generichash_init(&h, NULL, 0, 32);
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        st = write_pass(io, wfd, pats[i], salt, &sg, pats[i] == PAT_RANDOM ? &h : NULL, err);
-        if (st == DP_OK && dfd >= 0 && fdatasync(fd) != 0)
-            st = dp_error_set(err, DP_ERR_IO, errno, "fdatasync failed");
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        crypto_generichash_final(&h, whash, sizeof(whash));
-        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-        json_array_append_new(passes, json_pack("{s:s, s:I, s:b, s:f}", "pattern",
-                                                pattern_name(pats[i]), "bytes", (json_int_t)bytes,
-                                                "synced", st == DP_OK, "seconds", secs));
-    }
+    if (st == DP_OK)
+        st = run_passes(io, wfd, dfd >= 0 ? fd : -1, pats, np, salt, &sg, bytes, passes, whash,
+                        err);
     const char *vmethod = dfd >= 0 ? "o_direct" : "fadvise-dontneed";
     const char *vresult = "not-done";
     if (st == DP_OK) {
@@ -376,19 +391,8 @@ enum dp_status wipe_io_overwrite_ranges(struct wipe_io *io, int fd, const uint64
     /* buffered writes: the ranges are not block-aligned, and O_DIRECT needs alignment */
     json_t *passes = json_array();
     uint8_t whash[32] = {0};
-    for (size_t i = 0; i < np && st == DP_OK; i++) {
-        crypto_generichash_state h;
-        crypto_generichash_init(&h, NULL, 0, 32);
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        st = write_pass(io, fd, pats[i], salt, &sg, pats[i] == PAT_RANDOM ? &h : NULL, err);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        crypto_generichash_final(&h, whash, sizeof(whash));
-        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-        json_array_append_new(passes, json_pack("{s:s, s:I, s:b, s:f}", "pattern",
-                                                pattern_name(pats[i]), "bytes", (json_int_t)bytes,
-                                                "synced", st == DP_OK, "seconds", secs));
-    }
+    if (st == DP_OK)
+        st = run_passes(io, fd, -1, pats, np, salt, &sg, bytes, passes, whash, err);
     const char *vresult = "not-done";
     if (st == DP_OK) {
         /* the pages are clean after fdatasync: DONTNEED drops them, the re-read comes from

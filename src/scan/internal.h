@@ -105,6 +105,8 @@ struct worker {
     size_t cbuf_cap;
 };
 
+/* The exact digests the lists hold entries of (DP_DIGEST_MASK bits). */
+unsigned scan_wanted_mask(const struct dp_hashset *set);
 /* Exact matches of digests dg against the lists: *out heap, the count returned (0: none,
  * *out untouched; SIZE_MAX: out of memory). */
 size_t scan_collect_matches(const struct scan *s, uint8_t dg[][DP_DIGEST_MAX],

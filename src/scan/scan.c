@@ -503,7 +503,7 @@ static unsigned default_jobs(void)
     return n < 1 ? 1 : (n > 64 ? 64 : (unsigned)n);
 }
 
-static unsigned wanted_mask(const struct dp_hashset *set)
+unsigned scan_wanted_mask(const struct dp_hashset *set)
 {
     unsigned mask = 0;
     for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++)
@@ -569,7 +569,7 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     if (st != DP_OK)
         goto out;
     r->jobs = jobs;
-    s.mask = r->digest_mask = wanted_mask(set);
+    s.mask = r->digest_mask = scan_wanted_mask(set);
     if ((st = scan_pdq_prepare(&s.pdq, set, opts, err)) != DP_OK)
         goto out;
     r->pdq_used = s.pdq.n > 0;

@@ -183,15 +183,6 @@ static int cmp_offset(const void *a, const void *b)
     return (x->embedded_length > y->embedded_length) - (x->embedded_length < y->embedded_length);
 }
 
-static unsigned wanted_mask(const struct dp_hashset *set)
-{
-    unsigned mask = 0;
-    for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++)
-        if (dp_hashset_count(set, (enum dp_algo)a) > 0)
-            mask |= DP_DIGEST_MASK(a);
-    return mask;
-}
-
 enum dp_status dp_sweep_run(const struct dp_hashset *set, struct dp_source *src,
                             const char *source_path, const struct dp_sweep_opts *opts,
                             struct dp_sweep_result **out, struct dp_error *err)
@@ -217,7 +208,7 @@ enum dp_status dp_sweep_run(const struct dp_hashset *set, struct dp_source *src,
     sw->budget = r->info.size * 4 + SWEEP_WALK_SLACK;
     sw->s.set = set;
     sw->s.opts = mo;
-    sw->s.mask = wanted_mask(set);
+    sw->s.mask = scan_wanted_mask(set);
     sw->w.s = &sw->s;
     if ((st = scan_pdq_prepare(&sw->s.pdq, set, mo, err)) != DP_OK ||
         (st = dp_digest_new(&sw->w.digest, err)) != DP_OK)
