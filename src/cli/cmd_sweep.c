@@ -5,8 +5,11 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "deprive/hashset.h"
@@ -61,9 +64,20 @@ static void print_sweep(FILE *f, const json_t *doc)
     const json_t *ewf = json_object_get(src, "ewf");
     if (ewf != NULL) {
         const json_t *v = json_object_get(ewf, "hashes_verified");
+        json_int_t bad = json_integer_value(json_object_get(src, "ewf_checksum_errors"));
         fprintf(f, "ewf: %lld segment(s), stored hashes %s\n",
                 (long long)json_integer_value(json_object_get(ewf, "segments")),
-                json_is_null(v) ? "absent" : json_is_true(v) ? "verified" : "DO NOT MATCH the media");
+                json_is_null(v)    ? "absent"
+                : json_is_true(v) ? "verified"
+                : bad > 0          ? "NOT verified: the set is damaged"
+                                   : "DO NOT MATCH the media");
+        if (bad > 0)
+            fprintf(f, "DAMAGED: %lld chunk(s) failed their checksums (%s); libewf hands such a "
+                       "chunk over as zeros, so what was in it was not swept\n",
+                    (long long)bad,
+                    cli_text(json_string_value(json_object_get(src, "ewf_damage"))
+                                 ? json_string_value(json_object_get(src, "ewf_damage"))
+                                 : "?"));
     }
     fprintf(f, "swept: %s; %lld candidate(s), %lld stream(s) carved (%s), %lld decoded\n",
             cli_human_bytes(a, sizeof(a), (unsigned long long)json_integer_value(
@@ -97,6 +111,41 @@ static void print_sweep(FILE *f, const json_t *doc)
     }
 }
 
+/* The report must not land on the evidence: not on one of the source's files (an image, a
+ * segment of an EWF set), not over a device node, not on a filesystem of the block device
+ * being swept. */
+static bool output_ok(const char *cmd, const char *out, const struct dp_source *src)
+{
+    struct stat o, d;
+    if (stat(out, &o) == 0) {
+        if (!S_ISREG(o.st_mode)) {
+            cli_usage_error(cmd, "'%s' exists and is not a regular file: not written over",
+                            out);
+            return false;
+        }
+        for (size_t i = 0; i < dp_source_file_count(src); i++) {
+            struct stat f;
+            if (stat(dp_source_file(src, i), &f) == 0 && f.st_dev == o.st_dev &&
+                f.st_ino == o.st_ino) {
+                cli_usage_error(cmd, "'%s' is the evidence being swept: the report is never "
+                                     "written over it", out);
+                return false;
+            }
+        }
+    }
+    char *copy = strdup(out);
+    bool ok = copy != NULL && stat(dirname(copy), &d) == 0;
+    free(copy);
+    const struct dp_source_info *in = dp_source_info(src);
+    if (ok && in->kind == DP_SOURCE_BLOCK_DEVICE && major(d.st_dev) == in->dev_major &&
+        minor(d.st_dev) == in->dev_minor) {
+        cli_usage_error(cmd, "'%s' is on the device being swept: write the report elsewhere",
+                        out);
+        return false;
+    }
+    return true;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     static const struct option own[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -128,8 +177,15 @@ int cmd_sweep(int argc, char **argv)
     const struct dp_sweep_opts so = {.match = &o.scan,
                                      .progress = cli_want_progress() ? sweep_progress : NULL};
     /* the page cache dropped after each read: what the sweep sees is what the device holds */
-    if (dp_source_open(&src, argv[optind], DP_SOURCE_DROP_CACHE, &err) != DP_OK ||
-        dp_sweep_run(set, src, argv[optind], &so, &res, &err) != DP_OK ||
+    if (dp_source_open(&src, argv[optind], DP_SOURCE_DROP_CACHE, &err) != DP_OK) {
+        cli_dp_err(&err);
+        goto out;
+    }
+    if (o.output != NULL && !output_ok(o.cmd, o.output, src)) {
+        rc = DP_EXIT_ERROR;
+        goto out;
+    }
+    if (dp_sweep_run(set, src, argv[optind], &so, &res, &err) != DP_OK ||
         dp_sweep_report_build(res, set, &doc, &err) != DP_OK ||
         (o.output != NULL && dp_json_write_file(doc, o.output, &err) != DP_OK)) {
         cli_dp_err(&err);

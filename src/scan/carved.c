@@ -19,8 +19,9 @@
 /* Bytes walked per file when validating candidates, beyond the file's own size 4 times: a file
  * of many false starts each running long cannot make carving quadratic. */
 #define CARVE_WALK_SLACK ((uint64_t)256 << 20)
-/* First read for a candidate: most embedded images are thumbnails. */
-#define CARVE_FIRST_READ (64 * 1024)
+/* First read for a candidate: most false starts are refused within a few hundred bytes, and
+ * a stream that goes on asks for more. The walk budget counts these reads. */
+#define CARVE_FIRST_READ (4 * 1024)
 
 void scan_carve_begin(struct worker *w)
 {
@@ -113,9 +114,9 @@ static bool walk(struct worker *w, const struct item *it, const uint8_t *mem, ui
             return false;
         else
             *p = w->cbuf;
-        *walked += want;
         uint64_t n = 0;
         enum dp_carve_verdict v = dp_carve_validate(kind, *p, (size_t)want, want == rest, max, &n);
+        *walked += v == DP_CARVE_OK && n <= want ? n : want; /* as the sweep counts */
         if (v == DP_CARVE_OK) {
             *len = n;
             return n > 0 && n <= want;
@@ -274,7 +275,8 @@ void scan_carve_file(struct worker *w, const struct item *it, const uint8_t *mem
     struct scan *s = w->s;
     dp_carve_finish(&w->finder, on_candidate, w);
     uint64_t budget = it->id.size * 4 + CARVE_WALK_SLACK, walked = 0;
-    bool limited = w->cand_overflow, cand_overflow = w->cand_overflow;
+    bool cand_overflow = w->cand_overflow; /* more candidate streams than are kept */
+    bool limited = cand_overflow;          /* that, or the walk budget ran out */
     size_t ncand = w->cand_n;
     struct carving c = {.w = w, .it = it};
     for (size_t i = 0; i < w->cand_n && !c.oom; i++) {

@@ -21,8 +21,11 @@
 #include "dp_config.h"
 
 #define SWEEP_CHUNK ((size_t)4 << 20)
-/* First read for a candidate: most copies are small. */
-#define SWEEP_FIRST_READ ((uint64_t)64 << 10)
+/* First read for a candidate: most false starts are refused within a few hundred bytes,
+ * and a stream that goes on asks for more (the validator doubles what it asks). Reads are
+ * what the walk budget counts, so a small first read keeps a flood of false starts from
+ * using up the budget that the real copies after it need. */
+#define SWEEP_FIRST_READ ((uint64_t)4 << 10)
 /* Bytes walked validating candidates, beyond the source's size 4 times: a source of false
  * starts each running long cannot make the sweep quadratic. */
 #define SWEEP_WALK_SLACK ((uint64_t)256 << 20)
@@ -92,9 +95,11 @@ static enum dp_status walk(struct sweep *sw, uint64_t off, enum dp_carve_kind ki
         enum dp_status st = read_at(sw, off, (size_t)want, &got, err);
         if (st != DP_OK)
             return st;
-        sw->walked += got;
         uint64_t n = 0;
         enum dp_carve_verdict v = dp_carve_validate(kind, sw->vbuf, got, got == rest, max, &n);
+        /* the budget counts the bytes a walk needed: a complete stream its length (a dense
+           cache of small images is no flood), a refused one what was read for it */
+        sw->walked += v == DP_CARVE_OK && n <= got ? n : got;
         if (v == DP_CARVE_OK) {
             *len = n <= got ? n : 0;
             return DP_OK;
@@ -325,8 +330,12 @@ static json_t *source_json(const struct dp_sweep_result *r)
                                       : json_null();
         /* verified: every stored hash equals the media's as read; null when none is stored */
         json_t *ver = json_null();
+        /* a chunk that failed its checksum is handed over as zeros by libewf: the media hash
+           can then still equal the stored one (a chunk of zeros damaged), so damage alone
+           makes the set unverified */
         if (r->media_hashed && (in->md5[0] || in->sha1[0]))
-            ver = json_boolean((!in->md5[0] || strcasecmp(in->md5, r->md5) == 0) &&
+            ver = json_boolean(r->checksum_errors == 0 && r->damage[0] == '\0' &&
+                               (!in->md5[0] || strcasecmp(in->md5, r->md5) == 0) &&
                                (!in->sha1[0] || strcasecmp(in->sha1, r->sha1) == 0));
         json_t *c = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "case_number",
                               text_or_null(in->case_number), "evidence_number",
