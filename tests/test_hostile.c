@@ -6,10 +6,12 @@
  * ASan and UBSan), and no mutation may pass a check that protects the data. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,7 +19,9 @@
 
 #include "deprive/cert.h"
 #include "deprive/hashset.h"
+#include "deprive/image.h"
 #include "deprive/journal.h"
+#include "deprive/pdq.h"
 #include "deprive/report.h"
 #include "deprive/scan.h"
 #include "deprive/sign.h"
@@ -331,6 +335,115 @@ static void test_keys(void **state)
     free(dir);
 }
 
+/* ---- inputs the fuzzers found (fuzz/regress/TARGET/, docs/security.md "Fuzzing") ----------
+ * Each reproducer is replayed here through the calls and checks of its fuzz harness, so a
+ * normal and an ASan build catch it again without clang. A new fuzz/regress/ folder needs a
+ * replay function in the table below (the test fails on a folder it does not know). */
+
+/* LeakSanitizer (ASan builds): libheif 1.15's dav1d plugin leaks the Dav1dData of a corrupt
+ * AVIF (40 bytes an image, allocated in libdav1d, which has no frame pointers for the fast
+ * unwinder: the module is named too; fuzz/fuzz_common.c suppresses the same). */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:dav1d_data_create\nleak:libdav1d.so\n";
+}
+
+/* fuzz_image and fuzz_image_FORMAT: decode under a 1 MP limit, as a scan (min_side 32) and in
+ * full. The decoder must stay within the limit - a decode that grows the process by more
+ * than 128 MB went past it (fuzz/run.sh gives the image targets -malloc_limit_mb=128) - and a decoded image must have the declared size unless it was
+ * scaled (image.h), with PDQ taking its pixels. Returns what went wrong (heap), or NULL. */
+static char *regress_image(const uint8_t *buf, size_t len)
+{
+    char *why = NULL;
+    for (unsigned min_side = 0; min_side <= 32 && why == NULL; min_side += 32) {
+        const struct dp_image_opts o = {.max_pixels = (uint64_t)1 << 20, .min_side = min_side};
+        struct rusage before, after;
+        getrusage(RUSAGE_SELF, &before);
+        struct dp_image im;
+        struct dp_error e = {0};
+        enum dp_status st = dp_image_decode(buf, len, &o, &im, &e);
+        getrusage(RUSAGE_SELF, &after);
+        long grew = (after.ru_maxrss - before.ru_maxrss) / 1024;
+        char m[700];
+        if (grew > 128) {
+            snprintf(m, sizeof(m), "decoding under a 1 MP limit grew the process by %ld MB (%s)",
+                     grew, st == DP_OK ? "decoded" : e.msg);
+            why = strdup(m);
+        } else if (st != DP_OK) {
+            assert_true(e.msg[0] != '\0');
+            continue;
+        } else if (im.w > im.full_w || im.h > im.full_h ||
+                   (!im.scaled && (im.w != im.full_w || im.h != im.full_h))) {
+            snprintf(m, sizeof(m), "decoded %zux%zu, but the image declares %zux%zu%s", im.w, im.h,
+                     im.full_w, im.full_h, im.scaled ? " (scaled)" : "");
+            why = strdup(m);
+        } else {
+            assert_true((uint64_t)im.w * im.h <= o.max_pixels);
+            struct dp_pdq_result r;
+            assert_int_equal(dp_pdq_hash_pixels(im.pix, im.w, im.h, im.stride, im.channels,
+                                                true, &r, NULL),
+                             DP_OK);
+        }
+        if (st == DP_OK)
+            dp_image_release(&im);
+    }
+    return why;
+}
+
+/* Every reproducer is replayed and every failure printed before the test fails. */
+static void test_fuzz_regressions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *prefix; /* fuzz/regress/ folders whose name starts so */
+        char *(*replay)(const uint8_t *buf, size_t len);
+    } replays[] = {{"image", regress_image}};
+    const char *top = DP_SOURCE_DIR "/fuzz/regress";
+    DIR *d = opendir(top);
+    if (d == NULL) {
+        printf("hostile: no %s, nothing to replay\n", top);
+        return;
+    }
+    size_t n = 0, bad = 0;
+    struct dirent *t;
+    while ((t = readdir(d)) != NULL) {
+        if (t->d_name[0] == '.')
+            continue;
+        char *(*replay)(const uint8_t *, size_t) = NULL;
+        for (size_t i = 0; i < sizeof(replays) / sizeof(replays[0]); i++)
+            if (strncmp(t->d_name, replays[i].prefix, strlen(replays[i].prefix)) == 0)
+                replay = replays[i].replay;
+        if (replay == NULL)
+            fail_msg("fuzz/regress/%s: no replay for this target in test_hostile.c", t->d_name);
+        char *dir = tu_path(top, t->d_name);
+        DIR *f = opendir(dir);
+        assert_non_null(f);
+        struct dirent *e;
+        while ((e = readdir(f)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char *p = tu_path(dir, e->d_name);
+            size_t len = 0;
+            char *buf = tu_read(p, &len);
+            assert_non_null(buf);
+            char *why = replay((const uint8_t *)buf, len);
+            if (why != NULL) {
+                printf("hostile: fuzz/regress/%s/%s: %s\n", t->d_name, e->d_name, why);
+                bad++;
+            }
+            free(why), free(buf), free(p);
+            n++;
+        }
+        closedir(f);
+        free(dir);
+    }
+    closedir(d);
+    printf("hostile: %zu fuzz reproducers replayed, %zu failed\n", n, bad);
+    if (bad > 0)
+        fail_msg("%zu fuzz reproducers fail (fuzz/README.md, \"Known bugs\")", bad);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -340,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_plans_certificates_signatures),
         cmocka_unit_test(test_journals),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_fuzz_regressions),
     };
     return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
 }

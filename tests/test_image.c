@@ -3,14 +3,26 @@
  * libraries' own encoders (BMP written by hand): the same pixels back (exact when lossless,
  * within PDQ distance 8 when lossy), grey kept grey, truncated and corrupted input refused or
  * decoded but never a crash, headers declaring huge sizes refused before allocation, a GIF of
- * 10,000 frames decoded from its first quickly. */
+ * 10,000 frames decoded from its first quickly. HEIF decodes in a child process: the same
+ * pixels as libheif in-process, a coded frame larger than declared stopped by the child's
+ * memory limit; and the child runner itself (sandbox.c) - timeout, crashes, memory limit,
+ * descriptors, EINTR. */
 #include "testutil.h"
 
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gif_lib.h>
 #include <libheif/heif.h>
@@ -20,6 +32,8 @@
 
 #include "deprive/image.h"
 #include "deprive/pdq.h"
+
+#include "../src/content/internal.h" /* the child-process runner, tested directly */
 
 enum { W = 160, H = 112 };
 
@@ -589,6 +603,38 @@ static void patch_ispe(struct membuf *m, uint32_t v)
     fail_msg("no ispe box");
 }
 
+/* Decoded in the child exactly as libheif decodes in this process: the same pixels. */
+static void expect_heif_reference(const uint8_t *buf, size_t len, const char *what)
+{
+    struct heif_context *ctx = heif_context_alloc();
+    struct heif_image_handle *hd = NULL;
+    struct heif_image *ref = NULL;
+    assert_int_equal(heif_context_read_from_memory_without_copy(ctx, buf, len, NULL).code,
+                     heif_error_Ok);
+    assert_int_equal(heif_context_get_primary_image_handle(ctx, &hd).code, heif_error_Ok);
+    struct heif_decoding_options *o = heif_decoding_options_alloc();
+    o->convert_hdr_to_8bit = 1;
+    assert_int_equal(
+        heif_decode_image(hd, &ref, heif_colorspace_RGB, heif_chroma_interleaved_RGB, o).code,
+        heif_error_Ok);
+    int stride = 0;
+    const uint8_t *p = heif_image_get_plane_readonly(ref, heif_channel_interleaved, &stride);
+    struct dp_image img;
+    decode_ok(buf, len, DP_IMAGE_HEIF, &img);
+    assert_int_equal(img.w, heif_image_get_width(ref, heif_channel_interleaved));
+    assert_int_equal(img.h, heif_image_get_height(ref, heif_channel_interleaved));
+    assert_int_equal(img.channels, 3);
+    for (size_t y = 0; y < img.h; y++)
+        if (memcmp(img.pix + y * img.stride, p + y * (size_t)stride, img.w * 3) != 0)
+            fail_msg("%s: row %zu differs from libheif's in-process decode", what, y);
+    printf("image: %s: the child's pixels equal libheif's in-process decode\n", what);
+    dp_image_release(&img);
+    heif_image_release(ref);
+    heif_decoding_options_free(o);
+    heif_image_handle_release(hd);
+    heif_context_free(ctx);
+}
+
 static void test_heif(void **state)
 {
     (void)state;
@@ -608,6 +654,7 @@ static void test_heif(void **state)
         char what[64];
         snprintf(what, sizeof(what), "%s q90 (%zu bytes)", kinds[k].name, m.len);
         expect_close(m.p, m.len, DP_IMAGE_HEIF, rgb, 3, what);
+        expect_heif_reference(m.p, m.len, kinds[k].name);
         hostile(m.p, m.len, kinds[k].name, 60);
         /* the limit from the declared size, before decoding */
         struct dp_image_opts o = {.max_pixels = (uint64_t)W * H - 1};
@@ -623,6 +670,277 @@ static void test_heif(void **state)
     heif_deinit();
     if (done == 0)
         skip();
+}
+
+static bool sanitized(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    return true;
+#else
+    return false;
+#endif
+#else
+    return false;
+#endif
+}
+
+static long maxrss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
+}
+
+/* fuzz/regress/image_heif/avif-declares-64x64-codes-16384x16384: an AVIF declaring 64x64 whose
+ * AV1 frame is 16384x16384 (dav1d allocated 780 MB in this process before). Now the child's
+ * memory limit of the declared size stops it - under the fuzzers' 1 MP limit and the default
+ * 100 MP - and this process does not grow. Under ASan the child has no memory limit: it only
+ * fails (the decoded size is not the declared one). */
+static void test_heif_coded_larger(void **state)
+{
+    (void)state;
+    char *path =
+        tu_path(DP_SOURCE_DIR, "fuzz/regress/image_heif/avif-declares-64x64-codes-16384x16384");
+    size_t len = 0;
+    char *buf = tu_read(path, &len);
+    assert_non_null(buf);
+    for (int k = 0; k < 2; k++) {
+        const struct dp_image_opts o = {.max_pixels = k == 0 ? (uint64_t)1 << 20 : 0};
+        long before = maxrss_mb();
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        struct dp_image img;
+        struct dp_error e = {0};
+        enum dp_status st = dp_image_decode((const uint8_t *)buf, len, &o, &img, &e);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long grew = maxrss_mb() - before;
+        printf("image: 16384x16384 AVIF declaring 64x64, %s: %s (%.2f s, this process grew %ld "
+               "MB)\n",
+               k == 0 ? "1 MP limit" : "default limit", e.msg,
+               (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, grew);
+        assert_int_not_equal(st, DP_OK);
+        assert_true(grew < 32);
+        if (!sanitized()) {
+            assert_int_equal(st, DP_ERR_LIMIT);
+            assert_non_null(strstr(e.msg, "HEIF: decoder exceeded its memory limit of "));
+        }
+    }
+    free(buf);
+    free(path);
+}
+
+/* ---- the child-process runner (src/content/sandbox.c) ---- */
+
+enum child_kind {
+    CHILD_OK,
+    CHILD_SPIN,
+    CHILD_SEGV,
+    CHILD_ABORT,
+    CHILD_EXIT,
+    CHILD_FAIL,
+    CHILD_MALLOC,
+    CHILD_NEW,
+    CHILD_SLEEP,
+    CHILD_FDS,
+};
+
+struct child_job {
+    enum child_kind kind;
+    uint64_t limit; /* sandbox_limit_memory, 0 = none set */
+    size_t alloc;   /* CHILD_MALLOC, CHILD_NEW: bytes */
+    int parent_fd;  /* CHILD_FDS: a descriptor of the parent */
+};
+
+static enum dp_status child_fn(void *arg, uint8_t *out, size_t out_size,
+                               uint64_t info[SANDBOX_INFO], struct dp_error *err)
+{
+    const struct child_job *j = arg;
+    if (j->limit)
+        info[1] = sandbox_limit_memory(j->limit);
+    switch (j->kind) {
+    case CHILD_OK:
+        for (size_t i = 0; i < out_size; i++)
+            out[i] = (uint8_t)(i * 7);
+        info[0] = 42;
+        return DP_OK;
+    case CHILD_SPIN:
+        for (volatile unsigned long n = 0;; n++)
+            ;
+    case CHILD_SEGV:
+        raise(SIGSEGV);
+        break;
+    case CHILD_ABORT:
+        abort();
+    case CHILD_EXIT:
+        _exit(3);
+    case CHILD_FAIL:
+        return dp_error_set(err, DP_ERR_PARSE, EINVAL, "TEST: %s", "refused");
+    case CHILD_MALLOC: {
+        uint8_t *p = malloc(j->alloc);
+        if (p == NULL)
+            return dp_error_set(err, DP_ERR_NOMEM, 0, "TEST: out of memory");
+        memset(p, 1, j->alloc);
+        info[0] = p[j->alloc - 1];
+        free(p);
+        return DP_OK;
+    }
+    case CHILD_NEW: { /* libstdc++'s operator new(size_t), as libheif allocates */
+        void *(*op_new)(size_t) = NULL;
+        void *sym = dlsym(RTLD_DEFAULT, "_Znwm");
+        memcpy(&op_new, &sym, sizeof(sym));
+        if (op_new == NULL)
+            return dp_error_set(err, DP_ERR_UNSUPPORTED, 0, "TEST: no operator new");
+        info[0] = op_new(j->alloc) != NULL;
+        return DP_OK;
+    }
+    case CHILD_SLEEP: {
+        struct timespec ts = {0, 300 * 1000 * 1000};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        info[0] = 7;
+        return DP_OK;
+    }
+    case CHILD_FDS:
+        info[0] = fcntl(j->parent_fd, F_GETFD) == -1 && errno == EBADF;
+        info[2] = fcntl(2, F_GETFD) != -1;
+        return DP_OK;
+    }
+    return DP_ERR_INVALID;
+}
+
+/* Open descriptors and shared anonymous mappings of this process. */
+static void resources(int *fds, int *maps)
+{
+    *fds = 0;
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        *fds += e->d_name[0] != '.';
+    closedir(d);
+    *maps = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+    assert_non_null(f);
+    char line[512];
+    while (fgets(line, sizeof(line), f) != NULL)
+        *maps += strstr(line, "/dev/zero") != NULL;
+    fclose(f);
+}
+
+static enum dp_status run_child(struct child_job *j, unsigned timeout_ms, struct sandbox_result *r,
+                                struct dp_error *e, double *secs)
+{
+    int fds0, maps0, fds1, maps1;
+    resources(&fds0, &maps0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    *e = (struct dp_error){0};
+    enum dp_status st = sandbox_run(r, "TEST", 4096, timeout_ms, child_fn, j, e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (st == DP_OK)
+        sandbox_release(r);
+    resources(&fds1, &maps1);
+    assert_int_equal(fds1, fds0);   /* the pipe closed */
+    assert_int_equal(maps1, maps0); /* the shared mapping gone */
+    errno = 0;
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* the child reaped */
+    assert_int_equal(errno, ECHILD);
+    printf("image: child %d: %s (%.3f s)\n", (int)j->kind, st == DP_OK ? "ok" : e->msg, *secs);
+    return st;
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+static void test_sandbox(void **state)
+{
+    (void)state;
+    struct sandbox_result r;
+    struct dp_error e;
+    double secs;
+    struct child_job j = {.kind = CHILD_OK};
+
+    /* a result, through shared memory */
+    int fds0, maps0;
+    resources(&fds0, &maps0);
+    assert_int_equal(sandbox_run(&r, "TEST", 4096, 5000, child_fn, &j, &e), DP_OK);
+    assert_int_equal(r.info[0], 42);
+    assert_int_equal(r.out_size, 4096);
+    for (size_t i = 0; i < 4096; i++)
+        assert_int_equal(r.out[i], (uint8_t)(i * 7));
+    sandbox_release(&r);
+    assert_null(r.map);
+
+    /* the function's own failure: status, message and errno as it set them */
+    j.kind = CHILD_FAIL;
+    assert_int_equal(run_child(&j, 5000, &r, &e, &secs), DP_ERR_PARSE);
+    assert_string_equal(e.msg, "TEST: refused: Invalid argument");
+    assert_int_equal(e.sys_errno, EINVAL);
+
+    /* spinning: stopped at the timeout, killed and reaped */
+    j.kind = CHILD_SPIN;
+    assert_int_equal(run_child(&j, 300, &r, &e, &secs), DP_ERR_LIMIT);
+    assert_string_equal(e.msg, "TEST: decoding took longer than 300 ms (stopped)");
+    assert_true(secs >= 0.29 && secs < 5);
+    j.kind = CHILD_SPIN;
+    assert_int_equal(run_child(&j, 1000, &r, &e, &secs), DP_ERR_LIMIT);
+    assert_string_equal(e.msg, "TEST: decoding took longer than 1 s (stopped)");
+
+    /* crashes: the signal, whatever handlers this process (cmocka) has */
+    j.kind = CHILD_SEGV;
+    assert_int_equal(run_child(&j, 5000, &r, &e, &secs), DP_ERR_PARSE);
+    assert_string_equal(e.msg, "TEST: decoder crashed (signal 11)");
+    j.kind = CHILD_ABORT;
+    assert_int_equal(run_child(&j, 5000, &r, &e, &secs), DP_ERR_PARSE);
+    assert_string_equal(e.msg, "TEST: decoder crashed (signal 6)");
+    j.kind = CHILD_EXIT;
+    assert_int_equal(run_child(&j, 5000, &r, &e, &secs), DP_ERR_PARSE);
+    assert_string_equal(e.msg, "TEST: decoder exited unexpectedly (status 3)");
+
+    /* the parent's descriptors are closed in the child, 0-2 kept */
+    j = (struct child_job){.kind = CHILD_FDS, .parent_fd = open("/dev/null", O_RDONLY)};
+    assert_true(j.parent_fd > 2);
+    assert_int_equal(sandbox_run(&r, "TEST", 16, 5000, child_fn, &j, &e), DP_OK);
+    assert_int_equal(r.info[0], 1);
+    assert_int_equal(r.info[2], 1);
+    sandbox_release(&r);
+    close(j.parent_fd);
+
+    /* interrupted by signals while it waits (EINTR): the result all the same */
+    struct sigaction sa = {.sa_handler = on_alarm}, old;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+    struct itimerval every = {{0, 5000}, {0, 5000}}, off = {{0, 0}, {0, 0}};
+    assert_int_equal(setitimer(ITIMER_REAL, &every, NULL), 0);
+    j = (struct child_job){.kind = CHILD_SLEEP};
+    enum dp_status st = run_child(&j, 5000, &r, &e, &secs);
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    assert_int_equal(st, DP_OK);
+    assert_true(secs >= 0.29 && secs < 5);
+
+    /* the memory limit: within it an allocation works; past it a failed malloc, and a failed
+       C++ new (which would throw), are reported as the limit */
+    if (sanitized()) {
+        printf("image: sanitizer build: the child has no memory limit, not tested\n");
+        return;
+    }
+    j = (struct child_job){.kind = CHILD_MALLOC, .limit = (uint64_t)64 << 20, .alloc = 32 << 20};
+    assert_int_equal(sandbox_run(&r, "TEST", 16, 5000, child_fn, &j, &e), DP_OK);
+    assert_int_equal(r.info[0], 1);
+    assert_int_equal(r.info[1], (uint64_t)64 << 20);
+    sandbox_release(&r);
+    j = (struct child_job){.kind = CHILD_MALLOC, .limit = (uint64_t)16 << 20, .alloc = 64 << 20};
+    assert_int_equal(run_child(&j, 5000, &r, &e, &secs), DP_ERR_LIMIT);
+    assert_string_equal(e.msg, "TEST: decoder exceeded its memory limit of 16 MB");
+    j = (struct child_job){.kind = CHILD_NEW, .limit = (uint64_t)16 << 20, .alloc = 64 << 20};
+    assert_int_equal(run_child(&j, 5000, &r, &e, &secs), DP_ERR_LIMIT);
+    assert_string_equal(e.msg, "TEST: decoder exceeded its memory limit of 16 MB");
 }
 
 static void test_names_and_versions(void **state)
@@ -651,6 +969,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_webp), cmocka_unit_test(test_gif),  cmocka_unit_test(test_bmp),
         cmocka_unit_test(test_tiff), cmocka_unit_test(test_heif),
+        cmocka_unit_test(test_heif_coded_larger), cmocka_unit_test(test_sandbox),
         cmocka_unit_test(test_names_and_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

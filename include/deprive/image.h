@@ -50,8 +50,10 @@ struct dp_image {
 
 /* Decode buf (a whole file or embedded stream). Animated GIF and WebP give their first frame
  * (on its canvas); HEIF/AVIF the primary image; TIFF the first directory. DP_ERR_UNSUPPORTED:
- * not a known format; DP_ERR_LIMIT: declared dimensions over the limit (nothing decoded);
- * DP_ERR_PARSE: truncated or corrupt (the message says what the decoder said); DP_ERR_NOMEM.
+ * not a known format; DP_ERR_LIMIT: declared dimensions over the limit (nothing decoded), or
+ * HEIF/AVIF only, decoded in a child process: its memory limit or 60 s timeout hit;
+ * DP_ERR_PARSE: truncated or corrupt (the message says what the decoder said; HEIF: also a
+ * crashed decoder); DP_ERR_NOMEM; DP_ERR_IO: no process could be started for a HEIF decoder.
  * Thread-safe. */
 enum dp_status dp_image_decode(const uint8_t *buf, size_t len, const struct dp_image_opts *opts,
                                struct dp_image *out, struct dp_error *err) DP_WUR;
