@@ -27,6 +27,7 @@
 #include "deprive/pdq.h"
 #include "deprive/report.h"
 #include "deprive/scan.h"
+#include "deprive/util.h"
 
 /* ---- random numbers: splitmix64, the same on every machine ---- */
 
@@ -1346,4 +1347,125 @@ char *robust_report(const struct robust_config *c, const struct robust_result *r
         return NULL;
     }
     return text;
+}
+
+/* ---- encoded images kept in memory ---- */
+
+void robust_put_le(unsigned char *p, uint32_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+unsigned char *robust_bmp_bytes(const struct robust_image *im, size_t *len)
+{
+    size_t row = ((size_t)im->w * 3 + 3) & ~(size_t)3, data = row * (size_t)im->h;
+    size_t n = 54 + data;
+    unsigned char *b = calloc(1, n);
+    if (b == NULL)
+        return NULL;
+    b[0] = 'B';
+    b[1] = 'M';
+    robust_put_le(b + 2, (uint32_t)n, 4);
+    robust_put_le(b + 10, 54, 4);
+    robust_put_le(b + 14, 40, 4);
+    robust_put_le(b + 18, (uint32_t)im->w, 4);
+    robust_put_le(b + 22, (uint32_t)im->h, 4);
+    robust_put_le(b + 26, 1, 2);
+    robust_put_le(b + 28, 24, 2);
+    robust_put_le(b + 34, (uint32_t)data, 4);
+    robust_put_le(b + 38, 2835, 4);
+    robust_put_le(b + 42, 2835, 4);
+    for (int y = 0; y < im->h; y++) {
+        const uint8_t *src = im->px + (size_t)(im->h - 1 - y) * (size_t)im->w * 3;
+        unsigned char *dst = b + 54 + (size_t)y * row;
+        for (int x = 0; x < im->w; x++) {
+            dst[3 * x] = src[3 * x + 2];
+            dst[3 * x + 1] = src[3 * x + 1];
+            dst[3 * x + 2] = src[3 * x];
+        }
+    }
+    *len = n;
+    return b;
+}
+
+/* Write im as path (BMP: its bytes written as they are); false with err. */
+static bool write_encoded(const char *path, const struct robust_image *im, int quality, char *err,
+                          size_t errlen)
+{
+    if (quality > 0)
+        return robust_write_jpeg(path, im, quality, err, errlen);
+    if (quality == 0)
+        return robust_write_png(path, im, err, errlen);
+    size_t n = 0;
+    unsigned char *b = robust_bmp_bytes(im, &n);
+    FILE *f = b != NULL ? fopen(path, "wb") : NULL;
+    bool ok = f != NULL && fwrite(b, 1, n, f) == n;
+    if (f != NULL && fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        snprintf(err, errlen, "cannot write '%s': %s", path, b ? strerror(errno) : "no memory");
+    free(b);
+    return ok;
+}
+
+bool robust_files_add(struct robust_files *set, struct robust_file *out, const char *name,
+                      const struct robust_image *src, int w, int h, int quality)
+{
+    struct robust_image rs = {0};
+    const struct robust_image *im = src;
+    if (set->nmem == sizeof(set->mem) / sizeof(set->mem[0])) {
+        snprintf(set->error, sizeof(set->error), "%s: more than %zu files", name, set->nmem);
+        return false;
+    }
+    if (w > 0) {
+        if (!robust_resize(&rs, src, w, h)) {
+            snprintf(set->error, sizeof(set->error), "%s: cannot resize", name);
+            return false;
+        }
+        im = &rs;
+    }
+    char *p = path_of(set->dir, "%s", name);
+    size_t n = 0;
+    unsigned char *b = NULL;
+    if (p == NULL)
+        snprintf(set->error, sizeof(set->error), "%s: no memory", name);
+    else if (write_encoded(p, im, quality, set->error, sizeof(set->error)) &&
+             (b = (unsigned char *)read_all(p, &n)) == NULL)
+        snprintf(set->error, sizeof(set->error), "cannot read '%s' back", p);
+    free(p);
+    snprintf(out->name, sizeof(out->name), "%s", name);
+    out->kind = quality > 0 ? "jpeg" : quality == 0 ? "png" : "bmp";
+    out->w = im->w;
+    out->h = im->h;
+    robust_image_free(&rs);
+    if (b == NULL)
+        return false;
+    set->mem[set->nmem++] = b;
+    out->b = b;
+    out->n = n;
+    uint8_t d[32];
+    dp_sha256_buf(d, b, n);
+    dp_hex_encode(out->sha, d, 32);
+    return true;
+}
+
+bool robust_files_add_scene(struct robust_files *set, struct robust_file *out, const char *name,
+                            int w, int h, uint64_t seed, int quality)
+{
+    struct robust_image sc;
+    if (!robust_scene(&sc, w, h, seed)) {
+        snprintf(set->error, sizeof(set->error), "%s: no memory for the scene", name);
+        return false;
+    }
+    bool ok = robust_files_add(set, out, name, &sc, 0, 0, quality);
+    robust_image_free(&sc);
+    return ok;
+}
+
+void robust_files_release(struct robust_files *set)
+{
+    while (set->nmem > 0)
+        free(set->mem[--set->nmem]);
+    set->error[0] = '\0';
 }

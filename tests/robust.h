@@ -4,7 +4,8 @@
  * (re-encode, resize, rotate, mirror, crop, watermark, thumbnail) written as real files with
  * libjpeg and libpng, and one measurement through deprive's own hashing (dp_fingerprint) and
  * scan (dp_scan_run + the report JSON). Shared by tests/test_pdq_robust.c and
- * bench/pdq_robust.c; no cmocka here: failures come back as false with a message. */
+ * bench/pdq_robust.c, and (the scenes encoded and kept as struct robust_file) by the suites
+ * that plant images; no cmocka here: failures come back as false with a message. */
 #ifndef DEPRIVE_TESTS_ROBUST_H
 #define DEPRIVE_TESTS_ROBUST_H
 
@@ -74,6 +75,44 @@ bool robust_watermark(struct robust_image *out, const struct robust_image *src, 
 bool robust_write_jpeg(const char *path, const struct robust_image *im, int quality, char *err,
                        size_t errlen);
 bool robust_write_png(const char *path, const struct robust_image *im, char *err, size_t errlen);
+
+/* ---- encoded images kept in memory, for the suites that plant them in containers and on
+ * raw images (test_embedded.c, test_sweep.c) ---- */
+
+/* v as n little-endian bytes at p (n at most 4). */
+void robust_put_le(unsigned char *p, uint32_t v, int n);
+/* A bottom-up 24-bit BMP (BITMAPINFOHEADER, 2835 pixels a metre) of im, heap (caller frees);
+ * NULL on allocation failure. */
+unsigned char *robust_bmp_bytes(const struct robust_image *im, size_t *len);
+
+/* One image written as a file, its bytes kept. */
+struct robust_file {
+    char name[64];          /* its file name */
+    const char *kind;       /* "jpeg", "png" or "bmp" (the carver's names) */
+    const unsigned char *b; /* the file's bytes, owned by the robust_files that made it */
+    size_t n;
+    int w, h;
+    char sha[65]; /* SHA-256 of the bytes, lower-case hex */
+};
+
+/* The images a suite makes once and keeps for all its tests. */
+struct robust_files {
+    const char *dir;        /* an existing directory, the caller's; the files are written there */
+    unsigned char *mem[32]; /* every file's bytes, freed by robust_files_release */
+    size_t nmem;
+    char error[256]; /* why the last robust_files_add failed */
+};
+
+/* Encode src - resized to w x h first unless w is 0 - as set->dir/name: JPEG at quality > 0,
+ * PNG at 0, BMP at -1; read it back into set and describe it in *out. False, with set->error,
+ * when it cannot be made or set holds 32 files already. */
+bool robust_files_add(struct robust_files *set, struct robust_file *out, const char *name,
+                      const struct robust_image *src, int w, int h, int quality);
+/* robust_files_add of robust_scene(w, h, seed) as it is. */
+bool robust_files_add_scene(struct robust_files *set, struct robust_file *out, const char *name,
+                            int w, int h, uint64_t seed, int quality);
+/* Free every file's bytes (the files stay in dir) and empty set; dir is kept. */
+void robust_files_release(struct robust_files *set);
 
 struct robust_config {
     const char *dir;    /* an existing empty directory; everything is written below it */

@@ -7,32 +7,23 @@
  * an archive deprive cannot rewrite (7z) and --archive-policy; single compressed files erased
  * whole; ENOSPC while the new archive is written; a member that only matches by PDQ.
  *
- * The kills are exact, not timed: the wipe runs under ptrace with a seccomp filter that stops
- * it at every fsync and fdatasync, the journal is read at each stop, and the wipe is killed at
- * the fdatasync of a given record (the record written, nothing after it done) or at the next
- * sync after it (the step that record announces under way). */
+ * The kills are exact, not timed (fu_kill_at, fsutil.c): the wipe runs under ptrace with a
+ * seccomp filter that stops it at every fsync and fdatasync, the journal is read at each stop,
+ * and the wipe is killed at the fdatasync of a given record (the record written, nothing after
+ * it done) or at the next sync after it (the step that record announces under way). */
 #include "testutil.h"
+#include "fsutil.h"
 #include "robust.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -41,70 +32,8 @@
 
 #define ORDER "ORD-ARCH-0001"
 #define T0 1600000000 /* even: zip's DOS time has 2-second steps */
-#define WINDOW 32
 #define PROBES 16
 #define MAXM 16
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- ownership: everything a test allocates is released by its teardown, so a failing
- * assertion (cmocka jumps out of the test) leaks nothing ---- */
-
-#define MAX_OWNED 2048
-static void *owned[MAX_OWNED];
-static json_t *owned_json[128];
-static size_t nowned, nowned_json;
-
-static void *own(void *p)
-{
-    assert_non_null(p);
-    if (nowned == MAX_OWNED) {
-        free(p);
-        fail_msg("more than %d allocations in one test", MAX_OWNED);
-    }
-    return owned[nowned++] = p;
-}
-
-static json_t *ownj(json_t *j)
-{
-    assert_non_null(j);
-    if (nowned_json == sizeof(owned_json) / sizeof(owned_json[0])) {
-        json_decref(j);
-        fail_msg("too many JSON documents in one test");
-    }
-    return owned_json[nowned_json++] = j;
-}
-
-static void release_owned(void)
-{
-    while (nowned > 0)
-        free(owned[--nowned]);
-    while (nowned_json > 0)
-        json_decref(owned_json[--nowned_json]);
-}
-
-static char *opath(const char *dir, const char *rel)
-{
-    return own(tu_path(dir, rel));
-}
-
-static unsigned char *oread(const char *path, size_t *len)
-{
-    unsigned char *b = (unsigned char *)tu_read(path, len);
-    if (b == NULL)
-        fail_msg("cannot read %s", path);
-    return own(b);
-}
-
-static json_t *oload(const char *path)
-{
-    return ownj(tu_load_json(path));
-}
 
 /* ---- content ---- */
 
@@ -117,7 +46,7 @@ static unsigned char *text_bytes(size_t n, uint32_t seed)
         "police",  "report",  "evidence",  "digital", "forensic", "examiner", "seized",
         "under",   "section", "schedule",  "hearing", "judge",   "notes",   "minutes",
         "draft",   "final",   "appendix",  "index"};
-    unsigned char *b = own(malloc(n ? n : 1));
+    unsigned char *b = tu_own(malloc(n ? n : 1));
     uint64_t x = (uint64_t)seed * 2654435761u + 7;
     size_t i = 0;
     while (i < n) {
@@ -189,9 +118,9 @@ static void write_archive(const char *path, enum fmt fmt, enum flt flt, const st
 static unsigned char *archive_bytes(const char *dir, const char *name, enum fmt fmt, enum flt flt,
                                     const struct mem *m, size_t n, size_t *len)
 {
-    char *p = opath(dir, name);
+    char *p = tu_opath(dir, name);
     write_archive(p, fmt, flt, m, n);
-    return oread(p, len);
+    return tu_oread(p, len);
 }
 
 struct entry {
@@ -225,7 +154,7 @@ static bool read_entry_data(struct archive *a, struct entry *x)
         }
         la_ssize_t k = ok ? archive_read_data(a, d + x->len, cap - x->len) : -1;
         if (k <= 0) {
-            x->data = own(d);
+            x->data = tu_own(d);
             return k == 0;
         }
         x->len += (size_t)k;
@@ -254,7 +183,7 @@ static bool read_listing(const void *buf, size_t len, struct listing *l)
         }
         struct entry *x = &l->e[l->n++];
         const char *name = archive_entry_pathname(e);
-        x->name = own(strdup(name ? name : ""));
+        x->name = tu_own(strdup(name ? name : ""));
         x->mode = (unsigned)archive_entry_perm(e);
         x->mtime = archive_entry_mtime(e);
         ok = read_entry_data(a, x);
@@ -357,11 +286,11 @@ static void set_init(struct set *s, uint32_t seed, size_t lawful_len, bool lawfu
     static const unsigned modes[] = {0640, 0644, 0755};
     memset(s, 0, sizeof(*s));
     s->vlen = 48 * 1024;
-    s->victim = own(tu_random_bytes(s->vlen, seed));
+    s->victim = tu_own(tu_random_bytes(s->vlen, seed));
     for (int i = 0; i < 3; i++) {
         s->llen[i] = lawful_len - (size_t)i * 1024;
         s->lawful[i] = lawful_random
-                           ? own(tu_random_bytes(s->llen[i], seed * 7 + (uint32_t)i + 1))
+                           ? tu_own(tu_random_bytes(s->llen[i], seed * 7 + (uint32_t)i + 1))
                            : text_bytes(s->llen[i], seed * 7 + (uint32_t)i + 1);
         s->kept[i] = (struct mem){names[i], s->lawful[i], s->llen[i], modes[i],
                                   T0 + 100 * (i + 1) + (i == 0 ? 0 : 100)};
@@ -376,62 +305,23 @@ static void set_init(struct set *s, uint32_t seed, size_t lawful_len, bool lawfu
 static char *victim_list(const char *work, const struct set *s)
 {
     tu_write(work, "victim.jpg", s->victim, s->vlen);
-    char *p = opath(work, "victim.jpg"), hex[65], line[128];
+    char *p = tu_opath(work, "victim.jpg"), hex[65], line[128];
     assert_true(tu_sha256_hex(p, hex));
     snprintf(line, sizeof(line), "%s  victim.jpg\n", hex);
     tu_write(work, "victims.sha256", line, strlen(line));
-    return opath(work, "victims.sha256");
+    return tu_opath(work, "victims.sha256");
 }
 
 /* ---- the raw image ---- */
 
-struct probes {
-    const unsigned char *w[PROBES];
-    size_t n;
-};
-
-/* PROBES windows spread evenly over d. */
-static void probes_spread(struct probes *p, const unsigned char *d, size_t len)
-{
-    p->n = 0;
-    for (size_t k = 0; k < PROBES && len >= WINDOW; k++)
-        p->w[p->n++] = d + (len - WINDOW) * (k + 1) / (PROBES + 1);
-}
-
 /* PROBES windows spread over d, each one that occurs nowhere in ex (the new archive: what may
  * rightly remain of the old one's bytes, such as a recompressed stream's unchanged start). */
-static void probes_not_in(struct probes *p, const unsigned char *d, size_t len,
+static void probes_not_in(struct fu_probes *p, const unsigned char *d, size_t len,
                           const unsigned char *ex, size_t exlen)
 {
-    const unsigned char *cand[512];
-    size_t nc = 0;
-    for (size_t k = 0; k < 512 && len >= WINDOW; k++) {
-        const unsigned char *w = d + (len - WINDOW) * k / 511;
-        if (memmem(ex, exlen, w, WINDOW) == NULL)
-            cand[nc++] = w;
-    }
+    size_t nc = fu_probes_pick(p, PROBES, d, len, ex, exlen, 512);
     if (nc < PROBES)
         fail_msg("only %zu of 512 windows of the old archive differ from the new one", nc);
-    p->n = 0;
-    for (size_t k = 0; k < PROBES; k++)
-        p->w[p->n++] = cand[nc * k / PROBES];
-}
-
-static size_t probes_found(const struct probes *p, const unsigned char *img, size_t ilen)
-{
-    size_t found = 0;
-    for (size_t k = 0; k < p->n; k++)
-        found += memmem(img, ilen, p->w[k], WINDOW) != NULL;
-    return found;
-}
-
-/* The raw image, unmounted first (sync, umount). */
-static unsigned char *image_bytes(struct tu_fs *fs, size_t *len)
-{
-    tu_fs_umount(fs);
-    unsigned char *b = (unsigned char *)tu_read(fs->image, len);
-    assert_non_null(b);
-    return b;
 }
 
 /* ---- a loop-mounted ext4 image per test, unmounted and detached in the teardown ---- */
@@ -448,10 +338,9 @@ struct lfx {
 static int lfx_setup(void **state)
 {
     struct lfx *f = *state;
-    char why[96];
-    snprintf(why, sizeof(why), "archive_wipe: %s", f->label);
     f->work = tu_mkdtemp();
-    f->ready = tu_can_loop(why) && tu_fs_create(&f->fs, "ext4", f->size_mb ? f->size_mb : 32);
+    f->ready =
+        fu_loop_create(&f->fs, "archive_wipe", f->label, "ext4", f->size_mb ? f->size_mb : 32);
     return 0;
 }
 
@@ -465,53 +354,24 @@ static int lfx_teardown(void **state)
         f->work = NULL;
     }
     f->ready = false;
-    release_owned();
+    tu_release_owned();
     return 0;
 }
 
 static void need_loop(const struct lfx *f)
 {
-    if (!f->ready) {
-        printf("archive_wipe: %s: skipped: no loop-mounted ext4 image could be made here (needs "
-               "root, /dev/loop-control and mkfs.ext4)\n",
-               f->label);
-        skip();
-    }
+    fu_need_loop(f->ready, "archive_wipe", f->label, "ext4");
 }
 
 /* ---- the CLI ---- */
-
-static void expect_exit(const struct tu_run *r, int status, const char *what)
-{
-    if (r->status != status)
-        fail_msg("%s: exit %d, want %d\nstderr: %.3000s\nstdout: %.3000s", what, r->status,
-                 status, r->err, r->out);
-}
-
-/* Run the deprive binary with the arguments (NULL-terminated); its output owned. */
-static void deprive(struct tu_run *r, ...)
-{
-    char *argv[64];
-    int n = 0;
-    argv[n++] = (char *)DP_TEST_BIN;
-    va_list ap;
-    va_start(ap, r);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && n < 63)
-        argv[n++] = (char *)a;
-    va_end(ap);
-    argv[n] = NULL;
-    tu_run_argv(r, argv, NULL);
-    own(r->out), own(r->err);
-}
 
 /* deprive scan; the plan must hold want findings. Returns the plan (owned). */
 static json_t *scan(const char *root, const char *list, const char *plan, size_t want)
 {
     struct tu_run r;
-    deprive(&r, "scan", "--hashes", list, "-o", plan, root, NULL);
-    expect_exit(&r, 0, "scan");
-    json_t *doc = oload(plan);
+    tu_odeprive(&r, "scan", "--hashes", list, "-o", plan, root, NULL);
+    tu_expect_exit(&r, 0, "scan");
+    json_t *doc = tu_oload(plan);
     size_t got = json_array_size(json_object_get(doc, "findings"));
     if (got != want)
         fail_msg("scan of %s: %zu findings, want %zu", root, got, want);
@@ -544,25 +404,8 @@ static void expect_location(const json_t *plan, size_t i, const char *want)
 static void wipe(struct tu_run *r, const char *list, const char *journal, const char *out,
                  const char *plan, const char *const *extra)
 {
-    char *argv[32];
-    int n = 0;
-    argv[n++] = (char *)DP_TEST_BIN;
-    argv[n++] = (char *)"wipe";
-    argv[n++] = (char *)"--yes";
-    argv[n++] = (char *)"--order";
-    argv[n++] = (char *)ORDER;
-    argv[n++] = (char *)"--hashes";
-    argv[n++] = (char *)list;
-    argv[n++] = (char *)"--journal";
-    argv[n++] = (char *)journal;
-    argv[n++] = (char *)"-o";
-    argv[n++] = (char *)out;
-    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 30; i++)
-        argv[n++] = (char *)extra[i];
-    argv[n++] = (char *)plan;
-    argv[n] = NULL;
-    tu_run_argv(r, argv, NULL);
-    own(r->out), own(r->err);
+    const struct tu_wipe_args a = {ORDER, list, journal, out, plan, extra, false, false};
+    tu_owipe(r, &a);
 }
 
 /* The result's target whose first location starts with name. */
@@ -578,18 +421,6 @@ static const json_t *target_of(const json_t *res, const char *name)
     }
     fail_msg("the wipe result has no target in %s", name);
     return NULL;
-}
-
-static const char *jstr(const json_t *o, const char *dotted)
-{
-    const char *s = json_string_value(tu_jget(o, dotted));
-    return s ? s : "(none)";
-}
-
-static void expect_status(const json_t *t, const char *want, const char *what)
-{
-    if (strcmp(jstr(t, "status"), want) != 0)
-        fail_msg("%s: status %s (%s), want %s", what, jstr(t, "status"), jstr(t, "reason"), want);
 }
 
 /* Names in dir starting with prefix (".dq": the rewrite's temp files and the scrub's
@@ -620,12 +451,6 @@ static void expect_no_leftovers(const char *dir, const char *what)
         fail_msg("%s: left behind in the archive's directory: %s", what, names);
 }
 
-static void sha_of(const char *path, char out[65])
-{
-    if (!tu_sha256_hex(path, out))
-        fail_msg("cannot read %s", path);
-}
-
 /* ==== 1. each writable format on ext4 ==== */
 
 struct fmtcase {
@@ -654,7 +479,7 @@ static void test_rewrite_format(void **state)
     char *list = victim_list(f->work, &s);
     char name[64];
     snprintf(name, sizeof(name), "evidence.%s", c->ext);
-    char *arch = opath(f->fs.mnt, name);
+    char *arch = tu_opath(f->fs.mnt, name);
     write_archive(arch, c->fmt, c->flt, s.all, 4);
     /* the archive file's own mode, owner and times, to be kept */
     assert_int_equal(chown(arch, 1234, 2345), 0);
@@ -664,7 +489,7 @@ static void test_rewrite_format(void **state)
     struct stat sb0, sb1;
     assert_int_equal(stat(arch, &sb0), 0);
     size_t oldlen = 0;
-    unsigned char *old = oread(arch, &oldlen);
+    unsigned char *old = tu_oread(arch, &oldlen);
     assert_non_null(old);
     struct listing lold;
     if (!read_listing(old, oldlen, &lold))
@@ -672,11 +497,11 @@ static void test_rewrite_format(void **state)
 
     /* control: before the wipe the image holds the old archive's bytes and the victim's */
     size_t ilen = 0;
-    struct probes pv, po, pn, pl[3];
-    probes_spread(&pv, s.victim, s.vlen);
-    probes_spread(&po, old, oldlen);
-    unsigned char *img = image_bytes(&f->fs, &ilen);
-    size_t v0 = probes_found(&pv, img, ilen), o0 = probes_found(&po, img, ilen);
+    struct fu_probes pv, po, pn, pl[3];
+    fu_probes_spread(&pv, PROBES, s.victim, s.vlen);
+    fu_probes_spread(&po, PROBES, old, oldlen);
+    unsigned char *img = fu_image_bytes(&f->fs, &ilen);
+    size_t v0 = fu_probes_in(&pv, img, ilen), o0 = fu_probes_in(&po, img, ilen);
     free(img);
     assert_true(tu_fs_mount(&f->fs, false));
     printf("archive_wipe: %s: before: %zu/%d windows of the victim, %zu/%d of the archive in the "
@@ -686,17 +511,17 @@ static void test_rewrite_format(void **state)
     if (c->members_verbatim)
         assert_int_equal(v0, PROBES);
 
-    char *plan = opath(f->work, "plan.json"), *journal = opath(f->work, "journal"),
-         *out = opath(f->work, "wipe.json");
+    char *plan = tu_opath(f->work, "plan.json"), *journal = tu_opath(f->work, "journal"),
+         *out = tu_opath(f->work, "wipe.json");
     json_t *pdoc = scan(f->fs.mnt, list, plan, 1);
     char want_loc[128];
     snprintf(want_loc, sizeof(want_loc), "%s -> %s", name, VICTIM_NAME);
     expect_location(pdoc, 0, want_loc);
     struct tu_run r;
-    double t0 = now_s();
+    double t0 = tu_now();
     wipe(&r, list, journal, out, plan, NULL);
-    double secs = now_s() - t0;
-    expect_exit(&r, 0, "wipe");
+    double secs = tu_now() - t0;
+    tu_expect_exit(&r, 0, "wipe");
 
     /* the archive: the three lawful members exactly, same format and compression */
     struct listing lnew;
@@ -727,10 +552,10 @@ static void test_rewrite_format(void **state)
     expect_no_leftovers(f->fs.mnt, name);
 
     /* the result */
-    json_t *res = oload(out);
+    json_t *res = tu_oload(out);
     assert_int_equal(json_array_size(json_object_get(res, "targets")), 1);
     const json_t *t = target_of(res, name);
-    expect_status(t, "erased", name);
+    tu_expect_status(t, "erased", name);
     const json_t *a = tu_jget(t, "archive");
     if (!json_is_object(a))
         fail_msg("%s: the target has no \"archive\" object", name);
@@ -738,32 +563,32 @@ static void test_rewrite_format(void **state)
     assert_int_equal(json_integer_value(tu_jget(a, "kept_members")), 3);
     assert_int_equal(json_integer_value(tu_jget(a, "removed_members")), 1);
     assert_true(json_is_true(tu_jget(a, "kept_verified")));
-    assert_string_equal(jstr(a, "format"), c->kind);
+    assert_string_equal(tu_jstr(a, "format"), c->kind);
     if (c->compression != NULL)
-        assert_string_equal(jstr(a, "compression"), c->compression);
+        assert_string_equal(tu_jstr(a, "compression"), c->compression);
     else if (tu_jget(a, "compression") != NULL && !json_is_null(tu_jget(a, "compression")))
-        fail_msg("%s: archive.compression is %s, want none", name, jstr(a, "compression"));
+        fail_msg("%s: archive.compression is %s, want none", name, tu_jstr(a, "compression"));
     char sha_new[65];
-    sha_of(arch, sha_new);
-    assert_string_equal(jstr(a, "new_sha256"), sha_new);
+    tu_sha256_file(arch, sha_new);
+    assert_string_equal(tu_jstr(a, "new_sha256"), sha_new);
     assert_true(
         json_is_true(json_object_get(json_array_get(json_object_get(t, "names"), 0), "removed")));
     printf("archive_wipe: %s: erased in %.2f s, %s; changes: \"%s\"\n", c->ext, secs,
-           jstr(t, "assurance"), jstr(a, "changes"));
+           tu_jstr(t, "assurance"), tu_jstr(a, "changes"));
 
     /* the raw image: nothing of the victim nor of the old archive; the new archive there */
     size_t newlen = 0;
-    unsigned char *neu = oread(arch, &newlen);
+    unsigned char *neu = tu_oread(arch, &newlen);
     assert_non_null(neu);
     probes_not_in(&po, old, oldlen, neu, newlen);
-    probes_spread(&pn, neu, newlen);
+    fu_probes_spread(&pn, PROBES, neu, newlen);
     for (int i = 0; i < 3; i++)
-        probes_spread(&pl[i], s.lawful[i], s.llen[i]);
-    img = image_bytes(&f->fs, &ilen);
-    size_t v1 = probes_found(&pv, img, ilen), o1 = probes_found(&po, img, ilen),
-           n1 = probes_found(&pn, img, ilen), l1[3];
+        fu_probes_spread(&pl[i], PROBES, s.lawful[i], s.llen[i]);
+    img = fu_image_bytes(&f->fs, &ilen);
+    size_t v1 = fu_probes_in(&pv, img, ilen), o1 = fu_probes_in(&po, img, ilen),
+           n1 = fu_probes_in(&pn, img, ilen), l1[3];
     for (int i = 0; i < 3; i++)
-        l1[i] = probes_found(&pl[i], img, ilen);
+        l1[i] = fu_probes_in(&pl[i], img, ilen);
     free(img);
     printf("archive_wipe: %s: after: victim %zu/%d, old archive %zu/%d (windows not in the new "
            "one), new archive %zu/%d, lawful members %zu+%zu+%zu/%d%s\n",
@@ -798,22 +623,22 @@ static void test_nested_zip_in_tar_gz(void **state)
     };
     const struct mem outer_kept[] = {outer[0], outer[2]};
     const struct mem inner_kept[] = {s.kept[0], s.kept[1]};
-    char *arch = opath(f->fs.mnt, "backup.tar.gz");
+    char *arch = tu_opath(f->fs.mnt, "backup.tar.gz");
     write_archive(arch, F_TAR, GZ, outer, 3);
-    struct probes pv;
-    probes_spread(&pv, s.victim, s.vlen);
-    unsigned char *img = image_bytes(&f->fs, &ilen);
-    size_t v0 = probes_found(&pv, img, ilen);
+    struct fu_probes pv;
+    fu_probes_spread(&pv, PROBES, s.victim, s.vlen);
+    unsigned char *img = fu_image_bytes(&f->fs, &ilen);
+    size_t v0 = fu_probes_in(&pv, img, ilen);
     free(img);
     assert_true(tu_fs_mount(&f->fs, false));
 
-    char *plan = opath(f->work, "plan.json"), *journal = opath(f->work, "journal"),
-         *out = opath(f->work, "wipe.json");
+    char *plan = tu_opath(f->work, "plan.json"), *journal = tu_opath(f->work, "journal"),
+         *out = tu_opath(f->work, "wipe.json");
     json_t *pdoc = scan(f->fs.mnt, list, plan, 1);
     expect_location(pdoc, 0, "backup.tar.gz -> sdcard/inner.zip -> " VICTIM_NAME);
     struct tu_run r;
     wipe(&r, list, journal, out, plan, NULL);
-    expect_exit(&r, 0, "wipe");
+    tu_expect_exit(&r, 0, "wipe");
 
     struct listing lo, li;
     char why[512];
@@ -844,18 +669,18 @@ static void test_nested_zip_in_tar_gz(void **state)
     if ((li.format & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_ZIP)
         fail_msg("inner: format %#x: not a zip any more", (unsigned)li.format);
     expect_no_leftovers(f->fs.mnt, "backup.tar.gz");
-    json_t *res = oload(out);
+    json_t *res = tu_oload(out);
     const json_t *t = target_of(res, "backup.tar.gz");
-    expect_status(t, "erased", "nested");
+    tu_expect_status(t, "erased", "nested");
     assert_true(json_is_true(tu_jget(t, "archive.rewritten")));
     assert_true(json_is_true(tu_jget(t, "archive.kept_verified")));
     assert_int_equal(json_integer_value(tu_jget(t, "archive.removed_members")), 1);
     printf("archive_wipe: nested: erased; archive.kept_members %lld (outer 3 incl. the zip + "
            "inner 2), changes: \"%s\"\n",
            (long long)json_integer_value(tu_jget(t, "archive.kept_members")),
-           jstr(t, "archive.changes"));
-    img = image_bytes(&f->fs, &ilen);
-    size_t v1 = probes_found(&pv, img, ilen);
+           tu_jstr(t, "archive.changes"));
+    img = fu_image_bytes(&f->fs, &ilen);
+    size_t v1 = fu_probes_in(&pv, img, ilen);
     free(img);
     printf("archive_wipe: nested: victim windows in the image: %zu/%d before, %zu after\n", v0,
            PROBES, v1);
@@ -883,131 +708,6 @@ static const struct killpoint kp_renaming = {
                          "archive-renamed)"};
 static const struct killpoint kp_renamed = {"archive-renamed", 0, "after archive-renamed"};
 
-/* The type of the journal's last record and how many records it has. */
-static void journal_tail(const char *path, char *type, size_t tlen, size_t *records)
-{
-    size_t len = 0;
-    char *j = tu_read(path, &len);
-    type[0] = '\0';
-    *records = 0;
-    if (j == NULL)
-        return;
-    char *end = NULL;
-    for (size_t i = 0; i < len; i++)
-        if (j[i] == '\n')
-            (*records)++, end = j + i;
-    if (end != NULL) {
-        *end = '\0';
-        char *line = strrchr(j, '\n');
-        line = line ? line + 1 : j;
-        /* the record's own type is its last key ("data" may hold "type" keys too) */
-        const char *t = NULL;
-        static const char key[] = "\"type\":\"";
-        for (const char *q = strstr(line, key); q != NULL; q = strstr(q + 1, key))
-            t = q;
-        if (t != NULL) {
-            t += 8;
-            size_t n = strcspn(t, "\"");
-            snprintf(type, tlen, "%.*s", (int)(n < tlen ? n : tlen - 1), t);
-        }
-    }
-    free(j);
-}
-
-/* Run argv (the deprive binary) traced: stopped at each fsync/fdatasync by a seccomp filter,
- * and killed with SIGKILL at the after-th stop from the one where the journal's last record
- * became `record`. Returns the exit status (128 + signal when killed), -1 when tracing is not
- * possible here; *at says where it was killed. */
-static int traced_wipe(char *const argv[], const char *log, const char *journal,
-                       const char *record, int after, char *at, size_t atlen)
-{
-    at[0] = '\0';
-    fflush(stdout);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644), nul = open("/dev/null", O_RDONLY);
-        if (fd >= 0)
-            dup2(fd, 1), dup2(fd, 2);
-        if (nul >= 0)
-            dup2(nul, 0);
-        if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
-            _exit(126);
-        raise(SIGSTOP); /* the tracer sets its options before the filter can stop us */
-        struct sock_filter filter[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fdatasync, 2, 0),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fsync, 1, 0),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
-        };
-        struct sock_fprog prog = {.len = sizeof(filter) / sizeof(filter[0]), .filter = filter};
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-            _exit(126);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        assert_int_equal(errno, EINTR);
-    if (!WIFSTOPPED(st))
-        return -1;
-    long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE |
-                PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC;
-    if (ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)opts) != 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        return -1;
-    }
-    ptrace(PTRACE_CONT, pid, NULL, NULL);
-    int armed = -1, result = -1;
-    bool killed = false;
-    for (;;) {
-        pid_t w = waitpid(-1, &st, __WALL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (WIFEXITED(st) || WIFSIGNALED(st)) {
-            if (w == pid) {
-                result = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
-                    result = -1;
-                break;
-            }
-            continue;
-        }
-        if (!WIFSTOPPED(st))
-            continue;
-        int sig = WSTOPSIG(st), ev = (st >> 16) & 0xff;
-        if (sig == SIGTRAP && ev == PTRACE_EVENT_SECCOMP) {
-            if (!killed) {
-                char type[48];
-                size_t n;
-                journal_tail(journal, type, sizeof(type), &n);
-                if (armed < 0 && strcmp(type, record) == 0)
-                    armed = 0;
-                else if (armed >= 0)
-                    armed++;
-                if (armed == after) {
-                    snprintf(at, atlen, "journal at %zu records, the last %s", n, type);
-                    kill(pid, SIGKILL);
-                    killed = true;
-                    continue; /* left stopped: SIGKILL ends it */
-                }
-            }
-            ptrace(PTRACE_CONT, w, NULL, NULL);
-        } else if (sig == SIGTRAP || sig == SIGSTOP) {
-            ptrace(PTRACE_CONT, w, NULL, NULL); /* events, new threads' first stop */
-        } else {
-            ptrace(PTRACE_CONT, w, NULL, (void *)(intptr_t)sig);
-        }
-    }
-    return result;
-}
-
 struct jcount {
     size_t records, done, renamed;
 };
@@ -1033,35 +733,25 @@ static void test_kill_resume(void **state)
     tu_write(f->work, "victim.jpg", s.victim, s.vlen);
     /* the list from `deprive hash` this time */
     struct tu_run r;
-    char *vpath = opath(f->work, "victim.jpg");
-    deprive(&r, "hash", vpath, NULL);
-    expect_exit(&r, 0, "hash");
+    char *vpath = tu_opath(f->work, "victim.jpg");
+    tu_odeprive(&r, "hash", vpath, NULL);
+    tu_expect_exit(&r, 0, "hash");
     tu_write(f->work, "victims.hashes", r.out, strlen(r.out));
-    char *list = opath(f->work, "victims.hashes");
-    char *arch = opath(f->fs.mnt, "evidence.tar.gz");
+    char *list = tu_opath(f->work, "victims.hashes");
+    char *arch = tu_opath(f->fs.mnt, "evidence.tar.gz");
     write_archive(arch, F_TAR, GZ, s.all, 4);
     size_t oldlen = 0;
-    unsigned char *old = oread(arch, &oldlen);
+    unsigned char *old = tu_oread(arch, &oldlen);
     assert_non_null(old);
-    char *plan = opath(f->work, "plan.json"), *journal = opath(f->work, "journal"),
-         *out = opath(f->work, "wipe.json"), *log = opath(f->work, "wipe.log");
+    char *plan = tu_opath(f->work, "plan.json"), *journal = tu_opath(f->work, "journal"),
+         *out = tu_opath(f->work, "wipe.json"), *log = tu_opath(f->work, "wipe.log");
     scan(f->fs.mnt, list, plan, 1);
 
-    char *argv[] = {(char *)DP_TEST_BIN, "wipe", "--yes", "--order", ORDER, "--hashes", list,
-                    "--journal", journal, "-o", out, plan, NULL};
-    char at[128];
-    int rc = traced_wipe(argv, log, journal, k->record, k->after, at, sizeof(at));
-    if (rc == -1) {
-        printf("archive_wipe: kill: skipped: cannot trace the wipe here (ptrace or seccomp "
-               "refused)\n");
-        skip();
-    }
-    if (rc != 128 + SIGKILL) {
-        tu_sh("tail -n 20 '%s' >&2", log);
-        fail_msg("kill %s: the wipe was not killed there (exit %d): the journal never reached "
-                 "that point",
-                 k->what, rc);
-    }
+    struct tu_wipe_args wa = {
+        .order = ORDER, .list = list, .journal = journal, .out = out, .plan = plan};
+    char *argv[32], at[128];
+    tu_wipe_argv(argv, 32, &wa);
+    fu_kill_at("archive_wipe", argv, log, journal, k->record, k->after, k->what, at, sizeof(at));
     /* right after the kill: the old archive or the temp file holds every lawful member */
     char names[512], where[256] = "";
     size_t ntmp = leftovers(f->fs.mnt, ".dqa", names, sizeof(names));
@@ -1069,7 +759,7 @@ static void test_kill_resume(void **state)
     if (read_listing_file(arch, &l) && listing_holds(&l, s.kept, 3))
         snprintf(where, sizeof(where), "the archive");
     if (ntmp > 0) {
-        char *tmp = opath(f->fs.mnt, names); /* one temp file at most */
+        char *tmp = tu_opath(f->fs.mnt, names); /* one temp file at most */
         if (ntmp == 1 && read_listing_file(tmp, &l) && listing_holds(&l, s.kept, 3)) {
             size_t n = strlen(where);
             snprintf(where + n, sizeof(where) - n, "%sthe temp file %.64s", n ? " and " : "",
@@ -1084,10 +774,8 @@ static void test_kill_resume(void **state)
                  k->what);
 
     /* --resume finishes it */
-    char *rargv[] = {(char *)DP_TEST_BIN, "wipe", "--resume", "--yes", "--order", ORDER,
-                     "--hashes", list, "--journal", journal, "-o", out, plan, NULL};
-    tu_run_argv(&r, rargv, NULL);
-    own(r.out), own(r.err);
+    wa.resume = true;
+    tu_owipe(&r, &wa);
     int rrc = r.status;
     const char *rerr = r.err;
     struct listing fin;
@@ -1099,12 +787,12 @@ static void test_kill_resume(void **state)
     ntmp = leftovers(f->fs.mnt, ".dq", names, sizeof(names));
     json_t *res = rrc <= 1 ? json_load_file(out, 0, NULL) : NULL;
     if (res != NULL)
-        ownj(res);
+        tu_ownj(res);
     const json_t *t = res ? json_array_get(json_object_get(res, "targets"), 0) : NULL;
     printf("archive_wipe: kill %s: --resume exit %d; archive: %s; leftovers: %s; result: %s "
            "(%s)\n",
            k->what, rrc, exact ? "the 3 lawful members exactly" : why, ntmp ? names : "none",
-           t ? jstr(t, "status") : "(none)", t ? jstr(t, "reason") : "");
+           t ? tu_jstr(t, "status") : "(none)", t ? tu_jstr(t, "reason") : "");
     if (rrc != 0 && rrc != 1)
         fail_msg("kill %s: --resume exit %d: %.2000s", k->what, rrc, rerr);
     if (!exact)
@@ -1114,19 +802,19 @@ static void test_kill_resume(void **state)
         fail_msg("kill %s: after --resume left behind: %s", k->what, names);
     /* the raw image: nothing of the old archive (windows not in the new one) */
     size_t newlen = 0, ilen = 0;
-    unsigned char *neu = oread(arch, &newlen);
+    unsigned char *neu = tu_oread(arch, &newlen);
     assert_non_null(neu);
-    struct probes po;
+    struct fu_probes po;
     probes_not_in(&po, old, oldlen, neu, newlen);
-    unsigned char *img = image_bytes(&f->fs, &ilen);
-    size_t o1 = probes_found(&po, img, ilen);
+    unsigned char *img = fu_image_bytes(&f->fs, &ilen);
+    size_t o1 = fu_probes_in(&po, img, ilen);
     free(img);
     printf("archive_wipe: kill %s: old archive windows left in the image: %zu/%d\n", k->what, o1,
            PROBES);
     if (o1 != 0)
         fail_msg("kill %s: %zu windows of the old archive remain in the raw image", k->what, o1);
     assert_non_null(t);
-    expect_status(t, "erased", k->what);
+    tu_expect_status(t, "erased", k->what);
     assert_int_equal(rrc, 0);
     assert_true(json_is_true(tu_jget(t, "archive.rewritten")));
     assert_int_equal(json_integer_value(tu_jget(t, "archive.kept_members")), 3);
@@ -1149,25 +837,25 @@ static void test_policy_7z(void **state)
     struct set s;
     set_init(&s, 500, 20 * 1024, false);
     char *list = victim_list(f->work, &s);
-    char *arch = opath(f->fs.mnt, "evidence.7z");
+    char *arch = tu_opath(f->fs.mnt, "evidence.7z");
     write_archive(arch, F_7Z, NOF, s.all, 4);
     char sha0[65], sha[65];
-    sha_of(arch, sha0);
+    tu_sha256_file(arch, sha0);
     size_t oldlen = 0, ilen = 0;
-    unsigned char *old = oread(arch, &oldlen);
-    char *plan = opath(f->work, "plan.json");
+    unsigned char *old = tu_oread(arch, &oldlen);
+    char *plan = tu_opath(f->work, "plan.json");
     json_t *pdoc = scan(f->fs.mnt, list, plan, 1);
     expect_location(pdoc, 0, "evidence.7z -> " VICTIM_NAME);
     struct tu_run r;
 
     /* no policy: refused before anything is done */
-    char *j1 = opath(f->work, "j1"), *w1 = opath(f->work, "w1.json");
+    char *j1 = tu_opath(f->work, "j1"), *w1 = tu_opath(f->work, "w1.json");
     wipe(&r, list, j1, w1, plan, NULL);
-    expect_exit(&r, 2, "wipe of a 7z without --archive-policy");
+    tu_expect_exit(&r, 2, "wipe of a 7z without --archive-policy");
     if (strstr(r.err, "evidence.7z") == NULL || strstr(r.err, "--archive-policy") == NULL)
         fail_msg("the refusal does not name the archive and the flag: %s", r.err);
     printf("archive_wipe: 7z: refused: %s", r.err);
-    sha_of(arch, sha);
+    tu_sha256_file(arch, sha);
     assert_string_equal(sha, sha0);
     uint64_t records = 0;
     struct dp_error e = {0};
@@ -1184,27 +872,27 @@ static void test_policy_7z(void **state)
 
     /* leave: skipped, untouched */
     static const char *const leave[] = {"--archive-policy", "leave", NULL};
-    char *j2 = opath(f->work, "j2"), *w2 = opath(f->work, "w2.json");
+    char *j2 = tu_opath(f->work, "j2"), *w2 = tu_opath(f->work, "w2.json");
     wipe(&r, list, j2, w2, plan, leave);
-    expect_exit(&r, 1, "wipe --archive-policy=leave");
-    sha_of(arch, sha);
+    tu_expect_exit(&r, 1, "wipe --archive-policy=leave");
+    tu_sha256_file(arch, sha);
     assert_string_equal(sha, sha0);
-    json_t *res = oload(w2);
+    json_t *res = tu_oload(w2);
     const json_t *t = target_of(res, "evidence.7z");
-    expect_status(t, "skipped", "7z, leave");
-    printf("archive_wipe: 7z: --archive-policy=leave: skipped (%s)\n", jstr(t, "reason"));
+    tu_expect_status(t, "skipped", "7z, leave");
+    printf("archive_wipe: 7z: --archive-policy=leave: skipped (%s)\n", tu_jstr(t, "reason"));
 
     /* wipe-whole: the archive erased, its other members named */
     static const char *const whole[] = {"--archive-policy=wipe-whole", NULL};
-    char *j3 = opath(f->work, "j3"), *w3 = opath(f->work, "w3.json");
+    char *j3 = tu_opath(f->work, "j3"), *w3 = tu_opath(f->work, "w3.json");
     wipe(&r, list, j3, w3, plan, whole);
-    expect_exit(&r, 0, "wipe --archive-policy=wipe-whole");
+    tu_expect_exit(&r, 0, "wipe --archive-policy=wipe-whole");
     if (access(arch, F_OK) == 0)
         fail_msg("--archive-policy=wipe-whole: evidence.7z is still there");
     expect_no_leftovers(f->fs.mnt, "7z wipe-whole");
-    res = oload(w3);
+    res = tu_oload(w3);
     t = target_of(res, "evidence.7z");
-    expect_status(t, "erased", "7z, wipe-whole");
+    tu_expect_status(t, "erased", "7z, wipe-whole");
     assert_true(json_is_true(tu_jget(t, "archive.wiped_whole")));
     assert_int_equal(json_integer_value(tu_jget(t, "archive.members")), 4);
     const json_t *mn = tu_jget(t, "archive.member_names");
@@ -1216,14 +904,14 @@ static void test_policy_7z(void **state)
         if (!found)
             fail_msg("wipe-whole: archive.member_names lacks %s", s.kept[i].name);
     }
-    char *names = own(json_dumps(mn, JSON_COMPACT));
+    char *names = tu_own(json_dumps(mn, JSON_COMPACT));
     printf("archive_wipe: 7z: --archive-policy=wipe-whole: erased, archive.member_names %s\n",
            names);
-    struct probes pv, po;
-    probes_spread(&pv, s.victim, s.vlen);
-    probes_spread(&po, old, oldlen);
-    unsigned char *img = image_bytes(&f->fs, &ilen);
-    size_t v1 = probes_found(&pv, img, ilen), o1 = probes_found(&po, img, ilen);
+    struct fu_probes pv, po;
+    fu_probes_spread(&pv, PROBES, s.victim, s.vlen);
+    fu_probes_spread(&po, PROBES, old, oldlen);
+    unsigned char *img = fu_image_bytes(&f->fs, &ilen);
+    size_t v1 = fu_probes_in(&pv, img, ilen), o1 = fu_probes_in(&po, img, ilen);
     free(img);
     printf("archive_wipe: 7z: after wipe-whole: victim %zu/%d, archive %zu/%d windows in the "
            "image\n",
@@ -1241,31 +929,30 @@ static void test_policy_retry_after_refusal(void **state)
     struct set s;
     set_init(&s, 510, 12 * 1024, false);
     char *list = victim_list(f->work, &s);
-    char *arch = opath(f->fs.mnt, "evidence.7z");
+    char *arch = tu_opath(f->fs.mnt, "evidence.7z");
     write_archive(arch, F_7Z, NOF, s.all, 4);
     char sha0[65], sha[65];
-    sha_of(arch, sha0);
-    char *plan = opath(f->work, "plan.json"), *out = opath(f->work, "wipe.json"),
-         *journal = opath(f->work, "plan.json.journal");
+    tu_sha256_file(arch, sha0);
+    char *plan = tu_opath(f->work, "plan.json"), *out = tu_opath(f->work, "wipe.json"),
+         *journal = tu_opath(f->work, "plan.json.journal");
     scan(f->fs.mnt, list, plan, 1);
     struct tu_run r;
-    deprive(&r, "wipe", "--yes", "--order", ORDER, "--hashes", list, "-o", out, plan,
-               NULL);
-    expect_exit(&r, 2, "wipe of a 7z without --archive-policy");
+    tu_odeprive(&r, "wipe", "--yes", "--order", ORDER, "--hashes", list, "-o", out, plan, NULL);
+    tu_expect_exit(&r, 2, "wipe of a 7z without --archive-policy");
     assert_non_null(strstr(r.err, "nothing was done"));
     struct stat sb;
     bool left = stat(journal, &sb) == 0;
     printf("archive_wipe: 7z retry: the refusal left %s\n",
            left ? "an empty journal at PLAN.json.journal" : "no journal");
-    deprive(&r, "wipe", "--yes", "--order", ORDER, "--hashes", list, "-o", out,
-               "--archive-policy=leave", plan, NULL);
+    tu_odeprive(&r, "wipe", "--yes", "--order", ORDER, "--hashes", list, "-o", out,
+                "--archive-policy=leave", plan, NULL);
     if (r.status != 1)
         fail_msg("the retry with --archive-policy=leave the refusal asked for: exit %d, want 1 "
                  "(skipped)\nstderr: %.2000s",
                  r.status, r.err);
-    json_t *res = oload(out);
-    expect_status(target_of(res, "evidence.7z"), "skipped", "7z retry, leave");
-    sha_of(arch, sha);
+    json_t *res = tu_oload(out);
+    tu_expect_status(target_of(res, "evidence.7z"), "skipped", "7z retry, leave");
+    tu_sha256_file(arch, sha);
     assert_string_equal(sha, sha0);
 }
 
@@ -1280,47 +967,46 @@ static void test_single_compressed(void **state)
     char *list = victim_list(f->work, &s);
     const struct mem one = {"victim.jpg", s.victim, s.vlen, 0644, T0};
     const struct mem other = {"notes.txt", s.lawful[0], s.llen[0], 0644, T0};
-    char *gz = opath(f->fs.mnt, "victim.jpg.gz"), *xz = opath(f->fs.mnt, "victim.jpg.xz"),
-         *keep = opath(f->fs.mnt, "notes.txt.gz");
+    char *gz = tu_opath(f->fs.mnt, "victim.jpg.gz"), *xz = tu_opath(f->fs.mnt, "victim.jpg.xz"),
+         *keep = tu_opath(f->fs.mnt, "notes.txt.gz");
     write_archive(gz, F_RAW, GZ, &one, 1);
     write_archive(xz, F_RAW, XZ, &one, 1);
     write_archive(keep, F_RAW, GZ, &other, 1);
     char sha_keep0[65], sha_keep[65];
-    sha_of(keep, sha_keep0);
+    tu_sha256_file(keep, sha_keep0);
     size_t gzlen = 0, xzlen = 0, ilen = 0;
-    unsigned char *gzb = oread(gz, &gzlen),
-                  *xzb = oread(xz, &xzlen);
-    char *plan = opath(f->work, "plan.json"), *journal = opath(f->work, "journal"),
-         *out = opath(f->work, "wipe.json");
+    unsigned char *gzb = tu_oread(gz, &gzlen), *xzb = tu_oread(xz, &xzlen);
+    char *plan = tu_opath(f->work, "plan.json"), *journal = tu_opath(f->work, "journal"),
+         *out = tu_opath(f->work, "wipe.json");
     json_t *pdoc = scan(f->fs.mnt, list, plan, 2);
     char loc[256];
     location_of(json_array_get(json_object_get(pdoc, "findings"), 0), loc, sizeof(loc));
     printf("archive_wipe: single: found at %s\n", loc);
     struct tu_run r;
     wipe(&r, list, journal, out, plan, NULL);
-    expect_exit(&r, 0, "wipe");
+    tu_expect_exit(&r, 0, "wipe");
     if (access(gz, F_OK) == 0 || access(xz, F_OK) == 0)
         fail_msg("single compressed files: victim.jpg.gz %s, victim.jpg.xz %s",
                  access(gz, F_OK) == 0 ? "still there" : "gone",
                  access(xz, F_OK) == 0 ? "still there" : "gone");
-    sha_of(keep, sha_keep);
+    tu_sha256_file(keep, sha_keep);
     assert_string_equal(sha_keep, sha_keep0);
     expect_no_leftovers(f->fs.mnt, "single");
-    json_t *res = oload(out);
+    json_t *res = tu_oload(out);
     const char *which[] = {"victim.jpg.gz", "victim.jpg.xz"};
     for (int i = 0; i < 2; i++) {
         const json_t *t = target_of(res, which[i]);
-        expect_status(t, "erased", which[i]);
+        tu_expect_status(t, "erased", which[i]);
         assert_true(json_is_true(tu_jget(t, "archive.wiped_whole")));
-        printf("archive_wipe: single: %s erased whole (%s)\n", which[i], jstr(t, "archive.why"));
+        printf("archive_wipe: single: %s erased whole (%s)\n", which[i], tu_jstr(t, "archive.why"));
     }
-    struct probes pv, pg, px;
-    probes_spread(&pv, s.victim, s.vlen);
-    probes_spread(&pg, gzb, gzlen);
-    probes_spread(&px, xzb, xzlen);
-    unsigned char *img = image_bytes(&f->fs, &ilen);
-    size_t v1 = probes_found(&pv, img, ilen), g1 = probes_found(&pg, img, ilen),
-           x1 = probes_found(&px, img, ilen);
+    struct fu_probes pv, pg, px;
+    fu_probes_spread(&pv, PROBES, s.victim, s.vlen);
+    fu_probes_spread(&pg, PROBES, gzb, gzlen);
+    fu_probes_spread(&px, PROBES, xzb, xzlen);
+    unsigned char *img = fu_image_bytes(&f->fs, &ilen);
+    size_t v1 = fu_probes_in(&pv, img, ilen), g1 = fu_probes_in(&pg, img, ilen),
+           x1 = fu_probes_in(&px, img, ilen);
     free(img);
     printf("archive_wipe: single: after: victim %zu/%d, .gz %zu/%d, .xz %zu/%d windows\n", v1,
            PROBES, g1, PROBES, x1, PROBES);
@@ -1332,10 +1018,10 @@ static void test_single_compressed(void **state)
 /* Fill the filesystem with one file, then give back `spare` bytes. */
 static void fill(const char *mnt, size_t spare)
 {
-    char *p = opath(mnt, "filler.bin");
+    char *p = tu_opath(mnt, "filler.bin");
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     assert_true(fd >= 0);
-    unsigned char *buf = own(tu_random_bytes(1 << 20, 77));
+    unsigned char *buf = tu_own(tu_random_bytes(1 << 20, 77));
     off_t total = 0;
     for (size_t chunk = 1 << 20; chunk >= 1024; chunk /= 4)
         for (;;) {
@@ -1358,26 +1044,26 @@ static void test_enospc(void **state)
     struct set s;
     set_init(&s, 700, 1024 * 1024, true); /* 3 x ~1 MiB: the new archive needs ~3 MiB */
     char *list = victim_list(f->work, &s);
-    char *arch = opath(f->fs.mnt, "evidence.tar");
+    char *arch = tu_opath(f->fs.mnt, "evidence.tar");
     write_archive(arch, F_TAR, NOF, s.all, 4);
     fill(f->fs.mnt, 256 * 1024);
     struct statvfs sv;
     assert_int_equal(statvfs(f->fs.mnt, &sv), 0);
     unsigned long long avail = (unsigned long long)sv.f_bfree * sv.f_frsize;
     char sha0[65], sha[65];
-    sha_of(arch, sha0);
-    char *plan = opath(f->work, "plan.json"), *journal = opath(f->work, "journal"),
-         *out = opath(f->work, "wipe.json");
+    tu_sha256_file(arch, sha0);
+    char *plan = tu_opath(f->work, "plan.json"), *journal = tu_opath(f->work, "journal"),
+         *out = tu_opath(f->work, "wipe.json");
     scan(f->fs.mnt, list, plan, 1);
     struct tu_run r;
     wipe(&r, list, journal, out, plan, NULL);
-    expect_exit(&r, 1, "wipe on a full filesystem");
-    json_t *res = oload(out);
+    tu_expect_exit(&r, 1, "wipe on a full filesystem");
+    json_t *res = tu_oload(out);
     const json_t *t = target_of(res, "evidence.tar");
     printf("archive_wipe: enospc: %llu bytes free for a ~3 MiB new archive: %s (%s)\n", avail,
-           jstr(t, "status"), jstr(t, "reason"));
-    expect_status(t, "failed", "ENOSPC");
-    sha_of(arch, sha);
+           tu_jstr(t, "status"), tu_jstr(t, "reason"));
+    tu_expect_status(t, "failed", "ENOSPC");
+    tu_sha256_file(arch, sha);
     assert_string_equal(sha, sha0);
     expect_listing(arch, s.all, 4, "enospc: the original archive");
     expect_no_leftovers(f->fs.mnt, "enospc");
@@ -1387,7 +1073,7 @@ static void test_enospc(void **state)
 
 static void write_png_file(const char *dir, const char *name, const struct robust_image *im)
 {
-    char *p = opath(dir, name), msg[256];
+    char *p = tu_opath(dir, name), msg[256];
     if (!robust_write_png(p, im, msg, sizeof(msg)))
         fail_msg("%s: %s", name, msg);
 }
@@ -1418,81 +1104,81 @@ static void test_perceptual_member(void **state)
     write_png_file(f->work, "half.png", &half);
     robust_image_free(&victim), robust_image_free(&half);
     size_t hlen = 0;
-    char *hp = opath(f->work, "half.png");
-    unsigned char *hb = oread(hp, &hlen);
+    char *hp = tu_opath(f->work, "half.png");
+    unsigned char *hb = tu_oread(hp, &hlen);
     assert_non_null(hb);
     /* the list: the victim's PDQ only */
     struct tu_run r;
-    char *vp = opath(f->work, "victim.png");
-    deprive(&r, "hash", vp, NULL);
-    expect_exit(&r, 0, "hash");
+    char *vp = tu_opath(f->work, "victim.png");
+    tu_odeprive(&r, "hash", vp, NULL);
+    tu_expect_exit(&r, 0, "hash");
     const char *pq = strstr(r.out, "pdq:");
     assert_non_null(pq);
     char line[160];
     snprintf(line, sizeof(line), "# deprive-hashes 1\n%.*s\n", (int)strcspn(pq, " \n"), pq);
     tu_write(f->work, "pdq.list", line, strlen(line));
-    char *list = opath(f->work, "pdq.list");
+    char *list = tu_opath(f->work, "pdq.list");
     unsigned char *t1 = text_bytes(8000, 801), *t2 = text_bytes(6000, 802);
     const struct mem all[] = {{"notes.txt", t1, 8000, 0644, T0 + 2},
                               {"DCIM/IMG_0001.png", hb, hlen, 0644, T0 + 4},
                               {"todo.txt", t2, 6000, 0600, T0 + 6}};
     const struct mem kept[] = {all[0], all[2]};
-    char *za = opath(f->fs.mnt, "phone.zip"), *ta = opath(f->fs.mnt, "laptop.tar");
+    char *za = tu_opath(f->fs.mnt, "phone.zip"), *ta = tu_opath(f->fs.mnt, "laptop.tar");
     write_archive(za, F_ZIP, NOF, all, 3);
     write_archive(ta, F_TAR, NOF, all, 3);
     char zsha0[65], tsha0[65], sha[65];
-    sha_of(za, zsha0);
-    sha_of(ta, tsha0);
-    char *plan = opath(f->work, "plan.json");
+    tu_sha256_file(za, zsha0);
+    tu_sha256_file(ta, tsha0);
+    char *plan = tu_opath(f->work, "plan.json");
     json_t *pdoc = scan(f->fs.mnt, list, plan, 2);
     char zid[16], tid[16];
     finding_in(pdoc, "phone.zip", zid);
     finding_in(pdoc, "laptop.tar", tid);
 
     /* no decision: both left, byte-identical */
-    char *j1 = opath(f->work, "j1"), *w1 = opath(f->work, "w1.json");
+    char *j1 = tu_opath(f->work, "j1"), *w1 = tu_opath(f->work, "w1.json");
     wipe(&r, list, j1, w1, plan, NULL);
-    expect_exit(&r, 1, "wipe without consent");
-    json_t *res = oload(w1);
-    expect_status(target_of(res, "phone.zip"), "skipped", "phone.zip without consent");
-    expect_status(target_of(res, "laptop.tar"), "skipped", "laptop.tar without consent");
+    tu_expect_exit(&r, 1, "wipe without consent");
+    json_t *res = tu_oload(w1);
+    tu_expect_status(target_of(res, "phone.zip"), "skipped", "phone.zip without consent");
+    tu_expect_status(target_of(res, "laptop.tar"), "skipped", "laptop.tar without consent");
     printf("archive_wipe: perceptual: without a decision: skipped (%s)\n",
-           jstr(target_of(res, "phone.zip"), "reason"));
-    sha_of(za, sha);
+           tu_jstr(target_of(res, "phone.zip"), "reason"));
+    tu_sha256_file(za, sha);
     assert_string_equal(sha, zsha0);
-    sha_of(ta, sha);
+    tu_sha256_file(ta, sha);
     assert_string_equal(sha, tsha0);
 
     /* the examiner confirms the zip's: it goes, the tar's stays */
-    deprive(&r, "confirm", plan, "--finding", zid, "--examiner", "DC Test", NULL);
-    expect_exit(&r, 0, "confirm");
-    char *j2 = opath(f->work, "j2"), *w2 = opath(f->work, "w2.json");
+    tu_odeprive(&r, "confirm", plan, "--finding", zid, "--examiner", "DC Test", NULL);
+    tu_expect_exit(&r, 0, "confirm");
+    char *j2 = tu_opath(f->work, "j2"), *w2 = tu_opath(f->work, "w2.json");
     wipe(&r, list, j2, w2, plan, NULL);
-    expect_exit(&r, 1, "wipe after confirming one");
-    res = oload(w2);
+    tu_expect_exit(&r, 1, "wipe after confirming one");
+    res = tu_oload(w2);
     const json_t *t = target_of(res, "phone.zip");
-    expect_status(t, "erased", "phone.zip confirmed");
-    assert_string_equal(jstr(t, "consent.kind"), "confirmed");
-    assert_string_equal(jstr(t, "match.method"), "pdq");
+    tu_expect_status(t, "erased", "phone.zip confirmed");
+    assert_string_equal(tu_jstr(t, "consent.kind"), "confirmed");
+    assert_string_equal(tu_jstr(t, "match.method"), "pdq");
     assert_true(json_is_true(tu_jget(t, "archive.rewritten")));
-    expect_status(target_of(res, "laptop.tar"), "skipped", "laptop.tar unconfirmed");
+    tu_expect_status(target_of(res, "laptop.tar"), "skipped", "laptop.tar unconfirmed");
     printf("archive_wipe: perceptual: confirmed: phone.zip member removed (distance %lld)\n",
            (long long)json_integer_value(tu_jget(t, "match.distance")));
     expect_listing(za, kept, 2, "phone.zip after its member was confirmed");
-    sha_of(ta, sha);
+    tu_sha256_file(ta, sha);
     assert_string_equal(sha, tsha0);
 
     /* blanket consent: the tar's goes too */
-    char *plan2 = opath(f->work, "plan2.json");
+    char *plan2 = tu_opath(f->work, "plan2.json");
     scan(f->fs.mnt, list, plan2, 1);
     static const char *const blanket[] = {"--erase-perceptual", "--examiner", "DC Test", NULL};
-    char *j3 = opath(f->work, "j3"), *w3 = opath(f->work, "w3.json");
+    char *j3 = tu_opath(f->work, "j3"), *w3 = tu_opath(f->work, "w3.json");
     wipe(&r, list, j3, w3, plan2, blanket);
-    expect_exit(&r, 0, "wipe --erase-perceptual");
-    res = oload(w3);
+    tu_expect_exit(&r, 0, "wipe --erase-perceptual");
+    res = tu_oload(w3);
     t = target_of(res, "laptop.tar");
-    expect_status(t, "erased", "laptop.tar --erase-perceptual");
-    assert_string_equal(jstr(t, "consent.kind"), "blanket");
+    tu_expect_status(t, "erased", "laptop.tar --erase-perceptual");
+    assert_string_equal(tu_jstr(t, "consent.kind"), "blanket");
     expect_listing(ta, kept, 2, "laptop.tar after --erase-perceptual");
     expect_listing(za, kept, 2, "phone.zip still");
     expect_no_leftovers(f->fs.mnt, "perceptual");

@@ -12,120 +12,35 @@
  * journal step; `deprive run` certifies it; on loop-mounted ext4, vfat and ntfs images the
  * raw device holds none of the copies' bytes afterwards.
  *
- * The kills are exact, as in test_archive_wipe.c (whose helper is copied here): the wipe runs
- * under ptrace with a seccomp filter that stops it at every fsync and fdatasync, the journal
- * is read at each stop, and the wipe is killed at the fdatasync of a given record or at the
- * next sync after it.
+ * The kills are exact, as in test_archive_wipe.c (both use fu_kill_at, fsutil.c): the wipe
+ * runs under ptrace with a seccomp filter that stops it at every fsync and fdatasync, the
+ * journal is read at each stop, and the wipe is killed at the fdatasync of a given record or at
+ * the next sync after it.
  *
  * DP_TEST_FILTER=kill_* runs some tests; needs root and loop devices for loop_*, the sqlite3
  * program for the database tests (each skips with a message otherwise). */
 #include "testutil.h"
+#include "fsutil.h"
 #include "robust.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/ptrace.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "deprive/journal.h"
-#include "deprive/util.h"
 
 #define ORDER "ORD-EMB-0001"
 #define EXAMINER "DC Test"
-#define WINDOW 32
 #define PROBES 64
 #define PAGE 4096
 #define MTIME_SEC 1600000000
 #define MTIME_NSEC 123456789
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- ownership: everything a test allocates is released by its teardown, so a failing
- * assertion (cmocka jumps out of the test) leaks nothing ---- */
-
-#define MAX_OWNED 2048
-static void *owned[MAX_OWNED];
-static json_t *owned_json[128];
-static size_t nowned, nowned_json;
-
-static void *own(void *p)
-{
-    assert_non_null(p);
-    if (nowned == MAX_OWNED) {
-        free(p);
-        fail_msg("more than %d allocations in one test", MAX_OWNED);
-    }
-    return owned[nowned++] = p;
-}
-
-static json_t *ownj(json_t *j)
-{
-    assert_non_null(j);
-    if (nowned_json == sizeof(owned_json) / sizeof(owned_json[0])) {
-        json_decref(j);
-        fail_msg("too many JSON documents in one test");
-    }
-    return owned_json[nowned_json++] = j;
-}
-
-static void release_owned(void)
-{
-    while (nowned > 0)
-        free(owned[--nowned]);
-    while (nowned_json > 0)
-        json_decref(owned_json[--nowned_json]);
-}
-
-/* JSON as compact text for messages (owned). */
-static char *dumps(const json_t *j)
-{
-    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    return own(s ? s : strdup("null"));
-}
-
-static char *opath(const char *dir, const char *rel)
-{
-    return own(tu_path(dir, rel));
-}
-
-static unsigned char *oread(const char *path, size_t *len)
-{
-    unsigned char *b = (unsigned char *)tu_read(path, len);
-    if (b == NULL)
-        fail_msg("cannot read %s", path);
-    return own(b);
-}
-
-static json_t *oload(const char *path)
-{
-    return ownj(tu_load_json(path));
-}
-
-static void sha_buf(const void *b, size_t n, char out[65])
-{
-    uint8_t d[32];
-    dp_sha256_buf(d, b, n);
-    dp_hex_encode(out, d, 32);
-}
 
 /* ---- building bytes ---- */
 
@@ -184,197 +99,41 @@ static void put_le32(struct buf *b, uint32_t v)
 static unsigned char *done(struct buf *b, size_t *len)
 {
     *len = b->len;
-    return own(b->p ? b->p : malloc(1));
+    return tu_own(b->p ? b->p : malloc(1));
 }
 
-/* ---- 32-byte windows: a rolling hash over the haystack, the windows in a table ---- */
-
-#define RB 0x100000001b3ull
-
-static uint64_t win_hash(const unsigned char *p)
-{
-    uint64_t h = 0;
-    for (int i = 0; i < WINDOW; i++)
-        h = h * RB + p[i];
-    return h;
-}
-
-static uint64_t win_slot(uint64_t h)
-{
-    h ^= h >> 31;
-    h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 29);
-}
-
-/* How many of the nw windows (WINDOW bytes at wins[i]) occur anywhere in hay; which ones in
- * where (may be NULL). */
-static size_t windows_in(const unsigned char *const *wins, size_t nw, const unsigned char *hay,
-                         size_t hlen, bool *where)
-{
-    if (nw == 0 || hlen < WINDOW)
-        return 0;
-    size_t cap = 16;
-    while (cap < nw * 2)
-        cap <<= 1;
-    uint32_t *slot = calloc(cap, sizeof(*slot));
-    uint64_t *hs = malloc(nw * sizeof(*hs));
-    bool *found = where ? where : calloc(nw, sizeof(*found));
-    memset(found, 0, nw * sizeof(*found));
-    assert_true(slot != NULL && hs != NULL && found != NULL);
-    for (size_t i = 0; i < nw; i++) {
-        hs[i] = win_hash(wins[i]);
-        size_t s = win_slot(hs[i]) & (cap - 1);
-        while (slot[s] != 0)
-            s = (s + 1) & (cap - 1);
-        slot[s] = (uint32_t)i + 1;
-    }
-    uint64_t pw = 1;
-    for (int i = 0; i < WINDOW - 1; i++)
-        pw *= RB;
-    uint64_t h = win_hash(hay);
-    size_t n = 0;
-    for (size_t p = 0;; p++) {
-        for (size_t s = win_slot(h) & (cap - 1); slot[s] != 0; s = (s + 1) & (cap - 1)) {
-            size_t i = slot[s] - 1;
-            if (hs[i] == h && !found[i] && memcmp(wins[i], hay + p, WINDOW) == 0)
-                found[i] = true, n++;
-        }
-        if (p + WINDOW >= hlen)
-            break;
-        h = (h - hay[p] * pw) * RB + hay[p + WINDOW];
-    }
-    free(slot);
-    free(hs);
-    if (where == NULL)
-        free(found);
-    return n;
-}
-
-/* Windows of s at every offset found in hay. */
-static size_t all_windows_in(const unsigned char *s, size_t sn, const unsigned char *hay, size_t hn)
-{
-    if (sn < WINDOW)
-        return 0;
-    size_t nw = sn - WINDOW + 1;
-    const unsigned char **w = malloc(nw * sizeof(*w));
-    assert_non_null(w);
-    for (size_t i = 0; i < nw; i++)
-        w[i] = s + i;
-    size_t n = windows_in(w, nw, hay, hn, NULL);
-    free(w);
-    return n;
-}
-
-struct probes {
-    const unsigned char *w[PROBES];
-};
+/* ---- the raw image: 32-byte windows of each copy looked for (fsutil.h) ---- */
 
 /* PROBES windows spread over s, each one that occurs nowhere in lawful (what may rightly stay
  * on the device: a JPEG's quantisation and Huffman tables are the same in every JPEG of that
  * quality, so a lawful image holds those windows of the victim's too). */
-static void probes_pick(struct probes *p, const unsigned char *s, size_t sn,
+static void probes_pick(struct fu_probes *p, const unsigned char *s, size_t sn,
                         const unsigned char *lawful, size_t ln)
 {
-    enum { CAND = 1024 };
-    const unsigned char *cand[CAND];
-    bool in_lawful[CAND];
-    assert_true(sn >= WINDOW);
-    for (size_t k = 0; k < CAND; k++)
-        cand[k] = s + (sn - WINDOW) * k / (CAND - 1);
-    windows_in(cand, CAND, lawful, ln, in_lawful);
-    size_t nc = 0;
-    for (size_t k = 0; k < CAND; k++)
-        if (!in_lawful[k])
-            cand[nc++] = cand[k];
+    size_t nc = fu_probes_pick(p, PROBES, s, sn, lawful, ln, FU_CANDIDATES);
     if (nc < PROBES)
-        fail_msg("only %zu of %d windows of a %zu-byte stream are not in lawful content", nc, CAND,
-                 sn);
-    for (size_t k = 0; k < PROBES; k++)
-        p->w[k] = cand[nc * k / PROBES];
-}
-
-static size_t probes_in(const struct probes *p, const unsigned char *hay, size_t hn)
-{
-    return windows_in(p->w, PROBES, hay, hn, NULL);
+        fail_msg("only %zu of %d windows of a %zu-byte stream are not in lawful content", nc,
+                 FU_CANDIDATES, sn);
 }
 
 /* ---- the images: made once, kept for the whole suite ---- */
 
-struct img {
-    const unsigned char *b;
-    size_t n;
-    int w, h;
-    char sha[65];
-};
-
 static struct images {
-    bool tried, ok;
+    struct tu_once once;
     char *dir;
-    struct img victim;       /* 800x600 JPEG q95 (~100 KB), listed by SHA-256 and PDQ */
-    struct img thumb;        /* the victim at 160x120, JPEG q85: a perceptual copy */
-    struct img thumb_png;    /* the same pixels as PNG */
-    struct img small;        /* the victim at 96x72, JPEG q60: fits in one 4 KiB SQLite page */
-    struct img lawful[3];    /* unrelated scenes, 320x240 JPEG q85 */
-    struct img lawful_png;   /* unrelated, 120x90 PNG */
-    struct img lawful_small; /* unrelated, 96x72 JPEG q60 */
-    struct img outer;        /* unrelated, 480x360 JPEG q85: carries the EXIF thumbnail */
-    char pdq[96];            /* the victim's "pdq:HEX:Q" */
-    char *list;              /* the victim's SHA-256 and PDQ */
-    char *list_small;        /* those and the small thumbnail's SHA-256 */
-    unsigned char *mem[16];
-    size_t nmem;
+    struct robust_file victim;    /* 800x600 JPEG q95 (~100 KB), listed by SHA-256 and PDQ */
+    struct robust_file thumb;     /* the victim at 160x120, JPEG q85: a perceptual copy */
+    struct robust_file thumb_png; /* the same pixels as PNG */
+    struct robust_file small;     /* the victim at 96x72, JPEG q60: fits in one 4 KiB SQLite page */
+    struct robust_file lawful[3]; /* unrelated scenes, 320x240 JPEG q85 */
+    struct robust_file lawful_png;   /* unrelated, 120x90 PNG */
+    struct robust_file lawful_small; /* unrelated, 96x72 JPEG q60 */
+    struct robust_file outer;        /* unrelated, 480x360 JPEG q85: carries the EXIF thumbnail */
+    char pdq[96];                    /* the victim's "pdq:HEX:Q" */
+    char *list;                      /* the victim's SHA-256 and PDQ */
+    char *list_small;                /* those and the small thumbnail's SHA-256 */
+    struct robust_files files;       /* their bytes */
 } G;
-
-static bool write_image(const char *path, const struct robust_image *im, int quality)
-{
-    char msg[256];
-    bool ok = quality > 0 ? robust_write_jpeg(path, im, quality, msg, sizeof(msg))
-                          : robust_write_png(path, im, msg, sizeof(msg));
-    if (!ok)
-        printf("embedded: cannot write %s: %s\n", path, msg);
-    return ok;
-}
-
-/* Encode im (resized to w x h first unless 0) as name in G.dir, read back into *out. */
-static bool make_img(struct img *out, const char *name, const struct robust_image *src, int w,
-                     int h, int quality)
-{
-    struct robust_image rs = {0};
-    const struct robust_image *im = src;
-    if (w > 0) {
-        if (!robust_resize(&rs, src, w, h))
-            return false;
-        im = &rs;
-    }
-    char *p = tu_path(G.dir, name);
-    bool ok = write_image(p, im, quality);
-    size_t n = 0;
-    unsigned char *b = ok ? (unsigned char *)tu_read(p, &n) : NULL;
-    free(p);
-    out->w = im->w;
-    out->h = im->h;
-    robust_image_free(&rs);
-    if (b == NULL || G.nmem == sizeof(G.mem) / sizeof(G.mem[0])) {
-        free(b);
-        return false;
-    }
-    G.mem[G.nmem++] = b;
-    out->b = b;
-    out->n = n;
-    sha_buf(b, n, out->sha);
-    return true;
-}
-
-static bool make_scene_img(struct img *out, const char *name, int w, int h, uint64_t seed,
-                           int quality)
-{
-    struct robust_image sc;
-    if (!robust_scene(&sc, w, h, seed))
-        return false;
-    bool ok = make_img(out, name, &sc, 0, 0, quality);
-    robust_image_free(&sc);
-    return ok;
-}
 
 static bool write_text(const char *path, const char *text)
 {
@@ -388,24 +147,28 @@ static bool write_text(const char *path, const char *text)
 static bool make_images(void)
 {
     G.dir = tu_mkdtemp();
+    struct robust_files *set = &G.files;
+    set->dir = G.dir;
     struct robust_image v;
     if (!robust_scene(&v, 800, 600, 4242))
         return false;
-    bool ok = make_img(&G.victim, "victim.jpg", &v, 0, 0, 95) &&
-              make_img(&G.thumb, "thumb.jpg", &v, 160, 120, 85) &&
-              make_img(&G.thumb_png, "thumb.png", &v, 160, 120, 0) &&
-              make_img(&G.small, "small.jpg", &v, 96, 72, 60);
+    bool ok = robust_files_add(set, &G.victim, "victim.jpg", &v, 0, 0, 95) &&
+              robust_files_add(set, &G.thumb, "thumb.jpg", &v, 160, 120, 85) &&
+              robust_files_add(set, &G.thumb_png, "thumb.png", &v, 160, 120, 0) &&
+              robust_files_add(set, &G.small, "small.jpg", &v, 96, 72, 60);
     robust_image_free(&v);
     for (int i = 0; ok && i < 3; i++) {
         char name[32];
         snprintf(name, sizeof(name), "lawful%d.jpg", i);
-        ok = make_scene_img(&G.lawful[i], name, 320, 240, 7001 + (uint64_t)i, 85);
+        ok = robust_files_add_scene(set, &G.lawful[i], name, 320, 240, 7001 + (uint64_t)i, 85);
     }
-    ok = ok && make_scene_img(&G.lawful_png, "lawful.png", 120, 90, 7101, 0) &&
-         make_scene_img(&G.lawful_small, "lawful_small.jpg", 96, 72, 7201, 60) &&
-         make_scene_img(&G.outer, "outer.jpg", 480, 360, 8001, 85);
-    if (!ok)
+    ok = ok && robust_files_add_scene(set, &G.lawful_png, "lawful.png", 120, 90, 7101, 0) &&
+         robust_files_add_scene(set, &G.lawful_small, "lawful_small.jpg", 96, 72, 7201, 60) &&
+         robust_files_add_scene(set, &G.outer, "outer.jpg", 480, 360, 8001, 85);
+    if (!ok) {
+        printf("embedded: cannot make the images: %s\n", G.files.error);
         return false;
+    }
     /* the victim's PDQ from deprive itself */
     struct tu_run r;
     char *vp = tu_path(G.dir, "victim.jpg");
@@ -439,19 +202,13 @@ static bool make_images(void)
 
 static void need_images(void)
 {
-    if (!G.tried) {
-        G.tried = true;
-        G.ok = make_images();
-    }
-    if (!G.ok)
-        fail_msg("the test images could not be made");
+    tu_need_once(&G.once, make_images, "the test images");
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < G.nmem; i++)
-        free(G.mem[i]);
+    robust_files_release(&G.files);
     if (G.dir != NULL)
         tu_rm_rf(G.dir);
     free(G.dir);
@@ -500,8 +257,8 @@ static unsigned char *cache_bytes(const struct rec *r, size_t n, size_t *offs, s
 
 /* A minimal valid PDF: one page drawing two image XObjects, both /DCTDecode streams of the
  * JPEGs' bytes as they are. */
-static unsigned char *pdf_bytes(const struct img *a, const struct img *c, size_t *off_a,
-                                size_t *off_c, size_t *len)
+static unsigned char *pdf_bytes(const struct robust_file *a, const struct robust_file *c,
+                                size_t *off_a, size_t *off_c, size_t *len)
 {
     struct buf p = {0};
     size_t xo[7];
@@ -513,7 +270,7 @@ static unsigned char *pdf_bytes(const struct img *a, const struct img *c, size_t
     xo[3] = p.len;
     puts_(&p, "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << "
               "/XObject << /Im1 4 0 R /Im2 5 0 R >> >> /Contents 6 0 R >>\nendobj\n");
-    const struct img *ims[2] = {a, c};
+    const struct robust_file *ims[2] = {a, c};
     size_t *offs[2] = {off_a, off_c};
     for (int i = 0; i < 2; i++) {
         xo[4 + i] = p.len;
@@ -540,8 +297,8 @@ static unsigned char *pdf_bytes(const struct img *a, const struct img *c, size_t
 /* outer with an APP1 Exif segment right after SOI whose IFD1 names thumb as the
  * JPEGInterchangeFormat thumbnail (little-endian TIFF: IFD0 with an orientation, IFD1 with
  * the thumbnail's offset and length); *thumb_off: where the thumbnail starts. */
-static unsigned char *exif_jpeg(const struct img *outer, const struct img *thumb, size_t *thumb_off,
-                                size_t *len)
+static unsigned char *exif_jpeg(const struct robust_file *outer, const struct robust_file *thumb,
+                                size_t *thumb_off, size_t *len)
 {
     struct buf a = {0};
     put(&a, "Exif\0\0II*\0", 10);
@@ -579,7 +336,7 @@ static unsigned char *exif_jpeg(const struct img *outer, const struct img *thumb
 
 /* A browser cache entry: the HTTP response head, the body, then the cache's own trailer (the
  * key, a stream of binary metadata, a magic). *body: where the body starts. */
-static unsigned char *http_entry(const struct img *im, size_t *body, size_t *len)
+static unsigned char *http_entry(const struct robust_file *im, size_t *body, size_t *len)
 {
     struct buf b = {0};
     putf(&b,
@@ -601,51 +358,21 @@ static unsigned char *http_entry(const struct img *im, size_t *body, size_t *len
 
 /* ---- the CLI ---- */
 
-static void expect_exit(const struct tu_run *r, int status, const char *what)
-{
-    if (r->status != status)
-        fail_msg("%s: exit %d, want %d\nstderr: %.3000s\nstdout: %.3000s", what, r->status, status,
-                 r->err, r->out);
-}
-
-/* Run the deprive binary with the arguments (NULL-terminated); its output owned. */
-static void deprive(struct tu_run *r, ...)
-{
-    char *argv[64];
-    int n = 0;
-    argv[n++] = (char *)DP_TEST_BIN;
-    va_list ap;
-    va_start(ap, r);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && n < 63)
-        argv[n++] = (char *)a;
-    va_end(ap);
-    argv[n] = NULL;
-    tu_run_argv(r, argv, NULL);
-    own(r->out), own(r->err);
-}
-
 /* deprive scan [--no-carve]; the plan (owned). */
 static json_t *scan(const char *root, const char *list, const char *plan, bool carve)
 {
     struct tu_run r;
     if (carve)
-        deprive(&r, "scan", "--hashes", list, "-o", plan, root, NULL);
+        tu_odeprive(&r, "scan", "--hashes", list, "-o", plan, root, NULL);
     else
-        deprive(&r, "scan", "--no-carve", "--hashes", list, "-o", plan, root, NULL);
-    expect_exit(&r, 0, "scan");
-    return oload(plan);
+        tu_odeprive(&r, "scan", "--no-carve", "--hashes", list, "-o", plan, root, NULL);
+    tu_expect_exit(&r, 0, "scan");
+    return tu_oload(plan);
 }
 
 static size_t nfindings(const json_t *plan)
 {
     return json_array_size(json_object_get(plan, "findings"));
-}
-
-static const char *jstr(const json_t *o, const char *dotted)
-{
-    const char *s = json_string_value(tu_jget(o, dotted));
-    return s ? s : "(none)";
 }
 
 static long long jint(const json_t *o, const char *dotted)
@@ -664,12 +391,12 @@ struct range {
 };
 
 struct copy {
-    const struct img *im;
+    const struct robust_file *im;
     size_t np;
     struct range pc[MAXPIECES];
 };
 
-static struct copy one_piece(const struct img *im, size_t off)
+static struct copy one_piece(const struct robust_file *im, size_t off)
 {
     struct copy c = {.im = im, .np = 1};
     c.pc[0] = (struct range){off, im->n};
@@ -729,6 +456,15 @@ static char *findings_text(const json_t *plan)
     return (char *)done(&b, &n);
 }
 
+/* A scan of root against the victim's list (plan written to plan) finds nothing; else fail
+ * with what and the findings. */
+static void expect_no_findings(const char *root, const char *plan, bool carve, const char *what)
+{
+    json_t *p = scan(root, G.list, plan, carve);
+    if (nfindings(p) != 0)
+        fail_msg("%s: %s", what, findings_text(p));
+}
+
 /* The finding in container name starting at off with len bytes in all (len 0: any; off -1:
  * the file itself), or NULL. */
 static const json_t *finding_at(const json_t *plan, const char *name, long long off, size_t len)
@@ -771,7 +507,7 @@ static bool has_method(const json_t *fd, const char *method)
     const json_t *m;
     json_array_foreach(json_object_get(fd, "matched"), i, m)
     {
-        if (strcmp(jstr(m, "method"), method) == 0)
+        if (strcmp(tu_jstr(m, "method"), method) == 0)
             return true;
     }
     return false;
@@ -808,25 +544,27 @@ static const json_t *expect_embedded(const json_t *plan, const char *name, const
         fail_msg("%s@%zu: the location's pieces are %s, want %s", name, off, got, want);
     }
     if (jint(fd, "embedded.offset") != (long long)off ||
-        jint(fd, "embedded.length") != (long long)len || strcmp(jstr(fd, "embedded.kind"), kind) ||
+        jint(fd, "embedded.length") != (long long)len ||
+        strcmp(tu_jstr(fd, "embedded.kind"), kind) ||
         jint(fd, "embedded.pieces") != (long long)cp->np)
         fail_msg("%s@%zu: embedded %s; want %s %zu+%zu in %zu pieces", name, off,
-                 dumps(json_object_get(fd, "embedded")), kind, off, len, cp->np);
+                 tu_dumps(json_object_get(fd, "embedded")), kind, off, len, cp->np);
     if (json_is_true(json_object_get(fd, "perceptual_only")) != perceptual)
         fail_msg("%s@%zu: perceptual_only %s, want %s", name, off,
                  json_is_true(json_object_get(fd, "perceptual_only")) ? "true" : "false",
                  perceptual ? "true" : "false");
     if (perceptual ? has_method(fd, "exact") || !has_method(fd, "pdq") : !has_method(fd, "exact"))
-        fail_msg("%s@%zu: matched %s", name, off, dumps(json_object_get(fd, "matched")));
-    if (sha != NULL && strcmp(jstr(fd, "digests.sha256"), sha) != 0)
-        fail_msg("%s@%zu: digests.sha256 %s, want %s", name, off, jstr(fd, "digests.sha256"), sha);
+        fail_msg("%s@%zu: matched %s", name, off, tu_dumps(json_object_get(fd, "matched")));
+    if (sha != NULL && strcmp(tu_jstr(fd, "digests.sha256"), sha) != 0)
+        fail_msg("%s@%zu: digests.sha256 %s, want %s", name, off, tu_jstr(fd, "digests.sha256"),
+                 sha);
     if (jint(fd, "size") != (long long)container_size)
         fail_msg("%s@%zu: size %lld, want the container's %zu", name, off, jint(fd, "size"),
                  container_size);
     return fd;
 }
 
-static const json_t *expect_one(const json_t *plan, const char *name, const struct img *im,
+static const json_t *expect_one(const json_t *plan, const char *name, const struct robust_file *im,
                                 size_t off, const char *kind, bool perceptual, const char *sha,
                                 size_t container_size)
 {
@@ -842,7 +580,7 @@ static int pdq_distance(const json_t *fd)
     const json_t *m;
     json_array_foreach(json_object_get(fd, "matched"), i, m)
     {
-        if (strcmp(jstr(m, "method"), "pdq") == 0 && (best < 0 || jint(m, "distance") < best))
+        if (strcmp(tu_jstr(m, "method"), "pdq") == 0 && (best < 0 || jint(m, "distance") < best))
             best = (int)jint(m, "distance");
     }
     return best;
@@ -850,40 +588,13 @@ static int pdq_distance(const json_t *fd)
 
 static bool no_journal_same_fs; /* /dev/shm missing: journals beside the roots */
 
-/* deprive wipe [--resume] --yes --order ORDER --hashes list --journal J -o OUT [extra...]
- * PLAN */
-static void wipe_argv(char **argv, const char *list, const char *journal, const char *out,
-                      const char *plan, const char *const *extra, bool resume)
-{
-    int n = 0;
-    argv[n++] = (char *)DP_TEST_BIN;
-    argv[n++] = (char *)"wipe";
-    if (resume)
-        argv[n++] = (char *)"--resume";
-    argv[n++] = (char *)"--yes";
-    argv[n++] = (char *)"--order";
-    argv[n++] = (char *)ORDER;
-    argv[n++] = (char *)"--hashes";
-    argv[n++] = (char *)list;
-    argv[n++] = (char *)"--journal";
-    argv[n++] = (char *)journal;
-    argv[n++] = (char *)"-o";
-    argv[n++] = (char *)out;
-    if (no_journal_same_fs)
-        argv[n++] = (char *)"--journal-on-same-fs";
-    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 28; i++)
-        argv[n++] = (char *)extra[i];
-    argv[n++] = (char *)plan;
-    argv[n] = NULL;
-}
-
+/* deprive wipe --yes --order ORDER --hashes list --journal J -o OUT [extra...] PLAN */
 static void wipe(struct tu_run *r, const char *list, const char *journal, const char *out,
                  const char *plan, const char *const *extra)
 {
-    char *argv[32];
-    wipe_argv(argv, list, journal, out, plan, extra, false);
-    tu_run_argv(r, argv, NULL);
-    own(r->out), own(r->err);
+    struct tu_wipe_args a = {ORDER, list, journal, out, plan, extra, false, false};
+    a.journal_on_same_fs = no_journal_same_fs;
+    tu_owipe(r, &a);
 }
 
 /* The result's target in container name at offset off (-1: any). */
@@ -901,26 +612,14 @@ static const json_t *target_at(const json_t *res, const char *name, long long of
             return t;
     }
     fail_msg("the wipe result has no target in %s at %lld:\n%s", name, off,
-             dumps(json_object_get(res, "targets")));
+             tu_dumps(json_object_get(res, "targets")));
     return NULL;
-}
-
-static void expect_status(const json_t *t, const char *want, const char *what)
-{
-    if (strcmp(jstr(t, "status"), want) != 0)
-        fail_msg("%s: status %s (%s), want %s", what, jstr(t, "status"), jstr(t, "reason"), want);
 }
 
 static void expect_reason(const json_t *t, const char *part, const char *what)
 {
-    if (strstr(jstr(t, "reason"), part) == NULL)
-        fail_msg("%s: reason \"%s\" does not say \"%s\"", what, jstr(t, "reason"), part);
-}
-
-static void sha_file(const char *path, char out[65])
-{
-    if (!tu_sha256_hex(path, out))
-        fail_msg("cannot read %s", path);
+    if (strstr(tu_jstr(t, "reason"), part) == NULL)
+        fail_msg("%s: reason \"%s\" does not say \"%s\"", what, tu_jstr(t, "reason"), part);
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -958,7 +657,7 @@ static void outside_sha(const unsigned char *b, size_t n, const struct copy *cp,
     }
     if (at < n)
         put(&o, b + at, n - at);
-    sha_buf(o.p ? o.p : (const unsigned char *)"", o.len, out);
+    tu_sha256_buf(o.p ? o.p : (const unsigned char *)"", o.len, out);
     free(o.p);
 }
 
@@ -990,7 +689,7 @@ static void expect_copies_erased(const char *what, const unsigned char *before, 
             assert_true(r->off + r->len <= blen && at + r->len <= cp[c].im->n);
             assert_memory_equal(before + r->off, cp[c].im->b + at, r->len);
             at += r->len;
-            size_t w = all_windows_in(cp[c].im->b, cp[c].im->n, after + r->off, r->len);
+            size_t w = fu_all_windows_in(cp[c].im->b, cp[c].im->n, after + r->off, r->len);
             if (w != 0)
                 fail_msg("%s: the range %zu+%zu still holds %zu 32-byte windows of the stream",
                          what, r->off, r->len, w);
@@ -1002,7 +701,7 @@ static void expect_copies_erased(const char *what, const unsigned char *before, 
 /* Where a blob's bytes lie in a database file: from where its first 256 bytes are, as many as
  * agree up to the page's end, then on the overflow page (after its 4-byte link) that goes on
  * with the next bytes; found by the bytes alone, not by reading SQLite's structures. */
-static struct copy blob_pieces(const unsigned char *db, size_t dlen, const struct img *im)
+static struct copy blob_pieces(const unsigned char *db, size_t dlen, const struct robust_file *im)
 {
     struct copy c = {.im = im};
     const unsigned char *p = memmem(db, dlen, im->b, 256);
@@ -1056,13 +755,14 @@ static void expect_mtime(const char *path, const char *what)
 static void expect_range_result(const json_t *t, const char *kind, const struct copy *cp,
                                 const char *outside, const char *what)
 {
-    expect_status(t, "erased", what);
+    tu_expect_status(t, "erased", what);
     const json_t *e = json_object_get(t, "embedded");
     if (!json_is_object(e))
         fail_msg("%s: the result has no \"embedded\" object", what);
-    if (strcmp(jstr(e, "method"), "overwrite-range") != 0 || strcmp(jstr(e, "kind"), kind) != 0 ||
-        jint(e, "offset") != (long long)cp->pc[0].off || jint(e, "length") != (long long)cp->im->n)
-        fail_msg("%s: embedded %s", what, dumps(e));
+    if (strcmp(tu_jstr(e, "method"), "overwrite-range") != 0 ||
+        strcmp(tu_jstr(e, "kind"), kind) != 0 || jint(e, "offset") != (long long)cp->pc[0].off ||
+        jint(e, "length") != (long long)cp->im->n)
+        fail_msg("%s: embedded %s", what, tu_dumps(e));
     if (cp->np > 1) {
         const json_t *pcs = json_object_get(e, "ranges");
         bool same = json_array_size(pcs) == cp->np;
@@ -1072,18 +772,18 @@ static void expect_range_result(const json_t *t, const char *kind, const struct 
                    json_integer_value(json_array_get(json_array_get(pcs, i), 1)) ==
                        (json_int_t)cp->pc[i].len;
         if (!same)
-            fail_msg("%s: embedded.ranges %s, want the %zu pieces the scan named", what, dumps(pcs),
-                     cp->np);
+            fail_msg("%s: embedded.ranges %s, want the %zu pieces the scan named", what,
+                     tu_dumps(pcs), cp->np);
     }
-    if (strcmp(jstr(e, "outside_sha256_before"), outside) != 0 ||
-        strcmp(jstr(e, "outside_sha256_after"), outside) != 0)
+    if (strcmp(tu_jstr(e, "outside_sha256_before"), outside) != 0 ||
+        strcmp(tu_jstr(e, "outside_sha256_after"), outside) != 0)
         fail_msg("%s: outside_sha256 before %s after %s, the bytes outside hash to %s", what,
-                 jstr(e, "outside_sha256_before"), jstr(e, "outside_sha256_after"), outside);
+                 tu_jstr(e, "outside_sha256_before"), tu_jstr(e, "outside_sha256_after"), outside);
     if (!json_is_true(json_object_get(e, "outside_unchanged")) ||
         !json_is_true(json_object_get(e, "mtime_restored")) ||
         !json_is_true(json_object_get(e, "ctime_changed")))
-        fail_msg("%s: embedded %s", what, dumps(e));
-    if (strlen(jstr(e, "residual_risk")) < 20)
+        fail_msg("%s: embedded %s", what, tu_dumps(e));
+    if (strlen(tu_jstr(e, "residual_risk")) < 20)
         fail_msg("%s: no residual_risk", what);
 }
 
@@ -1102,8 +802,7 @@ static char *sql(const char *db, const char *stmt)
 {
     struct tu_run r;
     char *argv[] = {"sqlite3", (char *)db, (char *)stmt, NULL};
-    tu_run_argv(&r, argv, NULL);
-    own(r.out), own(r.err);
+    tu_orun(&r, argv);
     if (r.status != 0)
         fail_msg("sqlite3 %s '%s': exit %d: %s", db, stmt, r.status, r.err);
     return r.out;
@@ -1112,9 +811,9 @@ static char *sql(const char *db, const char *stmt)
 /* A SQLite database (page size 4096) made in dir with the sqlite3 program: one table
  * thumbs(id, name, data) with a row per blob (read by readfile()); its bytes (owned). */
 static unsigned char *sqlite_db(const char *dir, const char *name, const char *const *names,
-                                const struct img *const *blobs, size_t n, size_t *len)
+                                const struct robust_file *const *blobs, size_t n, size_t *len)
 {
-    char *path = opath(dir, name);
+    char *path = tu_opath(dir, name);
     unlink(path);
     struct buf s = {0};
     puts_(&s, "PRAGMA page_size=4096; CREATE TABLE thumbs(id INTEGER PRIMARY KEY, name TEXT, "
@@ -1132,12 +831,13 @@ static unsigned char *sqlite_db(const char *dir, const char *name, const char *c
     for (size_t i = 0; i < n; i++) {
         char bn[32];
         snprintf(bn, sizeof(bn), "blob%zu.bin", i);
-        unlink(own(tu_path(dir, bn)));
+        unlink(tu_own(tu_path(dir, bn)));
     }
-    return oread(path, len);
+    return tu_oread(path, len);
 }
 
-static size_t offset_of(const unsigned char *hay, size_t hn, const struct img *im, const char *what)
+static size_t offset_of(const unsigned char *hay, size_t hn, const struct robust_file *im,
+                        const char *what)
 {
     const unsigned char *p = memmem(hay, hn, im->b, im->n);
     if (p == NULL)
@@ -1169,9 +869,7 @@ static int efx_setup(void **state)
         f->jdir = tu_mkdtemp();
     }
     if (f->fstype != NULL) {
-        char why[96];
-        snprintf(why, sizeof(why), "embedded: %s", f->label);
-        f->loop_ready = tu_can_loop(why) && tu_fs_create(&f->fs, f->fstype, 32);
+        f->loop_ready = fu_loop_create(&f->fs, "embedded", f->label, f->fstype, 32);
         f->root = f->loop_ready ? strdup(f->fs.mnt) : NULL;
     } else {
         f->root = tu_mkdtemp();
@@ -1193,13 +891,13 @@ static int efx_teardown(void **state)
     free(f->jdir);
     f->root = f->work = f->jdir = NULL;
     f->loop_ready = false;
-    release_owned();
+    tu_release_owned();
     return 0;
 }
 
 static char *jpath(const struct efx *f, const char *name)
 {
-    return opath(f->jdir, name);
+    return tu_opath(f->jdir, name);
 }
 
 /* ---- the usual thumbnail cache: the victim exact, two perceptual thumbnails, lawful ones and
@@ -1226,7 +924,7 @@ struct cache {
 static void make_cache(struct cache *c, bool near_misses)
 {
     size_t pn = G.thumb_png.n;
-    unsigned char *bad = own(malloc(pn));
+    unsigned char *bad = tu_own(malloc(pn));
     memcpy(bad, G.thumb_png.b, pn);
     unsigned char *idat = memmem(bad, pn, "IDAT", 4);
     assert_non_null(idat);
@@ -1292,10 +990,10 @@ static void test_find(void **state)
     tu_write(f->root, "holiday.png", G.lawful_png.b, G.lawful_png.n);
     tu_write(f->root, "notes.txt", "nothing to see\n", 15);
 
-    char *plan = opath(f->work, "plan.json");
-    double t0 = now_s();
+    char *plan = tu_opath(f->work, "plan.json");
+    double t0 = tu_now();
     json_t *p = scan(f->root, G.list, plan, true);
-    double secs = now_s() - t0;
+    double secs = tu_now() - t0;
     printf("embedded: find: %.2f s; findings: %s\n", secs, findings_text(p));
     const char *vs = G.victim.sha;
     const json_t *fd;
@@ -1346,7 +1044,7 @@ static void test_find(void **state)
     const json_t *tc = tu_jget(p, "totals.carved");
     printf("embedded: find: totals.carved %s; PDQ distances: thumbnail %d, its PNG %d, EXIF "
            "thumbnail %d\n",
-           dumps(tc), d_thumb, d_thumb_png, d_exif);
+           tu_dumps(tc), d_thumb, d_thumb_png, d_exif);
     /* complete streams that are not the file itself: the cache's 7 (the cut-short one and the
      * bad CRC are not complete), the PDF's 2, the EXIF thumbnail, the cache entry's body, the
      * photo before the zip */
@@ -1359,7 +1057,7 @@ static void test_find(void **state)
     assert_true(json_is_true(tu_jget(p, "scope.carving.used")));
 
     /* --no-carve: only the victim's own file */
-    char *plan2 = opath(f->work, "plan-nocarve.json");
+    char *plan2 = tu_opath(f->work, "plan-nocarve.json");
     json_t *p2 = scan(f->root, G.list, plan2, false);
     if (nfindings(p2) != 1 + (tw != NULL) || finding_at(p2, "victim.jpg", -1, 0) == NULL ||
         findings_in(p2, "IMG_2041_with_zip.jpg") != (tw != NULL) ||
@@ -1380,8 +1078,8 @@ static void test_find_sqlite(void **state)
     need_images();
     need_sqlite();
     static const char *const names[] = {"lawful", "small", "victim", "note"};
-    const struct img note = {(const unsigned char *)"remember the milk", 17, 0, 0, ""};
-    const struct img *blobs[] = {&G.lawful_small, &G.small, &G.victim, &note};
+    const struct robust_file note = {.b = (const unsigned char *)"remember the milk", .n = 17};
+    const struct robust_file *blobs[] = {&G.lawful_small, &G.small, &G.victim, &note};
     size_t dlen = 0;
     unsigned char *db = sqlite_db(f->work, "thumbs.db", names, blobs, 4, &dlen);
     tu_write(f->root, "thumbs.db", db, dlen);
@@ -1390,7 +1088,7 @@ static void test_find_sqlite(void **state)
     assert_null(memmem(db, dlen, G.victim.b, G.victim.n)); /* not contiguous */
     const struct copy vdb = blob_pieces(db, dlen, &G.victim);
     assert_true(vdb.np > 2);
-    char *plan = opath(f->work, "plan.json");
+    char *plan = tu_opath(f->work, "plan.json");
     json_t *p = scan(f->root, G.list, plan, true);
     const json_t *fd = expect_one(p, "thumbs.db", &G.small, s_off, "jpeg", true, NULL, dlen);
     int d_small = pdq_distance(fd);
@@ -1402,15 +1100,12 @@ static void test_find_sqlite(void **state)
     printf("embedded: find: SQLite: the small thumbnail at %zu (SQLite page %zu, distance %d); "
            "the victim's %zu bytes put together from %zu pieces, the first at %zu; "
            "totals.carved %s\n",
-           s_off, s_off / PAGE + 1, d_small, G.victim.n, vdb.np, vdb.pc[0].off, dumps(tc));
+           s_off, s_off / PAGE + 1, d_small, G.victim.n, vdb.np, vdb.pc[0].off, tu_dumps(tc));
     /* the two thumbnails in their pages and the victim put together */
     assert_int_equal(jint(tc, "streams"), 3);
     assert_int_equal(jint(tc, "sqlite_records"), 1);
     /* --no-carve: nothing */
-    char *plan2 = opath(f->work, "plan-nocarve.json");
-    json_t *p2 = scan(f->root, G.list, plan2, false);
-    if (nfindings(p2) != 0)
-        fail_msg("--no-carve: %s", findings_text(p2));
+    expect_no_findings(f->root, tu_opath(f->work, "plan-nocarve.json"), false, "--no-carve");
 }
 
 /* ==== 2. the wipe, in a temporary directory ==== */
@@ -1453,24 +1148,24 @@ static void test_wipe_cache(void **state)
     make_cache(&c, true);
     tu_write(f->root, "thumbcache_256.db", c.b, c.n);
     tu_write(f->root, "notes.txt", "lawful\n", 7);
-    char *path = opath(f->root, "thumbcache_256.db");
+    char *path = tu_opath(f->root, "thumbcache_256.db");
     set_mtime(path);
-    char *plan = opath(f->work, "plan.json"), *journal = jpath(f, "j1"),
-         *out = opath(f->work, "w1.json");
+    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath(f, "j1"),
+         *out = tu_opath(f->work, "w1.json");
     json_t *p = scan(f->root, G.list, plan, true);
     assert_int_equal(nfindings(p), 3);
     const json_t *ft = finding_at(p, "thumbcache_256.db", (long long)c.off[C_THUMB], G.thumb.n);
     assert_non_null(ft);
     struct tu_run r;
-    deprive(&r, "confirm", plan, "--finding", jstr(ft, "id"), "--examiner", EXAMINER, NULL);
-    expect_exit(&r, 0, "confirm the JPEG thumbnail");
-    double t0 = now_s();
+    tu_odeprive(&r, "confirm", plan, "--finding", tu_jstr(ft, "id"), "--examiner", EXAMINER, NULL);
+    tu_expect_exit(&r, 0, "confirm the JPEG thumbnail");
+    double t0 = tu_now();
     wipe(&r, G.list, journal, out, plan, NULL);
-    double secs = now_s() - t0;
-    expect_exit(&r, 1, "wipe without consent for the PNG thumbnail");
-    json_t *res = oload(out);
+    double secs = tu_now() - t0;
+    tu_expect_exit(&r, 1, "wipe without consent for the PNG thumbnail");
+    json_t *res = tu_oload(out);
     size_t alen = 0;
-    unsigned char *after = oread(path, &alen);
+    unsigned char *after = tu_oread(path, &alen);
     const struct copy c1[] = {one_piece(&G.victim, c.off[C_VICTIM]),
                               one_piece(&G.thumb, c.off[C_THUMB])};
     expect_copies_erased("thumbcache_256.db", c.b, c.n, after, alen, c1, 2);
@@ -1482,45 +1177,42 @@ static void test_wipe_cache(void **state)
     expect_range_result(t, "jpeg", &c1[0], outside, "the victim's copy");
     t = target_at(res, "thumbcache_256.db", (long long)c.off[C_THUMB]);
     expect_range_result(t, "jpeg", &c1[1], outside, "the confirmed thumbnail");
-    assert_string_equal(jstr(t, "consent.kind"), "confirmed");
+    assert_string_equal(tu_jstr(t, "consent.kind"), "confirmed");
     const json_t *tp = target_at(res, "thumbcache_256.db", (long long)c.off[C_THUMB_PNG]);
-    expect_status(tp, "skipped", "the PNG thumbnail without consent");
+    tu_expect_status(tp, "skipped", "the PNG thumbnail without consent");
     expect_reason(tp, "perceptual", "the PNG thumbnail without consent");
     struct jcount jc = journal_counts(journal);
     printf("embedded: cache: the victim and the confirmed thumbnail erased together in %.2f s "
            "(journal: %zu embedded-begin, %zu overwrite-begin, %zu overwrite-done, %zu "
            "target-done; assurance %s); the PNG thumbnail skipped: %s\n",
-           secs, jc.begin, jc.ow_begin, jc.ow_done, jc.done, jstr(t, "assurance"),
-           jstr(tp, "reason"));
+           secs, jc.begin, jc.ow_begin, jc.ow_done, jc.done, tu_jstr(t, "assurance"),
+           tu_jstr(tp, "reason"));
     if (jc.begin != 1 || jc.ow_begin != 1 || jc.ow_done != 1 || jc.done != 3)
         fail_msg("two copies in one container: want one embedded-begin, one overwrite-begin and "
                  "-done, a target-done for each of the three");
 
     /* --erase-perceptual: the PNG thumbnail */
-    char *plan2 = opath(f->work, "plan2.json"), *j2 = jpath(f, "j2"),
-         *out2 = opath(f->work, "w2.json");
+    char *plan2 = tu_opath(f->work, "plan2.json"), *j2 = jpath(f, "j2"),
+         *out2 = tu_opath(f->work, "w2.json");
     json_t *p2 = scan(f->root, G.list, plan2, true);
     if (nfindings(p2) != 1)
         fail_msg("the rescan: %s", findings_text(p2));
     static const char *const blanket[] = {"--erase-perceptual", "--examiner", EXAMINER, NULL};
     wipe(&r, G.list, j2, out2, plan2, blanket);
-    expect_exit(&r, 0, "wipe --erase-perceptual");
-    res = oload(out2);
+    tu_expect_exit(&r, 0, "wipe --erase-perceptual");
+    res = tu_oload(out2);
     size_t a2len = 0;
-    unsigned char *after2 = oread(path, &a2len);
+    unsigned char *after2 = tu_oread(path, &a2len);
     const struct copy cp = one_piece(&G.thumb_png, c.off[C_THUMB_PNG]);
     expect_copies_erased("thumbcache_256.db, the PNG", after, alen, after2, a2len, &cp, 1);
     expect_mtime(path, "thumbcache_256.db after the second overwrite");
     outside_sha(after, alen, &cp, 1, outside);
     t = target_at(res, "thumbcache_256.db", (long long)c.off[C_THUMB_PNG]);
     expect_range_result(t, "png", &cp, outside, "the PNG thumbnail");
-    assert_string_equal(jstr(t, "consent.kind"), "blanket");
+    assert_string_equal(tu_jstr(t, "consent.kind"), "blanket");
     printf("embedded: cache: --erase-perceptual: the PNG thumbnail erased\n");
     /* nothing is found any more */
-    char *plan3 = opath(f->work, "plan3.json");
-    json_t *p3 = scan(f->root, G.list, plan3, true);
-    if (nfindings(p3) != 0)
-        fail_msg("after both wipes: %s", findings_text(p3));
+    expect_no_findings(f->root, tu_opath(f->work, "plan3.json"), true, "after both wipes");
 }
 
 /* SQLite: the small thumbnail's blob (in one page) and the victim's (over overflow pages,
@@ -1531,20 +1223,20 @@ static void test_wipe_sqlite(void **state)
     need_images();
     need_sqlite();
     static const char *const names[] = {"lawful", "small", "lawful-2", "victim", "note"};
-    const struct img note = {(const unsigned char *)"remember the milk", 17, 0, 0, ""};
-    const struct img *blobs[] = {&G.lawful_small, &G.small, &G.lawful[0], &G.victim, &note};
+    const struct robust_file note = {.b = (const unsigned char *)"remember the milk", .n = 17};
+    const struct robust_file *blobs[] = {&G.lawful_small, &G.small, &G.lawful[0], &G.victim, &note};
     size_t dlen = 0;
     unsigned char *db = sqlite_db(f->work, "thumbs.db", names, blobs, 5, &dlen);
     static const char rows_q[] =
         "SELECT id, name, length(data), hex(sha3(data)) FROM thumbs ORDER BY id";
-    char *rows0 = sql(own(tu_path(f->work, "thumbs.db")), rows_q);
+    char *rows0 = sql(tu_own(tu_path(f->work, "thumbs.db")), rows_q);
     tu_write(f->root, "thumbs.db", db, dlen);
-    char *path = opath(f->root, "thumbs.db");
+    char *path = tu_opath(f->root, "thumbs.db");
     set_mtime(path);
     const struct copy cp[2] = {one_piece(&G.small, offset_of(db, dlen, &G.small, "thumbs.db")),
                                blob_pieces(db, dlen, &G.victim)};
-    char *plan = opath(f->work, "plan.json"), *journal = jpath(f, "j"),
-         *out = opath(f->work, "w.json");
+    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath(f, "j"),
+         *out = tu_opath(f->work, "w.json");
     json_t *p = scan(f->root, G.list_small, plan, true);
     expect_embedded(p, "thumbs.db", &cp[0], "jpeg", false, G.small.sha, dlen);
     expect_embedded(p, "thumbs.db", &cp[1], "jpeg", false, G.victim.sha, dlen);
@@ -1552,10 +1244,10 @@ static void test_wipe_sqlite(void **state)
         fail_msg("thumbs.db: %s", findings_text(p));
     struct tu_run r;
     wipe(&r, G.list_small, journal, out, plan, NULL);
-    expect_exit(&r, 0, "wipe of the SQLite blobs");
-    json_t *res = oload(out);
+    tu_expect_exit(&r, 0, "wipe of the SQLite blobs");
+    json_t *res = tu_oload(out);
     size_t alen = 0;
-    unsigned char *after = oread(path, &alen);
+    unsigned char *after = tu_oread(path, &alen);
     expect_copies_erased("thumbs.db", db, dlen, after, alen, cp, 2);
     expect_mtime(path, "thumbs.db");
     char outside[65];
@@ -1600,11 +1292,11 @@ static void test_wipe_sqlite_cross_page(void **state)
     /* one row: its leaf page stays the table's root, page 2, before the overflow pages (a
      * second row would split the root and move the cell to a page after them) */
     static const char *const names[] = {"victim"};
-    const struct img *blobs[] = {&G.victim};
+    const struct robust_file *blobs[] = {&G.victim};
     size_t dlen = 0;
     unsigned char *db = sqlite_db(f->work, "photos.db", names, blobs, 1, &dlen);
     tu_write(f->root, "photos.db", db, dlen);
-    char *path = opath(f->root, "photos.db");
+    char *path = tu_opath(f->root, "photos.db");
     const struct copy vp = blob_pieces(db, dlen, &G.victim);
     const struct range *last = &vp.pc[vp.np - 1];
     for (size_t k = 1; k < vp.np; k++)
@@ -1616,16 +1308,16 @@ static void test_wipe_sqlite_cross_page(void **state)
                    pt);
             skip();
         }
-    struct img linked = {.b = db + vp.pc[0].off, .n = last->off + last->len - vp.pc[0].off};
-    sha_buf(linked.b, linked.n, linked.sha);
+    struct robust_file linked = {.b = db + vp.pc[0].off, .n = last->off + last->len - vp.pc[0].off};
+    tu_sha256_buf(linked.b, linked.n, linked.sha);
     char text[256];
     snprintf(text, sizeof(text), "# deprive-hashes 1\nsha256:%s label=linked\n", linked.sha);
     tu_write(f->work, "linked.list", text, strlen(text));
-    char *list = opath(f->work, "linked.list");
+    char *list = tu_opath(f->work, "linked.list");
     char sha0[65], sha1[65];
-    sha_file(path, sha0);
-    char *plan = opath(f->work, "plan.json"), *journal = jpath(f, "j"),
-         *out = opath(f->work, "w.json");
+    tu_sha256_file(path, sha0);
+    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath(f, "j"),
+         *out = tu_opath(f->work, "w.json");
     json_t *p = scan(f->root, list, plan, true);
     if (nfindings(p) == 0)
         fail_msg("photos.db: the victim with its page links (%zu bytes from %zu, SQLite pages "
@@ -1637,19 +1329,19 @@ static void test_wipe_sqlite_cross_page(void **state)
     assert_int_equal(nfindings(p), 1);
     struct tu_run r;
     wipe(&r, list, journal, out, plan, NULL);
-    expect_exit(&r, 1, "wipe of a stream across SQLite pages");
-    json_t *res = oload(out);
+    tu_expect_exit(&r, 1, "wipe of a stream across SQLite pages");
+    json_t *res = tu_oload(out);
     const json_t *t = target_at(res, "photos.db", (long long)vp.pc[0].off);
-    expect_status(t, "skipped", "a range across pages");
+    tu_expect_status(t, "skipped", "a range across pages");
     expect_reason(t, "page boundary", "a range across pages");
-    sha_file(path, sha1);
+    tu_sha256_file(path, sha1);
     assert_string_equal(sha1, sha0);
     char *ic = sql(path, "PRAGMA integrity_check");
     assert_string_equal(ic, "ok\n");
     printf("embedded: sqlite cross-page: %zu bytes over SQLite pages %zu-%zu carved whole: "
            "skipped (%s); the database untouched\n",
            linked.n, vp.pc[0].off / PAGE + 1, (last->off + last->len - 1) / PAGE + 1,
-           jstr(t, "reason"));
+           tu_jstr(t, "reason"));
 }
 
 /* report-only leaves it; wipe-container erases the whole file. */
@@ -1662,50 +1354,51 @@ static void test_wipe_policies(void **state)
     tu_write(f->root, "f_00a1b2", http, hlen);
     tu_write(f->root, "keep/notes.txt", "lawful notes\n", 13);
     tu_write(f->root, "keep/holiday.jpg", G.lawful[0].b, G.lawful[0].n);
-    char *path = opath(f->root, "f_00a1b2"), *keep = opath(f->root, "keep");
-    char *fp0 = own(tu_fingerprint(keep));
+    char *path = tu_opath(f->root, "f_00a1b2"), *keep = tu_opath(f->root, "keep");
+    char *fp0 = tu_own(tu_fingerprint(keep));
     char sha0[65], sha1[65];
-    sha_file(path, sha0);
-    char *plan = opath(f->work, "plan.json"), *j1 = jpath(f, "j1"), *o1 = opath(f->work, "w1.json");
+    tu_sha256_file(path, sha0);
+    char *plan = tu_opath(f->work, "plan.json"), *j1 = jpath(f, "j1"),
+         *o1 = tu_opath(f->work, "w1.json");
     json_t *p = scan(f->root, G.list, plan, true);
     expect_one(p, "f_00a1b2", &G.victim, hb, "jpeg", false, G.victim.sha, hlen);
     struct tu_run r;
     static const char *const dry[] = {"--dry-run", NULL};
-    char *j0 = jpath(f, "j0"), *o0 = opath(f->work, "w0.json");
+    char *j0 = jpath(f, "j0"), *o0 = tu_opath(f->work, "w0.json");
     wipe(&r, G.list, j0, o0, plan, dry);
-    json_t *res = r.status <= 1 ? oload(o0) : NULL;
+    json_t *res = r.status <= 1 ? tu_oload(o0) : NULL;
     if (res == NULL)
         fail_msg("wipe --dry-run: exit %d: %s", r.status, r.err);
-    expect_status(target_at(res, "f_00a1b2", (long long)hb), "planned", "--dry-run");
-    sha_file(path, sha1);
+    tu_expect_status(target_at(res, "f_00a1b2", (long long)hb), "planned", "--dry-run");
+    tu_sha256_file(path, sha1);
     assert_string_equal(sha1, sha0);
     printf("embedded: policies: --dry-run: exit %d, planned, file byte-identical\n", r.status);
     static const char *const report_only[] = {"--embedded=report-only", NULL};
     wipe(&r, G.list, j1, o1, plan, report_only);
-    expect_exit(&r, 1, "wipe --embedded=report-only");
-    res = oload(o1);
+    tu_expect_exit(&r, 1, "wipe --embedded=report-only");
+    res = tu_oload(o1);
     const json_t *t = target_at(res, "f_00a1b2", (long long)hb);
-    expect_status(t, "skipped", "report-only");
-    sha_file(path, sha1);
+    tu_expect_status(t, "skipped", "report-only");
+    tu_sha256_file(path, sha1);
     assert_string_equal(sha1, sha0);
     printf("embedded: policies: report-only: skipped (%s), method %s, file byte-identical\n",
-           jstr(t, "reason"), jstr(t, "embedded.method"));
-    assert_string_equal(jstr(t, "embedded.method"), "report-only");
+           tu_jstr(t, "reason"), tu_jstr(t, "embedded.method"));
+    assert_string_equal(tu_jstr(t, "embedded.method"), "report-only");
 
     static const char *const whole[] = {"--embedded", "wipe-container", NULL};
-    char *j2 = jpath(f, "j2"), *o2 = opath(f->work, "w2.json");
+    char *j2 = jpath(f, "j2"), *o2 = tu_opath(f->work, "w2.json");
     wipe(&r, G.list, j2, o2, plan, whole);
-    expect_exit(&r, 0, "wipe --embedded=wipe-container");
+    tu_expect_exit(&r, 0, "wipe --embedded=wipe-container");
     if (access(path, F_OK) == 0)
         fail_msg("--embedded=wipe-container: the container is still there");
-    res = oload(o2);
+    res = tu_oload(o2);
     t = target_at(res, "f_00a1b2", (long long)hb);
-    expect_status(t, "erased", "wipe-container");
-    assert_string_equal(jstr(t, "embedded.method"), "wipe-container");
-    char *fp1 = own(tu_fingerprint(keep));
+    tu_expect_status(t, "erased", "wipe-container");
+    assert_string_equal(tu_jstr(t, "embedded.method"), "wipe-container");
+    char *fp1 = tu_own(tu_fingerprint(keep));
     assert_string_equal(fp1, fp0);
     printf("embedded: policies: wipe-container: erased, the file removed (%s)\n",
-           jstr(t, "assurance"));
+           tu_jstr(t, "assurance"));
 }
 
 /* SQLite's -wal and -journal, by name or by their header's magic: never range-overwritten;
@@ -1750,33 +1443,34 @@ static void test_wipe_sidecars(void **state)
     const size_t at[] = {n_at, n_at, v_at, v_at};
     char sha0[4][65], sha1[65];
     for (int i = 0; i < 4; i++)
-        sha_file(own(tu_path(f->root, files[i])), sha0[i]);
-    char *plan = opath(f->work, "plan.json"), *j1 = jpath(f, "j1"), *o1 = opath(f->work, "w1.json");
+        tu_sha256_file(tu_own(tu_path(f->root, files[i])), sha0[i]);
+    char *plan = tu_opath(f->work, "plan.json"), *j1 = jpath(f, "j1"),
+         *o1 = tu_opath(f->work, "w1.json");
     json_t *p = scan(f->root, G.list, plan, true);
     if (nfindings(p) != 4)
         fail_msg("the sidecars: %s", findings_text(p));
     struct tu_run r;
     wipe(&r, G.list, j1, o1, plan, NULL);
-    expect_exit(&r, 1, "wipe of SQLite sidecars");
-    json_t *res = oload(o1);
+    tu_expect_exit(&r, 1, "wipe of SQLite sidecars");
+    json_t *res = tu_oload(o1);
     for (int i = 0; i < 4; i++) {
         const json_t *t = target_at(res, files[i], (long long)at[i]);
-        expect_status(t, "skipped", files[i]);
+        tu_expect_status(t, "skipped", files[i]);
         expect_reason(t, "write-ahead log or rollback journal", files[i]);
-        sha_file(own(tu_path(f->root, files[i])), sha1);
+        tu_sha256_file(tu_own(tu_path(f->root, files[i])), sha1);
         if (strcmp(sha1, sha0[i]) != 0)
             fail_msg("%s was changed", files[i]);
     }
     printf("embedded: sidecars: -wal and -journal by name, a WAL and a journal by magic: "
            "skipped, byte-identical (%s)\n",
-           jstr(target_at(res, "frames.bin", (long long)v_at), "reason"));
+           tu_jstr(target_at(res, "frames.bin", (long long)v_at), "reason"));
     /* wipe-container takes them whole */
     static const char *const whole[] = {"--embedded=wipe-container", NULL};
-    char *j2 = jpath(f, "j2"), *o2 = opath(f->work, "w2.json");
+    char *j2 = jpath(f, "j2"), *o2 = tu_opath(f->work, "w2.json");
     wipe(&r, G.list, j2, o2, plan, whole);
-    expect_exit(&r, 0, "wipe-container of SQLite sidecars");
+    tu_expect_exit(&r, 0, "wipe-container of SQLite sidecars");
     for (int i = 0; i < 4; i++)
-        if (access(own(tu_path(f->root, files[i])), F_OK) == 0)
+        if (access(tu_own(tu_path(f->root, files[i])), F_OK) == 0)
             fail_msg("--embedded=wipe-container: %s is still there", files[i]);
 }
 
@@ -1790,8 +1484,8 @@ static void test_wipe_changed(void **state)
     unsigned char *http = http_entry(&G.victim, &hb, &hlen);
     tu_write(f->root, "a/f_0001", http, hlen);
     tu_write(f->root, "b/f_0002", http, hlen);
-    char *pa = opath(f->root, "a/f_0001"), *pb = opath(f->root, "b/f_0002");
-    char *plan = opath(f->work, "plan.json");
+    char *pa = tu_opath(f->root, "a/f_0001"), *pb = tu_opath(f->root, "b/f_0002");
+    char *plan = tu_opath(f->work, "plan.json");
     json_t *p = scan(f->root, G.list, plan, true);
     assert_int_equal(nfindings(p), 2);
     /* the plan edited: a's range one byte later (location and embedded agree) */
@@ -1801,7 +1495,7 @@ static void test_wipe_changed(void **state)
     json_object_set_new(loc1, "offset", json_integer((json_int_t)hb + 1));
     json_object_set_new(json_object_get(fa, "embedded"), "offset",
                         json_integer((json_int_t)hb + 1));
-    char *edited = opath(f->work, "edited.json");
+    char *edited = tu_opath(f->work, "edited.json");
     assert_int_equal(json_dump_file(p, edited, JSON_INDENT(1)), 0);
     /* b changed after the scan: one byte of its HTTP head */
     int fd = open(pb, O_WRONLY);
@@ -1809,24 +1503,24 @@ static void test_wipe_changed(void **state)
     assert_int_equal(pwrite(fd, "X", 1, 5), 1);
     close(fd);
     char sa0[65], sb0[65], s1[65];
-    sha_file(pa, sa0);
-    sha_file(pb, sb0);
-    char *j = jpath(f, "j"), *o = opath(f->work, "w.json");
+    tu_sha256_file(pa, sa0);
+    tu_sha256_file(pb, sb0);
+    char *j = jpath(f, "j"), *o = tu_opath(f->work, "w.json");
     struct tu_run r;
     wipe(&r, G.list, j, o, edited, NULL);
-    expect_exit(&r, 1, "wipe of a changed plan and a changed container");
-    json_t *res = oload(o);
+    tu_expect_exit(&r, 1, "wipe of a changed plan and a changed container");
+    json_t *res = tu_oload(o);
     const json_t *ta = target_at(res, "a/f_0001", -1), *tb = target_at(res, "b/f_0002", -1);
-    expect_status(ta, "skipped", "the edited range");
+    tu_expect_status(ta, "skipped", "the edited range");
     expect_reason(ta, "changed since scan", "the edited range");
-    expect_status(tb, "skipped", "the container changed outside the range");
+    tu_expect_status(tb, "skipped", "the container changed outside the range");
     expect_reason(tb, "changed since scan", "the container changed outside the range");
-    sha_file(pa, s1);
+    tu_sha256_file(pa, s1);
     assert_string_equal(s1, sa0);
-    sha_file(pb, s1);
+    tu_sha256_file(pb, s1);
     assert_string_equal(s1, sb0);
     printf("embedded: changed: edited range: %s; changed container: %s; both untouched\n",
-           jstr(ta, "reason"), jstr(tb, "reason"));
+           tu_jstr(ta, "reason"), tu_jstr(tb, "reason"));
 }
 
 /* Nested copies: a listed photo carrying the victim's thumbnail as its EXIF thumbnail, once
@@ -1838,22 +1532,24 @@ static void test_wipe_nested(void **state)
     need_images();
     size_t to = 0, xlen = 0;
     unsigned char *xb = exif_jpeg(&G.victim, &G.thumb, &to, &xlen);
-    struct img photo = {.b = xb, .n = xlen, .w = G.victim.w, .h = G.victim.h};
-    sha_buf(xb, xlen, photo.sha);
+    struct robust_file photo = {.b = xb, .n = xlen, .w = G.victim.w, .h = G.victim.h};
+    tu_sha256_buf(xb, xlen, photo.sha);
     char text[512];
     snprintf(text, sizeof(text), "# deprive-hashes 1\nsha256:%s %s label=victim-exif\n", photo.sha,
              G.pdq);
     tu_write(f->work, "exif.list", text, strlen(text));
-    char *list = opath(f->work, "exif.list");
+    char *list = tu_opath(f->work, "exif.list");
     const struct rec r2[] = {
         {G.lawful[0].b, G.lawful[0].n}, {xb, xlen}, {G.lawful[1].b, G.lawful[1].n}};
     size_t offs[3], clen = 0;
     unsigned char *cb = cache_bytes(r2, 3, offs, &clen);
     tu_write(f->root, "thumbcache_1024.db", cb, clen);
     tu_write(f->root, "DCIM/IMG_0099.jpg", xb, xlen);
-    char *path = opath(f->root, "thumbcache_1024.db"), *file = opath(f->root, "DCIM/IMG_0099.jpg");
+    char *path = tu_opath(f->root, "thumbcache_1024.db"),
+         *file = tu_opath(f->root, "DCIM/IMG_0099.jpg");
     set_mtime(path);
-    char *plan = opath(f->work, "plan.json"), *j = jpath(f, "j"), *out = opath(f->work, "w.json");
+    char *plan = tu_opath(f->work, "plan.json"), *j = jpath(f, "j"),
+         *out = tu_opath(f->work, "w.json");
     json_t *p = scan(f->root, list, plan, true);
     const struct copy cp[] = {one_piece(&photo, offs[1]), one_piece(&G.thumb, offs[1] + to)};
     expect_embedded(p, "thumbcache_1024.db", &cp[0], "jpeg", false, photo.sha, clen);
@@ -1866,10 +1562,10 @@ static void test_wipe_nested(void **state)
     struct tu_run r;
     static const char *const blanket[] = {"--erase-perceptual", "--examiner", EXAMINER, NULL};
     wipe(&r, list, j, out, plan, blanket);
-    expect_exit(&r, 0, "wipe of nested copies");
-    json_t *res = oload(out);
+    tu_expect_exit(&r, 0, "wipe of nested copies");
+    json_t *res = tu_oload(out);
     size_t alen = 0;
-    unsigned char *after = oread(path, &alen);
+    unsigned char *after = tu_oread(path, &alen);
     expect_copies_erased("thumbcache_1024.db", cb, clen, after, alen, cp, 2);
     expect_mtime(path, "thumbcache_1024.db");
     char outside[65];
@@ -1881,15 +1577,39 @@ static void test_wipe_nested(void **state)
     if (access(file, F_OK) == 0)
         fail_msg("DCIM/IMG_0099.jpg, listed as a whole, is still there");
     const json_t *tf = target_at(res, "DCIM/IMG_0099.jpg", (long long)to);
-    expect_status(tf, "erased", "the thumbnail inside the erased file");
+    tu_expect_status(tf, "erased", "the thumbnail inside the erased file");
     printf("embedded: nested: overlapping ranges %zu+%zu and %zu+%zu erased together; the file's "
            "own thumbnail: %s, method %s\n",
-           cp[0].pc[0].off, photo.n, cp[1].pc[0].off, G.thumb.n, jstr(tf, "status"),
-           jstr(tf, "embedded.method"));
-    assert_string_equal(jstr(tf, "embedded.method"), "with-container");
+           cp[0].pc[0].off, photo.n, cp[1].pc[0].off, G.thumb.n, tu_jstr(tf, "status"),
+           tu_jstr(tf, "embedded.method"));
+    assert_string_equal(tu_jstr(tf, "embedded.method"), "with-container");
 }
 
 /* ==== 3. deprive run, verify, show ==== */
+
+/* deprive keygen (the keys in dir: *pub, owned, and k.sec), then deprive run of root against
+ * list for order ORDER, officer, exhibit, the certificate at cert, --yes; with perceptual also
+ * --examiner EXAMINER --erase-perceptual. Both must exit 0; returns the run's seconds. */
+static double certify(const char *dir, const char *list, const char *root, const char *cert,
+                      const char *exhibit, bool perceptual, char **pub)
+{
+    char *sec = tu_opath(dir, "k.sec");
+    *pub = tu_opath(dir, "k.pub");
+    struct tu_run r;
+    tu_odeprive(&r, "keygen", "-W", "-p", *pub, "-s", sec, NULL);
+    tu_expect_exit(&r, 0, "keygen");
+    double t0 = tu_now();
+    if (perceptual)
+        tu_odeprive(&r, "run", "--hashes", list, "--key", sec, "-o", cert, "--order", ORDER,
+                    "--officer", "PC Example", "--exhibit", exhibit, "--examiner", EXAMINER,
+                    "--erase-perceptual", "--yes", root, NULL);
+    else
+        tu_odeprive(&r, "run", "--hashes", list, "--key", sec, "-o", cert, "--order", ORDER,
+                    "--officer", "PC Example", "--exhibit", exhibit, "--yes", root, NULL);
+    double secs = tu_now() - t0;
+    tu_expect_exit(&r, 0, "run");
+    return secs;
+}
 
 static void test_run_certify(void **state)
 {
@@ -1902,22 +1622,15 @@ static void test_run_certify(void **state)
     unsigned char *http = http_entry(&G.victim, &hb, &hlen);
     tu_write(f->root, "Cache_Data/f_00a1b2", http, hlen);
     tu_write(f->root, "notes.txt", "lawful\n", 7);
-    char *pub = jpath(f, "k.pub"), *sec = jpath(f, "k.sec"), *cert = jpath(f, "cert.json");
+    char *pub = NULL, *cert = jpath(f, "cert.json");
+    double secs = certify(f->jdir, G.list, f->root, cert, "EX-7", true, &pub);
     struct tu_run r;
-    deprive(&r, "keygen", "-W", "-p", pub, "-s", sec, NULL);
-    expect_exit(&r, 0, "keygen");
-    double t0 = now_s();
-    deprive(&r, "run", "--hashes", G.list, "--key", sec, "-o", cert, "--order", ORDER, "--officer",
-            "PC Example", "--exhibit", "EX-7", "--examiner", EXAMINER, "--erase-perceptual",
-            "--yes", f->root, NULL);
-    double secs = now_s() - t0;
-    expect_exit(&r, 0, "run");
-    deprive(&r, "verify", "-p", pub, cert, NULL);
-    expect_exit(&r, 0, "verify");
-    deprive(&r, "show", "-p", pub, cert, NULL);
-    expect_exit(&r, 0, "show");
+    tu_odeprive(&r, "verify", "-p", pub, cert, NULL);
+    tu_expect_exit(&r, 0, "verify");
+    tu_odeprive(&r, "show", "-p", pub, cert, NULL);
+    tu_expect_exit(&r, 0, "show");
     const char *shown = r.out;
-    json_t *cj = oload(cert);
+    json_t *cj = tu_oload(cert);
     const json_t *targets = json_object_get(cj, "targets");
     if (json_array_size(targets) != 4)
         fail_msg("the certificate has %zu targets, want 4", json_array_size(targets));
@@ -1942,10 +1655,10 @@ static void test_run_certify(void **state)
         if (t == NULL)
             fail_msg("the certificate has no target for %s@%zu", want[k].name, want[k].off);
         if (!json_is_true(tu_jget(t, "embedded.outside_unchanged")) ||
-            strcmp(jstr(t, "embedded.method"), "overwrite-range") != 0 ||
-            strcmp(jstr(t, "embedded.kind"), want[k].kind) != 0)
+            strcmp(tu_jstr(t, "embedded.method"), "overwrite-range") != 0 ||
+            strcmp(tu_jstr(t, "embedded.kind"), want[k].kind) != 0)
             fail_msg("the certificate's %s@%zu: embedded %s", want[k].name, want[k].off,
-                     dumps(json_object_get(t, "embedded")));
+                     tu_dumps(json_object_get(t, "embedded")));
         char line[256];
         snprintf(line, sizeof(line),
                  "embedded %s stream: bytes %zu-%zu of the container; overwrite-range; outside "
@@ -1957,10 +1670,7 @@ static void test_run_certify(void **state)
     const char *emb = strstr(shown, "embedded jpeg stream");
     printf("embedded: run: certified in %.2f s, verify OK; show: \"%.*s\"\n", secs,
            (int)strcspn(emb, "\n"), emb);
-    char *plan = opath(f->work, "after.json");
-    json_t *p = scan(f->root, G.list, plan, true);
-    if (nfindings(p) != 0)
-        fail_msg("after the run: %s", findings_text(p));
+    expect_no_findings(f->root, tu_opath(f->work, "after.json"), true, "after the run");
 }
 
 /* A copy stored in pieces (the victim's blob across SQLite overflow pages) certified: the
@@ -1974,34 +1684,30 @@ static void test_run_pieces(void **state)
     need_images();
     need_sqlite();
     static const char *const names[] = {"lawful", "victim"};
-    const struct img *blobs[] = {&G.lawful_small, &G.victim};
+    const struct robust_file *blobs[] = {&G.lawful_small, &G.victim};
     size_t dlen = 0;
     unsigned char *db = sqlite_db(f->work, "thumbs.db", names, blobs, 2, &dlen);
     tu_write(f->root, "thumbs.db", db, dlen);
     const struct copy vdb = blob_pieces(db, dlen, &G.victim);
-    char *pub = jpath(f, "k.pub"), *sec = jpath(f, "k.sec"), *cert = jpath(f, "cert.json");
+    char *pub = NULL, *cert = jpath(f, "cert.json");
+    certify(f->jdir, G.list, f->root, cert, "EX-9", false, &pub);
     struct tu_run r;
-    deprive(&r, "keygen", "-W", "-p", pub, "-s", sec, NULL);
-    expect_exit(&r, 0, "keygen");
-    deprive(&r, "run", "--hashes", G.list, "--key", sec, "-o", cert, "--order", ORDER, "--officer",
-            "PC Example", "--exhibit", "EX-9", "--yes", f->root, NULL);
-    expect_exit(&r, 0, "run");
     size_t alen = 0;
-    unsigned char *after = oread(opath(f->root, "thumbs.db"), &alen);
+    unsigned char *after = tu_oread(tu_opath(f->root, "thumbs.db"), &alen);
     expect_copies_erased("thumbs.db", db, dlen, after, alen, &vdb, 1);
-    char *ic = sql(opath(f->root, "thumbs.db"), "PRAGMA integrity_check");
+    char *ic = sql(tu_opath(f->root, "thumbs.db"), "PRAGMA integrity_check");
     assert_string_equal(ic, "ok\n");
-    deprive(&r, "verify", "-p", pub, cert, NULL);
-    expect_exit(&r, 0, "verify");
-    json_t *cj = oload(cert);
+    tu_odeprive(&r, "verify", "-p", pub, cert, NULL);
+    tu_expect_exit(&r, 0, "verify");
+    json_t *cj = tu_oload(cert);
     const json_t *t = json_array_get(json_object_get(cj, "targets"), 0);
     assert_int_equal(json_array_size(json_object_get(cj, "targets")), 1);
     if (!json_is_true(tu_jget(t, "embedded.outside_unchanged")) ||
         json_array_size(tu_jget(t, "embedded.ranges")) != vdb.np)
         fail_msg("the certificate's target: embedded %s, want %zu pieces",
-                 dumps(json_object_get(t, "embedded")), vdb.np);
-    deprive(&r, "show", "-p", pub, cert, NULL);
-    expect_exit(&r, 0, "show");
+                 tu_dumps(json_object_get(t, "embedded")), vdb.np);
+    tu_odeprive(&r, "show", "-p", pub, cert, NULL);
+    tu_expect_exit(&r, 0, "show");
     const char *line = strstr(r.out, "embedded jpeg stream");
     assert_non_null(line);
     char shown[512], wrong[64], first[64];
@@ -2022,20 +1728,7 @@ static void test_run_pieces(void **state)
 
 static void need_loop(const struct efx *f)
 {
-    if (!f->loop_ready) {
-        printf("embedded: %s: skipped: no loop-mounted %s image could be made here (needs root, "
-               "/dev/loop-control, mkfs and the mount helper)\n",
-               f->label, f->fstype);
-        skip();
-    }
-}
-
-static unsigned char *image_bytes(struct tu_fs *fs, size_t *len)
-{
-    tu_fs_umount(fs);
-    unsigned char *b = (unsigned char *)tu_read(fs->image, len);
-    assert_non_null(b);
-    return b;
+    fu_need_loop(f->loop_ready, "embedded", f->label, f->fstype);
 }
 
 static void test_loop(void **state)
@@ -2057,8 +1750,8 @@ static void test_loop(void **state)
     struct copy cdb[2];
     if (sq) {
         static const char *const names[] = {"lawful", "small", "victim", "note"};
-        const struct img note = {(const unsigned char *)"remember the milk", 17, 0, 0, ""};
-        const struct img *blobs[] = {&G.lawful_small, &G.small, &G.victim, &note};
+        const struct robust_file note = {.b = (const unsigned char *)"remember the milk", .n = 17};
+        const struct robust_file *blobs[] = {&G.lawful_small, &G.small, &G.victim, &note};
         db = sqlite_db(f->work, "thumbs.db", names, blobs, 4, &dlen);
         cdb[0] = one_piece(&G.small, offset_of(db, dlen, &G.small, "thumbs.db"));
         cdb[1] = blob_pieces(db, dlen, &G.victim);
@@ -2068,7 +1761,7 @@ static void test_loop(void **state)
     if (sq)
         tu_write(f->root, "Users/a/thumbs.db", db, dlen);
     /* files that match nothing */
-    char *other = opath(f->root, "other");
+    char *other = tu_opath(f->root, "other");
     tu_write(f->root, "other/holiday.jpg", G.lawful[2].b, G.lawful[2].n);
     tu_write(f->root, "other/logo.png", G.lawful_png.b, G.lawful_png.n);
     tu_write(f->root, "other/notes.txt", "minutes of the meeting\n", 23);
@@ -2077,21 +1770,21 @@ static void test_loop(void **state)
     tu_write(f->root, "other/brochure.pdf", lpdf, lplen);
     if (sq) {
         static const char *const ln[] = {"a", "b"};
-        const struct img *lb[] = {&G.lawful_small, &G.lawful[0]};
+        const struct robust_file *lb[] = {&G.lawful_small, &G.lawful[0]};
         size_t ldlen = 0;
         unsigned char *ldb = sqlite_db(f->work, "lawful.db", ln, lb, 2, &ldlen);
         tu_write(f->root, "other/lawful.db", ldb, ldlen);
     }
-    char *fp0 = own(tu_fingerprint(other));
+    char *fp0 = tu_own(tu_fingerprint(other));
     /* the probes: windows of each copy that no lawful image on the device holds */
     struct buf lw = {0};
-    const struct img *lawful[] = {&G.lawful[0], &G.lawful[1], &G.lawful[2], &G.lawful_png,
-                                  &G.lawful_small};
+    const struct robust_file *lawful[] = {&G.lawful[0], &G.lawful[1], &G.lawful[2], &G.lawful_png,
+                                          &G.lawful_small};
     for (size_t k = 0; k < sizeof(lawful) / sizeof(lawful[0]); k++)
         put(&lw, lawful[k]->b, lawful[k]->n);
     size_t lwn = 0;
     unsigned char *lwb = done(&lw, &lwn);
-    struct probes prv, prt, prp, prs;
+    struct fu_probes prv, prt, prp, prs;
     probes_pick(&prv, G.victim.b, G.victim.n, lwb, lwn);
     probes_pick(&prt, G.thumb.b, G.thumb.n, lwb, lwn);
     probes_pick(&prp, G.thumb_png.b, G.thumb_png.n, lwb, lwn);
@@ -2099,9 +1792,9 @@ static void test_loop(void **state)
 
     /* control: the image holds every copy's bytes before */
     size_t ilen = 0;
-    unsigned char *img = image_bytes(&f->fs, &ilen);
-    size_t v0 = probes_in(&prv, img, ilen), t0 = probes_in(&prt, img, ilen),
-           p0 = probes_in(&prp, img, ilen), s0 = sq ? probes_in(&prs, img, ilen) : 0;
+    unsigned char *img = fu_image_bytes(&f->fs, &ilen);
+    size_t v0 = fu_probes_in(&prv, img, ilen), t0 = fu_probes_in(&prt, img, ilen),
+           p0 = fu_probes_in(&prp, img, ilen), s0 = sq ? fu_probes_in(&prs, img, ilen) : 0;
     free(img);
     if (!tu_fs_mount(&f->fs, false))
         fail_msg("%s: cannot mount the image again", f->label);
@@ -2112,18 +1805,9 @@ static void test_loop(void **state)
     if (sq)
         assert_int_equal(s0, PROBES);
 
-    char *cert = opath(f->work, "cert.json"), *pub = opath(f->work, "k.pub"),
-         *sec = opath(f->work, "k.sec");
-    struct tu_run r;
-    deprive(&r, "keygen", "-W", "-p", pub, "-s", sec, NULL);
-    expect_exit(&r, 0, "keygen");
-    double ts = now_s();
-    deprive(&r, "run", "--hashes", G.list_small, "--key", sec, "-o", cert, "--order", ORDER,
-            "--officer", "PC Example", "--exhibit", "EX-8", "--examiner", EXAMINER,
-            "--erase-perceptual", "--yes", f->root, NULL);
-    double secs = now_s() - ts;
-    expect_exit(&r, 0, "run");
-    json_t *cj = oload(cert);
+    char *pub = NULL, *cert = tu_opath(f->work, "cert.json");
+    double secs = certify(f->work, G.list_small, f->root, cert, "EX-8", true, &pub);
+    json_t *cj = tu_oload(cert);
     size_t ntargets = json_array_size(json_object_get(cj, "targets"));
     size_t want = 3 + 1 + (sq ? 2 : 0);
     if (ntargets != want)
@@ -2135,35 +1819,35 @@ static void test_loop(void **state)
     {
         if (!json_is_true(tu_jget(t, "embedded.outside_unchanged")))
             fail_msg("%s: target %zu: embedded %s", f->label, i,
-                     dumps(json_object_get(t, "embedded")));
+                     tu_dumps(json_object_get(t, "embedded")));
         mtimes += json_is_true(tu_jget(t, "embedded.mtime_restored"));
     }
     /* each container: byte-identical outside its ranges, no window of its copies inside */
     size_t alen = 0;
-    unsigned char *after = oread(opath(f->root, "Users/a/thumbcache_256.db"), &alen);
+    unsigned char *after = tu_oread(tu_opath(f->root, "Users/a/thumbcache_256.db"), &alen);
     const struct copy cc[] = {one_piece(&G.victim, c.off[C_VICTIM]),
                               one_piece(&G.thumb, c.off[C_THUMB]),
                               one_piece(&G.thumb_png, c.off[C_THUMB_PNG])};
     expect_copies_erased("thumbcache_256.db", c.b, c.n, after, alen, cc, 3);
-    after = oread(opath(f->root, "Users/a/statement.pdf"), &alen);
+    after = tu_oread(tu_opath(f->root, "Users/a/statement.pdf"), &alen);
     const struct copy cpdf = one_piece(&G.victim, pv);
     expect_copies_erased("statement.pdf", pdf, plen, after, alen, &cpdf, 1);
     if (sq) {
-        after = oread(opath(f->root, "Users/a/thumbs.db"), &alen);
+        after = tu_oread(tu_opath(f->root, "Users/a/thumbs.db"), &alen);
         expect_copies_erased("thumbs.db", db, dlen, after, alen, cdb, 2);
         tu_write(f->work, "check.db", after, alen); /* checked off the image */
-        char *ic = sql(opath(f->work, "check.db"), "PRAGMA integrity_check");
+        char *ic = sql(tu_opath(f->work, "check.db"), "PRAGMA integrity_check");
         if (strcmp(ic, "ok\n") != 0)
             fail_msg("%s: thumbs.db: integrity_check says %s", f->label, ic);
     }
-    char *fp1 = own(tu_fingerprint(other));
+    char *fp1 = tu_own(tu_fingerprint(other));
     if (strcmp(fp0, fp1) != 0)
         fail_msg("%s: files that match nothing changed:\nbefore:\n%s\nafter:\n%s", f->label, fp0,
                  fp1);
     /* the raw image */
-    img = image_bytes(&f->fs, &ilen);
-    size_t v1 = probes_in(&prv, img, ilen), t1 = probes_in(&prt, img, ilen),
-           p1 = probes_in(&prp, img, ilen), s1 = sq ? probes_in(&prs, img, ilen) : 0;
+    img = fu_image_bytes(&f->fs, &ilen);
+    size_t v1 = fu_probes_in(&prv, img, ilen), t1 = fu_probes_in(&prt, img, ilen),
+           p1 = fu_probes_in(&prp, img, ilen), s1 = sq ? fu_probes_in(&prs, img, ilen) : 0;
     free(img);
     printf("embedded: %s: run in %.2f s, %zu targets (mtime restored on %d); after: victim "
            "%zu/%d, thumbnail %zu/%d, PNG %zu/%d, small %zu/%d windows in the raw image\n",
@@ -2196,131 +1880,6 @@ static const struct killpoint kp_c_owbegin = {"overwrite-begin", 0,
 static const struct killpoint kp_c_done1 = {
     "target-done", 0, "wipe-container: after the first copy's target-done", true};
 
-/* The type of the journal's last record and how many records it has. */
-static void journal_tail(const char *path, char *type, size_t tlen, size_t *records)
-{
-    size_t len = 0;
-    char *j = tu_read(path, &len);
-    type[0] = '\0';
-    *records = 0;
-    if (j == NULL)
-        return;
-    char *end = NULL;
-    for (size_t i = 0; i < len; i++)
-        if (j[i] == '\n')
-            (*records)++, end = j + i;
-    if (end != NULL) {
-        *end = '\0';
-        char *line = strrchr(j, '\n');
-        line = line ? line + 1 : j;
-        /* the record's own type is its last key ("data" may hold "type" keys too) */
-        const char *t = NULL;
-        static const char key[] = "\"type\":\"";
-        for (const char *q = strstr(line, key); q != NULL; q = strstr(q + 1, key))
-            t = q;
-        if (t != NULL) {
-            t += 8;
-            size_t n = strcspn(t, "\"");
-            snprintf(type, tlen, "%.*s", (int)(n < tlen ? n : tlen - 1), t);
-        }
-    }
-    free(j);
-}
-
-/* Run argv traced: stopped at each fsync/fdatasync by a seccomp filter, and killed with
- * SIGKILL at the after-th stop from the one where the journal's last record became `record`.
- * Returns the exit status (128 + signal when killed), -1 when tracing is not possible here;
- * *at says where it was killed. (Copied from test_archive_wipe.c.) */
-static int traced_wipe(char *const argv[], const char *log, const char *journal, const char *record,
-                       int after, char *at, size_t atlen)
-{
-    at[0] = '\0';
-    fflush(stdout);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644), nul = open("/dev/null", O_RDONLY);
-        if (fd >= 0)
-            dup2(fd, 1), dup2(fd, 2);
-        if (nul >= 0)
-            dup2(nul, 0);
-        if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
-            _exit(126);
-        raise(SIGSTOP); /* the tracer sets its options before the filter can stop us */
-        struct sock_filter filter[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fdatasync, 2, 0),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fsync, 1, 0),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
-        };
-        struct sock_fprog prog = {.len = sizeof(filter) / sizeof(filter[0]), .filter = filter};
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-            _exit(126);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        assert_int_equal(errno, EINTR);
-    if (!WIFSTOPPED(st))
-        return -1;
-    long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE |
-                PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC;
-    if (ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)opts) != 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        return -1;
-    }
-    ptrace(PTRACE_CONT, pid, NULL, NULL);
-    int armed = -1, result = -1;
-    bool killed = false;
-    for (;;) {
-        pid_t w = waitpid(-1, &st, __WALL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (WIFEXITED(st) || WIFSIGNALED(st)) {
-            if (w == pid) {
-                result = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
-                    result = -1;
-                break;
-            }
-            continue;
-        }
-        if (!WIFSTOPPED(st))
-            continue;
-        int sig = WSTOPSIG(st), ev = (st >> 16) & 0xff;
-        if (sig == SIGTRAP && ev == PTRACE_EVENT_SECCOMP) {
-            if (!killed) {
-                char type[48];
-                size_t n;
-                journal_tail(journal, type, sizeof(type), &n);
-                if (armed < 0 && strcmp(type, record) == 0)
-                    armed = 0;
-                else if (armed >= 0)
-                    armed++;
-                if (armed == after) {
-                    snprintf(at, atlen, "journal at %zu records, the last %s", n, type);
-                    kill(pid, SIGKILL);
-                    killed = true;
-                    continue; /* left stopped: SIGKILL ends it */
-                }
-            }
-            ptrace(PTRACE_CONT, w, NULL, NULL);
-        } else if (sig == SIGTRAP || sig == SIGSTOP) {
-            ptrace(PTRACE_CONT, w, NULL, NULL); /* events, new threads' first stop */
-        } else {
-            ptrace(PTRACE_CONT, w, NULL, (void *)(intptr_t)sig);
-        }
-    }
-    return result;
-}
-
 /* Two copies of the victim in one cache entry file: removed together, killed at a journal
  * step, finished by --resume. */
 static void test_kill_resume(void **state)
@@ -2340,54 +1899,46 @@ static void test_kill_resume(void **state)
     unsigned char *cb = done(&b, &clen);
     tu_write(f->root, "f_0bad", cb, clen);
     tu_write(f->root, "notes.txt", "lawful\n", 7);
-    char *path = opath(f->root, "f_0bad");
+    char *path = tu_opath(f->root, "f_0bad");
     set_mtime(path);
-    char *plan = opath(f->work, "plan.json"), *journal = jpath(f, "journal"),
-         *out = opath(f->work, "wipe.json"), *log = opath(f->work, "wipe.log");
+    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath(f, "journal"),
+         *out = tu_opath(f->work, "wipe.json"), *log = tu_opath(f->work, "wipe.log");
     json_t *p = scan(f->root, G.list, plan, true);
     const struct copy cv[] = {one_piece(&G.victim, o1), one_piece(&G.victim, o2)};
     expect_embedded(p, "f_0bad", &cv[0], "jpeg", false, G.victim.sha, clen);
     expect_embedded(p, "f_0bad", &cv[1], "jpeg", false, G.victim.sha, clen);
     assert_int_equal(nfindings(p), 2);
     static const char *const whole[] = {"--embedded=wipe-container", NULL};
-    const char *const *extra = k->container ? whole : NULL;
-    char *argv[32];
-    wipe_argv(argv, G.list, journal, out, plan, extra, false);
-    char at[128];
-    int rc = traced_wipe(argv, log, journal, k->record, k->after, at, sizeof(at));
-    if (rc == -1) {
-        printf("embedded: kill: skipped: cannot trace the wipe here (ptrace or seccomp "
-               "refused)\n");
-        skip();
-    }
-    if (rc != 128 + SIGKILL) {
-        tu_sh("tail -n 20 '%s' >&2", log);
-        fail_msg("kill %s: the wipe was not killed there (exit %d): the journal never reached "
-                 "that point",
-                 k->what, rc);
-    }
+    struct tu_wipe_args wa = {.order = ORDER,
+                              .list = G.list,
+                              .journal = journal,
+                              .out = out,
+                              .plan = plan,
+                              .extra = k->container ? whole : NULL,
+                              .journal_on_same_fs = no_journal_same_fs};
+    char *argv[32], at[128];
+    tu_wipe_argv(argv, 32, &wa);
+    fu_kill_at("embedded", argv, log, journal, k->record, k->after, k->what, at, sizeof(at));
     size_t mlen = 0;
-    unsigned char *mid = access(path, F_OK) == 0 ? oread(path, &mlen) : NULL;
+    unsigned char *mid = access(path, F_OK) == 0 ? tu_oread(path, &mlen) : NULL;
     if (mid != NULL)
         printf("embedded: kill %s: killed (%s); windows of the victim left in the ranges: %zu, "
                "%zu\n",
-               k->what, at, all_windows_in(G.victim.b, G.victim.n, mid + o1, G.victim.n),
-               all_windows_in(G.victim.b, G.victim.n, mid + o2, G.victim.n));
+               k->what, at, fu_all_windows_in(G.victim.b, G.victim.n, mid + o1, G.victim.n),
+               fu_all_windows_in(G.victim.b, G.victim.n, mid + o2, G.victim.n));
     else
         printf("embedded: kill %s: killed (%s); the container is gone\n", k->what, at);
-    char *rargv[32];
-    wipe_argv(rargv, G.list, journal, out, plan, extra, true);
+    wa.resume = true;
     struct tu_run r;
-    tu_run_argv(&r, rargv, NULL);
-    own(r.out), own(r.err);
+    tu_owipe(&r, &wa);
     json_t *res = r.status <= 1 ? json_load_file(out, 0, NULL) : NULL;
     if (res != NULL)
-        ownj(res);
+        tu_ownj(res);
     const json_t *t1 = res ? target_at(res, "f_0bad", (long long)o1) : NULL,
                  *t2 = res ? target_at(res, "f_0bad", (long long)o2) : NULL;
     printf("embedded: kill %s: --resume exit %d; first copy %s (%s), second copy %s (%s)\n",
-           k->what, r.status, t1 ? jstr(t1, "status") : "-", t1 ? jstr(t1, "reason") : "",
-           t2 ? jstr(t2, "status") : "-", t2 ? jstr(t2, "reason") : "");
+           k->what, r.status, t1 ? tu_jstr(t1, "status") : "-", t1 ? tu_jstr(t1, "reason") : "",
+           t2 ? tu_jstr(t2, "status") : "-", t2 ? tu_jstr(t2, "reason") : "");
     struct jcount jc = journal_counts(journal);
     printf("embedded: kill %s: journal: %zu records, %zu embedded-begin, %zu overwrite-begin, "
            "%zu overwrite-done, %zu target-done\n",
@@ -2399,15 +1950,15 @@ static void test_kill_resume(void **state)
             fail_msg("kill %s: --resume exit %d, want 0 (both copies erased with the "
                      "container)\nstderr: %.2000s",
                      k->what, r.status, r.err);
-        expect_status(t1, "erased", "the first copy after --resume");
-        expect_status(t2, "erased", "the second copy after --resume");
-        assert_string_equal(jstr(t1, "embedded.method"), "wipe-container");
-        assert_string_equal(jstr(t2, "embedded.method"), "wipe-container");
+        tu_expect_status(t1, "erased", "the first copy after --resume");
+        tu_expect_status(t2, "erased", "the second copy after --resume");
+        assert_string_equal(tu_jstr(t1, "embedded.method"), "wipe-container");
+        assert_string_equal(tu_jstr(t2, "embedded.method"), "wipe-container");
         assert_int_equal(jc.done, 2);
         return;
     }
     size_t alen = 0;
-    unsigned char *after = oread(path, &alen);
+    unsigned char *after = tu_oread(path, &alen);
     expect_copies_erased("f_0bad after --resume", cb, clen, after, alen, cv, 2);
     expect_mtime(path, "f_0bad after --resume");
     if (r.status != 0)

@@ -206,6 +206,20 @@ static bool acquire(const char *dir, const char *base, const char *raw, uint64_t
     return true;
 }
 
+/* make_image(n, seed) as dir/raw.img, acquired as the set dir/<base>.E01... (seg_size as for
+ * acquire); the image's bytes (heap, caller frees). Skips the test without ewfacquire. */
+static unsigned char *acquired_image(const struct fx *f, size_t n, uint32_t seed, const char *base,
+                                     uint64_t seg_size)
+{
+    unsigned char *img = make_image(n, seed);
+    tu_write(f->dir, "raw.img", img, n);
+    if (!acquire(f->dir, base, "raw.img", seg_size)) {
+        free(img);
+        skip();
+    }
+    return img;
+}
+
 /* ---- cases ---- */
 
 static void test_kind_names(void **state)
@@ -325,12 +339,7 @@ static void test_ewf_set(void **state)
 {
     struct fx *f = *state;
     const size_t n = 7000 * 512; /* ewfacquire drops a tail shorter than a sector */
-    unsigned char *img = make_image(n, 13);
-    tu_write(f->dir, "raw.img", img, n);
-    if (!acquire(f->dir, "ev", "raw.img", 1u << 20)) {
-        free(img);
-        skip();
-    }
+    unsigned char *img = acquired_image(f, n, 13, "ev", 1u << 20);
     char *e01 = tu_path(f->dir, "ev.E01");
     char *snap = snapshot(f->dir);
     unsigned nseg = 0;
@@ -396,12 +405,7 @@ static void test_ewf_by_content(void **state)
 {
     struct fx *f = *state;
     const size_t n = 300 * 512;
-    unsigned char *img = make_image(n, 14);
-    tu_write(f->dir, "raw.img", img, n);
-    if (!acquire(f->dir, "one", "raw.img", 0)) {
-        free(img);
-        skip();
-    }
+    unsigned char *img = acquired_image(f, n, 14, "one", 0);
     char *from = tu_path(f->dir, "one.E01"), *to = tu_path(f->dir, "evidence.bin");
     assert_int_equal(rename(from, to), 0);
     struct dp_source *s = open_ok(to, 0);
@@ -425,12 +429,7 @@ static void test_ewf_broken_sets(void **state)
 {
     struct fx *f = *state;
     const size_t n = 7000 * 512;
-    unsigned char *img = make_image(n, 15);
-    tu_write(f->dir, "raw.img", img, n);
-    if (!acquire(f->dir, "ev", "raw.img", 1u << 20)) {
-        free(img);
-        skip();
-    }
+    unsigned char *img = acquired_image(f, n, 15, "ev", 1u << 20);
     struct {
         const char *sub, *how;
         enum dp_status want;
@@ -476,12 +475,7 @@ static void test_ewf_damaged_chunk(void **state)
 {
     struct fx *f = *state;
     const size_t n = 7000 * 512;
-    unsigned char *img = make_image(n, 16);
-    tu_write(f->dir, "raw.img", img, n);
-    if (!acquire(f->dir, "ev", "raw.img", 1u << 20)) {
-        free(img);
-        skip();
-    }
+    unsigned char *img = acquired_image(f, n, 16, "ev", 1u << 20);
     /* random media bytes (stored as they are: they do not compress) found in segment 2 */
     size_t segn = 0;
     char *e02 = tu_path(f->dir, "ev.E02");

@@ -32,6 +32,7 @@
  *
  * DP_TEST_FILTER=loop_* runs some tests. */
 #include "testutil.h"
+#include "fsutil.h"
 #include "robust.h"
 
 #include <errno.h>
@@ -44,7 +45,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -60,257 +60,73 @@
 #define DESCRIPTION "ext4 test image, two victim copies"
 #define NOTES "acquired for tests/test_sweep.c"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- ownership: everything a test allocates is released by its teardown, so a failing
- * assertion (cmocka jumps out of the test) leaks nothing ---- */
-
-#define MAX_OWNED 1024
-static void *owned[MAX_OWNED];
-static json_t *owned_json[64];
-static size_t nowned, nowned_json;
-
-static void *own(void *p)
-{
-    assert_non_null(p);
-    if (nowned == MAX_OWNED) {
-        free(p);
-        fail_msg("more than %d allocations in one test", MAX_OWNED);
-    }
-    return owned[nowned++] = p;
-}
-
-static json_t *ownj(json_t *j)
-{
-    assert_non_null(j);
-    if (nowned_json == sizeof(owned_json) / sizeof(owned_json[0])) {
-        json_decref(j);
-        fail_msg("too many JSON documents in one test");
-    }
-    return owned_json[nowned_json++] = j;
-}
-
-static void release_owned(void)
-{
-    while (nowned > 0)
-        free(owned[--nowned]);
-    while (nowned_json > 0)
-        json_decref(owned_json[--nowned_json]);
-}
-
-static char *opath(const char *dir, const char *rel)
-{
-    return own(tu_path(dir, rel));
-}
-
-static char *ostr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *ostr(const char *fmt, ...)
-{
-    char tmp[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0 && (size_t)n < sizeof(tmp));
-    return own(strdup(tmp));
-}
-
-static unsigned char *oread(const char *path, size_t *len)
-{
-    unsigned char *b = (unsigned char *)tu_read(path, len);
-    if (b == NULL)
-        fail_msg("cannot read %s", path);
-    return own(b);
-}
-
-static void sha_buf(const void *b, size_t n, char out[65])
-{
-    uint8_t d[32];
-    dp_sha256_buf(d, b, n);
-    dp_hex_encode(out, d, 32);
-}
-
 /* MD5 or SHA-1 of a file as lower-case hex (EVP). */
 static void evp_file_hex(const char *path, const EVP_MD *md, char *out)
 {
     size_t n = 0;
-    unsigned char *b = oread(path, &n);
+    unsigned char *b = tu_oread(path, &n);
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned dl = 0;
     assert_int_equal(EVP_Digest(b, n, d, &dl, md, NULL), 1);
     dp_hex_encode(out, d, dl);
 }
 
-static void write_file(const char *path, const void *b, size_t n)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    assert_true(fd >= 0);
-    const unsigned char *p = b;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        assert_true(w > 0);
-        p += w;
-        n -= (size_t)w;
-    }
-    assert_int_equal(close(fd), 0);
-}
-
 /* ---- the images: made once, kept for the whole suite ---- */
-
-struct img {
-    const char *name;
-    const char *kind; /* the carver's name: "jpeg", "png", "bmp" */
-    const unsigned char *b;
-    size_t n;
-    int w, h;
-    char sha[65];
-};
 
 #define TINY 4
 
 static struct images {
-    bool tried, ok;
+    struct tu_once once;
     char *dir;
-    struct img victim;     /* 800x600 JPEG q95, listed (MD5, SHA-1, SHA-256, size, PDQ) */
-    struct img thumb_jpg;  /* the victim at 160x120, JPEG q85: a perceptual copy */
-    struct img thumb_png;  /* the same pixels as PNG */
-    struct img thumb_bmp;  /* and as a 24-bit BMP */
-    struct img wee;        /* the victim at 40x30, JPEG q75 (~1 KB), listed by its SHA-256:
-                              small enough for btrfs to inline in its metadata */
-    struct img mini;       /* the victim at 12x9, PNG (~500 bytes), listed by its SHA-256: small
-                              enough for ntfs to keep resident in the file's MFT record */
-    struct img lawful[3];  /* unrelated scenes, 320x240 JPEG q85 */
-    struct img lawful_png; /* unrelated, 120x90 PNG */
-    struct img lawful_bmp; /* unrelated, 100x80 BMP */
-    struct img tiny[TINY]; /* unrelated, 48x36 JPEG q80 (~1.5 KB): a thumbnail cache's kind */
-    char *list;            /* `deprive hash --label victim` of the victim */
-    unsigned char *mem[32];
-    size_t nmem;
+    /* 800x600 JPEG q95, listed (MD5, SHA-1, SHA-256, size, PDQ) */
+    struct robust_file victim;
+    struct robust_file thumb_jpg; /* the victim at 160x120, JPEG q85: a perceptual copy */
+    struct robust_file thumb_png; /* the same pixels as PNG */
+    struct robust_file thumb_bmp; /* and as a 24-bit BMP */
+    /* the victim at 40x30, JPEG q75 (~1 KB), listed by its SHA-256: small enough for btrfs to
+       inline in its metadata */
+    struct robust_file wee;
+    /* the victim at 12x9, PNG (~500 bytes), listed by its SHA-256: small enough for ntfs to keep
+       resident in the file's MFT record */
+    struct robust_file mini;
+    struct robust_file lawful[3];  /* unrelated scenes, 320x240 JPEG q85 */
+    struct robust_file lawful_png; /* unrelated, 120x90 PNG */
+    struct robust_file lawful_bmp; /* unrelated, 100x80 BMP */
+    /* unrelated, 48x36 JPEG q80 (~1.5 KB): a thumbnail cache's kind */
+    struct robust_file tiny[TINY];
+    char *list;                /* `deprive hash --label victim` of the victim */
+    struct robust_files files; /* their bytes */
 } G;
-
-static void put_le(unsigned char *p, uint32_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-/* A bottom-up 24-bit BMP (BITMAPINFOHEADER) of im, heap. */
-static unsigned char *bmp_bytes(const struct robust_image *im, size_t *len)
-{
-    size_t row = ((size_t)im->w * 3 + 3) & ~(size_t)3, data = row * (size_t)im->h;
-    size_t n = 54 + data;
-    unsigned char *b = calloc(1, n);
-    if (b == NULL)
-        return NULL;
-    b[0] = 'B';
-    b[1] = 'M';
-    put_le(b + 2, (uint32_t)n, 4);
-    put_le(b + 10, 54, 4);
-    put_le(b + 14, 40, 4);
-    put_le(b + 18, (uint32_t)im->w, 4);
-    put_le(b + 22, (uint32_t)im->h, 4);
-    put_le(b + 26, 1, 2);
-    put_le(b + 28, 24, 2);
-    put_le(b + 34, (uint32_t)data, 4);
-    put_le(b + 38, 2835, 4);
-    put_le(b + 42, 2835, 4);
-    for (int y = 0; y < im->h; y++) {
-        const uint8_t *src = im->px + (size_t)(im->h - 1 - y) * (size_t)im->w * 3;
-        unsigned char *dst = b + 54 + (size_t)y * row;
-        for (int x = 0; x < im->w; x++) {
-            dst[3 * x] = src[3 * x + 2];
-            dst[3 * x + 1] = src[3 * x + 1];
-            dst[3 * x + 2] = src[3 * x];
-        }
-    }
-    *len = n;
-    return b;
-}
-
-/* Encode src (resized to w x h first unless 0) as name in G.dir: JPEG at quality > 0, PNG at
- * 0, BMP at -1; the bytes kept in *out. */
-static bool make_img(struct img *out, const char *name, const struct robust_image *src, int w,
-                     int h, int quality)
-{
-    struct robust_image rs = {0};
-    const struct robust_image *im = src;
-    if (w > 0) {
-        if (!robust_resize(&rs, src, w, h))
-            return false;
-        im = &rs;
-    }
-    char *p = tu_path(G.dir, name);
-    char msg[256] = "";
-    unsigned char *b = NULL;
-    size_t n = 0;
-    bool ok;
-    if (quality < 0) {
-        b = bmp_bytes(im, &n);
-        ok = b != NULL;
-    } else {
-        ok = quality > 0 ? robust_write_jpeg(p, im, quality, msg, sizeof(msg))
-                         : robust_write_png(p, im, msg, sizeof(msg));
-        b = ok ? (unsigned char *)tu_read(p, &n) : NULL;
-    }
-    if (!ok)
-        printf("sweep: cannot write %s: %s\n", p, msg);
-    free(p);
-    out->name = name;
-    out->kind = quality > 0 ? "jpeg" : quality == 0 ? "png" : "bmp";
-    out->w = im->w;
-    out->h = im->h;
-    robust_image_free(&rs);
-    if (b == NULL || G.nmem == sizeof(G.mem) / sizeof(G.mem[0])) {
-        free(b);
-        return false;
-    }
-    G.mem[G.nmem++] = b;
-    out->b = b;
-    out->n = n;
-    sha_buf(b, n, out->sha);
-    return true;
-}
-
-static bool make_scene_img(struct img *out, const char *name, int w, int h, uint64_t seed,
-                           int quality)
-{
-    struct robust_image sc;
-    if (!robust_scene(&sc, w, h, seed))
-        return false;
-    bool ok = make_img(out, name, &sc, 0, 0, quality);
-    robust_image_free(&sc);
-    return ok;
-}
 
 static bool make_images(void)
 {
     G.dir = tu_mkdtemp();
+    struct robust_files *set = &G.files;
+    set->dir = G.dir;
     struct robust_image v;
     if (!robust_scene(&v, 800, 600, 4242))
         return false;
-    bool ok = make_img(&G.victim, "victim.jpg", &v, 0, 0, 95) &&
-              make_img(&G.thumb_jpg, "thumb.jpg", &v, 160, 120, 85) &&
-              make_img(&G.thumb_png, "thumb.png", &v, 160, 120, 0) &&
-              make_img(&G.thumb_bmp, "thumb.bmp", &v, 160, 120, -1) &&
-              make_img(&G.wee, "wee.jpg", &v, 40, 30, 75) &&
-              make_img(&G.mini, "mini.png", &v, 12, 9, 0);
+    bool ok = robust_files_add(set, &G.victim, "victim.jpg", &v, 0, 0, 95) &&
+              robust_files_add(set, &G.thumb_jpg, "thumb.jpg", &v, 160, 120, 85) &&
+              robust_files_add(set, &G.thumb_png, "thumb.png", &v, 160, 120, 0) &&
+              robust_files_add(set, &G.thumb_bmp, "thumb.bmp", &v, 160, 120, -1) &&
+              robust_files_add(set, &G.wee, "wee.jpg", &v, 40, 30, 75) &&
+              robust_files_add(set, &G.mini, "mini.png", &v, 12, 9, 0);
     robust_image_free(&v);
     static const char *const lawful_names[3] = {"lawful0.jpg", "lawful1.jpg", "lawful2.jpg"};
     static const char *const tiny_names[TINY] = {"tiny0.jpg", "tiny1.jpg", "tiny2.jpg",
                                                  "tiny3.jpg"};
     for (int i = 0; ok && i < 3; i++)
-        ok = make_scene_img(&G.lawful[i], lawful_names[i], 320, 240, 7001 + (uint64_t)i, 85);
+        ok = robust_files_add_scene(set, &G.lawful[i], lawful_names[i], 320, 240,
+                                    7001 + (uint64_t)i, 85);
     for (int i = 0; ok && i < TINY; i++)
-        ok = make_scene_img(&G.tiny[i], tiny_names[i], 48, 36, 9101 + (uint64_t)i, 80);
-    ok = ok && make_scene_img(&G.lawful_png, "lawful.png", 120, 90, 7101, 0) &&
-         make_scene_img(&G.lawful_bmp, "lawful.bmp", 100, 80, 7301, -1);
-    if (!ok)
+        ok = robust_files_add_scene(set, &G.tiny[i], tiny_names[i], 48, 36, 9101 + (uint64_t)i, 80);
+    ok = ok && robust_files_add_scene(set, &G.lawful_png, "lawful.png", 120, 90, 7101, 0) &&
+         robust_files_add_scene(set, &G.lawful_bmp, "lawful.bmp", 100, 80, 7301, -1);
+    if (!ok) {
+        printf("sweep: cannot make the images: %s\n", G.files.error);
         return false;
+    }
     /* the victim's list as whoever holds the photo makes it */
     struct tu_run r;
     char *vp = tu_path(G.dir, "victim.jpg");
@@ -326,7 +142,7 @@ static bool make_images(void)
         assert_non_null(text);
         memcpy(text, r.out, strlen(r.out));
         memcpy(text + strlen(r.out), line, strlen(line) + 1);
-        write_file(G.list, text, strlen(text));
+        tu_write_file(G.list, text, strlen(text));
         free(text);
     } else {
         printf("sweep: deprive hash of the victim: exit %d, %s%s\n", r.status, r.out, r.err);
@@ -344,19 +160,13 @@ static bool make_images(void)
 
 static void need_images(void)
 {
-    if (!G.tried) {
-        G.tried = true;
-        G.ok = make_images();
-    }
-    if (!G.ok)
-        fail_msg("the test images could not be made");
+    tu_need_once(&G.once, make_images, "the test images");
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < G.nmem; i++)
-        free(G.mem[i]);
+    robust_files_release(&G.files);
     if (G.dir != NULL)
         tu_rm_rf(G.dir);
     free(G.dir);
@@ -365,14 +175,14 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static bool is_listed(const struct img *im)
+static bool is_listed(const struct robust_file *im)
 {
     return im == &G.victim || im == &G.wee || im == &G.mini || im == &G.thumb_jpg ||
            im == &G.thumb_png || im == &G.thumb_bmp;
 }
 
 /* Listed by its own digest (else only perceptually). */
-static bool is_exact(const struct img *im)
+static bool is_exact(const struct robust_file *im)
 {
     return im == &G.victim || im == &G.wee || im == &G.mini;
 }
@@ -394,11 +204,8 @@ static int sfx_setup(void **state)
     struct sfx *f = *state;
     f->work = tu_mkdtemp();
     f->rodev[0] = '\0';
-    if (f->fstype != NULL) {
-        char why[96];
-        snprintf(why, sizeof(why), "sweep: %s", f->label);
-        f->loop_ready = tu_can_loop(why) && tu_fs_create(&f->fs, f->fstype, f->mb);
-    }
+    if (f->fstype != NULL)
+        f->loop_ready = fu_loop_create(&f->fs, "sweep", f->label, f->fstype, f->mb);
     return 0;
 }
 
@@ -414,39 +221,27 @@ static int sfx_teardown(void **state)
     free(f->work);
     f->work = NULL;
     f->loop_ready = false;
-    release_owned();
+    tu_release_owned();
     return 0;
 }
 
 static void need_loop(const struct sfx *f)
 {
-    if (!f->loop_ready) {
-        printf("sweep: %s: skipped: no loop-mounted %s image could be made here (needs root, "
-               "/dev/loop-control, mkfs.%s and its mount helper)\n",
-               f->label, f->fstype, f->fstype);
-        skip();
-    }
+    fu_need_loop(f->loop_ready, "sweep", f->label, f->fstype);
 }
 
 /* ---- running the sweep ---- */
-
-static void expect_exit(const struct tu_run *r, int want, const char *what)
-{
-    if (r->status != want)
-        fail_msg("%s: exit %d, want %d\nstdout: %s\nstderr: %s", what, r->status, want, r->out,
-                 r->err);
-}
 
 /* `deprive sweep --hashes LIST -o work/name src`: exit 0, the report (owned). */
 static json_t *sweep(const char *work, const char *src, const char *name, double *secs,
                      char **summary)
 {
-    char *out = opath(work, name);
+    char *out = tu_opath(work, name);
     struct tu_run r;
-    double t = now_s();
+    double t = tu_now();
     tu_deprive(&r, NULL, "sweep", "--hashes", G.list, "-o", out, src, NULL);
     if (secs != NULL)
-        *secs = now_s() - t;
+        *secs = tu_now() - t;
     if (r.status != 0) {
         char msg[2048];
         snprintf(msg, sizeof(msg), "sweep %s: exit %d\nstdout: %s\nstderr: %s", src, r.status,
@@ -455,12 +250,21 @@ static json_t *sweep(const char *work, const char *src, const char *name, double
         fail_msg("%s", msg);
     }
     if (summary != NULL)
-        *summary = own(strdup(r.out));
+        *summary = tu_own(strdup(r.out));
     tu_run_free(&r);
-    json_t *doc = ownj(tu_load_json(out));
+    json_t *doc = tu_oload(out);
     assert_string_equal(json_string_value(json_object_get(doc, "format")), "deprive-sweep-report");
     assert_int_equal(json_integer_value(json_object_get(doc, "version")), 1);
     return doc;
+}
+
+/* b (n bytes) written as work/name and swept as sweep() does, the report work/name.json. */
+static json_t *sweep_bytes(const char *work, const char *name, const void *b, size_t n,
+                           double *secs)
+{
+    char *p = tu_opath(work, name);
+    tu_write_file(p, b, n);
+    return sweep(work, p, tu_ostr("%s.json", name), secs, NULL);
 }
 
 static long long jint(const json_t *o, const char *dotted)
@@ -482,13 +286,6 @@ static const char *nz(const char *s)
     return s != NULL ? s : "";
 }
 
-/* JSON as compact text for messages (owned). */
-static char *dumps(const json_t *j)
-{
-    char *s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    return own(s != NULL ? s : strdup("null"));
-}
-
 /* The matches as "kind@offset+length[P]" (P: perceptual only), owned. */
 static char *matches_text(const json_t *doc)
 {
@@ -506,13 +303,13 @@ static char *matches_text(const json_t *doc)
             break;
         used += (size_t)n;
     }
-    return own(strdup(buf));
+    return tu_own(strdup(buf));
 }
 
 /* A match expected: the bytes of im at off. */
 struct want {
     uint64_t off;
-    const struct img *im;
+    const struct robust_file *im;
 };
 
 static int want_cmp(const void *a, const void *b)
@@ -534,7 +331,7 @@ static char *wants_text(const struct want *w, size_t n)
             break;
         used += (size_t)k;
     }
-    return own(strdup(buf));
+    return tu_own(strdup(buf));
 }
 
 /* doc's matches are exactly w[0..n) in that order: ids, location (key: "image" or "device",
@@ -549,7 +346,7 @@ static void expect_matches(const json_t *doc, const char *key, const char *path,
                  jint(doc, "totals.matches"), matches_text(doc), n, wants_text(w, n));
     for (size_t i = 0; i < n; i++) {
         const json_t *m = json_array_get(ms, i);
-        const struct img *im = w[i].im;
+        const struct robust_file *im = w[i].im;
         bool exact = is_exact(im);
         char id[32];
         snprintf(id, sizeof(id), "R%zu", i + 1);
@@ -565,7 +362,7 @@ static void expect_matches(const json_t *doc, const char *key, const char *path,
             strcmp(nz(jstr(m, "digests.sha256")), im->sha) != 0 ||
             json_is_true(json_object_get(m, "perceptual_only")) == exact)
             fail_msg("%s: match %zu is %s\nwant %s (%s at %llu, %zu bytes, sha256 %s, %s)", label,
-                     i, dumps(m), id, im->name, (unsigned long long)w[i].off, im->n, im->sha,
+                     i, tu_dumps(m), id, im->name, (unsigned long long)w[i].off, im->n, im->sha,
                      exact ? "exact" : "perceptual only");
         bool sha_exact = false, pdq_ok = false, other = false;
         size_t k;
@@ -585,7 +382,7 @@ static void expect_matches(const json_t *doc, const char *key, const char *path,
         if (other || (exact && !sha_exact) || (!exact && (sha_exact || !pdq_ok)) ||
             (!exact && !json_is_object(json_object_get(m, "pdq"))))
             fail_msg("%s: match %zu (%s) matched %s", label, i, im->name,
-                     dumps(json_object_get(m, "matched")));
+                     tu_dumps(json_object_get(m, "matched")));
     }
 }
 
@@ -598,8 +395,8 @@ static void expect_common(const json_t *doc, const char *path, const char *kind,
         jint(doc, "source.size") != (long long)size ||
         jint(doc, "totals.bytes_swept") != (long long)size)
         fail_msg("%s: source %s, bytes_swept %lld; want %s, %s, %llu bytes all swept", label,
-                 dumps(json_object_get(doc, "source")), jint(doc, "totals.bytes_swept"), path, kind,
-                 (unsigned long long)size);
+                 tu_dumps(json_object_get(doc, "source")), jint(doc, "totals.bytes_swept"), path,
+                 kind, (unsigned long long)size);
     assert_true(json_is_true(tu_jget(doc, "scope.contiguous_only")));
     assert_true(json_is_true(tu_jget(doc, "scope.perceptual.used")));
     assert_int_equal(jint(doc, "scope.perceptual.threshold"), 31);
@@ -626,8 +423,8 @@ static void expect_same_matches(const json_t *a, const json_t *b, const char *la
 }
 
 /* Every place the whole of im lies in hay. */
-static size_t occurrences(const unsigned char *hay, size_t hn, const struct img *im, uint64_t *out,
-                          size_t cap)
+static size_t occurrences(const unsigned char *hay, size_t hn, const struct robust_file *im,
+                          uint64_t *out, size_t cap)
 {
     size_t n = 0;
     const unsigned char *p = hay, *end = hay + hn;
@@ -644,7 +441,8 @@ static size_t occurrences(const unsigned char *hay, size_t hn, const struct img 
 }
 
 /* The bytes at off of the file or device at path, read back with pread, are im's. */
-static void expect_bytes_at(const char *path, uint64_t off, const struct img *im, const char *label)
+static void expect_bytes_at(const char *path, uint64_t off, const struct robust_file *im,
+                            const char *label)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     assert_true(fd >= 0);
@@ -671,7 +469,7 @@ struct raw {
     uint64_t trunc_at;
 };
 
-static void plant(struct raw *r, uint64_t off, const struct img *im)
+static void plant(struct raw *r, uint64_t off, const struct robust_file *im)
 {
     assert_true(off + im->n <= r->n);
     memcpy(r->b + off, im->b, im->n);
@@ -689,7 +487,7 @@ static void make_raw(struct raw *r, size_t size, uint32_t seed)
 {
     memset(r, 0, sizeof(*r));
     r->n = size;
-    r->b = own(tu_random_bytes(size, seed));
+    r->b = tu_own(tu_random_bytes(size, seed));
     plant(r, 1000003, &G.lawful[0]);
     plant(r, 2500001, &G.lawful_png);
     plant(r, 4 * MIB - 50001, &G.victim);
@@ -715,10 +513,10 @@ static void test_raw_image(void **state)
     struct raw raw;
     const size_t size = 20 * MIB + 777;
     make_raw(&raw, size, 31337);
-    char *img = opath(f->work, "disk.raw");
-    write_file(img, raw.b, raw.n);
+    char *img = tu_opath(f->work, "disk.raw");
+    tu_write_file(img, raw.b, raw.n);
     char sha0[65];
-    sha_buf(raw.b, raw.n, sha0);
+    tu_sha256_buf(raw.b, raw.n, sha0);
     /* times in the past, atime == mtime: a read without O_NOATIME would move atime here
        (relatime) */
     struct timespec ts[2] = {{T0, 0}, {T0, 0}};
@@ -753,7 +551,7 @@ static void test_raw_image(void **state)
         !json_is_null(tu_jget(doc, "totals.limit_detail")))
         fail_msg("raw: totals %s; want %zu streams (every complete stream planted), more "
                  "candidates (the truncated copy), no limit",
-                 dumps(json_object_get(doc, "totals")), raw.planted);
+                 tu_dumps(json_object_get(doc, "totals")), raw.planted);
     /* read-only: bytes, mtime, atime (O_NOATIME), ctime */
     if (st1.st_mtim.tv_sec != T0 || st1.st_atim.tv_sec != T0 ||
         st1.st_ctim.tv_sec != st0.st_ctim.tv_sec || st1.st_ctim.tv_nsec != st0.st_ctim.tv_nsec ||
@@ -768,8 +566,8 @@ static void test_raw_image(void **state)
     assert_string_equal(sha1, sha0);
 
     /* the summary on stdout */
-    char *line = ostr("R1   MATCH jpeg at byte %llu, %zu bytes", (unsigned long long)raw.w[0].off,
-                      G.victim.n);
+    char *line = tu_ostr("R1   MATCH jpeg at byte %llu, %zu bytes",
+                         (unsigned long long)raw.w[0].off, G.victim.n);
     if (strstr(summary, line) == NULL || strstr(summary, "matches: 5\n") == NULL ||
         strstr(summary, "PERCEPTUAL MATCH (needs confirmation) png at byte 8385607") == NULL ||
         strstr(summary, "source: ") != summary)
@@ -779,11 +577,11 @@ static void test_raw_image(void **state)
     /* --json prints the same report */
     struct tu_run r;
     tu_deprive(&r, NULL, "sweep", "--json", "--hashes", G.list, img, NULL);
-    expect_exit(&r, 0, "sweep --json");
+    tu_expect_exit(&r, 0, "sweep --json");
     json_error_t je;
     json_t *j = json_loads(r.out, 0, &je);
     tu_run_free(&r);
-    ownj(j);
+    tu_ownj(j);
     assert_true(json_equal(json_object_get(j, "matches"), json_object_get(doc, "matches")));
     assert_true(json_equal(json_object_get(j, "totals"), json_object_get(doc, "totals")));
 }
@@ -792,7 +590,7 @@ static void test_raw_image(void **state)
 
 struct placed {
     const char *rel;
-    const struct img *im;
+    const struct robust_file *im;
     bool deleted;
     /* FIEMAP before the deletion: the first extent's physical byte (-1: not given), extents
        (0: not given), the first extent's flags */
@@ -852,7 +650,7 @@ static void populate(struct tu_fs *fs, struct placed *p)
         tu_write(fs->mnt, p[i].rel, p[i].im->b, p[i].im->n);
     sync();
     for (size_t i = 0; i < NPLACED; i++)
-        locate(&p[i], opath(fs->mnt, p[i].rel));
+        locate(&p[i], tu_opath(fs->mnt, p[i].rel));
     for (size_t i = 0; i < NPLACED; i++)
         if (p[i].deleted)
             assert_int_equal(tu_sh("rm '%s/%s'", fs->mnt, p[i].rel), 0);
@@ -872,14 +670,14 @@ static char *loopdev(const char *image)
     if (ok == NULL || strncmp(line, "/dev/loop", 9) != 0)
         fail_msg("no loop device for %s", image);
     line[strcspn(line, ":")] = '\0';
-    return own(strdup(line));
+    return tu_own(strdup(line));
 }
 
 /* The matches the image must give: every place the whole bytes of a listed image lie. */
 static size_t expected_in(const unsigned char *img, size_t n, struct want *w, size_t cap)
 {
-    const struct img *listed[] = {&G.victim,    &G.wee,       &G.mini,
-                                  &G.thumb_jpg, &G.thumb_png, &G.thumb_bmp};
+    const struct robust_file *listed[] = {&G.victim,    &G.wee,       &G.mini,
+                                          &G.thumb_jpg, &G.thumb_png, &G.thumb_bmp};
     size_t nw = 0;
     for (size_t k = 0; k < sizeof(listed) / sizeof(listed[0]); k++) {
         uint64_t at[16];
@@ -895,8 +693,8 @@ static size_t expected_in(const unsigned char *img, size_t n, struct want *w, si
 /* Where im's first 64 bytes lie on the device (*at), and how many bytes of the rest differ
  * there: at the last two bytes of a 512-byte sector (*fixed: where NTFS writes a record's
  * update sequence) or elsewhere. False when its head is nowhere. */
-static bool explain_missing(const unsigned char *img, size_t n, const struct img *im, size_t *at,
-                            size_t *fixed, size_t *other)
+static bool explain_missing(const unsigned char *img, size_t n, const struct robust_file *im,
+                            size_t *at, size_t *fixed, size_t *other)
 {
     const unsigned char *q = memmem(img, n, im->b, im->n < 64 ? im->n : 64);
     *fixed = *other = 0;
@@ -922,7 +720,7 @@ static void print_table(const char *fstype, const struct placed *p, const struct
     printf("sweep: %s: %-27s %-12s %-8s %-15s %-8s %s\n", fstype, "file", "content", "state",
            "device offset", "extents", "sweep");
     for (size_t i = 0; i < NPLACED; i++) {
-        const struct img *im = p[i].im;
+        const struct robust_file *im = p[i].im;
         uint64_t at[16];
         size_t copies = occurrences(img, n, im, at, 16);
         bool fiemap = p[i].phys >= 0 && (uint64_t)p[i].phys + im->n <= n &&
@@ -988,7 +786,7 @@ static void expect_device(const json_t *doc, const char *dev, bool ro, const cha
         jint(doc, "source.device.minor") != (long long)minor(st.st_rdev) ||
         json_is_true(tu_jget(doc, "source.device.read_only")) != ro)
         fail_msg("%s: source.device %s; want %u:%u read_only %s", label,
-                 dumps(tu_jget(doc, "source.device")), major(st.st_rdev), minor(st.st_rdev),
+                 tu_dumps(tu_jget(doc, "source.device")), major(st.st_rdev), minor(st.st_rdev),
                  ro ? "true" : "false");
 }
 
@@ -1001,7 +799,7 @@ static void test_loop(void **state)
     struct placed p[NPLACED];
     populate(&f->fs, p);
     size_t n = 0;
-    unsigned char *img = oread(f->fs.image, &n);
+    unsigned char *img = tu_oread(f->fs.image, &n);
     struct want w[32];
     size_t nw = expected_in(img, n, w, 32);
 
@@ -1082,7 +880,7 @@ static void test_loop(void **state)
     /* the loop device itself, its bytes unchanged */
     char *dev = loopdev(f->fs.image);
     char dsha[65], isha[65];
-    sha_buf(img, n, isha);
+    tu_sha256_buf(img, n, isha);
     assert_true(tu_sha256_hex(dev, dsha));
     assert_string_equal(dsha, isha);
     json_t *ddoc = sweep(f->work, dev, "device.json", &secs, NULL);
@@ -1108,7 +906,7 @@ static void test_loop(void **state)
            "unchanged\n",
            dev, secs, nw);
     /* a read-only loop device over the image: the report says the kernel holds it read-only */
-    FILE *pp = popen(ostr("losetup -f --show -r '%s'", f->fs.image), "r");
+    FILE *pp = popen(tu_ostr("losetup -f --show -r '%s'", f->fs.image), "r");
     assert_non_null(pp);
     char *got = fgets(f->rodev, sizeof(f->rodev), pp);
     pclose(pp);
@@ -1124,6 +922,14 @@ static void test_loop(void **state)
 
 /* ==== 3. EWF ==== */
 
+static void need_ewfacquire(const char *label)
+{
+    if (!tu_have("ewfacquire")) {
+        printf("sweep: %s: skipped: no ewfacquire (package ewf-tools)\n", label);
+        skip();
+    }
+}
+
 /* The EWF set dir/ev.E01... of image by ewfacquire: uncompressed (so each segment holds
  * seg_mib MiB of media), MD5 and SHA-1, case fields. The segment files (owned), or 0 when
  * ewfacquire is missing. */
@@ -1131,7 +937,7 @@ static size_t acquire(const char *dir, const char *image, unsigned seg_mib, char
 {
     if (!tu_have("ewfacquire"))
         return 0;
-    char *target = opath(dir, "ev");
+    char *target = tu_opath(dir, "ev");
     int rc = tu_sh("ewfacquire -u -q -t '%s' -C '" CASE_NUMBER "' -E '" EVIDENCE_NUMBER
                    "' -e '" EXAMINER "' -D '" DESCRIPTION "' -N '" NOTES
                    "' -c none -b 64 -d sha1 -S %uMiB '%s' >/dev/null 2>&1",
@@ -1141,7 +947,7 @@ static size_t acquire(const char *dir, const char *image, unsigned seg_mib, char
     static char *names[100];
     size_t n = 0;
     for (unsigned i = 1; i < 100; i++) {
-        char *p = ostr("%s.E%02u", target, i);
+        char *p = tu_ostr("%s.E%02u", target, i);
         if (access(p, F_OK) != 0)
             break;
         names[n++] = p;
@@ -1152,7 +958,7 @@ static size_t acquire(const char *dir, const char *image, unsigned seg_mib, char
 
 static char *copy_set(const char *dir, const char *name, char **segs, size_t n, size_t skip_i)
 {
-    char *d = opath(dir, name);
+    char *d = tu_opath(dir, name);
     assert_int_equal(mkdir(d, 0755), 0);
     for (size_t i = 0; i < n; i++)
         if (i != skip_i)
@@ -1185,10 +991,7 @@ static void test_ewf(void **state)
 {
     struct sfx *f = *state;
     need_images();
-    if (!tu_have("ewfacquire")) {
-        printf("sweep: ewf: skipped: no ewfacquire (package ewf-tools)\n");
-        skip();
-    }
+    need_ewfacquire("ewf");
     const char *raw;
     const char *what;
     if (f->loop_ready) {
@@ -1201,8 +1004,8 @@ static void test_ewf(void **state)
            sectors only: a tail shorter than one is hashed but not stored) */
         struct raw r;
         make_raw(&r, 20 * MIB, 4711);
-        raw = opath(f->work, "disk.raw");
-        write_file(raw, r.b, r.n);
+        raw = tu_opath(f->work, "disk.raw");
+        tu_write_file(raw, r.b, r.n);
         what = "a raw image (no loop ext4 here)";
     }
     struct stat rst;
@@ -1238,7 +1041,7 @@ static void test_ewf(void **state)
         jint(doc, "source.ewf_checksum_errors") != 0)
         fail_msg("ewf: source.ewf %s, checksum errors %lld; want %zu segments, md5 %s, sha1 %s "
                  "stored and read, verified",
-                 dumps(e), jint(doc, "source.ewf_checksum_errors"), nseg, md5, sha1);
+                 tu_dumps(e), jint(doc, "source.ewf_checksum_errors"), nseg, md5, sha1);
     static const char *const fields[][2] = {{"case_number", CASE_NUMBER},
                                             {"evidence_number", EVIDENCE_NUMBER},
                                             {"examiner_name", EXAMINER},
@@ -1251,19 +1054,19 @@ static void test_ewf(void **state)
     }
     assert_non_null(jstr(e, "case.acquiry_date"));
     assert_non_null(jstr(e, "case.acquiry_software"));
-    char *line = ostr("ewf: %zu segment(s), stored hashes verified\n", nseg);
+    char *line = tu_ostr("ewf: %zu segment(s), stored hashes verified\n", nseg);
     if (strstr(summary, line) == NULL)
         fail_msg("ewf: the summary:\n%s\nwant \"%s\"", summary, line);
 
     /* a middle segment missing; one cut short; a later segment given first */
     char *d = copy_set(f->work, "missing", segs, nseg, 2);
-    expect_refused(opath(d, "ev.E01"), opath(d, "r.json"), "is incomplete or damaged",
+    expect_refused(tu_opath(d, "ev.E01"), tu_opath(d, "r.json"), "is incomplete or damaged",
                    "ewf: E03 missing");
     d = copy_set(f->work, "short", segs, nseg, SIZE_MAX);
-    assert_int_equal(truncate(opath(d, "ev.E03"), 100000), 0);
-    expect_refused(opath(d, "ev.E01"), opath(d, "r.json"), "is incomplete or damaged",
+    assert_int_equal(truncate(tu_opath(d, "ev.E03"), 100000), 0);
+    expect_refused(tu_opath(d, "ev.E01"), tu_opath(d, "r.json"), "is incomplete or damaged",
                    "ewf: E03 truncated");
-    expect_refused(segs[1], opath(f->work, "r2.json"), "is segment 2 of an EWF set",
+    expect_refused(segs[1], tu_opath(f->work, "r2.json"), "is segment 2 of an EWF set",
                    "ewf: E02 given");
 }
 
@@ -1278,7 +1081,7 @@ static void test_ewf(void **state)
  * DVICTIM. */
 static unsigned char *tagged_media(size_t n)
 {
-    unsigned char *b = own(tu_random_bytes(n, 777));
+    unsigned char *b = tu_own(tu_random_bytes(n, 777));
     for (size_t s = 0; s < n / 512; s++) {
         char tag[24];
         snprintf(tag, sizeof(tag), "DPSECT%08zu", s);
@@ -1296,7 +1099,7 @@ static bool find_in_set(char **segs, size_t nseg, const void *needle, size_t nl,
     size_t found = 0;
     for (size_t i = 0; i < nseg; i++) {
         size_t n = 0;
-        const unsigned char *b = oread(segs[i], &n), *p = b;
+        const unsigned char *b = tu_oread(segs[i], &n), *p = b;
         while ((p = memmem(p, n - (size_t)(p - b), needle, nl)) != NULL) {
             if (found++ == 0) {
                 *seg = i;
@@ -1314,7 +1117,7 @@ static bool find_zero_chunk(char **segs, size_t nseg, size_t *seg, size_t *pos)
 {
     for (size_t i = 0; i < nseg; i++) {
         size_t n = 0, run = 0;
-        const unsigned char *b = oread(segs[i], &n);
+        const unsigned char *b = tu_oread(segs[i], &n);
         for (size_t k = 0; k < n; k++) {
             run = b[k] == 0 ? run + 1 : 0;
             if (run == CHUNK) {
@@ -1351,16 +1154,16 @@ static void sweep_damaged(const char *work, const char *name, char **segs, size_
 {
     char *dir = copy_set(work, name, segs, nseg, SIZE_MAX);
     const char *base = strrchr(segs[seg], '/') + 1;
-    flip(opath(dir, base), pos);
-    char *rep = opath(dir, "r.json");
+    flip(tu_opath(dir, base), pos);
+    char *rep = tu_opath(dir, "r.json");
     struct tu_run r;
-    d->e01 = opath(dir, "ev.E01");
+    d->e01 = tu_opath(dir, "ev.E01");
     tu_deprive(&r, NULL, "sweep", "--hashes", G.list, "-o", rep, d->e01, NULL);
     d->status = r.status;
-    d->out = own(strdup(r.out));
-    d->err = own(strdup(r.err));
+    d->out = tu_own(strdup(r.out));
+    d->err = tu_own(strdup(r.err));
     tu_run_free(&r);
-    d->doc = d->status == 0 ? ownj(tu_load_json(rep)) : NULL;
+    d->doc = d->status == 0 ? tu_oload(rep) : NULL;
     if (d->status == 2 && access(rep, F_OK) == 0)
         fail_msg("%s: exit 2 and a report written", name);
     if (d->status != 0 && d->status != 2)
@@ -1372,8 +1175,8 @@ static void sweep_damaged(const char *work, const char *name, char **segs, size_
 static void expect_damage_named(const struct damaged *d, uint64_t media_off, const char *label)
 {
     uint64_t first = media_off / CHUNK * (CHUNK / 512);
-    char *want = ostr("checksum error in sectors %llu-%llu", (unsigned long long)first,
-                      (unsigned long long)first + CHUNK / 512 - 1);
+    char *want = tu_ostr("checksum error in sectors %llu-%llu", (unsigned long long)first,
+                         (unsigned long long)first + CHUNK / 512 - 1);
     const char *where = d->doc != NULL ? nz(jstr(d->doc, "source.ewf_damage")) : d->err;
     if (strstr(where, want) == NULL ||
         (d->doc != NULL && jint(d->doc, "source.ewf_checksum_errors") < 1))
@@ -1385,14 +1188,11 @@ static void test_ewf_damage(void **state)
 {
     struct sfx *f = *state;
     need_images();
-    if (!tu_have("ewfacquire")) {
-        printf("sweep: ewf damage: skipped: no ewfacquire (package ewf-tools)\n");
-        skip();
-    }
+    need_ewfacquire("ewf damage");
     const size_t n = 12 * MIB;
     unsigned char *media = tagged_media(n);
-    char *raw = opath(f->work, "media.raw");
-    write_file(raw, media, n);
+    char *raw = tu_opath(f->work, "media.raw");
+    tu_write_file(raw, media, n);
     char **segs = NULL;
     size_t nseg = acquire(f->work, raw, 1, &segs);
     assert_true(nseg >= 5);
@@ -1416,7 +1216,7 @@ static void test_ewf_damage(void **state)
         printf("sweep: ewf: a chunk of the victim damaged: exit 0, checksum errors %lld, "
                "hashes_verified %s, matches %s; summary:\n%s",
                jint(d.doc, "source.ewf_checksum_errors"),
-               dumps(tu_jget(d.doc, "source.ewf.hashes_verified")), matches_text(d.doc), d.out);
+               tu_dumps(tu_jget(d.doc, "source.ewf.hashes_verified")), matches_text(d.doc), d.out);
         if (json_is_true(tu_jget(d.doc, "source.ewf.hashes_verified")))
             fail_msg("a chunk of the victim damaged: hashes_verified true");
         size_t i;
@@ -1465,29 +1265,29 @@ static void test_refused(void **state)
 {
     struct sfx *f = *state;
     need_images();
-    char *rep = opath(f->work, "r.json");
-    char *empty = opath(f->work, "empty.img");
-    write_file(empty, "", 0);
+    char *rep = tu_opath(f->work, "r.json");
+    char *empty = tu_opath(f->work, "empty.img");
+    tu_write_file(empty, "", 0);
     expect_refused(empty, rep, "is empty (zero bytes)", "empty file");
     expect_refused(f->work, rep, "is a directory", "directory");
-    char *fifo = opath(f->work, "fifo");
+    char *fifo = tu_opath(f->work, "fifo");
     assert_int_equal(mkfifo(fifo, 0600), 0);
-    double t = now_s();
+    double t = tu_now();
     expect_refused(fifo, rep, "is a FIFO", "FIFO");
-    assert_true(now_s() - t < 10); /* not opened: opening a FIFO would wait for a writer */
+    assert_true(tu_now() - t < 10); /* not opened: opening a FIFO would wait for a writer */
     expect_refused("/dev/null", rep, "is a character device", "character device");
-    expect_refused(opath(f->work, "absent.img"), rep, "cannot open", "missing file");
+    expect_refused(tu_opath(f->work, "absent.img"), rep, "cannot open", "missing file");
     /* usage */
     struct tu_run r;
     tu_deprive(&r, NULL, "sweep", empty, NULL);
-    expect_exit(&r, 2, "sweep without --hashes");
+    tu_expect_exit(&r, 2, "sweep without --hashes");
     assert_non_null(strstr(r.err, "--hashes"));
     tu_run_free(&r);
     tu_deprive(&r, NULL, "sweep", "--hashes", G.list, empty, empty, NULL);
-    expect_exit(&r, 2, "sweep of two sources");
+    tu_expect_exit(&r, 2, "sweep of two sources");
     tu_run_free(&r);
     tu_deprive(&r, NULL, "sweep", "--help", NULL);
-    expect_exit(&r, 0, "sweep --help");
+    tu_expect_exit(&r, 0, "sweep --help");
     assert_non_null(strstr(r.out, "usage: deprive sweep"));
     tu_run_free(&r);
 }
@@ -1497,21 +1297,19 @@ static json_t *flood(struct sfx *f, const char *name, const void *pat, size_t pl
                      bool with_victim, double limit)
 {
     const size_t n = 50 * 1000 * 1000;
-    unsigned char *b = own(malloc(n));
+    unsigned char *b = tu_own(malloc(n));
     for (size_t i = 0; i < n; i += plen)
         memcpy(b + i, pat, n - i < plen ? n - i : plen);
     if (with_victim)
         memcpy(b + 4097, G.victim.b, G.victim.n);
-    char *p = opath(f->work, name);
-    write_file(p, b, n);
     double secs = 0;
-    json_t *doc = sweep(f->work, p, ostr("%s.json", name), &secs, NULL);
+    json_t *doc = sweep_bytes(f->work, name, b, n, &secs);
     printf("sweep: %s: 50 MB in %.2f s; totals %s\n", name, secs,
-           dumps(json_object_get(doc, "totals")));
+           tu_dumps(json_object_get(doc, "totals")));
     if (secs > limit)
         fail_msg("%s: the sweep took %.1f s (limit %.0f s)", name, secs, limit);
     assert_int_equal(jint(doc, "totals.bytes_swept"), (long long)n);
-    unlink(p);
+    unlink(tu_opath(f->work, name));
     return doc;
 }
 
@@ -1533,10 +1331,10 @@ static void test_floods(void **state)
     if (jint(jp, "totals.matches") != 1 || jint(jp, "totals.streams") != 1 ||
         jint(json_array_get(json_object_get(jp, "matches"), 0), "embedded.offset") != 4097)
         fail_msg("ffd8: matches %s, totals %s; want the victim at 4097 only", matches_text(jp),
-                 dumps(json_object_get(jp, "totals")));
+                 tu_dumps(json_object_get(jp, "totals")));
     if (!json_is_true(tu_jget(jp, "totals.limited")) || jstr(jp, "totals.limit_detail") == NULL)
         fail_msg("ffd8: 12.5 million candidates and no limit reported: totals %s",
-                 dumps(json_object_get(jp, "totals")));
+                 tu_dumps(json_object_get(jp, "totals")));
 }
 
 /* Candidates near the end: 16 MiB of random bytes, the victim at 1 MiB + 7, then from 12 MiB
@@ -1549,7 +1347,7 @@ static void test_candidates_at_end(void **state)
     struct sfx *f = *state;
     need_images();
     const size_t n = 16 * MIB + 333;
-    unsigned char *b = own(tu_random_bytes(n, 99));
+    unsigned char *b = tu_own(tu_random_bytes(n, 99));
     memcpy(b + MIB + 7, G.victim.b, G.victim.n);
     size_t hdrs = 0;
     for (size_t off = 12 * MIB; off + 64 <= 14 * MIB; off += 64, hdrs++) {
@@ -1557,20 +1355,18 @@ static void test_candidates_at_end(void **state)
         memset(h, 0, 64);
         h[0] = 'B';
         h[1] = 'M';
-        put_le(h + 2, 60u << 20, 4);
-        put_le(h + 10, 54, 4);
-        put_le(h + 14, 40, 4);
-        put_le(h + 18, 4096, 4);
-        put_le(h + 22, 3000, 4); /* 3000 rows of 16 KiB fit in 60 MiB */
-        put_le(h + 26, 1, 2);
-        put_le(h + 28, 32, 2);
+        robust_put_le(h + 2, 60u << 20, 4);
+        robust_put_le(h + 10, 54, 4);
+        robust_put_le(h + 14, 40, 4);
+        robust_put_le(h + 18, 4096, 4);
+        robust_put_le(h + 22, 3000, 4); /* 3000 rows of 16 KiB fit in 60 MiB */
+        robust_put_le(h + 26, 1, 2);
+        robust_put_le(h + 28, 32, 2);
     }
     uint64_t last = n - G.victim.n;
     memcpy(b + last, G.victim.b, G.victim.n);
-    char *p = opath(f->work, "end.raw");
-    write_file(p, b, n);
     double secs = 0;
-    json_t *doc = sweep(f->work, p, "end.json", &secs, NULL);
+    json_t *doc = sweep_bytes(f->work, "end", b, n, &secs);
     bool limited = json_is_true(tu_jget(doc, "totals.limited"));
     const json_t *ms = json_object_get(doc, "matches");
     printf("sweep: candidates at the end: %zu BMP headers claiming 60 MiB: %.2f s, matches %s, "
@@ -1601,24 +1397,22 @@ static void test_dense_small_images(void **state)
     need_images();
     const size_t body = 24 * MIB;
     size_t n = body + G.victim.n + 4096;
-    unsigned char *b = own(calloc(1, n));
+    unsigned char *b = tu_own(calloc(1, n));
     size_t off = 0, count = 0;
     while (off + G.tiny[count % TINY].n <= body) {
-        const struct img *t = &G.tiny[count % TINY];
+        const struct robust_file *t = &G.tiny[count % TINY];
         memcpy(b + off, t->b, t->n);
         off += t->n;
         count++;
     }
     uint64_t vat = body + 1;
     memcpy(b + vat, G.victim.b, G.victim.n);
-    char *p = opath(f->work, "dense.raw");
-    write_file(p, b, n);
     double secs = 0;
-    json_t *doc = sweep(f->work, p, "dense.json", &secs, NULL);
+    json_t *doc = sweep_bytes(f->work, "dense", b, n, &secs);
     bool limited = json_is_true(tu_jget(doc, "totals.limited"));
     printf("sweep: dense: %zu small JPEGs (%zu-%zu bytes) then the victim: %.2f s; totals %s; "
            "matches %s\n",
-           count, G.tiny[0].n, G.tiny[1].n, secs, dumps(json_object_get(doc, "totals")),
+           count, G.tiny[0].n, G.tiny[1].n, secs, tu_dumps(json_object_get(doc, "totals")),
            matches_text(doc));
     const json_t *ms = json_object_get(doc, "matches");
     bool found = json_array_size(ms) == 1 &&
@@ -1645,13 +1439,13 @@ static void test_report_over_source(void **state)
     need_images();
     struct raw raw;
     make_raw(&raw, 20 * MIB, 2024);
-    char *img = opath(f->work, "evidence.raw"), *acq = opath(f->work, "acquired.raw");
-    write_file(img, raw.b, raw.n);
-    write_file(acq, raw.b, raw.n);
+    char *img = tu_opath(f->work, "evidence.raw"), *acq = tu_opath(f->work, "acquired.raw");
+    tu_write_file(img, raw.b, raw.n);
+    tu_write_file(acq, raw.b, raw.n);
     char **segs = NULL;
     size_t nseg = acquire(f->work, acq, 4, &segs);
     char sha0[65], sha1[65];
-    sha_buf(raw.b, raw.n, sha0);
+    tu_sha256_buf(raw.b, raw.n, sha0);
     struct tu_run r;
     tu_deprive(&r, NULL, "sweep", "--hashes", G.list, "-o", img, img, NULL);
     struct stat st;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* deprive tests: shared helpers (temp trees, running programs, loop-mounted images). */
+/* deprive tests: shared helpers (temp trees, owned allocations, running programs, loop-mounted
+ * images). */
 #include "testutil.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -80,13 +82,11 @@ static void mkparents(char *p)
     }
 }
 
-void tu_write(const char *dir, const char *rel, const void *buf, size_t len)
+void tu_write_file(const char *path, const void *buf, size_t len)
 {
-    char *p = tu_path(dir, rel);
-    mkparents(p);
-    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
-        fail_msg("cannot create %s: %s", p, strerror(errno));
+        fail_msg("cannot create %s: %s", path, strerror(errno));
     const char *b = buf;
     while (len > 0) {
         ssize_t n = write(fd, b, len);
@@ -95,6 +95,13 @@ void tu_write(const char *dir, const char *rel, const void *buf, size_t len)
         len -= (size_t)n;
     }
     assert_int_equal(close(fd), 0);
+}
+
+void tu_write(const char *dir, const char *rel, const void *buf, size_t len)
+{
+    char *p = tu_path(dir, rel);
+    mkparents(p);
+    tu_write_file(p, buf, len);
     free(p);
 }
 
@@ -141,18 +148,46 @@ char *tu_read(const char *path, size_t *len)
     return b;
 }
 
+void tu_sha256_buf(const void *b, size_t n, char out[65])
+{
+    unsigned char md[32];
+    assert_int_equal(EVP_Digest(b, n, md, NULL, EVP_sha256(), NULL), 1);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 bool tu_sha256_hex(const char *path, char out[65])
 {
     size_t len;
     char *b = tu_read(path, &len);
     if (b == NULL)
         return false;
-    unsigned char md[32];
-    EVP_Digest(b, len, md, NULL, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    tu_sha256_buf(b, len, out);
     free(b);
     return true;
+}
+
+void tu_sha256_file(const char *path, char out[65])
+{
+    if (!tu_sha256_hex(path, out))
+        fail_msg("cannot read %s", path);
+}
+
+void tu_need_once(struct tu_once *o, bool (*make)(void), const char *what)
+{
+    if (!o->tried) {
+        o->tried = true;
+        o->ok = make();
+    }
+    if (!o->ok)
+        fail_msg("%s could not be made", what);
+}
+
+double tu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static char *drain(int fd)
@@ -217,18 +252,24 @@ void tu_run_argv(struct tu_run *r, char *const argv[], const char *stdin_text)
     close(efd);
 }
 
-void tu_deprive(struct tu_run *r, const char *stdin_text, ...)
+/* argv[64]: the deprive binary, then the arguments up to a NULL (at most 62 of them). */
+static void deprive_argv(char **argv, va_list ap)
 {
-    char *argv[64];
     int n = 0;
     argv[n++] = (char *)DP_TEST_BIN;
-    va_list ap;
-    va_start(ap, stdin_text);
     const char *a;
     while ((a = va_arg(ap, const char *)) != NULL && n < 63)
         argv[n++] = (char *)a;
-    va_end(ap);
     argv[n] = NULL;
+}
+
+void tu_deprive(struct tu_run *r, const char *stdin_text, ...)
+{
+    char *argv[64];
+    va_list ap;
+    va_start(ap, stdin_text);
+    deprive_argv(argv, ap);
+    va_end(ap);
     tu_run_argv(r, argv, stdin_text);
 }
 
@@ -237,6 +278,68 @@ void tu_run_free(struct tu_run *r)
     free(r->out);
     free(r->err);
     r->out = r->err = NULL;
+}
+
+void tu_orun(struct tu_run *r, char *const argv[])
+{
+    tu_run_argv(r, argv, NULL);
+    tu_own(r->out), tu_own(r->err);
+}
+
+void tu_odeprive(struct tu_run *r, ...)
+{
+    char *argv[64];
+    va_list ap;
+    va_start(ap, r);
+    deprive_argv(argv, ap);
+    va_end(ap);
+    tu_orun(r, argv);
+}
+
+void tu_expect_exit(const struct tu_run *r, int status, const char *what)
+{
+    if (r->status != status)
+        fail_msg("%s: exit %d, want %d\nstderr: %.3000s\nstdout: %.3000s", what, r->status, status,
+                 r->err, r->out);
+}
+
+void tu_wipe_argv(char **argv, size_t cap, const struct tu_wipe_args *a)
+{
+    assert_true(cap >= 16);
+    size_t n = 0;
+    argv[n++] = (char *)DP_TEST_BIN;
+    argv[n++] = (char *)"wipe";
+    if (a->resume)
+        argv[n++] = (char *)"--resume";
+    argv[n++] = (char *)"--yes";
+    argv[n++] = (char *)"--order";
+    argv[n++] = (char *)a->order;
+    argv[n++] = (char *)"--hashes";
+    argv[n++] = (char *)a->list;
+    argv[n++] = (char *)"--journal";
+    argv[n++] = (char *)a->journal;
+    argv[n++] = (char *)"-o";
+    argv[n++] = (char *)a->out;
+    if (a->journal_on_same_fs)
+        argv[n++] = (char *)"--journal-on-same-fs";
+    for (size_t i = 0; a->extra != NULL && a->extra[i] != NULL && n < cap - 2; i++)
+        argv[n++] = (char *)a->extra[i];
+    argv[n++] = (char *)a->plan;
+    argv[n] = NULL;
+}
+
+void tu_owipe(struct tu_run *r, const struct tu_wipe_args *a)
+{
+    char *argv[32];
+    tu_wipe_argv(argv, 32, a);
+    tu_orun(r, argv);
+}
+
+void tu_expect_status(const json_t *t, const char *want, const char *what)
+{
+    if (strcmp(tu_jstr(t, "status"), want) != 0)
+        fail_msg("%s: status %s (%s), want %s", what, tu_jstr(t, "status"), tu_jstr(t, "reason"),
+                 want);
 }
 
 int tu_sh(const char *fmt, ...)
@@ -525,4 +628,80 @@ const json_t *tu_jget(const json_t *o, const char *dotted)
         dotted += n + (dotted[n] == '.');
     }
     return o;
+}
+
+const char *tu_jstr(const json_t *o, const char *dotted)
+{
+    const char *s = json_string_value(tu_jget(o, dotted));
+    return s ? s : "(none)";
+}
+
+/* ---- owned allocations ---- */
+
+#define TU_MAX_OWNED 2048
+static void *owned[TU_MAX_OWNED];
+static json_t *owned_json[128];
+static size_t nowned, nowned_json;
+
+void *tu_own(void *p)
+{
+    assert_non_null(p);
+    if (nowned == TU_MAX_OWNED) {
+        free(p);
+        fail_msg("more than %d allocations in one test", TU_MAX_OWNED);
+    }
+    return owned[nowned++] = p;
+}
+
+json_t *tu_ownj(json_t *j)
+{
+    assert_non_null(j);
+    if (nowned_json == sizeof(owned_json) / sizeof(owned_json[0])) {
+        json_decref(j);
+        fail_msg("too many JSON documents in one test");
+    }
+    return owned_json[nowned_json++] = j;
+}
+
+void tu_release_owned(void)
+{
+    while (nowned > 0)
+        free(owned[--nowned]);
+    while (nowned_json > 0)
+        json_decref(owned_json[--nowned_json]);
+}
+
+char *tu_opath(const char *dir, const char *rel)
+{
+    return tu_own(tu_path(dir, rel));
+}
+
+char *tu_ostr(const char *fmt, ...)
+{
+    char tmp[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0 && (size_t)n < sizeof(tmp));
+    return tu_own(strdup(tmp));
+}
+
+unsigned char *tu_oread(const char *path, size_t *len)
+{
+    unsigned char *b = (unsigned char *)tu_read(path, len);
+    if (b == NULL)
+        fail_msg("cannot read %s", path);
+    return tu_own(b);
+}
+
+json_t *tu_oload(const char *path)
+{
+    return tu_ownj(tu_load_json(path));
+}
+
+char *tu_dumps(const json_t *j)
+{
+    char *s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    return tu_own(s != NULL ? s : strdup("null"));
 }
