@@ -34,6 +34,8 @@ PACKAGES=(
 	sqlite3
 	# fuzz/ (scripts/test.sh's fuzz stage): clang with libFuzzer and the sanitizer runtimes
 	clang libclang-rt-dev
+	# scripts/static-check.sh (scripts/test.sh's static stage)
+	cppcheck clang-tidy
 	# misc
 	file openssl time procps
 )

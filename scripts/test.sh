@@ -6,12 +6,14 @@
 # loop-filesystem and packaging suites, which run once); then
 # compile (tests included, nothing run) a release build in build-release/ and a
 # packager-style plain build with fortify and stack protector in build-plain/;
+# then run cppcheck and clang-tidy over src/ (scripts/static-check.sh, build-static/);
 # then smoke-test the fuzz targets in build-fuzz/ (clang only: fuzz/smoke.sh).
 # Every build here has -Dwerror=true: warnings are fatal where this project
 # chooses the compiler flags (meson.build leaves werror to packagers).
 # Exits non-zero if anything fails. The last line printed is the summary
 # "N passed, N failed[, N skipped]" summed over all of them; each compile-only
-# build counts as one passed or one failed.
+# build, the static analysis and the fuzz smoke test count as one passed or one
+# failed (the last two as one skipped when their tools are missing).
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -150,6 +152,24 @@ fi
 build_only release build-release -Dtests=true -Dwerror=true -Dbuildtype=release
 build_only fortify build-plain -Dtests=true -Dwerror=true -Dbuildtype=plain \
 	"-Dc_args=-O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong"
+
+# --- static analysis: cppcheck and clang-tidy (scripts/static-check.sh) -----------
+# Any finding fails it; the checks kept, and the false positives with their reasons, are
+# in scripts/cppcheck/ and .clang-tidy. One passed or one failed, like the compile-only
+# builds; one skipped when cppcheck or clang-tidy is missing (exit 77).
+echo "==> [static] scripts/static-check.sh"
+static_rc=0
+"$REPO_ROOT/scripts/static-check.sh" || static_rc=$?
+if ((static_rc == 0)); then
+	total_pass=$((total_pass + 1))
+elif ((static_rc == 77)); then
+	echo "test.sh: [static] skipped: cppcheck or clang-tidy not found"
+	total_skip=$((total_skip + 1))
+else
+	echo "test.sh: [static] scripts/static-check.sh failed" >&2
+	total_fail=$((total_fail + 1))
+	status=1
+fi
 
 # --- fuzz targets: clang, libFuzzer, ASan + UBSan (fuzz/README.md) --------------
 # fuzz/smoke.sh builds build-fuzz/, replays every committed corpus and crash

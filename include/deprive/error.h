@@ -35,6 +35,12 @@ struct dp_error {
  * when errnum is non-zero, ": strerror(errnum)" is appended to the message. */
 enum dp_status dp_error_set(struct dp_error *err, enum dp_status code, int errnum,
                             const char *fmt, ...) DP_PRINTF(4, 5);
+#ifdef __clang_analyzer__
+/* For clang-tidy's analyzer only (scripts/static-check.sh), which reads one file at a time:
+ * without this it cannot know the result is code, and takes every error return for a
+ * possible DP_OK that goes on with its outputs unset. */
+#define dp_error_set(err, code, ...) (dp_error_set(err, code, __VA_ARGS__), (code))
+#endif
 
 /* Prefix an existing message with context ("parsing 'x': " + old message). */
 void dp_error_prefix(struct dp_error *err, const char *fmt, ...) DP_PRINTF(2, 3);

@@ -92,6 +92,7 @@ static void new_page(struct pdf *p)
     }
     if (p->npages == p->cap) {
         size_t nc = p->cap ? p->cap * 2 : 16;
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of HPDF_Page handles */
         HPDF_Page *n = realloc(p->pages, nc * sizeof(*n));
         if (n == NULL) {
             p->oom = true;

@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *pdf_latin1(const char *s)
+char *pdf_latin1(const char *utf8)
 {
-    if (s == NULL)
-        s = "-";
+    const char *s = utf8 ? utf8 : "-";
     size_t n = strlen(s);
     char *out = malloc(n * 3 + 1);
     if (out == NULL)
@@ -108,16 +107,16 @@ void pdf_free_lines(char **l, size_t n)
         free(l[i]);
 }
 
-void pdf_human_size(char *b, size_t n, long long v)
+void pdf_human_size(char *buf, size_t size, long long bytes)
 {
-    if (v < 100000)
-        snprintf(b, n, "%lld B", v);
-    else if (v < 100LL << 20)
-        snprintf(b, n, "%.1f KiB", (double)v / 1024.0);
-    else if (v < 100LL << 30)
-        snprintf(b, n, "%.1f MiB", (double)v / 1048576.0);
+    if (bytes < 100000)
+        snprintf(buf, size, "%lld B", bytes);
+    else if (bytes < 100LL << 20)
+        snprintf(buf, size, "%.1f KiB", (double)bytes / 1024.0);
+    else if (bytes < 100LL << 30)
+        snprintf(buf, size, "%.1f MiB", (double)bytes / 1048576.0);
     else
-        snprintf(b, n, "%.1f GiB", (double)v / 1073741824.0);
+        snprintf(buf, size, "%.1f GiB", (double)bytes / 1073741824.0);
 }
 
 enum dp_status pdf_doc_bytes(HPDF_Doc doc, unsigned char **out, size_t *len)

@@ -537,6 +537,8 @@ static enum dp_status make_thumb(const struct dp_image *img, struct thumb *th, s
     tw = tw ? tw : 1;
     tht = tht ? tht : 1;
     int ch = img->channels;
+    if (ch != 1 && ch != 3) /* image.h: 1 or 3; sum[] below holds 3 */
+        dp_misuse("make_thumb: an image of neither 1 nor 3 channels");
     th->pix = malloc(tw * tht * (size_t)ch);
     if (th->pix == NULL)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory making a thumbnail");
@@ -920,6 +922,7 @@ static void draw_tile(struct review *r, size_t slot, const struct dp_plan_target
                       const struct dp_review_tile *tile, const struct thumb *th)
 {
     float x0 = MARGIN + (float)(slot % COLS) * TILE_W;
+    /* NOLINTNEXTLINE(bugprone-integer-division): the row number, whole on purpose */
     float top = GRID_TOP - (float)(slot / COLS) * TILE_H;
     float x = x0 + PAD, w = TILE_W - 2 * PAD;
     draw_box(r, x0 + 2, top - TILE_H + 3, TILE_W - 4, TILE_H - 5, -1, 0.7f);

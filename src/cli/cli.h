@@ -67,6 +67,9 @@ void cli_dp_err(const struct dp_error *err);
 void cli_info(const char *fmt, ...) DP_PRINTF(1, 2);
 /* Usage error: prints "deprive <cmd>: <msg>" and a hint to --help; returns DP_EXIT_ERROR. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) DP_PRINTF(2, 3);
+#ifdef __clang_analyzer__ /* the result, for the analyzer: see dp_error_set in error.h */
+#define cli_usage_error(cmd, ...) (cli_usage_error(cmd, __VA_ARGS__), DP_EXIT_ERROR)
+#endif
 
 /* Read a passphrase: from file (first line) when file is non-NULL, else from the terminal
  * with echo off (prompt on stderr). Fails when there is no terminal and no file.

@@ -89,6 +89,8 @@ void cli_info(const char *fmt, ...)
     va_end(ap);
 }
 
+#undef cli_usage_error /* cli.h's stand-in for the analyzer; this is the function */
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     char head[64], tail[96];

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#undef dp_error_set /* error.h's stand-in for the analyzer; this is the function */
+
 enum dp_status dp_error_set(struct dp_error *err, enum dp_status code, int errnum,
                             const char *fmt, ...)
 {

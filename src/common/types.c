@@ -13,8 +13,7 @@ size_t dp_algo_len(enum dp_algo algo)
     case DP_ALGO_SHA1:
         return 20;
     case DP_ALGO_SHA256:
-        return 32;
-    case DP_ALGO_PDQ:
+    case DP_ALGO_PDQ: /* 256 bits too */
         return 32;
     case DP_ALGO_COUNT:
         break;

@@ -449,7 +449,7 @@ enum dp_status dp_archive_probe(int fd, enum dp_archive_kind *kind, const char *
         *kind = kind_read(a, sniffed);
         *compression = compression_read(a);
         /* zip: the headers (central directory) say which members are encrypted */
-        for (int n = 0; encrypted != NULL && *kind == DP_ARCHIVE_ZIP && n < 1000000; n++) {
+        for (int i = 0; encrypted != NULL && *kind == DP_ARCHIVE_ZIP && i < 1000000; i++) {
             if (archive_entry_is_encrypted(e)) {
                 *encrypted = true;
                 break;

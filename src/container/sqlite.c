@@ -123,7 +123,8 @@ static int assemble(struct walk *w, uint32_t pg, size_t at, uint64_t p, size_t l
     if (pages > w->npages || !grow(w, (size_t)p, (size_t)pages + 1))
         return pages > w->npages ? 0 : -1;
     memcpy(w->payload, w->page + at, local);
-    w->segs[0][0] = 0;
+    /* grow() made room for pages + 1 >= 1 segments (pages <= npages cannot wrap) */
+    w->segs[0][0] = 0; /* NOLINT(clang-analyzer-core.NullDereference) */
     w->segs[0][1] = (uint64_t)(pg - 1) * w->ps + at;
     w->segs[0][2] = local;
     size_t n = 1;

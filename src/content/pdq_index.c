@@ -420,8 +420,9 @@ size_t dp_pdq_index_query_array(const struct dp_pdq_index *idx, struct dp_pdq_ma
         dp_misuse("dp_pdq_index_query_array: NULL out with cap > 0");
     struct collect c = {.out = out, .cap = cap, .len = 0};
     size_t total = dp_pdq_index_query(idx, q, radius, collect_one, &c);
+    /* collect_one keeps at most cap matches: out is not NULL here */
     if (c.len > 1)
-        qsort(out, c.len, sizeof(*out), cmp_match);
+        qsort(out, c.len, sizeof(*out), cmp_match); /* NOLINT(clang-analyzer-core.NonNull*) */
     return total;
 }
 

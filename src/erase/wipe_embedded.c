@@ -491,7 +491,7 @@ enum dp_status wipe_embedded_group(struct run *r, size_t g, json_t *results, str
     const json_t *ldone = leader_done(r, g, &lead);
     if (ldone != NULL) { /* removed with an earlier copy before an interruption */
         begin = json_incref(r->resume->groups[lead].embedded_begin);
-        if ((nr = resume_begin(begin, cs, n, &rg)) == SIZE_MAX) {
+        if (resume_begin(begin, cs, n, &rg) == SIZE_MAX) { /* the ranges are not needed */
             st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
             goto out;
         }

@@ -81,8 +81,9 @@ static json_t *nearest(const struct dp_pdq_result *ref, const struct dp_pdq_resu
         enum dp_pdq_variant v, tv;
         int d = dp_pdq_min_distance(ref, dihedral, &target, &v);
         int td = dihedral && turned ? dp_pdq_min_distance(turned, true, &target, &tv) : 257;
+        /* distances are at most 256: td < d only when dp_pdq_min_distance set tv */
         if (td < d)
-            d = td, v = tv;
+            d = td, v = tv; /* NOLINT(clang-analyzer-core.uninitialized.Assign) */
         if (d < best_d) {
             best_d = d;
             best = &e[i];

@@ -140,6 +140,7 @@ static int read_int_file(const char *path)
     if (f == NULL)
         return -1;
     long long v = -1;
+    /* NOLINTNEXTLINE(cert-err34-c): a sysfs 0/1 flag; only its sign is kept */
     if (fscanf(f, "%lld", &v) != 1)
         v = -1;
     fclose(f);

@@ -134,6 +134,9 @@ const char *list_show(char *out, size_t outlen, const char *s, size_t n);
 /* Fail the load with "name:line: message" (ld->line). Returns code. */
 enum dp_status list_error(struct loader *ld, enum dp_status code, const char *fmt, ...)
     DP_PRINTF(3, 4);
+#ifdef __clang_analyzer__ /* the result, for the analyzer: see dp_error_set in error.h */
+#define list_error(ld, code, ...) (list_error(ld, code, __VA_ARGS__), (code))
+#endif
 enum dp_status list_nomem(struct loader *ld);
 
 /* GNU escaping in a file name after a leading backslash: only \\, \n and \r are valid. */

@@ -122,6 +122,8 @@ bool list_parse_quality(const char *s, size_t n, int *out)
 
 /* ---- errors -------------------------------------------------------------------------------- */
 
+#undef list_error /* internal.h's stand-in for the analyzer; this is the function */
+
 enum dp_status list_error(struct loader *ld, enum dp_status code, const char *fmt, ...)
 {
     char msg[384];

@@ -30,8 +30,7 @@ struct matched {
     char **chain;
     size_t *lens;
     unsigned depth;
-    size_t finding_fields; /* unused marker */
-    struct dp_finding f;   /* digests, matches (owned), PDQ */
+    struct dp_finding f; /* digests, matches (owned), PDQ */
 };
 
 struct mctx {
@@ -247,7 +246,7 @@ static const struct matched *link_target(const struct mctx *c, const struct msin
             continue;
         bool same = true;
         const struct msink *p = k->parent;
-        for (unsigned j = k->depth - 1; same && j > 0; j--, p = p->parent)
+        for (unsigned j = k->depth - 1; same && j > 0; j--, p = p ? p->parent : NULL)
             same = p != NULL && m->lens[j - 1] == p->name_len &&
                    memcmp(m->chain[j - 1], p->name, p->name_len) == 0;
         if (same)

@@ -420,6 +420,8 @@ static void process(struct worker *w, struct item *it)
         if (rs != DP_OK && mc != SIZE_MAX)
             free(m);
     }
+    /* mc is SIZE_MAX only when m holds nothing (merge_matches freed it, or none was made) */
+    /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
     if (rs != DP_OK)
         scan_set_fatal(s, rs, "out of memory recording a result");
     pthread_mutex_unlock(&s->lock);
