@@ -133,7 +133,7 @@ void fu_probes_spread(struct fu_probes *p, size_t count, const unsigned char *d,
 size_t fu_probes_pick(struct fu_probes *p, size_t count, const unsigned char *s, size_t sn,
                       const unsigned char *ex, size_t exn, size_t ncand)
 {
-    const unsigned char *cand[FU_CANDIDATES];
+    const unsigned char *cand[FU_CANDIDATES] = {0}; /* gcc -O2 -D_FORTIFY_SOURCE: maybe-uninitialized */
     bool in_ex[FU_CANDIDATES];
     assert_true(count <= FU_PROBES_MAX && ncand >= 2 && ncand <= FU_CANDIDATES);
     p->n = 0;
