@@ -21,6 +21,7 @@
 #include <linux/btrfs_tree.h>
 #include <linux/fiemap.h>
 
+#include "deprive/extents.h"
 #include "src/erase/internal.h"
 
 #define MATCH_SIZE (300 * 1024)
@@ -155,7 +156,7 @@ static bool any_shared(const json_t *ext)
     return false;
 }
 
-/* wipe_extents + wipe_shared_owners for a file below the mount, as the wipe engine calls them
+/* dp_extents_json + wipe_shared_owners for a file below the mount, as the wipe engine calls them
  * (target open, before any overwrite). */
 static json_t *owners_of(const struct fx *f, const char *rel, bool *shared, bool *can_tell)
 {
@@ -164,7 +165,7 @@ static json_t *owners_of(const struct fx *f, const char *rel, bool *shared, bool
     if (fd < 0)
         fail_msg("%s: open %s: %s", f->type, p, strerror(errno));
     bool avail = false;
-    json_t *ext = wipe_extents(fd, &avail);
+    json_t *ext = dp_extents_json(fd, &avail);
     assert_true(avail);
     *shared = any_shared(ext);
     json_t *o = wipe_shared_owners(fd, ext, f->type, can_tell);

@@ -66,6 +66,12 @@ struct dp_plan_target {
     uint64_t embedded_offset, embedded_length;
     uint64_t (*embedded_ranges)[2];
     size_t embedded_nranges;
+    /* A remnant (scan --sweep): path is the device (absolute), id.dev_major/dev_minor its
+     * number (0 for an image file), id.size the length; the copy is the device's bytes
+     * [remnant_offset, remnant_offset + id.size). It is never written to: a verified
+     * free-space fill of the filesystem removes it (wipe_remnant.c). */
+    bool remnant;
+    uint64_t remnant_offset;
 };
 
 /* What the scanned root was: a wipe refuses a root that is no longer the same directory of
@@ -84,6 +90,8 @@ struct dp_plan {
     char *root;            /* absolute root path the scan used */
     struct dp_plan_root root_id;
     bool cross_mounts;
+    const json_t *sweep;   /* the report's "sweep" object (scan --sweep), or NULL */
+    size_t remnants;       /* targets that are remnants */
     struct dp_plan_target *targets;
     size_t count;
 };

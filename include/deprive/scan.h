@@ -70,6 +70,13 @@ struct dp_finding {
      * each in the stream's order (heap); NULL when it is one contiguous range. */
     uint64_t (*embedded_ranges)[2];
     size_t embedded_nranges;
+    /* A remnant (dp_scan_opts.sweep): a copy the sweep of the device found where no live file
+     * the walk read holds it - deleted, most often. path is then the device (absolute), id is
+     * zero but for dev_major/dev_minor (the device's st_rdev; 0 for an image file) and the
+     * stream is the device's bytes [embedded_offset, embedded_offset + embedded_length);
+     * embedded is false. remnant_use is the enum dp_fsmap_use of those bytes. */
+    bool remnant;
+    uint8_t remnant_use;
 };
 
 /* An object not examined. */
@@ -141,13 +148,16 @@ struct dp_scan_result {
     bool carve;                  /* embedded image streams were carved from every file read */
     uint64_t carve_max_stream;   /* the longest stream carved (bytes) */
     struct dp_scan_totals totals;
-    struct dp_finding *findings; /* sorted by path bytes */
+    struct dp_finding *findings; /* sorted by path bytes; remnants after the files, by offset */
+    struct dp_scan_sweep *sweep; /* dp_scan_opts.sweep: what the sweep did (NULL without) */
     size_t finding_count;
     struct dp_skip *skips;       /* sorted by path bytes */
     size_t skip_count;
 };
 
 /* Progress snapshot, delivered from the walking thread about 10 times a second. */
+struct dp_sweep_progress;
+
 struct dp_scan_progress {
     uint64_t files_seen, files_done, bytes_done, findings;
     double elapsed;
@@ -180,8 +190,40 @@ struct dp_scan_opts {
      * followed (0: DP_SCAN_CARVE_MAX_STREAM). Streams inside archive members are not carved. */
     bool no_carve;
     uint64_t carve_max_stream;
+    /* Sweep (issue 11): after the walk, the block device holding root (or sweep_device, for a
+     * mount that names none, such as fusefat's) is read from start to end as dp_sweep_run
+     * reads it, read-only; root must be the root of its mount. A match lying in the extents of
+     * a file with a finding, or - where the filesystem reports no usable extents (FUSE, btrfs)
+     * - carrying the digests of a live finding, is that finding's; every other match is a
+     * remnant, appended to the findings. sweep_progress is told how the sweep goes. */
+    bool sweep;
+    const char *sweep_device;
+    void (*sweep_progress)(void *ctx, const struct dp_sweep_progress *p);
     void (*progress)(void *ctx, const struct dp_scan_progress *p); /* optional */
-    void *progress_ctx;
+    void *progress_ctx; /* for progress and sweep_progress */
+};
+
+/* What the sweep of a scan did (dp_scan_opts.sweep). */
+struct dp_scan_sweep_match {
+    uint64_t offset, length;
+    size_t finding;  /* the finding it is attributed to (index into findings) */
+    bool by_extents; /* the finding's file extents hold it; false: its digests are that
+                        finding's, the filesystem reporting no usable extents */
+};
+struct dp_scan_sweep {
+    char *device;               /* as opened */
+    bool device_given;          /* named by sweep_device, not found from the mount */
+    int source_kind;            /* enum dp_source_kind */
+    uint64_t rdev_major, rdev_minor; /* a block device's number (0 for an image file) */
+    uint64_t size, bytes_swept, candidates, streams, stream_bytes, decoded;
+    double seconds;
+    bool limited;
+    char limit_detail[160];
+    bool extents;               /* the filesystem reports device extents of files (FIEMAP or
+                                   FIBMAP), so matches in live files were told by place */
+    struct dp_scan_sweep_match *attributed; /* matches in live files with findings */
+    size_t nattributed;
+    uint64_t remnants;          /* matches appended to the findings as remnants */
 };
 
 /* Scan root for files matching set (finalized). Per-object failures are recorded as skips;

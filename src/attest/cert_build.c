@@ -167,11 +167,14 @@ static void target_common(struct bld *b, json_t *o, const json_t *f, const char 
     put(b, o, "mime", cert_copy_or_null(json_object_get(f, "mime")));
     put(b, o, "member", cert_copy_or_null(json_object_get(f, "member")));
     put(b, o, "embedded", cert_copy_or_null(json_object_get(f, "embedded")));
+    if (json_is_object(json_object_get(f, "remnant"))) /* where the sweep found it */
+        put(b, o, "remnant", json_deep_copy(json_object_get(f, "remnant")));
     put(b, o, "method", method ? json_string(method) : json_null());
 }
 
-static const char *action_of(const char *status, const json_t *archive, const json_t *embedded)
+static const char *action_of(const char *status, const json_t *t)
 {
+    const json_t *archive = json_object_get(t, "archive"), *embedded = json_object_get(t, "embedded");
     const char *em = json_string_value(json_object_get(embedded, "method"));
     enum dp_wipe_status s = DP_WIPE_SKIPPED;
     if (!dp_wipe_status_parse(status, &s) || s == DP_WIPE_SKIPPED || s == DP_WIPE_PLANNED ||
@@ -179,6 +182,9 @@ static const char *action_of(const char *status, const json_t *archive, const js
         return "none";
     if (s != DP_WIPE_ERASED)
         return "attempted, not erased";
+    if (json_is_object(json_object_get(t, "remnant")))
+        return "a deleted copy in free space: the filesystem's free space filled with a keyed "
+               "stream, and its range read back from the device with none of its bytes left";
     if (em != NULL && strcmp(em, "overwrite-range") == 0)
         return "its byte range overwritten in place and read back; every byte of the container "
                "outside the range proved unchanged";
@@ -271,8 +277,7 @@ static json_t *wipe_target_fields(struct targets_ctx *c, const struct target_acc
     put(b, o, "names", json_incref(g->names));
     put(b, o, "matched", json_incref(g->matched));
     put(b, o, "status", json_string(status));
-    put(b, o, "action", json_string(action_of(status, json_object_get(t, "archive"),
-                                              json_object_get(t, "embedded"))));
+    put(b, o, "action", json_string(action_of(status, t)));
     put(b, o, "links_remaining", cert_copy_or_null(json_object_get(t, "links_remaining")));
     put(b, o, "overwrite", cert_copy_or_null(json_object_get(t, "overwrite")));
     put(b, o, "verification", cert_copy_or_null(json_object_get(t, "verification")));
@@ -291,6 +296,8 @@ static json_t *wipe_target_fields(struct targets_ctx *c, const struct target_acc
     put(b, o, "archive", cert_copy_or_null(json_object_get(t, "archive")));
     if (json_is_object(json_object_get(t, "embedded"))) /* what the wipe did to the range */
         put(b, o, "embedded", json_deep_copy(json_object_get(t, "embedded")));
+    if (json_is_object(json_object_get(t, "remnant"))) /* what removed the remnant */
+        put(b, o, "remnant", json_deep_copy(json_object_get(t, "remnant")));
     return o;
 }
 
@@ -616,6 +623,40 @@ static json_t *build_identity(struct bld *b, const json_t *scan, const json_t *w
     return o;
 }
 
+/* The sweep of one scan: how much, what it found, what was left. */
+static json_t *sweep_pass(struct bld *b, const json_t *report)
+{
+    const json_t *sw = json_object_get(report, "sweep");
+    if (!json_is_object(sw))
+        return json_null();
+    json_t *o = json_object();
+    put(b, o, "bytes_swept", cert_copy_or_null(json_object_get(sw, "bytes_swept")));
+    put(b, o, "streams", cert_copy_or_null(json_object_get(sw, "streams")));
+    put(b, o, "in_live_files", json_integer((json_int_t)json_array_size(
+                                   json_object_get(sw, "attributed"))));
+    put(b, o, "remnants", cert_copy_or_null(json_object_get(sw, "remnants")));
+    put(b, o, "limited", cert_copy_or_null(json_object_get(sw, "limited")));
+    return o;
+}
+
+/* scan --sweep: the device swept before the wipe and again by the re-scan. */
+static json_t *build_sweep(struct bld *b, const json_t *scan, const json_t *rescan)
+{
+    const json_t *sw = json_object_get(scan, "sweep");
+    if (!json_is_object(sw))
+        return json_null();
+    json_t *o = json_object();
+    put(b, o, "device", cert_copy_or_null(json_object_get(sw, "device")));
+    put(b, o, "device_from", cert_copy_or_null(json_object_get(sw, "device_from")));
+    put(b, o, "kind", cert_copy_or_null(json_object_get(sw, "kind")));
+    put(b, o, "size", cert_copy_or_null(json_object_get(sw, "size")));
+    put(b, o, "extents", cert_copy_or_null(json_object_get(sw, "extents")));
+    put(b, o, "scope", cert_copy_or_null(json_object_get(sw, "scope")));
+    put(b, o, "before", sweep_pass(b, scan));
+    put(b, o, "after", rescan ? sweep_pass(b, rescan) : json_null());
+    return o;
+}
+
 static json_t *build_scan(struct bld *b, const json_t *scan)
 {
     json_t *o = json_object();
@@ -768,6 +809,8 @@ static enum dp_status assemble(json_t *cert, const json_t *case_details, const j
         put(&b, cert, "scan", build_scan(&b, scan));
         st = build_targets(&b, cert, scan, wipe, err);
     }
+    if (st == DP_OK && json_is_object(json_object_get(scan, "sweep")))
+        put(&b, cert, "sweep", build_sweep(&b, scan, rescan));
     if (st == DP_OK && !b.oom)
         st = build_outcome(&b, cert, scan, wipe, rescan, err);
     if (st == DP_OK)

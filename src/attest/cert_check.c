@@ -96,6 +96,19 @@ static bool location_ok(const json_t *loc)
         return false;
     size_t i;
     const json_t *el;
+    /* a remnant: [{"device": DEV}, {"offset", "length"}] */
+    const json_t *dev = json_object_get(json_array_get(loc, 0), "device");
+    if (dev != NULL) {
+        uint64_t(*rg)[2] = NULL;
+        size_t nr = 0;
+        char *raw = NULL;
+        size_t n = 0;
+        bool ok = json_array_size(loc) == 2 && dp_json_bytes_get(dev, &raw, &n) &&
+                  dp_json_ranges_get(json_array_get(loc, 1), &rg, &nr) && nr == 1;
+        free(rg);
+        free(raw);
+        return ok;
+    }
     json_array_foreach(loc, i, el)
     {
         char *raw = NULL;
@@ -405,6 +418,27 @@ static void check_assurance(struct chk *c, const json_t *t, const char *L, enum 
         prob(c, "%s.reason: a %s target needs the reason", L, status);
 }
 
+/* A remnant: device space, no inode; erased only by a fill whose read-back found none of its
+ * windows left. */
+static void check_remnant(struct chk *c, const json_t *t, const json_t *rem, const char *L,
+                          bool erased)
+{
+    if (!json_is_object(rem) || !json_is_integer(json_object_get(rem, "offset")) ||
+        !json_is_integer(json_object_get(rem, "length")))
+        prob(c, "%s.remnant: malformed", L);
+    if (json_object_get(t, "inode") != NULL && !json_is_null(json_object_get(t, "inode")))
+        prob(c, "%s.inode: a remnant has no inode", L);
+    if (!erased)
+        return;
+    const json_t *ver = json_object_get(t, "verification");
+    if (json_integer_value(json_object_get(ver, "windows_left")) != 0 ||
+        !json_is_integer(json_object_get(ver, "windows_left")))
+        prob(c, "%s.verification.windows_left: an erased remnant must have none left", L);
+    const char *by = json_string_value(json_object_get(rem, "removed_by"));
+    if (by == NULL || strcmp(by, "free-space fill") != 0)
+        prob(c, "%s.remnant.removed_by: an erased remnant is removed by the free-space fill", L);
+}
+
 static void check_target(struct chk *c, const json_t *t, size_t i, struct counts *n)
 {
     char L[40];
@@ -413,7 +447,11 @@ static void check_target(struct chk *c, const json_t *t, size_t i, struct counts
     bool known = count_status(c, t, L, n, &ws);
     check_names(c, t, L, known && ws == DP_WIPE_ERASED, n);
     want_count(c, t, "size", L);
-    want_count(c, t, "inode", L);
+    const json_t *rem = json_object_get(t, "remnant");
+    if (rem == NULL)
+        want_count(c, t, "inode", L);
+    else
+        check_remnant(c, t, rem, L, known && ws == DP_WIPE_ERASED);
     check_digests(c, json_object_get(t, "digests"), L);
     check_matched(c, json_object_get(t, "matched"), L);
     if (known)

@@ -85,6 +85,8 @@ struct dp_scan_result;
 bool cli_load_hashes(char **paths, size_t count, struct dp_hashset **out);
 /* Progress callback for dp_scan_run: a one-line bar on stderr (ctx unused). */
 void cli_scan_progress(void *ctx, const struct dp_scan_progress *p);
+/* The sweep's progress on stderr (scan --sweep, run --sweep, sweep). */
+void cli_sweep_progress(void *ctx, const struct dp_sweep_progress *p);
 /* Whether to show progress: stderr is a terminal and not -q. */
 bool cli_want_progress(void);
 /* Print the human summary of a scan (and one line per finding) to f. */
@@ -151,6 +153,7 @@ enum cli_opts_group {
     CLI_OPTS_CONSENT = 1u << 11,     /* --examiner NAME, --confirmations FILE,
                                         --erase-perceptual -> examiner, confirmations,
                                         erase_perceptual */
+    CLI_OPTS_SWEEP = 1u << 12,       /* --sweep, --device DEV -> scan.sweep, scan.sweep_device */
 };
 
 struct option;

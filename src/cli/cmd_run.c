@@ -34,6 +34,9 @@ static void run_usage(FILE *f)
             "      --archive-max-ratio N, --archive-max-members N, --archive-password-file F\n"
             "                               archives, as for scan\n"
             "      --no-carve               embedded images not carved (as for scan)\n"
+            "      --sweep [--device DEV]   sweep the device for deleted copies (as for scan);\n"
+            "                               remnants are removed by a verified free-space fill\n"
+            "                               and the re-scan sweeps the device again\n"
             "      --archive-policy wipe-whole|leave   an archive deprive cannot rewrite\n"
             "                           faithfully (7z, rar, ISO): as for wipe\n"
             "      --embedded overwrite-range|wipe-container|report-only\n"
@@ -139,7 +142,7 @@ int cmd_run(int argc, char **argv)
     struct cli_opts o; /* the table adds --dry-run, --yes and the case details (destructive) */
     cli_opts_init(&o, CLI_OPTS_HASHES | CLI_OPTS_KEY | CLI_OPTS_OUTPUT | CLI_OPTS_WIPE |
                           CLI_OPTS_JOBS | CLI_OPTS_CROSS_MOUNTS | CLI_OPTS_LIMITS | CLI_OPTS_PDQ |
-                          CLI_OPTS_CONSENT);
+                          CLI_OPTS_CONSENT | CLI_OPTS_SWEEP);
     const char *root = NULL;
     struct dp_hashset *set = NULL;
     struct dp_sign_seckey *sk = NULL;
@@ -156,8 +159,10 @@ int cmd_run(int argc, char **argv)
                              .confirm_possible = cli_destructive_possible,
                              .confirm = cli_destructive_ask, .consent = run_consent,
                              .event = run_event, .ctx = &o};
-    if (cli_want_progress())
+    if (cli_want_progress()) {
         ro.scan.progress = cli_scan_progress;
+        ro.scan.sweep_progress = cli_sweep_progress;
+    }
     cli_wipe_callbacks(&ro.wipe);
     if (!dry && dp_run_paths_init(&paths, o.output, &err) != DP_OK)
         goto fail;

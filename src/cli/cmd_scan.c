@@ -51,6 +51,12 @@ static void scan_usage(FILE *f)
             "every byte of every file is then read:\n"
             "      --no-carve      whole files only (files of sizes no exact entry has are then\n"
             "                      not read, unless images or archives)\n"
+            "\nDeleted copies: after the walk, the device ROOT is mounted from is read from start\n"
+            "to end, read-only, for the same streams; a match no live file with a finding holds is\n"
+            "reported as a remnant at its device offset (ROOT must be the mount's root):\n"
+            "      --sweep         sweep the device under ROOT's mount\n"
+            "      --device DEV    the device or image ROOT is mounted from, where the mount\n"
+            "                      does not name one (FUSE drivers such as fusefat)\n"
             "  -h, --help          this help\n"
             "\nExit status: 0 scan completed (with or without findings), 2 error.\n");
 }
@@ -60,7 +66,7 @@ int cmd_scan(int argc, char **argv)
     static const struct option own[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct cli_opts o;
     cli_opts_init(&o, CLI_OPTS_HASHES | CLI_OPTS_OUTPUT | CLI_OPTS_JSON | CLI_OPTS_JOBS |
-                          CLI_OPTS_CROSS_MOUNTS | CLI_OPTS_LIMITS | CLI_OPTS_PDQ);
+                          CLI_OPTS_CROSS_MOUNTS | CLI_OPTS_LIMITS | CLI_OPTS_PDQ | CLI_OPTS_SWEEP);
     int rc = DP_EXIT_ERROR, c;
     struct dp_hashset *set = NULL;
     struct dp_scan_result *res = NULL;
@@ -82,8 +88,10 @@ int cmd_scan(int argc, char **argv)
     }
     if (!cli_load_hashes(o.lists.items, o.lists.count, &set))
         goto out;
-    if (cli_want_progress())
+    if (cli_want_progress()) {
         o.scan.progress = cli_scan_progress;
+        o.scan.sweep_progress = cli_sweep_progress;
+    }
     struct dp_error err = {0};
     if (dp_scan_run(set, argv[optind], &o.scan, &res, &err) != DP_OK ||
         dp_report_build(res, set, &doc, &err) != DP_OK ||

@@ -38,21 +38,6 @@ static void sweep_usage(FILE *f)
             "\nExit status: 0 sweep completed (with or without matches), 2 error.\n");
 }
 
-static void sweep_progress(void *ctx, const struct dp_sweep_progress *p)
-{
-    (void)ctx;
-    char a[32], b[32], r[32];
-    double rate = p->elapsed > 0 ? (double)p->bytes_done / p->elapsed : 0;
-    double eta = rate > 0 ? (double)(p->bytes_total - p->bytes_done) / rate : 0;
-    fprintf(stderr, "\r\033[K%s of %s  %s/s  ETA %.0f s  %llu match(es)",
-            cli_human_bytes(a, sizeof(a), p->bytes_done),
-            cli_human_bytes(b, sizeof(b), p->bytes_total),
-            cli_human_bytes(r, sizeof(r), (unsigned long long)rate), eta,
-            (unsigned long long)p->matches);
-    if (p->bytes_done == p->bytes_total)
-        fputc('\n', stderr);
-}
-
 static void print_sweep(FILE *f, const json_t *doc)
 {
     const json_t *src = json_object_get(doc, "source"), *t = json_object_get(doc, "totals");
@@ -175,7 +160,7 @@ int cmd_sweep(int argc, char **argv)
         goto out;
     struct dp_error err = {0};
     const struct dp_sweep_opts so = {.match = &o.scan,
-                                     .progress = cli_want_progress() ? sweep_progress : NULL};
+                                     .progress = cli_want_progress() ? cli_sweep_progress : NULL};
     /* the page cache dropped after each read: what the sweep sees is what the device holds */
     if (dp_source_open(&src, argv[optind], DP_SOURCE_DROP_CACHE, &err) != DP_OK) {
         cli_dp_err(&err);

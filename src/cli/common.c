@@ -12,6 +12,7 @@
 
 #include "deprive/json.h"
 #include "deprive/sign.h"
+#include "deprive/sweep.h"
 #include "deprive/util.h"
 
 int cli_verbose;
@@ -161,4 +162,20 @@ out:
     if (pass != NULL)
         sodium_free(pass);
     return ok;
+}
+
+/* The sweep's progress line on stderr: bytes, rate, ETA, matches. */
+void cli_sweep_progress(void *ctx, const struct dp_sweep_progress *p)
+{
+    (void)ctx;
+    char a[32], b[32], r[32];
+    double rate = p->elapsed > 0 ? (double)p->bytes_done / p->elapsed : 0;
+    double eta = rate > 0 ? (double)(p->bytes_total - p->bytes_done) / rate : 0;
+    fprintf(stderr, "\r\033[K%s of %s  %s/s  ETA %.0f s  %llu match(es)",
+            cli_human_bytes(a, sizeof(a), p->bytes_done),
+            cli_human_bytes(b, sizeof(b), p->bytes_total),
+            cli_human_bytes(r, sizeof(r), (unsigned long long)rate), eta,
+            (unsigned long long)p->matches);
+    if (p->bytes_done == p->bytes_total)
+        fputc('\n', stderr);
 }

@@ -117,6 +117,8 @@ static const struct cli_opt_spec shared_opts[] = {
     {CLI_OPTS_LIMITS, "archive-max-ratio", 0, CLI_ARG_COUNT, AT(scan.archive.max_ratio)},
     {CLI_OPTS_LIMITS, "archive-max-members", 0, CLI_ARG_COUNT, AT(scan.archive.max_members)},
     {CLI_OPTS_LIMITS, "archive-password-file", 0, CLI_ARG_STRING, AT(password_file)},
+    {CLI_OPTS_SWEEP, "sweep", 0, CLI_ARG_FLAG, AT(scan.sweep)},
+    {CLI_OPTS_SWEEP, "device", 0, CLI_ARG_STRING, AT(scan.sweep_device)},
     {CLI_OPTS_CONSENT, "examiner", 0, CLI_ARG_STRING, AT(examiner)},
     {CLI_OPTS_CONSENT, "confirmations", 0, CLI_ARG_STRING, AT(confirmations)},
     {CLI_OPTS_CONSENT, "erase-perceptual", 0, CLI_ARG_FLAG, AT(erase_perceptual)},

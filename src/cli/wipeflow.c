@@ -16,14 +16,26 @@
 
 void cli_print_plan(FILE *f, const struct dp_plan *plan)
 {
-    fprintf(f, "plan: %zu file(s) under %s to erase\n", plan->count, cli_text(plan->root));
+    fprintf(f, "plan: %zu file(s) under %s to erase", plan->count - plan->remnants,
+            cli_text(plan->root));
+    if (plan->remnants > 0)
+        fprintf(f, ", and %zu remnant(s) on %s for a free-space fill", plan->remnants,
+                cli_text(json_string_value(json_object_get(plan->sweep, "device"))));
+    fputc('\n', f);
     size_t perceptual = 0;
     for (size_t i = 0; i < plan->count; i++) {
         const struct dp_plan_target *t = &plan->targets[i];
         perceptual += t->perceptual_only;
-        fprintf(f, "  %-4s %s (%llu bytes, inode %llu)%s\n", t->finding_id,
+        char where[64];
+        if (t->remnant)
+            snprintf(where, sizeof(where), "a remnant in %s",
+                     cli_text(json_string_value(
+                         json_object_get(json_object_get(t->finding, "remnant"), "use"))));
+        else
+            snprintf(where, sizeof(where), "inode %llu", (unsigned long long)t->id.ino);
+        fprintf(f, "  %-4s %s (%llu bytes, %s)%s\n", t->finding_id,
                 cli_location(json_object_get(t->finding, "location")),
-                (unsigned long long)t->id.size, (unsigned long long)t->id.ino,
+                (unsigned long long)t->id.size, where,
                 t->perceptual_only ? "  PERCEPTUAL ONLY: erased only if an examiner confirms"
                                    : "");
     }

@@ -136,8 +136,15 @@ char *dp_json_location_text(const json_t *location)
         bool ok = i == 0 || dp_text_escape_append(&out, &used, &cap, " -> ", 4);
         uint64_t(*rg)[2] = NULL;
         size_t nr = 0;
+        const json_t *dev = json_is_object(el) ? json_object_get(el, "device") : NULL;
+        dev = dev == NULL && json_is_object(el) ? json_object_get(el, "image") : dev;
         if (json_is_string(el)) {
             ok = ok && dp_text_escape_append(&out, &used, &cap, json_string_value(el), json_string_length(el));
+        } else if (i == 0 && json_is_string(dev)) { /* a sweep's match: "device /dev/sdb1" */
+            const char *what = json_object_get(el, "device") != NULL ? "device " : "image ";
+            ok = ok && dp_text_escape_append(&out, &used, &cap, what, strlen(what)) &&
+                 dp_text_escape_append(&out, &used, &cap, json_string_value(dev),
+                                       json_string_length(dev));
         } else if (i > 0 && dp_json_ranges_get(el, &rg, &nr)) {
             /* "bytes A-B", or the first piece and how many more */
             char r[160];

@@ -252,6 +252,37 @@ static bool shared_remain(json_t *res, json_t *facts)
     return true;
 }
 
+/* A remnant removed by the free-space fill and read back from the device gone. */
+static enum dp_assurance remnant_level(json_t *facts, const json_t *res,
+                                       const struct placement *pl, const json_t *cleanup)
+{
+    const json_t *rem = json_object_get(res, "remnant");
+    const json_t *ver = json_object_get(res, "verification");
+    const json_t *fsp = json_object_get(cleanup, "free_space");
+    char t[200];
+    snprintf(t, sizeof(t), "a copy in device space no live file held (%s at the scan)",
+             or_default(json_string_value(json_object_get(rem, "use_at_scan")), "unknown"));
+    add_fact(facts, "%s", t);
+    add_fact(facts, "%s", json_is_true(json_object_get(fsp, "verified"))
+                              ? "free space filled with a keyed stream, read back and verified"
+                              : "free space filled with a keyed stream (not verified)");
+    snprintf(t, sizeof(t), "its range read back from the device after the fill: none of its %lld "
+             "32-byte windows left (%s)",
+             (long long)json_integer_value(json_object_get(ver, "windows")),
+             or_default(json_string_value(json_object_get(ver, "basis")), "?"));
+    add_fact(facts, "%s", t);
+    char medium[160];
+    snprintf(medium, sizeof(medium), "medium class %s (%s)", dp_media_class_name(pl->media),
+             or_default(pl->media_source, "as recorded"));
+    add_fact(facts, "%s", medium);
+    if (dp_media_class_is_flash(pl->media)) {
+        add_fact(facts, "%s", "flash medium: the fill's writes may land in other cells than the "
+                              "ones holding the old copy");
+        return DP_ASSURE_FLASH_RESIDUAL_RISK;
+    }
+    return DP_ASSURE_FREE_SPACE;
+}
+
 void wipe_assure(json_t *res, const struct dp_fsinfo *fs, const json_t *cleanup)
 {
     json_t *facts = json_array();
@@ -261,7 +292,10 @@ void wipe_assure(json_t *res, const struct dp_fsinfo *fs, const json_t *cleanup)
     if (sn == NULL || !dp_wipe_status_parse(sn, &status))
         status = DP_WIPE_FAILED;
     bool erased = status == DP_WIPE_ERASED;
-    if (erased && shared_remain(res, facts)) {
+    if (erased && json_is_object(json_object_get(res, "remnant"))) {
+        struct placement pl = placement_of(res, fs);
+        level = remnant_level(facts, res, &pl, cleanup);
+    } else if (erased && shared_remain(res, facts)) {
         level = DP_ASSURE_SHARED_EXTENTS;
     } else if (!erased) {
         const char *why = json_string_value(json_object_get(res, "reason"));

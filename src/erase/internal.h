@@ -55,12 +55,12 @@ enum dp_status wipe_io_overwrite_ranges(struct wipe_io *io, int fd, const uint64
 
 /* Physical extents of fd (FIEMAP, synced first); *available false when the filesystem does
  * not report them. Returns a new JSON array (empty when unavailable). */
-json_t *wipe_extents(int fd, bool *available);
+/* (dp_extents_json, extents.h, gives a file's extents) */
 /* Do two extent lists differ in where the data lives? */
 bool wipe_extents_moved(const json_t *before, const json_t *after);
 
 /* Who else references the shared extents of fd (the target, still open, before its overwrite).
- * extents: wipe_extents()'s array (taken before the overwrite). Returns a new JSON array of
+ * extents: dp_extents_json()'s array (taken before the overwrite). Returns a new JSON array of
  * strings, one per sharer, e.g. "inode 261 in subvolume 5: outside/copy.jpg", at most 16
  * entries (then a last "... and N more"). Empty when no extent has FIEMAP_EXTENT_SHARED or the
  * filesystem cannot tell (then *can_tell is false). fs_kind is dp_fsinfo_kind() of the
@@ -84,10 +84,10 @@ enum dp_status wipe_fs_cleanup(struct wipe_io *io, int rootfd, const struct dp_f
                                void *log_ctx, json_t **out, struct dp_error *err);
 
 /* After an interruption between "reserve-lowered" (data: lowered) and its "reserve-restored":
- * write the saved value back to the ext4 reserve of fs (the plan root's filesystem as mounted
+ * write the saved value back to the ext4 reserve of fs (or the XFS reserve pool, by rootfd) (the plan root's filesystem as mounted
  * now) and journal "reserve-restored", or "reserve-restore-failed". Only a journal failure or a
  * malformed record fails it. */
-enum dp_status wipe_reserve_resume(const struct dp_fsinfo *fs, const json_t *lowered,
+enum dp_status wipe_reserve_resume(const struct dp_fsinfo *fs, int rootfd, const json_t *lowered,
                                    slack_log_fn log, void *log_ctx, struct dp_error *err);
 
 /* ---- directory slack scrub (wipe_slack.c) ---- */
@@ -224,6 +224,8 @@ struct run {
     struct slack slack; /* directories whose names were removed */
     bool *archive_done; /* [ngroups]: member (or embedded) groups decided with an earlier
                            one of the same file */
+    struct wipe_remnant **remnants; /* [ngroups]: the remnant groups' state (wipe_remnant.c) */
+    size_t remnants_pending;        /* re-checked remnants waiting for the free-space fill */
 };
 
 /* One opened name of a group. */
@@ -254,6 +256,8 @@ struct work {
     json_t *pdq, *match;          /* the content's PDQ; a perceptual-only target's match */
     json_t *embedded;             /* an embedded copy: what was done to its range (borrowed;
                                      the result's "embedded") */
+    json_t *remnant;              /* a remnant: where it was and what removed it (owned by
+                                     wipe_remnant.c; the result's "remnant") */
 };
 
 /* Append a record (data stolen); a failure is fatal (r->journal_failed). */
@@ -269,6 +273,10 @@ int wipe_try_open(struct run *r, const char *path, int flags, int *dirfd, struct
 enum dp_status wipe_open_name(struct run *r, size_t k, bool relaxed, struct opened *o,
                               struct dp_error *err);
 void wipe_close_opened(struct opened *o, size_t n);
+/* May the work's target be removed? Consent for a perceptual-only one (kept when the journal
+ * already gave it), the lists for the others; else its status and reason are set (skipped,
+ * rejected) and false returned. (wipe.c) */
+bool wipe_decide(struct work *w);
 /* Is one of the target's digests in the hash lists? */
 bool wipe_listed(const struct run *r, const struct dp_plan_target *t);
 void wipe_set_reason(struct work *w, enum dp_wipe_status status, const char *what,
@@ -301,12 +309,21 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results,
  * faithfully, without --archive-policy, refuses the whole wipe (DP_ERR_UNSUPPORTED, naming
  * the archive). */
 enum dp_status wipe_archive_precheck(struct run *r, struct dp_error *err);
-/* May the work's target be removed? Consent for a perceptual-only one, the lists for the
- * others; else its status and reason are set (skipped, rejected) and false returned. */
-bool wipe_decide(struct work *w);
 /* The file of target t matched as a whole and was erased earlier in this wipe: its result in
  * results, else NULL. */
 const json_t *wipe_file_erased(const struct dp_plan_target *t, const json_t *results);
+
+/* ---- remnants (wipe_remnant.c) ---- */
+
+struct wipe_remnant;
+/* Group g is a remnant: re-read it from the device and re-check it (journal "checked");
+ * r->remnants_pending counts those the fill is to remove. Its result comes later. */
+enum dp_status wipe_remnant_check(struct run *r, size_t g, struct dp_error *err);
+/* After the clean-up (the free-space fill): each remnant read back from the device, its result
+ * (and target-done record) into results. */
+enum dp_status wipe_remnant_finish(struct run *r, json_t *results, const json_t *cleanup,
+                                   struct dp_error *err);
+void wipe_remnant_release(struct run *r);
 
 /* ---- embedded copies (wipe_embedded.c) ---- */
 

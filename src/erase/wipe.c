@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "deprive/digest.h"
+#include "deprive/extents.h"
 #include "deprive/util.h"
 #include "deprive/walk.h"
 #include "internal.h"
@@ -262,13 +263,17 @@ static enum dp_status make_groups(struct run *r, struct dp_error *err)
     for (size_t i = 0; i < p->count; i++) {
         const struct dp_file_id *id = &p->targets[i].id;
         /* an archive member is a group of its own (the rewrite takes its siblings along) */
-        size_t g = p->targets[i].member_depth > 0 || p->targets[i].embedded ? r->ngroups : 0;
+        size_t g = p->targets[i].member_depth > 0 || p->targets[i].embedded ||
+                           p->targets[i].remnant
+                       ? r->ngroups
+                       : 0;
         for (; g < r->ngroups; g++) {
             /* every group made so far has a name: it is made by adding one */
             /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
             const struct dp_plan_target *t = &p->targets[r->groups[g].names[0]];
             const struct dp_file_id *o = &t->id;
-            if (t->member_depth == 0 && !t->embedded && o->ino == id->ino && o->dev_major == id->dev_major &&
+            if (t->member_depth == 0 && !t->embedded && !t->remnant && o->ino == id->ino &&
+                o->dev_major == id->dev_major &&
                 o->dev_minor == id->dev_minor)
                 break;
         }
@@ -789,7 +794,7 @@ enum dp_status wipe_overwrite_group_ranges(struct run *r, size_t g, int fd,
     struct dp_fsinfo tfs;
     target_fs(r, fd, &tfs);
     bool avail_before = false, avail_after = false;
-    json_t *before = wipe_extents(fd, &avail_before);
+    json_t *before = dp_extents_json(fd, &avail_before);
     json_t *shared = shared_facts(fd, before, dp_fsinfo_kind(&tfs));
     json_t *ow = NULL, *ver = NULL;
     struct dp_error oerr = {0};
@@ -798,7 +803,7 @@ enum dp_status wipe_overwrite_group_ranges(struct run *r, size_t g, int fd,
                                                                    &ow, &ver, &oerr)
                                         : wipe_io_overwrite(&r->io, fd, len, blk, &ow, &ver,
                                                             &oerr);
-    json_t *after = wipe_extents(fd, &avail_after);
+    json_t *after = dp_extents_json(fd, &avail_after);
     bool avail = avail_before && avail_after;
     json_t *fsj = json_pack("{s:s, s:b, s:b, s:i, s:s, s:s}", "type", dp_fsinfo_kind(&tfs),
                             "copy_on_write", dp_fsinfo_is_cow(&tfs), "in_place",
@@ -854,6 +859,27 @@ bool wipe_listed(const struct run *r, const struct dp_plan_target *t)
     return false;
 }
 
+bool wipe_decide(struct work *w)
+{
+    if (w->t0->perceptual_only) {
+        char why[400];
+        bool rejected = false;
+        if (w->consent == NULL)
+            w->consent = wipe_consent(w->r->opts, w->r->plan, w->gr->names, w->gr->count,
+                                      &rejected, why, sizeof(why));
+        if (w->consent == NULL) {
+            wipe_set_reason(w, rejected ? DP_WIPE_REJECTED : DP_WIPE_SKIPPED,
+                       rejected ? "rejected by the examiner" : "perceptual-only match", why);
+            return false;
+        }
+    } else if (!wipe_listed(w->r, w->t0)) {
+        wipe_set_reason(w, DP_WIPE_SKIPPED, "not in the hash lists",
+                   "no digest of the plan's entry is in the lists given");
+        return false;
+    }
+    return true;
+}
+
 static void open_group(struct work *w)
 {
     bool relaxed = w->gs != NULL && w->gs->overwrite_begun;
@@ -864,22 +890,8 @@ static void open_group(struct work *w)
         w->pdq = json_incref(json_object_get(ck, "pdq"));
         w->match = json_incref(json_object_get(ck, "match"));
     }
-    if (w->t0->perceptual_only) {
-        char why[400];
-        bool rejected = false;
-        if (w->consent == NULL)
-            w->consent = wipe_consent(w->r->opts, w->r->plan, w->gr->names, w->gr->count,
-                                      &rejected, why, sizeof(why));
-        if (w->consent == NULL) {
-            wipe_set_reason(w, rejected ? DP_WIPE_REJECTED : DP_WIPE_SKIPPED,
-                       rejected ? "rejected by the examiner" : "perceptual-only match", why);
-            return;
-        }
-    } else if (!wipe_listed(w->r, w->t0)) {
-        wipe_set_reason(w, DP_WIPE_SKIPPED, "not in the hash lists",
-                   "no digest of the plan's entry is in the lists given");
+    if (!wipe_decide(w))
         return;
-    }
     for (size_t i = 0; i < w->gr->count && !w->decided; i++) {
         struct dp_error e = {0};
         enum dp_status os = wipe_open_name(w->r, w->gr->names[i], relaxed, &w->o[i], &e);
@@ -1013,7 +1025,7 @@ enum dp_status wipe_record_work(struct work *w, json_t *results, struct dp_error
         if (json_object_get(w->facts, copied[i]) != NULL)
             json_object_set(res, copied[i], json_object_get(w->facts, copied[i]));
     /* an embedded copy's range overwritten: the container keeps its names by design */
-    bool kept = w->embedded != NULL && !w->o[0].removed;
+    bool kept = (w->embedded != NULL && !w->o[0].removed) || w->remnant != NULL;
     json_object_set_new(res, "links_remaining",
                         json_integer(kept ? 0 : (json_int_t)links_left(w)));
     json_object_set_new(res, "perceptual_only", json_boolean(w->t0->perceptual_only));
@@ -1027,6 +1039,10 @@ enum dp_status wipe_record_work(struct work *w, json_t *results, struct dp_error
         json_object_set(res, "archive", w->extra);
     if (w->embedded != NULL)
         json_object_set(res, "embedded", w->embedded);
+    if (w->remnant != NULL) { /* device space: no inode */
+        json_object_set(res, "remnant", w->remnant);
+        json_object_del(res, "inode");
+    }
     json_array_append(results, res);
     enum dp_status st = DP_OK;
     if (!w->r->opts->dry_run)
@@ -1072,6 +1088,8 @@ static enum dp_status process_group(struct run *r, size_t g, json_t *results,
         return json_array_append(results, gs->done) == 0 ? DP_OK : DP_ERR_NOMEM;
     /* every group has a name (make_groups makes one by adding a name) */
     /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
+    if (r->plan->targets[r->groups[g].names[0]].remnant)
+        return wipe_remnant_check(r, g, err);
     if (r->plan->targets[r->groups[g].names[0]].member_depth > 0)
         return r->archive_done[g] ? DP_OK : wipe_archive_group(r, g, results, err);
     if (r->plan->targets[r->groups[g].names[0]].embedded)
@@ -1191,8 +1209,26 @@ static enum dp_status check_root(struct run *r, struct dp_error *err)
     return DP_OK;
 }
 
+/* The fill is forced for a swept plan when remnants wait for it, or when a match was told a
+ * live file's by its digests only (no extents): an identical deleted copy may then lie
+ * unnoticed, and the fill removes it before the re-scan sweeps again. */
+static bool fill_for_sweep(const struct run *r)
+{
+    if (r->remnants_pending > 0)
+        return true;
+    size_t i;
+    const json_t *a;
+    json_array_foreach(json_object_get(r->plan->sweep, "attributed"), i, a) {
+        const char *by = json_string_value(json_object_get(a, "by"));
+        if (by != NULL && strcmp(by, "digests") == 0)
+            return true;
+    }
+    return false;
+}
+
 static void release_run(struct run *r)
 {
+    wipe_remnant_release(r);
     if (r->rootfd >= 0)
         close(r->rootfd);
     wipe_io_release(&r->io);
@@ -1262,7 +1298,7 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
     }
     /* a crash during the free-space fill left the ext4 reserve lowered: put it back first */
     if (resume != NULL && !finished && resume->reserve_pending != NULL &&
-        (st = wipe_reserve_resume(&r.fs, resume->reserve_pending, jlog_cb, &r, err)) != DP_OK)
+        (st = wipe_reserve_resume(&r.fs, r.rootfd, resume->reserve_pending, jlog_cb, &r, err)) != DP_OK)
         goto out;
     for (size_t g = 0; g < r.ngroups && st == DP_OK; g++)
         st = process_group(&r, g, results, err);
@@ -1275,7 +1311,7 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
     bool any_erased = counts.by_status[DP_WIPE_ERASED] > 0;
     if (finished && resume->finish_cleanup != NULL)
         cleanup = json_incref(resume->finish_cleanup);
-    else if (opts->dry_run || !any_erased)
+    else if (opts->dry_run || (!any_erased && r.remnants_pending == 0))
         cleanup = json_pack("{s:{s:b, s:b, s:n}, s:{s:b, s:b, s:i, s:b, s:s, s:n}}",
                             "ext4_checkpoint", "attempted", 0, "done", 0, "error", "free_space",
                             "attempted", 0, "done", 0, "bytes", 0, "verified", 0, "trim",
@@ -1285,7 +1321,7 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
         if (slack_wanted(&r.fs) &&
             (st = slack_scrub(&r.slack, jlog_cb, &r, &slack, err)) != DP_OK)
             goto out;
-        st = wipe_fs_cleanup(&r.io, r.rootfd, &r.fs, opts->wipe_free_space,
+        st = wipe_fs_cleanup(&r.io, r.rootfd, &r.fs, opts->wipe_free_space || fill_for_sweep(&r),
                              resume != NULL ? resume->fill_pending : NULL, jlog_cb, &r, &cleanup,
                              err);
         json_object_set_new(cleanup, "directory_slack",
@@ -1293,6 +1329,8 @@ enum dp_status dp_wipe_run(const struct dp_plan *plan, struct dp_journal *j,
         if (st != DP_OK)
             goto out;
     }
+    if ((st = wipe_remnant_finish(&r, results, cleanup, err)) != DP_OK)
+        goto out;
     size_t i;
     json_t *t;
     json_array_foreach(results, i, t)

@@ -168,27 +168,6 @@ static void member_init(struct run *r, struct member *m, size_t g, struct opened
     m->w.t0 = &r->plan->targets[r->groups[g].names[0]];
 }
 
-bool wipe_decide(struct work *w)
-{
-    if (w->t0->perceptual_only) {
-        char why[400];
-        bool rejected = false;
-        w->consent = wipe_consent(w->r->opts, w->r->plan, w->gr->names, w->gr->count, &rejected,
-                                  why, sizeof(why));
-        if (w->consent == NULL) {
-            wipe_set_reason(w, rejected ? DP_WIPE_REJECTED : DP_WIPE_SKIPPED,
-                            rejected ? "rejected by the examiner" : "perceptual-only match",
-                            why);
-            return false;
-        }
-    } else if (!wipe_listed(w->r, w->t0)) {
-        wipe_set_reason(w, DP_WIPE_SKIPPED, "not in the hash lists",
-                        "no digest of the plan's entry is in the lists given");
-        return false;
-    }
-    return true;
-}
-
 /* Consent for perceptual-only members, the lists for the others: who may be removed. */
 static void decide(struct member *m)
 {

@@ -408,92 +408,6 @@ enum dp_status wipe_io_overwrite_ranges(struct wipe_io *io, int fd, const uint64
     return st;
 }
 
-/* FUSE filesystems (ntfs-3g among them) answer FIBMAP but not FIEMAP: map block by block
- * (needs CAP_SYS_RAWIO) and merge runs. Files beyond FIBMAP_MAX blocks are mapped in part,
- * which wipe_extents_moved still compares like for like. */
-#define FIBMAP_MAX 65536
-
-static bool extents_fibmap(int fd, json_t *arr)
-{
-    int bsz = 0;
-    struct stat sb;
-    if (ioctl(fd, FIGETBSZ, &bsz) != 0 || bsz <= 0 || fstat(fd, &sb) != 0)
-        return false;
-    uint64_t blocks = ((uint64_t)sb.st_size + (uint64_t)bsz - 1) / (uint64_t)bsz;
-    if (blocks > FIBMAP_MAX)
-        blocks = FIBMAP_MAX;
-    uint64_t run_log = 0, run_phys = 0, run_len = 0;
-    for (uint64_t i = 0; i <= blocks; i++) {
-        int b = 0;
-        if (i < blocks) {
-            b = (int)i;
-            if (ioctl(fd, FIBMAP, &b) != 0)
-                return false;
-        }
-        bool extends = run_len > 0 && b != 0 && (uint64_t)b == run_phys + run_len &&
-                       i == run_log + run_len;
-        if (extends) {
-            run_len++;
-            continue;
-        }
-        if (run_len > 0)
-            json_array_append_new(arr, json_pack("{s:I, s:I, s:I, s:I}", "logical",
-                                                 (json_int_t)(run_log * (uint64_t)bsz), "physical",
-                                                 (json_int_t)(run_phys * (uint64_t)bsz), "length",
-                                                 (json_int_t)(run_len * (uint64_t)bsz), "flags",
-                                                 (json_int_t)0));
-        run_len = 0;
-        if (b != 0) { /* 0: a hole */
-            run_log = i;
-            run_phys = (uint64_t)b;
-            run_len = 1;
-        }
-    }
-    return true;
-}
-
-json_t *wipe_extents(int fd, bool *available)
-{
-    enum { MAXEXT = 256 };
-    size_t sz = sizeof(struct fiemap) + MAXEXT * sizeof(struct fiemap_extent);
-    struct fiemap *fm = calloc(1, sz);
-    json_t *arr = json_array();
-    *available = false;
-    if (fm == NULL || arr == NULL)
-        goto out;
-    uint64_t start = 0;
-    for (;;) {
-        memset(fm, 0, sz);
-        fm->fm_start = start;
-        fm->fm_length = ~0ULL - start;
-        fm->fm_flags = FIEMAP_FLAG_SYNC;
-        fm->fm_extent_count = MAXEXT;
-        if (ioctl(fd, FS_IOC_FIEMAP, fm) != 0) {
-            if (start == 0 && extents_fibmap(fd, arr))
-                *available = true;
-            goto out;
-        }
-        *available = true;
-        bool last = fm->fm_mapped_extents == 0;
-        for (unsigned i = 0; i < fm->fm_mapped_extents; i++) {
-            const struct fiemap_extent *e = &fm->fm_extents[i];
-            json_array_append_new(arr, json_pack("{s:I, s:I, s:I, s:I}", "logical",
-                                                 (json_int_t)e->fe_logical, "physical",
-                                                 (json_int_t)e->fe_physical, "length",
-                                                 (json_int_t)e->fe_length, "flags",
-                                                 (json_int_t)e->fe_flags));
-            start = e->fe_logical + e->fe_length;
-            if (e->fe_flags & FIEMAP_EXTENT_LAST)
-                last = true;
-        }
-        if (last || fm->fm_mapped_extents < MAXEXT || json_array_size(arr) >= 4096)
-            break;
-    }
-out:
-    free(fm);
-    return arr;
-}
-
 bool wipe_extents_moved(const json_t *before, const json_t *after)
 {
     size_t i;
@@ -538,14 +452,29 @@ struct xfs_resblks_arg {
     uint64_t resblks, resblks_avail;
 };
 #define DP_XFS_IOC_GET_RESBLKS _IOR('X', 115, struct xfs_resblks_arg)
+#define DP_XFS_IOC_SET_RESBLKS _IOWR('X', 114, struct xfs_resblks_arg)
 
-/* A reserve the fill must lower (ext4) or can only report (XFS). ext4 keeps "reserved
- * clusters" (2 % or 4096 clusters, whichever is smaller) that no writer can allocate, root
- * included, so deleted data in the last free blocks would survive a fill that stops at ENOSPC.
- * The value lives in memory only: every mount sets it again. */
+/* What the XFS reserve pool is lowered to for the fill: with none at all, writeback of the
+ * last fill file cannot allocate its block-map blocks and fails with ENOSPC at fsync. */
+#define XFS_FILL_RESBLKS 64
+
+/* Set the XFS reserve pool to value blocks; 0 or an errno. */
+static int xfs_set_resblks(int rootfd, uint64_t value)
+{
+    struct xfs_resblks_arg a = {.resblks = value};
+    return ioctl(rootfd, DP_XFS_IOC_SET_RESBLKS, &a) == 0 ? 0 : errno;
+}
+
+/* A reserve the fill lowers for its run. ext4 keeps "reserved clusters" (2 % or 4096
+ * clusters, whichever is smaller) that no writer can allocate, root included, so deleted data
+ * in the last free blocks would survive a fill that stops at ENOSPC; XFS keeps a reserve pool
+ * of blocks (XFS_IOC_SET_RESBLKS sets it). Both values live in memory only: every mount sets
+ * them again. XFS's per-allocation-group metadata reservations cannot be lowered: what they
+ * hold back is what the fill reports as unfilled. */
 struct reserve {
     const char *kind; /* "ext4-reserved-clusters", "xfs-reserved-blocks", NULL: none known */
-    char path[128];   /* ext4: the sysfs file */
+    char path[128];   /* ext4: the sysfs file; XFS: "" */
+    int rootfd;       /* XFS: the filesystem, for the ioctl */
     uint64_t value;   /* as found (ext4 clusters, XFS blocks) */
     uint64_t hidden;  /* bytes held back that statfs does not count as free (XFS) */
     bool lowered, restored;
@@ -607,14 +536,36 @@ static enum dp_status reserve_lower(struct reserve *rv, const struct dp_fsinfo *
         struct xfs_resblks_arg a = {0};
         struct statfs sf;
         rv->kind = "xfs-reserved-blocks";
-        if (ioctl(rootfd, DP_XFS_IOC_GET_RESBLKS, &a) == 0 && fstatfs(rootfd, &sf) == 0) {
-            rv->value = a.resblks;
-            rv->hidden = a.resblks_avail * (uint64_t)sf.f_bsize;
-        } else {
+        rv->rootfd = rootfd;
+        if (ioctl(rootfd, DP_XFS_IOC_GET_RESBLKS, &a) != 0 || fstatfs(rootfd, &sf) != 0) {
             snprintf(rv->error, sizeof(rv->error), "cannot read the XFS reserve: %s",
                      strerror(errno));
+            return DP_OK;
         }
-        return DP_OK;
+        rv->value = a.resblks;
+        rv->hidden = a.resblks_avail * (uint64_t)sf.f_bsize;
+        if (rv->value == 0)
+            return DP_OK;
+        enum dp_status st = log(log_ctx, "reserve-lowered",
+                                json_pack("{s:s, s:s, s:I}", "kind", rv->kind, "path", "",
+                                          "value", (json_int_t)rv->value),
+                                err);
+        if (st != DP_OK)
+            return st;
+        int e = xfs_set_resblks(rootfd, rv->value < XFS_FILL_RESBLKS ? rv->value
+                                                                       : XFS_FILL_RESBLKS);
+        if (e == 0) {
+            rv->lowered = true;
+            /* the pool, less what is kept, is free space the fill can now take */
+            rv->hidden = rv->value < XFS_FILL_RESBLKS ? rv->hidden
+                                                      : XFS_FILL_RESBLKS * (uint64_t)sf.f_bsize;
+            return DP_OK;
+        }
+        snprintf(rv->error, sizeof(rv->error), "cannot lower the XFS reserve: %s", strerror(e));
+        return log(log_ctx, "reserve-restored",
+                   json_pack("{s:s, s:I, s:b}", "path", "", "value", (json_int_t)rv->value,
+                             "lowered", 0),
+                   err);
     }
     if (!ext4_reserve_path(fs, rv->path, sizeof(rv->path)))
         return DP_OK;
@@ -648,11 +599,12 @@ static enum dp_status reserve_lower(struct reserve *rv, const struct dp_fsinfo *
 
 /* Put a lowered ext4 reserve back and journal "reserve-restored"; a failed write is journaled
  * as "reserve-restore-failed" (a resume tries again). Only a journal failure fails it. */
-static enum dp_status reserve_put_back(const char *path, uint64_t value, bool *restored,
-                                       char *error, size_t error_size, slack_log_fn log,
-                                       void *log_ctx, struct dp_error *err)
+static enum dp_status reserve_put_back(const char *path, int xfs_fd, uint64_t value,
+                                       bool *restored, char *error, size_t error_size,
+                                       slack_log_fn log, void *log_ctx, struct dp_error *err)
 {
-    int e = sysfs_write_u64(path, value);
+    int e = xfs_fd >= 0 ? xfs_set_resblks(xfs_fd, value) : sysfs_write_u64(path, value);
+    path = xfs_fd >= 0 ? "XFS_IOC_SET_RESBLKS" : path;
     *restored = e == 0;
     if (e == 0)
         return log(log_ctx, "reserve-restored",
@@ -670,11 +622,12 @@ static enum dp_status reserve_restore(struct reserve *rv, slack_log_fn log, void
 {
     if (!rv->lowered)
         return DP_OK;
-    return reserve_put_back(rv->path, rv->value, &rv->restored, rv->error, sizeof(rv->error), log,
-                            log_ctx, err);
+    int xfs_fd = rv->path[0] == '\0' ? rv->rootfd : -1;
+    return reserve_put_back(rv->path, xfs_fd, rv->value, &rv->restored, rv->error,
+                            sizeof(rv->error), log, log_ctx, err);
 }
 
-enum dp_status wipe_reserve_resume(const struct dp_fsinfo *fs, const json_t *lowered,
+enum dp_status wipe_reserve_resume(const struct dp_fsinfo *fs, int rootfd, const json_t *lowered,
                                    slack_log_fn log, void *log_ctx, struct dp_error *err)
 {
     const json_t *v = json_object_get(lowered, "value");
@@ -682,6 +635,18 @@ enum dp_status wipe_reserve_resume(const struct dp_fsinfo *fs, const json_t *low
     char path[128];
     if (!json_is_integer(v) || json_integer_value(v) < 0)
         return dp_error_set(err, DP_ERR_VERIFY, 0, "journal: bad reserve-lowered record");
+    const char *kind = json_string_value(json_object_get(lowered, "kind"));
+    bool restored = false;
+    char msg[256];
+    if (kind != NULL && strcmp(kind, "xfs-reserved-blocks") == 0) {
+        if (strcmp(dp_fsinfo_kind(fs), "xfs") != 0)
+            return log(log_ctx, "reserve-restore-failed",
+                       json_pack("{s:s, s:O, s:s}", "path", "", "value", v, "error",
+                                 "the plan root is no longer on XFS"),
+                       err);
+        return reserve_put_back("", rootfd, (uint64_t)json_integer_value(v), &restored, msg,
+                                sizeof(msg), log, log_ctx, err);
+    }
     /* the plan root's filesystem as mounted now: after a remount the device name may differ
      * (and the kernel has then set the reserve again by itself) */
     if (!ext4_reserve_path(fs, path, sizeof(path)))
@@ -689,10 +654,8 @@ enum dp_status wipe_reserve_resume(const struct dp_fsinfo *fs, const json_t *low
                    json_pack("{s:s?, s:O, s:s}", "path", was, "value", v, "error",
                              "the plan root is no longer on an ext4 block device"),
                    err);
-    bool restored = false;
-    char msg[256];
-    return reserve_put_back(path, (uint64_t)json_integer_value(v), &restored, msg, sizeof(msg), log,
-                            log_ctx, err);
+    return reserve_put_back(path, -1, (uint64_t)json_integer_value(v), &restored, msg,
+                            sizeof(msg), log, log_ctx, err);
 }
 
 /* ---- what the fill could not reach ---- */

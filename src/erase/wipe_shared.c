@@ -30,7 +30,7 @@
 #define SUBVOL_DEPTH 16
 /* Longest subvolume path from the top level that is spelt out. */
 #define SUBVOL_PATH_MAX 1024
-/* Shared extent addresses looked up (wipe_extents lists about 4096 extents at most). */
+/* Shared extent addresses looked up (dp_extents_json lists about 4096 extents at most). */
 #define LOOKUPS_MAX 8192
 
 struct ref {

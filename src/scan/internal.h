@@ -147,4 +147,14 @@ void scan_carve_release(struct worker *w);
 bool scan_match_stream(struct worker *w, const uint8_t *p, uint64_t len, bool pdq,
                        struct dp_finding *f, bool *decoded);
 
+/* scan --sweep (remnants.c): the device to sweep, checked before the walk (*device heap);
+ * after the walk, the sweep, its matches attributed to findings or appended as remnants
+ * (r->sweep set; device taken). */
+enum dp_status scan_sweep_device(const struct dp_scan_result *r, const struct dp_scan_opts *o,
+                                 char **device, bool *given, struct dp_error *err);
+enum dp_status scan_sweep_after(struct dp_scan_result *r, const struct dp_hashset *set,
+                                const struct dp_scan_opts *o, char *device, bool given,
+                                struct dp_error *err);
+void scan_sweep_free(struct dp_scan_sweep *sw);
+
 #endif

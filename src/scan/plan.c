@@ -98,12 +98,43 @@ void dp_plan_finding_id(size_t index, char *out, size_t out_size)
     snprintf(out, out_size, "F%zu", index + 1);
 }
 
+static enum dp_status parse_digests(const json_t *f, size_t index, struct dp_plan_target *t,
+                                    struct dp_error *err);
+static enum dp_status parse_ids(const json_t *f, size_t index, struct dp_plan_target *t,
+                                struct dp_error *err);
+
+/* A remnant: location [{"device": DEV}, {"offset", "length"}], the device's number and the
+ * digests; no inode, no names. */
+static enum dp_status parse_remnant(const json_t *f, size_t index, struct dp_plan_target *t,
+                                    struct dp_error *err)
+{
+    const json_t *loc = json_object_get(f, "location");
+    const json_t *range = json_array_get(loc, 1), *dev = json_object_get(f, "device");
+    const json_t *rem = json_object_get(f, "remnant");
+    uint64_t ro = 0, rl = 0;
+    if (json_array_size(loc) != 2 ||
+        !dp_json_bytes_get(json_object_get(json_array_get(loc, 0), "device"), &t->path,
+                           &t->path_len) ||
+        t->path_len == 0 || t->path[0] != '/' || !get_u64(range, "offset", &t->remnant_offset) ||
+        !get_u64(range, "length", &t->id.size) || t->id.size == 0 ||
+        t->remnant_offset > UINT64_MAX - t->id.size || !json_is_object(rem) ||
+        !get_u64(rem, "offset", &ro) || !get_u64(rem, "length", &rl) ||
+        ro != t->remnant_offset || rl != t->id.size || !json_is_object(dev) ||
+        !get_u64(dev, "major", &t->id.dev_major) || !get_u64(dev, "minor", &t->id.dev_minor))
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad remnant location", index);
+    t->remnant = true;
+    enum dp_status st = parse_digests(f, index, t, err);
+    return st == DP_OK ? parse_ids(f, index, t, err) : st;
+}
+
 static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan_target *t,
                                    struct dp_error *err)
 {
+    /* a path that is not UTF-8 is an object too ({"base64": ...}), without "device" */
+    if (json_object_get(json_array_get(json_object_get(f, "location"), 0), "device") != NULL)
+        return parse_remnant(f, index, t, err);
     const json_t *loc = json_object_get(f, "location");
     const json_t *dev = json_object_get(f, "device");
-    const json_t *dg = json_object_get(f, "digests");
     uint64_t nlink = 0;
     size_t depth = json_is_array(loc) ? json_array_size(loc) : 0;
     if (depth == 0 || depth > 33 ||
@@ -146,7 +177,7 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
         !get_u64(dev, "minor", &t->id.dev_minor) || !get_u64(f, "inode", &t->id.ino) ||
         !get_u64(f, "size", &t->id.size) || !get_u64(f, "links", &nlink) ||
         !get_ns(f, "mtime_ns", &t->id.mtime_sec, &t->id.mtime_nsec) ||
-        !get_ns(f, "ctime_ns", &t->id.ctime_sec, &t->id.ctime_nsec) || !json_is_object(dg))
+        !get_ns(f, "ctime_ns", &t->id.ctime_sec, &t->id.ctime_nsec))
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: missing or bad identity fields",
                             index);
     for (size_t k = 0; t->embedded && k < t->embedded_nranges; k++)
@@ -161,6 +192,19 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
     if (!get_id_extra(f, &t->id))
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad birth_ns or generation",
                             index);
+    if (t->path_len == 0 || t->path[0] == '/')
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: path must be relative", index);
+    enum dp_status st = parse_digests(f, index, t, err);
+    return st == DP_OK ? parse_ids(f, index, t, err) : st;
+}
+
+static enum dp_status parse_digests(const json_t *f, size_t index, struct dp_plan_target *t,
+                                    struct dp_error *err)
+{
+    const json_t *dg = json_object_get(f, "digests");
+    if (!json_is_object(dg))
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: missing or bad identity fields",
+                            index);
     for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++) {
         const json_t *h = json_object_get(dg, dp_algo_name((enum dp_algo)a));
         if (h == NULL)
@@ -174,8 +218,13 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
     }
     if (t->digest_mask == 0)
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: no digest", index);
-    if (t->path_len == 0 || t->path[0] == '/')
-        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: path must be relative", index);
+    return DP_OK;
+}
+
+/* perceptual_only and the finding's id */
+static enum dp_status parse_ids(const json_t *f, size_t index, struct dp_plan_target *t,
+                                struct dp_error *err)
+{
     const json_t *po = json_object_get(f, "perceptual_only");
     if (po != NULL && !json_is_boolean(po))
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad perceptual_only", index);
@@ -223,8 +272,15 @@ enum dp_status dp_plan_from_report(json_t *doc, struct dp_plan **out, struct dp_
         st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < p->count && st == DP_OK; i++)
+    for (size_t i = 0; i < p->count && st == DP_OK; i++) {
         st = parse_target(json_array_get(findings, i), i, &p->targets[i], err);
+        p->remnants += p->targets[i].remnant;
+    }
+    p->sweep = json_object_get(doc, "sweep");
+    if (st == DP_OK && (p->remnants > 0 || p->sweep != NULL) &&
+        (!json_is_object(p->sweep) ||
+         !json_is_string(json_object_get(p->sweep, "device"))))
+        st = dp_error_set(err, DP_ERR_PARSE, 0, "report has remnants but no valid sweep");
 out:
     if (st != DP_OK) {
         dp_plan_free(p);

@@ -11,8 +11,10 @@
 
 #include "deprive/carve.h"
 #include "deprive/digest.h"
+#include "deprive/extents.h"
 #include "deprive/image.h"
 #include "deprive/pdq.h"
+#include "deprive/source.h"
 #include "deprive/util.h"
 #include "dp_config.h"
 
@@ -133,9 +135,66 @@ json_t *dp_report_digests_json(unsigned mask, const uint8_t dg[][DP_DIGEST_MAX])
     return digests_json(mask, dg);
 }
 
+/* A remnant: a copy on the device that no live file holds (scan.h). */
+static json_t *remnant_json(const struct dp_finding *f, size_t index,
+                            const struct dp_hashset *set)
+{
+    char id[32];
+    dp_plan_finding_id(index, id, sizeof(id));
+    json_t *o = json_pack(
+        "{s:s, s:[{s:o}, {s:I, s:I}], s:{s:s, s:I, s:I, s:s}, s:I, s:{s:I, s:I}, s:s, s:o, "
+        "s:o, s:b}",
+        "id", id, "location", "device", dp_json_bytes(f->path, f->path_len), "offset",
+        (json_int_t)f->embedded_offset, "length", (json_int_t)f->embedded_length, "remnant",
+        "kind", dp_carve_kind_name((enum dp_carve_kind)f->embedded_kind), "offset",
+        (json_int_t)f->embedded_offset, "length", (json_int_t)f->embedded_length, "use",
+        dp_fsmap_use_name((enum dp_fsmap_use)f->remnant_use), "size",
+        (json_int_t)f->embedded_length, "device", "major", (json_int_t)f->id.dev_major, "minor",
+        (json_int_t)f->id.dev_minor, "mime", f->mime, "digests",
+        digests_json(f->digest_mask, f->digests), "matched", dp_report_matched_json(f, set),
+        "perceptual_only", f->perceptual_only);
+    if (o != NULL && f->has_pdq)
+        json_object_set_new(o, "pdq", dp_report_pdq_json(f));
+    return o;
+}
+
+/* The sweep of a scan --sweep (docs/sweep.md). */
+static json_t *sweep_json(const struct dp_scan_result *r)
+{
+    const struct dp_scan_sweep *sw = r->sweep;
+    json_t *att = json_array();
+    for (size_t i = 0; att != NULL && i < sw->nattributed; i++) {
+        char id[32];
+        dp_plan_finding_id(sw->attributed[i].finding, id, sizeof(id));
+        json_array_append_new(att, json_pack("{s:I, s:I, s:s, s:s}", "offset",
+                                             (json_int_t)sw->attributed[i].offset, "length",
+                                             (json_int_t)sw->attributed[i].length, "finding", id,
+                                             "by", sw->attributed[i].by_extents ? "extents"
+                                                                                : "digests"));
+    }
+    return json_pack(
+        "{s:o, s:s, s:s, s:{s:I, s:I}, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:b, s:o, s:b, s:o, "
+        "s:I, s:s}",
+        "device", dp_json_bytes(sw->device, strlen(sw->device)), "device_from",
+        sw->device_given ? "--device" : "mount", "kind",
+        dp_source_kind_name((enum dp_source_kind)sw->source_kind), "rdev", "major",
+        (json_int_t)sw->rdev_major, "minor", (json_int_t)sw->rdev_minor, "size",
+        (json_int_t)sw->size, "bytes_swept", (json_int_t)sw->bytes_swept, "seconds", sw->seconds,
+        "candidates", (json_int_t)sw->candidates, "streams", (json_int_t)sw->streams,
+        "stream_bytes", (json_int_t)sw->stream_bytes, "decoded", (json_int_t)sw->decoded,
+        "limited", sw->limited, "limit_detail",
+        sw->limited ? json_string(sw->limit_detail) : json_null(), "extents", sw->extents,
+        "attributed", att, "remnants", (json_int_t)sw->remnants, "scope",
+        "this filesystem's device only, read after the walk: other partitions, unpartitioned "
+        "space and HPA/DCO areas are not swept; a copy stored in pieces (fragmented) is not "
+        "found; matches in files with findings are theirs, every other match is a remnant");
+}
+
 static json_t *finding_json(const struct dp_finding *f, size_t index,
                             const struct dp_hashset *set)
 {
+    if (f->remnant)
+        return remnant_json(f, index, set);
     json_t *matched = dp_report_matched_json(f, set);
     json_t *loc = location_json(f->path, f->path_len, f->members, f->member_lens,
                                 f->member_depth);
@@ -378,6 +437,8 @@ enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_h
         json_object_set_new(json_object_get(doc, "scope"), "carving", carving);
     else
         json_decref(carving);
+    if (doc != NULL && r->sweep != NULL)
+        json_object_set_new(doc, "sweep", sweep_json(r));
     json_t *rid = doc ? json_pack("{s:I}", "inode", (json_int_t)r->fs.obj.ino) : NULL;
     id_extra_json(rid, &r->fs.obj);
     if (doc == NULL || rid == NULL || json_object_set_new(doc, "root_identity", rid) != 0) {

@@ -563,11 +563,15 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     struct worker *ws = calloc(jobs, sizeof(*ws));
     pthread_t *tids = calloc(jobs, sizeof(*tids));
     enum dp_status st;
+    char *sweep_device = NULL;
+    bool sweep_given = false;
     if (r == NULL || ws == NULL || tids == NULL) {
         st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
         goto out;
     }
     st = init_result(r, root, opts, err);
+    if (st == DP_OK && opts->sweep)
+        st = scan_sweep_device(r, opts, &sweep_device, &sweep_given, err);
     if (st != DP_OK)
         goto out;
     r->jobs = jobs;
@@ -627,7 +631,13 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     pthread_mutex_destroy(&s.lock);
     pthread_cond_destroy(&s.not_empty);
     pthread_cond_destroy(&s.not_full);
+    if (st == DP_OK && opts->sweep) {
+        st = scan_sweep_after(r, set, opts, sweep_device, sweep_given, err);
+        sweep_device = NULL;
+        r->finished = time(NULL);
+    }
 out:
+    free(sweep_device);
     for (unsigned i = 0; ws != NULL && i < jobs; i++) {
         dp_digest_free(ws[i].digest);
         dp_classify_free(ws[i].classify);
@@ -677,6 +687,7 @@ void dp_scan_result_free(struct dp_scan_result *r)
     }
     free(r->findings);
     free(r->skips);
+    scan_sweep_free(r->sweep);
     free(r->root);
     free(r->root_abs);
     free(r);

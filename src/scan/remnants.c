@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* deprive: scan --sweep - after the walk, the device under the scanned mount is swept
+ * (sweep.h) and each match is either a live finding's (its file's extents hold it, or, where
+ * the filesystem gives no usable extents, it carries that finding's digests) or a remnant: a
+ * copy no live file the walk read holds, deleted most often. Remnants join the findings with
+ * the device as their location. Nothing is written: the device is opened read-only, the
+ * files with findings O_RDONLY | O_NOATIME for their extents. */
+#include "deprive/extents.h"
+#include "deprive/source.h"
+#include "deprive/sweep.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+/* The device to sweep for root's mount: sweep_device when given (and, where the mount names a
+ * block device, the same one), else the mount's source when it is a block device or an image
+ * file. Checked before the walk, so a refused sweep costs no scan. */
+enum dp_status scan_sweep_device(const struct dp_scan_result *r, const struct dp_scan_opts *o,
+                                 char **device, bool *given, struct dp_error *err)
+{
+    *device = NULL;
+    *given = o->sweep_device != NULL;
+    if (r->root_abs == NULL || strcmp(r->root_abs, r->fs.mount_point) != 0)
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "--sweep needs the root of a mount ('%s' is inside the mount at '%s'): "
+                            "files outside the root would be taken for deleted copies",
+                            r->root, r->fs.mount_point);
+    struct stat ms, gs;
+    bool src_dev = r->fs.source[0] == '/' && stat(r->fs.source, &ms) == 0 &&
+                   (S_ISBLK(ms.st_mode) || S_ISREG(ms.st_mode));
+    const char *dev = o->sweep_device;
+    if (dev == NULL && !src_dev)
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "the mount of '%s' names no device ('%s', %s): give the device or "
+                            "image it is mounted from with --device",
+                            r->root, r->fs.source, r->fs.fstype);
+    if (dev != NULL) {
+        if (stat(dev, &gs) != 0)
+            return dp_error_set(err, DP_ERR_IO, errno, "cannot stat --device '%s'", dev);
+        if (!S_ISBLK(gs.st_mode) && !S_ISREG(gs.st_mode))
+            return dp_error_set(err, DP_ERR_INVALID, 0,
+                                "--device '%s' is neither a block device nor an image file", dev);
+        if (src_dev && S_ISBLK(ms.st_mode) &&
+            (!S_ISBLK(gs.st_mode) || gs.st_rdev != ms.st_rdev))
+            return dp_error_set(err, DP_ERR_INVALID, 0,
+                                "--device '%s' is not the device '%s' is mounted from ('%s')",
+                                dev, r->root, r->fs.source);
+    }
+    *device = strdup(dev != NULL ? dev : r->fs.source);
+    return *device ? DP_OK : dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+}
+
+/* A file with findings, opened beneath the root without following a link; -1 when it is not
+ * (any longer) the file the walk read. */
+static int open_found(int rootfd, const struct dp_finding *f, bool cross_mounts)
+{
+    struct open_how how = {
+        .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+                   (cross_mounts ? 0 : RESOLVE_NO_XDEV)};
+    int fd = (int)syscall(SYS_openat2, rootfd, f->path, &how, sizeof(how));
+    if (fd < 0 && errno == EPERM) {
+        how.flags &= ~(uint64_t)O_NOATIME;
+        fd = (int)syscall(SYS_openat2, rootfd, f->path, &how, sizeof(how));
+    }
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != f->id.ino)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* The extents of each file with findings (findings are sorted by path: one lookup a path). */
+struct file_ext {
+    size_t first;   /* its first finding */
+    json_t *ext;    /* NULL: none known */
+};
+
+static size_t collect_extents(int rootfd, const struct dp_scan_result *r, bool usable,
+                              struct file_ext *out, bool *any)
+{
+    size_t n = 0;
+    *any = false;
+    for (size_t i = 0; i < r->finding_count; i++) {
+        const struct dp_finding *f = &r->findings[i];
+        if (i > 0 && strcmp(f->path, r->findings[i - 1].path) == 0)
+            continue;
+        out[n] = (struct file_ext){i, NULL};
+        int fd = usable ? open_found(rootfd, f, r->cross_mounts) : -1;
+        bool avail = false;
+        json_t *e = fd >= 0 ? dp_extents_json(fd, &avail) : NULL;
+        /* no extent for a file with bytes: the filesystem answered without knowing (a FUSE
+           driver's FIEMAP or FIBMAP that maps nothing) */
+        if (avail && json_array_size(e) > 0) {
+            out[n].ext = e;
+            *any = true;
+        } else {
+            json_decref(e);
+        }
+        if (fd >= 0)
+            close(fd);
+        n++;
+    }
+    return n;
+}
+
+/* Bytes of [off, off + len) the extents cover; *logical the file offset of off (when it is
+ * covered). */
+static uint64_t covered(const json_t *ext, uint64_t off, uint64_t len, uint64_t *logical)
+{
+    uint64_t sum = 0, end = off + len;
+    size_t i;
+    const json_t *e;
+    json_array_foreach(ext, i, e) {
+        uint64_t p = (uint64_t)json_integer_value(json_object_get(e, "physical"));
+        uint64_t l = (uint64_t)json_integer_value(json_object_get(e, "length"));
+        uint64_t lo = p > off ? p : off, hi = p + l < end ? p + l : end;
+        if (lo >= hi)
+            continue;
+        if (off >= p && off < p + l)
+            *logical = (uint64_t)json_integer_value(json_object_get(e, "logical")) + (off - p);
+        sum += hi - lo;
+    }
+    return sum;
+}
+
+/* The finding of the file at fe that the stream at file offset logical is: the embedded copy
+ * starting there, else the file (or member) itself. */
+static size_t finding_at(const struct dp_scan_result *r, const struct file_ext *fe,
+                         uint64_t logical)
+{
+    size_t best = fe->first;
+    for (size_t i = fe->first; i < r->finding_count &&
+                               strcmp(r->findings[i].path, r->findings[fe->first].path) == 0; i++) {
+        const struct dp_finding *f = &r->findings[i];
+        if (f->embedded && f->embedded_offset == logical)
+            return i;
+        if (!f->embedded && f->member_depth == 0)
+            best = i;
+    }
+    return best;
+}
+
+static bool same_digests(const struct dp_finding *a, const struct dp_finding *b)
+{
+    unsigned common = a->digest_mask & b->digest_mask;
+    for (int k = 0; k < DP_ALGO_EXACT_COUNT; k++)
+        if ((common & DP_DIGEST_MASK(k)) &&
+            memcmp(a->digests[k], b->digests[k], dp_algo_len((enum dp_algo)k)) != 0)
+            return false;
+    return common != 0;
+}
+
+/* Whose is match m: a live finding's (*idx, *by_extents) or nobody's (false). */
+static bool attribute(const struct dp_scan_result *r, const struct file_ext *fe, size_t nfe,
+                      const struct dp_finding *m, size_t *idx, bool *by_extents)
+{
+    for (size_t k = 0; k < nfe; k++) {
+        uint64_t logical = 0;
+        if (fe[k].ext != NULL &&
+            covered(fe[k].ext, m->embedded_offset, m->embedded_length, &logical) ==
+                m->embedded_length) {
+            *idx = finding_at(r, &fe[k], logical);
+            *by_extents = true;
+            return true;
+        }
+    }
+    for (size_t k = 0; k < nfe; k++) {
+        if (fe[k].ext != NULL) /* its place is known, and this is not it */
+            continue;
+        for (size_t i = fe[k].first; i < r->finding_count &&
+                                     strcmp(r->findings[i].path, r->findings[fe[k].first].path) == 0;
+             i++)
+            if (same_digests(&r->findings[i], m)) {
+                *idx = i;
+                *by_extents = false;
+                return true;
+            }
+    }
+    return false;
+}
+
+static void release_match(struct dp_finding *m)
+{
+    free(m->path);
+    free(m->matches);
+    free(m->embedded_ranges);
+}
+
+/* Sort the matches into attributed ones and remnants (appended to r->findings; they take the
+ * match's heap parts). */
+static enum dp_status sort_matches(struct dp_scan_result *r, struct dp_sweep_result *sr,
+                                   int rootfd, struct dp_error *err)
+{
+    struct dp_scan_sweep *sw = r->sweep;
+    /* btrfs FIEMAP answers btrfs logical addresses, not device offsets */
+    bool usable = strcmp(dp_fsinfo_kind(&r->fs), "btrfs") != 0;
+    struct file_ext *fe = calloc(r->finding_count ? r->finding_count : 1, sizeof(*fe));
+    sw->attributed = calloc(sr->count ? sr->count : 1, sizeof(*sw->attributed));
+    struct dp_finding *grown = realloc(r->findings, (r->finding_count + sr->count + 1) *
+                                                        sizeof(*r->findings));
+    if (grown != NULL)
+        r->findings = grown;
+    if (fe == NULL || sw->attributed == NULL || grown == NULL) {
+        free(fe);
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    }
+    size_t nfe = collect_extents(rootfd, r, usable, fe, &sw->extents);
+    sw->extents = sw->extents || (usable && nfe == 0 && !r->fs.stacked &&
+                                  strncmp(r->fs.fstype, "fuse", 4) != 0);
+    for (size_t i = 0; i < sr->count; i++) {
+        struct dp_finding *m = &sr->matches[i];
+        size_t idx = 0;
+        bool by_ext = false;
+        if (attribute(r, fe, nfe, m, &idx, &by_ext)) {
+            sw->attributed[sw->nattributed++] =
+                (struct dp_scan_sweep_match){m->embedded_offset, m->embedded_length, idx, by_ext};
+            release_match(m);
+            continue;
+        }
+        m->remnant = true;
+        m->embedded = false;
+        m->id.dev_major = sw->rdev_major;
+        m->id.dev_minor = sw->rdev_minor;
+        m->remnant_use = (uint8_t)dp_fsmap_range(rootfd, m->embedded_offset, m->embedded_length);
+        r->findings[r->finding_count++] = *m;
+        sw->remnants++;
+    }
+    sr->count = 0; /* every match released or taken */
+    for (size_t k = 0; k < nfe; k++)
+        json_decref(fe[k].ext);
+    free(fe);
+    return DP_OK;
+}
+
+static void fill_summary(struct dp_scan_sweep *sw, const struct dp_sweep_result *sr)
+{
+    sw->source_kind = (int)sr->info.kind;
+    sw->rdev_major = sr->info.dev_major;
+    sw->rdev_minor = sr->info.dev_minor;
+    sw->size = sr->info.size;
+    sw->bytes_swept = sr->bytes_swept;
+    sw->candidates = sr->candidates;
+    sw->streams = sr->streams;
+    sw->stream_bytes = sr->stream_bytes;
+    sw->decoded = sr->decoded;
+    sw->limited = sr->limited;
+    snprintf(sw->limit_detail, sizeof(sw->limit_detail), "%s", sr->limit_detail);
+}
+
+enum dp_status scan_sweep_after(struct dp_scan_result *r, const struct dp_hashset *set,
+                                const struct dp_scan_opts *o, char *device, bool given,
+                                struct dp_error *err)
+{
+    struct dp_scan_sweep *sw = calloc(1, sizeof(*sw));
+    if (sw == NULL) {
+        free(device);
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    }
+    r->sweep = sw;
+    sw->device = device;
+    sw->device_given = given;
+    int rootfd = open(r->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (rootfd < 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "cannot open directory '%s'", r->root);
+    syncfs(rootfd); /* what the filesystem holds in memory reaches the device first */
+    struct dp_source *src = NULL;
+    struct dp_sweep_result *sr = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    enum dp_status st = dp_source_open(&src, device, DP_SOURCE_DROP_CACHE, err);
+    if (st == DP_OK && dp_source_info(src)->kind == DP_SOURCE_EWF)
+        st = dp_error_set(err, DP_ERR_INVALID, 0,
+                          "'%s' is an EWF evidence set, not the device the mount is on", device);
+    if (st == DP_OK) {
+        const struct dp_sweep_opts so = {.match = o, .progress = o->sweep_progress,
+                                         .progress_ctx = o->progress_ctx};
+        st = dp_sweep_run(set, src, device, &so, &sr, err);
+    }
+    if (st == DP_OK) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        sw->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        fill_summary(sw, sr);
+        st = sort_matches(r, sr, rootfd, err);
+    }
+    if (st != DP_OK)
+        dp_error_prefix(err, "sweep of '%s': ", device);
+    dp_sweep_result_free(sr);
+    dp_source_free(src);
+    close(rootfd);
+    return st;
+}
+
+void scan_sweep_free(struct dp_scan_sweep *sw)
+{
+    if (sw == NULL)
+        return;
+    free(sw->device);
+    free(sw->attributed);
+    free(sw);
+}
