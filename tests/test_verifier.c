@@ -541,6 +541,32 @@ static void content_cases(struct corpus *c)
             resigned(c, names[k], d, "INVALID", "inconsistent", NULL);
     }
 
+    /* a remnant (scan --sweep): device space, no inode; erased only when the fill's read-back
+     * left none of its windows, and by the free-space fill */
+    for (int k = 0; k < 5; k++) {
+        d = parsed(c);
+        json_t *t1 = json_array_get(jget(d, "targets"), 1);
+        json_t *nm = json_array_get(json_object_get(t1, "names"), 0);
+        json_object_set_new(nm, "location",
+                            json_pack("[{s:s}, {s:i, s:i}]", "device", "/dev/loop0", "offset",
+                                      k == 4 ? -1 : 4096, "length", 30000));
+        if (k != 3)
+            json_object_del(t1, "inode");
+        json_object_set_new(t1, "remnant",
+                            json_pack("{s:s, s:i, s:i, s:s}", "device", "/dev/loop0", "offset",
+                                      4096, "length", 30000, "removed_by",
+                                      k == 2 ? "overwrite" : "free-space fill"));
+        json_object_set_new(json_object_get(t1, "verification"), "windows_left",
+                            json_integer(k == 1 ? 3 : 0));
+        static const char *const names[] = {"valid-remnant", "remnant-windows-left",
+                                            "remnant-removed-otherwise", "remnant-with-inode",
+                                            "remnant-bad-range"};
+        if (k == 0)
+            resigned(c, names[k], d, "VALID", "valid", "ERASED");
+        else
+            resigned(c, names[k], d, "INVALID", "inconsistent", NULL);
+    }
+
     /* a forger's certificate, consistent and signed with the forger's own key: VALID against
      * that key, which only its key id tells apart */
     d = parsed(c);

@@ -936,11 +936,17 @@
         return out;
     }
 
-    /* A location: path elements; an embedded copy's ranges may come last (cert_check.c). */
+    /* A location: path elements; an embedded copy's ranges may come last; a remnant is
+     * [{"device": DEV}, {"offset", "length"}] (cert_check.c). */
     function locationOk(loc) {
         if (!J.isArr(loc) || J.size(loc) === 0)
             return false;
         const n = J.size(loc);
+        const first = J.items(loc)[0];
+        if (J.isObj(first) && J.get(first, "device") !== null) {
+            const r = n === 2 ? jsonRange(J.items(loc)[1]) : null;
+            return jsonBytes(J.get(first, "device")) !== null && r !== null && r.length === 1;
+        }
         return J.items(loc).every((el, i) =>
             (i > 0 && i + 1 === n && jsonRange(el) !== null) || jsonBytes(el) !== null);
     }
@@ -1182,12 +1188,34 @@
                 prob(`${L}.reason: a ${status} target needs the reason`);
         }
 
+        /* A remnant: device space, no inode; erased only by a fill whose read-back found
+         * none of its windows left (cert_check.c check_remnant). */
+        function checkRemnant(t, rem, L, erased) {
+            if (!J.isObj(rem) || !J.isInt(J.get(rem, "offset")) || !J.isInt(J.get(rem, "length")))
+                prob(`${L}.remnant: malformed`);
+            const ino = J.get(t, "inode");
+            if (ino !== null && !J.isNull(ino))
+                prob(`${L}.inode: a remnant has no inode`);
+            if (!erased)
+                return;
+            const left = J.path(t, "verification.windows_left");
+            if (!J.isInt(left) || left.v !== 0n)
+                prob(`${L}.verification.windows_left: an erased remnant must have none left`);
+            const by = J.str(J.get(rem, "removed_by"));
+            if (by === null || by !== "free-space fill")
+                prob(`${L}.remnant.removed_by: an erased remnant is removed by the free-space fill`);
+        }
+
         function checkTarget(t, i, n) {
             const L = `targets[${i}]`;
             const ws = countStatus(t, L, n);
             checkNames(t, L, ws === "erased", n);
             wantCount(t, "size", L);
-            wantCount(t, "inode", L);
+            const rem = J.get(t, "remnant");
+            if (rem === null)
+                wantCount(t, "inode", L);
+            else
+                checkRemnant(t, rem, L, ws === "erased");
             checkDigests(J.get(t, "digests"), L);
             checkMatched(J.get(t, "matched"), L);
             if (ws !== null)
