@@ -623,11 +623,58 @@ static int open_checked(struct review *r, const struct dp_plan_target *t,
     return -1;
 }
 
+/* A remnant: its bytes read from the device the sweep read (still that device), checked
+ * against the plan's digests, decoded. Read-only. */
+static enum dp_status examine_remnant(struct review *r, const struct dp_plan_target *t,
+                                      struct dp_review_tile *tile, struct thumb *th,
+                                      struct dp_error *err)
+{
+    uint64_t max = r->opts->max_image_bytes ? r->opts->max_image_bytes : DP_MAX_IMAGE_BYTES_DEFAULT;
+    int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        tile_set(tile, DP_REVIEW_UNREADABLE, "cannot open the device: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return DP_OK;
+    }
+    bool same_dev = S_ISBLK(sb.st_mode) ? major(sb.st_rdev) == t->id.dev_major &&
+                                              minor(sb.st_rdev) == t->id.dev_minor
+                                        : S_ISREG(sb.st_mode) && t->id.dev_major == 0;
+    enum dp_status st = DP_OK;
+    uint8_t *buf = NULL;
+    bool same = true;
+    const char *which = "";
+    ssize_t got = -1;
+    if (!same_dev)
+        tile_set(tile, DP_REVIEW_CHANGED, "no longer the device the sweep read");
+    else if (t->id.size > max)
+        tile_set(tile, DP_REVIEW_TOO_LARGE, "%llu bytes, limit %llu",
+                 (unsigned long long)t->id.size, (unsigned long long)max);
+    else if ((buf = malloc((size_t)t->id.size)) == NULL)
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory reading a remnant");
+    else if ((got = pread(fd, buf, (size_t)t->id.size, (off_t)t->remnant_offset)) !=
+             (ssize_t)t->id.size)
+        tile_set(tile, got < 0 ? DP_REVIEW_UNREADABLE : DP_REVIEW_CHANGED, "%s",
+                 got < 0 ? strerror(errno) : "the device is shorter than the plan's range");
+    else if ((st = digests_match(r, t, buf, (size_t)t->id.size, &same, &which, err)) != DP_OK)
+        ; /* out of memory: st says so */
+    else if (!same)
+        tile_set(tile, DP_REVIEW_CHANGED, "content differs: %s is not the plan's", which);
+    else
+        st = decode_thumb(r, buf, (size_t)t->id.size, tile, th, err);
+    free(buf);
+    close(fd);
+    return st;
+}
+
 /* Open and check, read, check again (times, size, the plan's digests), decode. Only memory
  * is an error: everything about the file goes into the tile. */
 static enum dp_status examine(struct review *r, const struct dp_plan_target *t,
                               struct dp_review_tile *tile, struct thumb *th, struct dp_error *err)
 {
+    if (t->remnant)
+        return examine_remnant(r, t, tile, th, err);
     struct dp_file_id now, after;
     int fd = open_checked(r, t, tile, &now);
     if (fd < 0)
