@@ -558,6 +558,19 @@ static const char *matching_statement(const json_t *scan)
     return t;
 }
 
+/* What was searched outside the files: the device swept for deleted copies, or not. */
+static const char *sweep_statement(const json_t *scan)
+{
+    if (!json_is_object(json_object_get(scan, "sweep")))
+        return "Deleted copies in unallocated space were not searched for (the scan did not "
+               "sweep the device): a file deleted before the scan may still be recoverable.";
+    return "The filesystem's device was also swept from start to end for deleted copies, before "
+           "the wipe and again after it; a copy stored in pieces (fragmented) is not found, "
+           "other partitions, unpartitioned space and HPA/DCO areas were not swept, and a copy "
+           "in file slack or filesystem metadata cannot be reached by the free-space fill "
+           "(such remnants are listed as not erased).";
+}
+
 /* The fixed statements after the scope one (docs/certificate.md, "Residual risks" 2 to 5). */
 static const char *const fixed_risks[] = {
     "Filesystem journal: a journaling filesystem (ext3/4, XFS, NTFS) may keep "
@@ -585,6 +598,7 @@ static json_t *build_risks(struct bld *b, const json_t *scan, const json_t *wipe
                       "(cloud storage and online accounts, backups, other devices, other "
                       "partitions) are not covered by this certificate.");
     add_risk(b, r, matching_statement(scan));
+    add_risk(b, r, sweep_statement(scan));
     for (size_t i = 0; i < sizeof(fixed_risks) / sizeof(fixed_risks[0]); i++)
         add_risk(b, r, fixed_risks[i]);
     json_int_t skipped = json_integer_value(cert_jpath(scan, "totals.skipped"));

@@ -189,8 +189,22 @@ static void render_target(FILE *f, const json_t *t, size_t i)
     json_array_foreach(json_object_get(t, "names"), j, nm) put_loc(
         f, json_is_true(json_object_get(nm, "removed")) ? "     removed: " : "     name:    ",
         json_object_get(nm, "location"));
-    fprintf(f, "     size %lld, inode %lld, links at scan %lld\n", jll(t, "size"), jll(t, "inode"),
-            jll(t, "links_at_scan"));
+    const json_t *rem = json_object_get(t, "remnant");
+    if (json_is_object(rem)) {
+        fprintf(f, "     remnant: %lld bytes at offset %lld of the device, in %s at the scan",
+                jll(t, "size"), jll(rem, "offset"),
+                esc(b1, sizeof(b1), json_object_get(rem, json_object_get(rem, "use_at_scan")
+                                                             ? "use_at_scan"
+                                                             : "use")));
+        if (json_is_string(json_object_get(rem, "removed_by")))
+            fprintf(f, "; removed by the %s, %lld of %lld 32-byte windows left on read-back",
+                    esc(b2, sizeof(b2), json_object_get(rem, "removed_by")),
+                    jll(t, "verification.windows_left"), jll(t, "verification.windows"));
+        fputc('\n', f);
+    } else {
+        fprintf(f, "     size %lld, inode %lld, links at scan %lld\n", jll(t, "size"),
+                jll(t, "inode"), jll(t, "links_at_scan"));
+    }
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(t, "digests"), k, v)
@@ -284,6 +298,22 @@ enum dp_status dp_cert_render_text(FILE *f, const json_t *cert, struct dp_error 
     size_t i;
     const json_t *t;
     json_array_foreach(json_object_get(cert, "targets"), i, t) render_target(f, t, i);
+    const json_t *sw = json_object_get(cert, "sweep");
+    if (json_is_object(sw)) {
+        fputs("\nSweep of the device (deleted copies)\n", f);
+        put_field(f, "Device", json_object_get(sw, "device"));
+        put_field(f, "Named by", json_object_get(sw, "device_from"));
+        put_field(f, "Scope", json_object_get(sw, "scope"));
+        fprintf(f, "  %-34s %lld bytes swept, %lld in live files, %lld remnant(s)\n",
+                "Before the wipe", jll(sw, "before.bytes_swept"), jll(sw, "before.in_live_files"),
+                jll(sw, "before.remnants"));
+        if (json_is_object(json_object_get(sw, "after")))
+            fprintf(f, "  %-34s %lld bytes swept, %lld in live files, %lld remnant(s)\n",
+                    "After the wipe (re-scan)", jll(sw, "after.bytes_swept"),
+                    jll(sw, "after.in_live_files"), jll(sw, "after.remnants"));
+        else
+            fprintf(f, "  %-34s not swept\n", "After the wipe (re-scan)");
+    }
     fputs("\nPost-erasure re-scan\n", f);
     put_field(f, "Performed", cert_jpath(cert, "outcome.rescan.performed"));
     put_field(f, "Finished", cert_jpath(cert, "outcome.rescan.finished"));

@@ -609,6 +609,12 @@ static void rescan_block(struct pdf *p, const json_t *cert)
     kv(p, "Totals", b);
     snprintf(b, sizeof(b), "%lld", jll(cert, "outcome.rescan.findings"));
     kv(p, "Matches remaining", b);
+    if (json_is_object(jget(cert, "sweep"))) { /* the device swept for deleted copies */
+        snprintf(b, sizeof(b), "%s: %lld remnant(s) before the wipe, %lld after",
+                 jsd(cert, "sweep.device"), jll(cert, "sweep.before.remnants"),
+                 jll(cert, "sweep.after.remnants"));
+        kv(p, "Device sweep", b);
+    }
     size_t i;
     const json_t *r;
     json_array_foreach(jget(cert, "outcome.rescan.remaining"), i, r)
