@@ -1202,8 +1202,12 @@
             if (!J.isInt(left) || left.v !== 0n)
                 prob(`${L}.verification.windows_left: an erased remnant must have none left`);
             const by = J.str(J.get(rem, "removed_by"));
-            if (by === null || by !== "free-space fill")
-                prob(`${L}.remnant.removed_by: an erased remnant is removed by the free-space fill`);
+            const scrub = by === "slack scrub";
+            if (by === null || (by !== "free-space fill" && !scrub))
+                prob(`${L}.remnant.removed_by: an erased remnant is removed by the free-space ` +
+                     "fill or a slack scrub");
+            if (scrub && !J.isTrue(J.path(rem, "slack_scrub.content_unchanged")))
+                prob(`${L}.remnant.slack_scrub: the file holding it not proved unchanged`);
         }
 
         function checkTarget(t, i, n) {

@@ -72,6 +72,13 @@ struct dp_plan_target {
      * free-space fill of the filesystem removes it (wipe_remnant.c). */
     bool remnant;
     uint64_t remnant_offset;
+    /* A remnant in a live file's slack (report remnant.in_file.slack): that file, relative to
+     * the root, its identity as scanned (ino, size, mtime, ctime), and where in it the remnant
+     * starts; slack_path NULL otherwise. Only --scrub-slack writes there. */
+    char *slack_path;
+    size_t slack_path_len;
+    struct dp_file_id slack_id;
+    uint64_t slack_offset;
 };
 
 /* What the scanned root was: a wipe refuses a root that is no longer the same directory of

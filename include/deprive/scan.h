@@ -77,6 +77,19 @@ struct dp_finding {
      * embedded is false. remnant_use is the enum dp_fsmap_use of those bytes. */
     bool remnant;
     uint8_t remnant_use;
+    struct dp_remnant_owner *owner; /* a remnant in space a file holds: that file, or NULL */
+};
+
+/* The live file whose extents hold a remnant (found by the extents of every file, when the
+ * filesystem reports them): in its slack - past its end, in its last allocated block(s) - or,
+ * unmatched, inside its data (a file the walk could not read, or a stream its carving did not
+ * reach). */
+struct dp_remnant_owner {
+    char *path;           /* relative to the root */
+    size_t path_len;
+    struct dp_file_id id; /* as seen */
+    uint64_t file_offset; /* where the remnant starts in the file */
+    bool in_slack;        /* file_offset >= its size */
 };
 
 /* An object not examined. */

@@ -68,6 +68,9 @@ struct dp_wipe_opts {
     bool dry_run;            /* check identity and content, change nothing, no journal */
     bool wipe_free_space;    /* fill free space afterwards on any filesystem (always done on
                                 copy-on-write ones) */
+    bool scrub_slack;        /* a remnant in a live file's slack (past its end, in its last
+                                block): overwrite it there, the file's content proved unchanged
+                                and its mtime put back (its ctime changes) */
     const char *plan_file;   /* recorded in the journal and the result */
     const struct dp_hashset *lists; /* the hash lists (finalized): a target none of whose
                                        digests is in them is skipped - a plan edited to name

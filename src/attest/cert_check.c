@@ -435,8 +435,12 @@ static void check_remnant(struct chk *c, const json_t *t, const json_t *rem, con
         !json_is_integer(json_object_get(ver, "windows_left")))
         prob(c, "%s.verification.windows_left: an erased remnant must have none left", L);
     const char *by = json_string_value(json_object_get(rem, "removed_by"));
-    if (by == NULL || strcmp(by, "free-space fill") != 0)
-        prob(c, "%s.remnant.removed_by: an erased remnant is removed by the free-space fill", L);
+    bool scrub = by != NULL && strcmp(by, "slack scrub") == 0;
+    if (by == NULL || (strcmp(by, "free-space fill") != 0 && !scrub))
+        prob(c, "%s.remnant.removed_by: an erased remnant is removed by the free-space fill or "
+                "a slack scrub", L);
+    if (scrub && !json_is_true(cert_jpath(rem, "slack_scrub.content_unchanged")))
+        prob(c, "%s.remnant.slack_scrub: the file holding it not proved unchanged", L);
 }
 
 static void check_target(struct chk *c, const json_t *t, size_t i, struct counts *n)

@@ -24,6 +24,8 @@ static void run_usage(FILE *f)
             "  -o, --output CERT.json   certificate to write\n"
             "  -m, --method M           nist-clear (default), zero, random, dod-3\n"
             "      --wipe-free-space    fill free space afterwards (always on copy-on-write)\n"
+            "      --scrub-slack        overwrite a remnant lying past the end of a live file\n"
+            "                           (its content proved unchanged, its mtime restored)\n"
             "  -j, --jobs N             scan worker threads\n"
             "      --cross-mounts       descend into other mounts below ROOT\n"
             "      --max-file-size SIZE do not read files larger than SIZE (K, M, G, T suffixes);\n"

@@ -29,6 +29,8 @@ static void wipe_usage(FILE *f)
             "      --resume          continue an interrupted wipe from its journal\n"
             "  -o, --output FILE     write the wipe result JSON (default PLAN.json.wipe.json)\n"
             "      --wipe-free-space fill free space afterwards (always done on copy-on-write)\n"
+            "      --scrub-slack     overwrite a remnant lying past the end of a live file\n"
+            "                        (its content proved unchanged, its mtime restored)\n"
             "      --archive-policy wipe-whole|leave\n"
             "                        a match inside an archive deprive cannot rewrite\n"
             "                        faithfully (7z, rar, ISO): erase the whole archive (its\n"

@@ -126,6 +126,7 @@ static const struct cli_opt_spec shared_opts[] = {
     {CLI_OPTS_KEY, "passphrase-file", 0, CLI_ARG_STRING, AT(passfile)},
     {CLI_OPTS_WIPE, "method", 'm', CLI_ARG_METHOD, AT(wipe.method)},
     {CLI_OPTS_WIPE, "wipe-free-space", 0, CLI_ARG_FLAG, AT(wipe.wipe_free_space)},
+    {CLI_OPTS_WIPE, "scrub-slack", 0, CLI_ARG_FLAG, AT(wipe.scrub_slack)},
     {CLI_OPTS_WIPE, "journal-on-same-fs", 0, CLI_ARG_FLAG, AT(wipe.journal_on_device)},
     {CLI_OPTS_WIPE, "resume", 0, CLI_ARG_FLAG, AT(resume)},
     {CLI_OPTS_WIPE, "archive-policy", 0, CLI_ARG_POLICY, AT(wipe.archive_policy)},

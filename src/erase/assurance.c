@@ -263,9 +263,15 @@ static enum dp_assurance remnant_level(json_t *facts, const json_t *res,
     snprintf(t, sizeof(t), "a copy in device space no live file held (%s at the scan)",
              or_default(json_string_value(json_object_get(rem, "use_at_scan")), "unknown"));
     add_fact(facts, "%s", t);
-    add_fact(facts, "%s", json_is_true(json_object_get(fsp, "verified"))
-                              ? "free space filled with a keyed stream, read back and verified"
-                              : "free space filled with a keyed stream (not verified)");
+    const char *by = json_string_value(json_object_get(rem, "removed_by"));
+    if (by != NULL && strcmp(by, "slack scrub") == 0)
+        add_fact(facts, "%s", "it lay past the end of a live file: that file's slack overwritten "
+                              "with a keyed stream and cut back, the file's content proved "
+                              "unchanged (SHA-256) and its mtime restored; its ctime changed");
+    else
+        add_fact(facts, "%s", json_is_true(json_object_get(fsp, "verified"))
+                                  ? "free space filled with a keyed stream, read back and verified"
+                                  : "free space filled with a keyed stream (not verified)");
     snprintf(t, sizeof(t), "its range read back from the device after the fill: none of its %lld "
              "32-byte windows left (%s)",
              (long long)json_integer_value(json_object_get(ver, "windows")),

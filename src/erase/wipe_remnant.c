@@ -17,7 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "deprive/digest.h"
 #include "deprive/extents.h"
@@ -31,9 +34,11 @@
 struct wipe_remnant {
     struct work w;
     struct opened o;
+    json_t *slack;        /* --scrub-slack: what was done to the file holding it, or NULL */
     uint8_t *before;      /* its bytes at the re-check (NULL: not held) */
     bool pending;         /* re-checked and waiting for the fill */
     bool began_before;    /* the journal says it was re-checked before an interruption */
+    bool scrub;           /* --scrub-slack and it lies in a file's slack */
     enum dp_fsmap_use use; /* what the filesystem used the range for at the re-check */
 };
 
@@ -112,6 +117,108 @@ static void init_work(struct run *r, size_t g, struct wipe_remnant *m)
     m->w.t0 = &r->plan->targets[r->groups[g].names[0]];
 }
 
+/* SHA-256 of fd's first size bytes. */
+static bool content_sha256(struct run *r, int fd, uint64_t size, uint8_t out[32])
+{
+    uint8_t dg[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
+    if (dp_digest_begin(r->digest, DP_DIGEST_MASK(DP_ALGO_SHA256), NULL) != DP_OK)
+        return false;
+    uint8_t buf[65536];
+    for (uint64_t off = 0; off < size;) {
+        size_t want = size - off < sizeof(buf) ? (size_t)(size - off) : sizeof(buf);
+        ssize_t n = pread(fd, buf, want, (off_t)off);
+        if (n <= 0)
+            return false;
+        dp_digest_update(r->digest, buf, (size_t)n);
+        off += (uint64_t)n;
+    }
+    dp_digest_end(r->digest, dg);
+    memcpy(out, dg[DP_ALGO_SHA256], 32);
+    return true;
+}
+
+/* Put the file back as it was: its size and its mtime (a scrub interrupted after writing past
+ * the end leaves it longer). */
+static bool put_back(int fd, const struct dp_plan_target *t)
+{
+    const struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT},
+                                   {.tv_sec = (time_t)t->slack_id.mtime_sec,
+                                    .tv_nsec = (long)t->slack_id.mtime_nsec}};
+    return ftruncate(fd, (off_t)t->slack_id.size) == 0 && fdatasync(fd) == 0 &&
+           futimens(fd, ts) == 0;
+}
+
+/* --scrub-slack: the remnant lies past the end of a live file, in the last block(s) it holds.
+ * Its content is hashed, a keyed stream written from its end over the remnant's range and
+ * flushed, the file cut back to its size (a filesystem zeroes the cut tail), its mtime put
+ * back, its content hashed again. Journaled: an interruption is undone by put_back. */
+static void scrub_slack(struct run *r, struct wipe_remnant *m)
+{
+    struct work *w = &m->w;
+    const struct dp_plan_target *t = w->t0;
+    struct dp_error e = {0};
+    char why[400];
+    int dirfd = -1;
+    int fd = wipe_try_open(r, t->slack_path, O_RDWR | O_NONBLOCK, &dirfd, &e);
+    if (dirfd >= 0)
+        close(dirfd);
+    struct stat sb;
+    bool resumed = w->gs != NULL && w->gs->overwrite_begun;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (uint64_t)sb.st_ino != t->slack_id.ino ||
+        (!resumed && ((uint64_t)sb.st_size != t->slack_id.size ||
+                      sb.st_mtim.tv_sec != t->slack_id.mtime_sec ||
+                      (uint64_t)sb.st_mtim.tv_nsec != t->slack_id.mtime_nsec))) {
+        if (fd >= 0)
+            close(fd);
+        wipe_set_reason(w, DP_WIPE_SKIPPED, "changed since scan",
+                        "the file whose slack holds it is not as scanned");
+        return;
+    }
+    if (resumed && !put_back(fd, t)) { /* the interrupted scrub's tail goes first */
+        snprintf(why, sizeof(why), "cannot put the file back to its size: %s", strerror(errno));
+        close(fd);
+        wipe_set_reason(w, DP_WIPE_FAILED, "not erased", why);
+        return;
+    }
+    uint64_t end = t->slack_offset + t->id.size, n = end - t->slack_id.size;
+    uint8_t before[32], after[32];
+    uint8_t *junk = malloc((size_t)n);
+    bool ok = junk != NULL && content_sha256(r, fd, t->slack_id.size, before);
+    if (ok && !resumed)
+        ok = wipe_jlog(r, "overwrite-begin",
+                       json_pack("{s:I, s:s}", "group", (json_int_t)w->g, "what", "slack"),
+                       NULL) == DP_OK;
+    if (ok) {
+        randombytes_buf(junk, (size_t)n);
+        ok = pwrite(fd, junk, (size_t)n, (off_t)t->slack_id.size) == (ssize_t)n &&
+             fdatasync(fd) == 0;
+    }
+    int saved = errno;
+    bool back = put_back(fd, t); /* always: the file must not stay longer */
+    ok = ok && back && content_sha256(r, fd, t->slack_id.size, after);
+    bool same = ok && memcmp(before, after, 32) == 0;
+    free(junk);
+    fstat(fd, &sb);
+    close(fd);
+    m->slack = json_pack("{s:o, s:I, s:I, s:I, s:b, s:b, s:b}", "path",
+                         dp_json_bytes(t->slack_path, t->slack_path_len), "inode",
+                         (json_int_t)t->slack_id.ino, "size", (json_int_t)t->slack_id.size,
+                         "bytes_written", (json_int_t)n, "content_unchanged", same,
+                         "mtime_restored",
+                         back && sb.st_mtim.tv_sec == t->slack_id.mtime_sec &&
+                             (uint64_t)sb.st_mtim.tv_nsec == t->slack_id.mtime_nsec,
+                         "ctime_changed", 1);
+    if (!ok) {
+        snprintf(why, sizeof(why), "scrubbing the slack of its file failed: %s",
+                 back ? strerror(saved) : "the file could not be put back to its size");
+        wipe_set_reason(w, DP_WIPE_FAILED, "not erased", why);
+    } else if (!same) {
+        wipe_set_reason(w, DP_WIPE_FAILED, "not erased",
+                        "the content of the file holding it changed during the slack scrub");
+    }
+}
+
 /* Re-read and re-check the remnant of group g (m initialised); its status set when it goes no
  * further. */
 static void recheck(struct run *r, struct wipe_remnant *m)
@@ -168,8 +275,18 @@ static void recheck(struct run *r, struct wipe_remnant *m)
         }
     }
     m->use = dp_fsmap_range(r->rootfd, t->remnant_offset, t->id.size);
-    if (m->use == DP_FSMAP_METADATA || m->use == DP_FSMAP_ALLOCATED ||
-        m->use == DP_FSMAP_MIXED) {
+    if (m->scrub && m->use == DP_FSMAP_METADATA)
+        m->scrub = false;
+    if (m->scrub) {
+        /* scrubbed after the checked record (wipe_remnant_check) */
+    } else if (t->slack_path != NULL && m->use != DP_FSMAP_FREE) {
+        free(b);
+        wipe_set_reason(w, DP_WIPE_FAILED, "not erased",
+                        "it lies in the slack past the end of a live file, which a free-space "
+                        "fill cannot reach (--scrub-slack overwrites it)");
+        return;
+    } else if (m->use == DP_FSMAP_METADATA || m->use == DP_FSMAP_ALLOCATED ||
+               m->use == DP_FSMAP_MIXED) {
         free(b);
         snprintf(why, sizeof(why),
                  "the filesystem uses the range (%s): a free-space fill cannot reach it",
@@ -194,25 +311,34 @@ enum dp_status wipe_remnant_check(struct run *r, size_t g, struct dp_error *err)
     if (m->w.gs != NULL && m->w.gs->done != NULL)
         return DP_OK; /* its result is in the journal */
     wipe_progress(r, g, DP_PHASE_CHECK, m->w.t0->path);
+    m->scrub = m->w.t0->slack_path != NULL && r->opts->scrub_slack;
     recheck(r, m);
     if (m->pending && r->opts->dry_run) {
         m->pending = false;
         m->w.decided = true;
         m->w.status = DP_WIPE_PLANNED;
     }
-    r->remnants_pending += m->pending;
-    if (!m->pending || m->began_before || r->opts->dry_run)
+    if (!m->pending || r->opts->dry_run)
         return DP_OK;
-    char hex[2 * DP_DIGEST_MAX + 1] = "";
-    for (int a = DP_ALGO_EXACT_COUNT - 1; a >= 0 && !hex[0]; a--)
-        if (m->w.t0->digest_mask & DP_DIGEST_MASK(a))
-            dp_hex_encode(hex, m->w.t0->digests[a], dp_algo_len((enum dp_algo)a));
-    return wipe_jlog(r, "checked",
-                     json_pack("{s:I, s:O?, s:O?, s:O?, s:b, s:s, s:s}", "group", (json_int_t)g,
-                               "consent", m->w.consent, "pdq", m->w.pdq, "match", m->w.match,
-                               "remnant_present", 1, "digest", hex, "use",
-                               dp_fsmap_use_name(m->use)),
-                     err);
+    enum dp_status st = DP_OK;
+    if (!m->began_before) {
+        char hex[2 * DP_DIGEST_MAX + 1] = "";
+        for (int a = DP_ALGO_EXACT_COUNT - 1; a >= 0 && !hex[0]; a--)
+            if (m->w.t0->digest_mask & DP_DIGEST_MASK(a))
+                dp_hex_encode(hex, m->w.t0->digests[a], dp_algo_len((enum dp_algo)a));
+        st = wipe_jlog(r, "checked",
+                       json_pack("{s:I, s:O?, s:O?, s:O?, s:b, s:s, s:s}", "group",
+                                 (json_int_t)g, "consent", m->w.consent, "pdq", m->w.pdq,
+                                 "match", m->w.match, "remnant_present", 1, "digest", hex,
+                                 "use", dp_fsmap_use_name(m->use)),
+                       err);
+    }
+    if (st == DP_OK && m->scrub) {
+        scrub_slack(r, m);
+        m->pending = !m->w.decided;
+    }
+    r->remnants_pending += m->pending;
+    return st;
 }
 
 /* After the fill: read the range back and count the windows still holding the remnant. */
@@ -276,11 +402,13 @@ static json_t *remnant_json(const struct wipe_remnant *m)
 {
     const struct dp_plan_target *t = m->w.t0;
     const json_t *rem = json_object_get(t->finding, "remnant");
-    return json_pack("{s:o, s:I, s:I, s:O?, s:s, s:s}", "device",
+    return json_pack("{s:o, s:I, s:I, s:O?, s:s, s:s, s:O?}", "device",
                      dp_json_bytes(t->path, t->path_len), "offset",
                      (json_int_t)t->remnant_offset, "length", (json_int_t)t->id.size,
                      "use_at_scan", json_object_get(rem, "use"), "use_at_wipe",
-                     dp_fsmap_use_name(m->use), "removed_by", "free-space fill");
+                     dp_fsmap_use_name(m->use), "removed_by",
+                     m->slack != NULL ? "slack scrub" : "free-space fill", "slack_scrub",
+                     m->slack);
 }
 
 enum dp_status wipe_remnant_finish(struct run *r, json_t *results, const json_t *cleanup,
@@ -316,6 +444,7 @@ void wipe_remnant_release(struct run *r)
         json_decref(m->w.pdq);
         json_decref(m->w.match);
         json_decref(m->w.remnant);
+        json_decref(m->slack);
         free(m);
     }
     free(r->remnants);

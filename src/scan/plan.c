@@ -123,6 +123,16 @@ static enum dp_status parse_remnant(const json_t *f, size_t index, struct dp_pla
         !get_u64(dev, "major", &t->id.dev_major) || !get_u64(dev, "minor", &t->id.dev_minor))
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad remnant location", index);
     t->remnant = true;
+    const json_t *in = json_object_get(rem, "in_file");
+    if (json_is_true(json_object_get(in, "slack")) &&
+        (!dp_json_bytes_get(json_object_get(in, "path"), &t->slack_path, &t->slack_path_len) ||
+         t->slack_path_len == 0 || t->slack_path[0] == '/' ||
+         !get_u64(in, "inode", &t->slack_id.ino) || !get_u64(in, "size", &t->slack_id.size) ||
+         !get_u64(in, "file_offset", &t->slack_offset) || t->slack_offset < t->slack_id.size ||
+         t->slack_offset - t->slack_id.size > ((uint64_t)1 << 20) ||
+         !get_ns(in, "mtime_ns", &t->slack_id.mtime_sec, &t->slack_id.mtime_nsec) ||
+         !get_ns(in, "ctime_ns", &t->slack_id.ctime_sec, &t->slack_id.ctime_nsec)))
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad remnant in_file", index);
     enum dp_status st = parse_digests(f, index, t, err);
     return st == DP_OK ? parse_ids(f, index, t, err) : st;
 }
@@ -315,6 +325,7 @@ void dp_plan_free(struct dp_plan *plan)
         free(t->members);
         free(t->member_lens);
         free(t->embedded_ranges);
+        free(t->slack_path);
     }
     free(plan->targets);
     free(plan->root);

@@ -8,6 +8,7 @@
 #include "deprive/extents.h"
 #include "deprive/source.h"
 #include "deprive/sweep.h"
+#include "deprive/walk.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -244,6 +245,67 @@ static enum dp_status sort_matches(struct dp_scan_result *r, struct dp_sweep_res
     return DP_OK;
 }
 
+/* ---- the files holding remnants in their extents ---- */
+
+struct owners {
+    struct dp_scan_result *r;
+    size_t first;   /* the first remnant in r->findings */
+    size_t looking; /* remnants still without an owner */
+    bool oom;
+};
+
+static enum dp_status owner_file(void *ctx, struct dp_walk_file *f, struct dp_error *err)
+{
+    (void)err;
+    struct owners *o = ctx;
+    bool avail = false;
+    json_t *ext = o->looking > 0 && !o->oom ? dp_extents_json(f->fd, &avail) : NULL;
+    for (size_t i = o->first; avail && i < o->r->finding_count; i++) {
+        struct dp_finding *m = &o->r->findings[i];
+        uint64_t logical = 0;
+        if (m->owner != NULL ||
+            covered(ext, m->embedded_offset, m->embedded_length, &logical) == 0)
+            continue;
+        struct dp_remnant_owner *ow = calloc(1, sizeof(*ow));
+        char *p = malloc(f->path_len + 1);
+        if (ow == NULL || p == NULL) {
+            free(ow);
+            free(p);
+            o->oom = true;
+            break;
+        }
+        memcpy(p, f->path, f->path_len + 1);
+        *ow = (struct dp_remnant_owner){p, f->path_len, f->id, logical, logical >= f->id.size};
+        m->owner = ow;
+        o->looking--;
+    }
+    json_decref(ext);
+    close(f->fd);
+    return DP_OK;
+}
+
+static void owner_skip(void *ctx, const char *path, size_t len, enum dp_skip_reason why, int e)
+{
+    (void)ctx, (void)path, (void)len, (void)why, (void)e;
+}
+
+/* Remnants in space the filesystem says is a file's (or cannot say): every file's extents
+ * looked at, read-only, to name the file - one more walk, made only when there are such. */
+static enum dp_status find_owners(struct dp_scan_result *r, size_t first, struct dp_error *err)
+{
+    struct owners o = {r, first, 0, false};
+    for (size_t i = first; i < r->finding_count; i++)
+        o.looking += r->findings[i].remnant_use != DP_FSMAP_FREE;
+    if (o.looking == 0 || !r->sweep->extents)
+        return DP_OK;
+    const struct dp_walk_ops ops = {.file = owner_file, .skip = owner_skip};
+    const struct dp_walk_opts wo = {.cross_mounts = r->cross_mounts, .max_file_size = UINT64_MAX};
+    enum dp_status st = dp_walk(r->root, &wo, &ops, &o, NULL, err);
+    if (st == DP_OK && o.oom)
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    return st;
+}
+
 static void fill_summary(struct dp_scan_sweep *sw, const struct dp_sweep_result *sr)
 {
     sw->source_kind = (int)sr->info.kind;
@@ -292,7 +354,10 @@ enum dp_status scan_sweep_after(struct dp_scan_result *r, const struct dp_hashse
         clock_gettime(CLOCK_MONOTONIC, &t1);
         sw->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         fill_summary(sw, sr);
+        size_t first = r->finding_count;
         st = sort_matches(r, sr, rootfd, err);
+        if (st == DP_OK)
+            st = find_owners(r, first, err);
     }
     if (st != DP_OK)
         dp_error_prefix(err, "sweep of '%s': ", device);

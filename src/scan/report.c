@@ -155,6 +155,17 @@ static json_t *remnant_json(const struct dp_finding *f, size_t index,
         "perceptual_only", f->perceptual_only);
     if (o != NULL && f->has_pdq)
         json_object_set_new(o, "pdq", dp_report_pdq_json(f));
+    const struct dp_remnant_owner *ow = f->owner;
+    if (o != NULL && ow != NULL) {
+        json_t *in = json_pack("{s:o, s:I, s:I, s:I, s:b, s:I, s:I}", "path",
+                               dp_json_bytes(ow->path, ow->path_len), "inode",
+                               (json_int_t)ow->id.ino, "size", (json_int_t)ow->id.size,
+                               "file_offset", (json_int_t)ow->file_offset, "slack",
+                               ow->in_slack, "mtime_ns",
+                               ns_of(ow->id.mtime_sec, ow->id.mtime_nsec), "ctime_ns",
+                               ns_of(ow->id.ctime_sec, ow->id.ctime_nsec));
+        json_object_set_new(json_object_get(o, "remnant"), "in_file", in);
+    }
     return o;
 }
 

@@ -675,6 +675,9 @@ void dp_scan_result_free(struct dp_scan_result *r)
         free(f->member_lens);
         free(f->hardlink_of);
         free(f->embedded_ranges);
+        if (f->owner != NULL)
+            free(f->owner->path);
+        free(f->owner);
     }
     for (size_t i = 0; i < r->skip_count; i++) {
         struct dp_skip *k = &r->skips[i];
