@@ -567,6 +567,29 @@ static void content_cases(struct corpus *c)
             resigned(c, names[k], d, "INVALID", "inconsistent", NULL);
     }
 
+    /* a swept scan: ERASED only when the device was swept again after the wipe, and the
+     * remnants left are among the re-scan's findings */
+    for (int k = 0; k < 3; k++) {
+        d = parsed(c);
+        json_t *pass = json_pack("{s:i, s:i, s:i, s:i, s:b}", "bytes_swept", 1048576, "streams",
+                                 2, "in_live_files", 1, "remnants", 1, "limited", 0);
+        json_t *after = k == 1 ? json_null()
+                               : json_pack("{s:i, s:i, s:i, s:i, s:b}", "bytes_swept", 1048576,
+                                           "streams", 0, "in_live_files", 0, "remnants",
+                                           k == 2 ? 2 : 0, "limited", 0);
+        json_object_set_new(d, "sweep",
+                            json_pack("{s:s, s:s, s:s, s:i, s:b, s:s, s:o, s:o}", "device",
+                                      "/dev/loop0", "device_from", "mount", "kind",
+                                      "block-device", "size", 1048576, "extents", 1, "scope",
+                                      "this filesystem's device only", "before", pass, "after",
+                                      after));
+        static const char *const names[] = {"valid-swept", "swept-not-after", "swept-after-more"};
+        if (k == 0)
+            resigned(c, names[k], d, "VALID", "valid", "ERASED");
+        else
+            resigned(c, names[k], d, "INVALID", "inconsistent", NULL);
+    }
+
     /* a forger's certificate, consistent and signed with the forger's own key: VALID against
      * that key, which only its key id tells apart */
     d = parsed(c);

@@ -1322,8 +1322,32 @@
             }
         }
 
+        /* A swept scan: the re-scan swept the device too, and its remnants are among its
+         * findings (cert_check.c check_sweep). */
+        function checkSweep(rescan) {
+            const sw = J.get(cert, "sweep");
+            if (sw === null)
+                return;
+            const after = J.get(sw, "after");
+            const res = J.str(J.path(cert, "outcome.result"));
+            if (!J.isObj(sw) || !J.isObj(J.get(sw, "before"))) {
+                prob("sweep: malformed");
+                return;
+            }
+            if (J.isObj(after)) {
+                const left = wantCount(after, "remnants", "sweep.after");
+                if (left >= 0n && rescan >= 0n && left > rescan)
+                    prob(`sweep.after.remnants: ${left}, more than the re-scan's ${rescan} ` +
+                         "finding(s)");
+            } else if (res === "ERASED") {
+                prob("sweep.after: ERASED, but the device was not swept again after the wipe");
+            }
+        }
+
         function checkOutcome(n) {
-            checkResult(n, checkRescan());
+            const rescan = checkRescan();
+            checkSweep(rescan);
+            checkResult(n, rescan);
             const head = J.path(cert, "outcome.journal.head");
             const recs = J.path(cert, "outcome.journal.records");
             if (!J.isNull(head) && !isHexText(J.str(head), 64, false))

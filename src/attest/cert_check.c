@@ -580,9 +580,33 @@ static void check_result(struct chk *c, const json_t *cert, const struct counts 
     }
 }
 
+/* A swept scan: the re-scan swept the device too, and its remnants are among its findings. */
+static void check_sweep(struct chk *c, const json_t *cert, json_int_t rescan)
+{
+    const json_t *sw = json_object_get(cert, "sweep");
+    if (sw == NULL)
+        return;
+    const json_t *after = json_object_get(sw, "after");
+    const char *res = dp_cert_get_str(cert, "outcome.result");
+    if (!json_is_object(sw) || !json_is_object(json_object_get(sw, "before"))) {
+        prob(c, "sweep: malformed");
+        return;
+    }
+    if (json_is_object(after)) {
+        json_int_t left = want_count(c, after, "remnants", "sweep.after");
+        if (left >= 0 && rescan >= 0 && left > rescan)
+            prob(c, "sweep.after.remnants: %lld, more than the re-scan's %lld finding(s)",
+                 (long long)left, (long long)rescan);
+    } else if (res != NULL && strcmp(res, "ERASED") == 0) {
+        prob(c, "sweep.after: ERASED, but the device was not swept again after the wipe");
+    }
+}
+
 static void check_outcome(struct chk *c, const json_t *cert, const struct counts *n)
 {
-    check_result(c, cert, n, check_rescan(c, cert));
+    json_int_t rescan = check_rescan(c, cert);
+    check_sweep(c, cert, rescan);
+    check_result(c, cert, n, rescan);
     const json_t *head = cert_jpath(cert, "outcome.journal.head");
     const json_t *recs = cert_jpath(cert, "outcome.journal.records");
     if (!json_is_null(head) && !cert_is_hex(json_string_value(head), 64, false))

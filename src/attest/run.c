@@ -230,9 +230,18 @@ static enum dp_status finish(struct dp_run_result *out, const struct dp_run_path
                              const json_t *wipe, struct dp_error *err)
 {
     json_t *rescan = NULL;
+    /* a swept plan is swept again, on the same device, whatever a resume was given */
+    struct dp_scan_opts so = opts->scan;
+    const json_t *sw = json_object_get(report, "sweep");
+    const char *from = json_string_value(json_object_get(sw, "device_from"));
+    if (json_is_object(sw)) {
+        so.sweep = true;
+        if (so.sweep_device == NULL && from != NULL && strcmp(from, "--device") == 0)
+            so.sweep_device = json_string_value(json_object_get(sw, "device"));
+    }
     enum dp_status st = write_doc(out, paths, DP_RUN_FILE_WIPE, wipe, err);
     if (st == DP_OK)
-        st = scan_report(&rescan, &out->remaining, root, lists, &opts->scan, err);
+        st = scan_report(&rescan, &out->remaining, root, lists, &so, err);
     if (st == DP_OK)
         st = write_doc(out, paths, DP_RUN_FILE_RESCAN, rescan, err);
     if (st == DP_OK) {
