@@ -12,6 +12,17 @@
 
 #include <jansson.h>
 
+/* One extent: file bytes [logical, logical + length) at device bytes [physical, ...). */
+struct dp_extent {
+    uint64_t logical, physical, length;
+    uint32_t flags; /* FIEMAP_EXTENT_* (0 from FIBMAP) */
+};
+#define DP_EXTENTS_MAX 4096 /* about this many at most are listed */
+
+/* The extents of fd as dp_extents_json finds them, as a heap array (*count of them; NULL with
+ * *count 0 when there are none or memory ran out, *available false then too). */
+struct dp_extent *dp_extents(int fd, size_t *count, bool *available);
+
 /* Physical extents of fd (FIEMAP, synced first; FIBMAP block by block where FIEMAP is
  * refused, needing CAP_SYS_RAWIO, up to 65,536 blocks); *available false when the filesystem
  * reports neither. A new JSON array of {"logical", "physical", "length", "flags"} (bytes;

@@ -229,6 +229,7 @@ struct dp_scan_sweep {
     int source_kind;            /* enum dp_source_kind */
     uint64_t rdev_major, rdev_minor; /* a block device's number (0 for an image file) */
     uint64_t size, bytes_swept, candidates, streams, stream_bytes, decoded;
+    uint64_t bytes_skipped;     /* device bytes of files the walk read, not read again */
     double seconds;
     bool limited;
     char limit_detail[160];

@@ -26,6 +26,12 @@ struct dp_sweep_opts {
     const struct dp_scan_opts *match;
     void (*progress)(void *ctx, const struct dp_sweep_progress *p); /* optional, ~10/s */
     void *progress_ctx;
+    /* Ranges not to read ({offset, length}, sorted, not overlapping): the bytes of live files
+     * a scan has read (scan --sweep). The finder starts afresh after each, so no stream is
+     * found across one; a candidate's walk may read into one. Not for EWF sets (their media
+     * hash needs every byte). */
+    const uint64_t (*skip)[2];
+    size_t nskip;
 };
 
 struct dp_sweep_result {
@@ -37,6 +43,7 @@ struct dp_sweep_result {
     bool pdq_dihedral;
     uint64_t max_stream;
     uint64_t bytes_swept, candidates, streams, stream_bytes, decoded;
+    uint64_t bytes_skipped;      /* in opts->skip ranges, not read */
     bool limited;                /* a limit stopped carving somewhere (limit_detail says) */
     char limit_detail[160];
     /* An EWF set: MD5 and SHA-1 of its media as read now (hex), compared with the stored ones */

@@ -645,6 +645,7 @@ static json_t *sweep_pass(struct bld *b, const json_t *report)
         return json_null();
     json_t *o = json_object();
     put(b, o, "bytes_swept", cert_copy_or_null(json_object_get(sw, "bytes_swept")));
+    put(b, o, "bytes_skipped_live", cert_copy_or_null(json_object_get(sw, "bytes_skipped_live")));
     put(b, o, "streams", cert_copy_or_null(json_object_get(sw, "streams")));
     put(b, o, "in_live_files", json_integer((json_int_t)json_array_size(
                                    json_object_get(sw, "attributed"))));

@@ -16,7 +16,30 @@
  * which wipe_extents_moved still compares like for like. */
 #define FIBMAP_MAX 65536
 
-static bool extents_fibmap(int fd, json_t *arr)
+/* A growing list of extents. */
+struct list {
+    struct dp_extent *v;
+    size_t n, cap;
+    bool oom;
+};
+
+static void add(struct list *l, uint64_t logical, uint64_t physical, uint64_t length,
+                uint32_t flags)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct dp_extent *v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL) {
+            l->oom = true;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (struct dp_extent){logical, physical, length, flags};
+}
+
+static bool extents_fibmap(int fd, struct list *l)
 {
     int bsz = 0;
     struct stat sb;
@@ -40,11 +63,7 @@ static bool extents_fibmap(int fd, json_t *arr)
             continue;
         }
         if (run_len > 0)
-            json_array_append_new(arr, json_pack("{s:I, s:I, s:I, s:I}", "logical",
-                                                 (json_int_t)(run_log * (uint64_t)bsz), "physical",
-                                                 (json_int_t)(run_phys * (uint64_t)bsz), "length",
-                                                 (json_int_t)(run_len * (uint64_t)bsz), "flags",
-                                                 (json_int_t)0));
+            add(l, run_log * (uint64_t)bsz, run_phys * (uint64_t)bsz, run_len * (uint64_t)bsz, 0);
         run_len = 0;
         if (b != 0) { /* 0: a hole */
             run_log = i;
@@ -55,45 +74,60 @@ static bool extents_fibmap(int fd, json_t *arr)
     return true;
 }
 
-json_t *dp_extents_json(int fd, bool *available)
+struct dp_extent *dp_extents(int fd, size_t *count, bool *available)
 {
     enum { MAXEXT = 256 };
     size_t sz = sizeof(struct fiemap) + MAXEXT * sizeof(struct fiemap_extent);
     struct fiemap *fm = calloc(1, sz);
-    json_t *arr = json_array();
+    struct list l = {0};
     *available = false;
-    if (fm == NULL || arr == NULL)
-        goto out;
+    *count = 0;
     uint64_t start = 0;
-    for (;;) {
+    while (fm != NULL && !l.oom) {
         memset(fm, 0, sz);
         fm->fm_start = start;
         fm->fm_length = ~0ULL - start;
         fm->fm_flags = FIEMAP_FLAG_SYNC;
         fm->fm_extent_count = MAXEXT;
         if (ioctl(fd, FS_IOC_FIEMAP, fm) != 0) {
-            if (start == 0 && extents_fibmap(fd, arr))
+            if (start == 0 && extents_fibmap(fd, &l))
                 *available = true;
-            goto out;
+            break;
         }
         *available = true;
         bool last = fm->fm_mapped_extents == 0;
         for (unsigned i = 0; i < fm->fm_mapped_extents; i++) {
             const struct fiemap_extent *e = &fm->fm_extents[i];
-            json_array_append_new(arr, json_pack("{s:I, s:I, s:I, s:I}", "logical",
-                                                 (json_int_t)e->fe_logical, "physical",
-                                                 (json_int_t)e->fe_physical, "length",
-                                                 (json_int_t)e->fe_length, "flags",
-                                                 (json_int_t)e->fe_flags));
+            add(&l, e->fe_logical, e->fe_physical, e->fe_length, e->fe_flags);
             start = e->fe_logical + e->fe_length;
             if (e->fe_flags & FIEMAP_EXTENT_LAST)
                 last = true;
         }
-        if (last || fm->fm_mapped_extents < MAXEXT || json_array_size(arr) >= 4096)
+        if (last || fm->fm_mapped_extents < MAXEXT || l.n >= DP_EXTENTS_MAX)
             break;
     }
-out:
     free(fm);
+    if (l.oom) {
+        *available = false;
+        free(l.v);
+        return NULL;
+    }
+    *count = l.n;
+    return l.v;
+}
+
+json_t *dp_extents_json(int fd, bool *available)
+{
+    size_t n = 0;
+    struct dp_extent *v = dp_extents(fd, &n, available);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        json_array_append_new(arr, json_pack("{s:I, s:I, s:I, s:I}", "logical",
+                                             (json_int_t)v[i].logical, "physical",
+                                             (json_int_t)v[i].physical, "length",
+                                             (json_int_t)v[i].length, "flags",
+                                             (json_int_t)v[i].flags));
+    free(v);
     return arr;
 }
 

@@ -78,6 +78,12 @@ struct scan {
     struct dp_error fatal_err;
 
     size_t finding_cap, skip_cap;
+    /* scan --sweep: the device ranges of the files read ({offset, length}; only their bytes
+     * before their end, not the slack after it), which the sweep then does not read again.
+     * live_on: collected (the filesystem's extents are device offsets). */
+    bool live_on;
+    uint64_t (*live)[2];
+    size_t nlive, live_cap;
     uint64_t files_queued, files_done;
     struct timespec t0, last_progress;
     char current[512]; /* a copy: the queued path itself is freed by the worker that reads it */
@@ -152,9 +158,9 @@ bool scan_match_stream(struct worker *w, const uint8_t *p, uint64_t len, bool pd
  * (r->sweep set; device taken). */
 enum dp_status scan_sweep_device(const struct dp_scan_result *r, const struct dp_scan_opts *o,
                                  char **device, bool *given, struct dp_error *err);
-enum dp_status scan_sweep_after(struct dp_scan_result *r, const struct dp_hashset *set,
-                                const struct dp_scan_opts *o, char *device, bool given,
-                                struct dp_error *err);
+enum dp_status scan_sweep_after(struct scan *s, char *device, bool given, struct dp_error *err);
 void scan_sweep_free(struct dp_scan_sweep *sw);
+/* The device ranges of a file just read (fd, size), added to s->live. Takes the lock. */
+void scan_live_extents(struct scan *s, int fd, uint64_t size);
 
 #endif

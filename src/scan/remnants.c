@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/fiemap.h>
 #include <linux/openat2.h>
 
 /* The device to sweep for root's mount: sweep_device when given (and, where the mount names a
@@ -317,14 +319,74 @@ static void fill_summary(struct dp_scan_sweep *sw, const struct dp_sweep_result 
     sw->streams = sr->streams;
     sw->stream_bytes = sr->stream_bytes;
     sw->decoded = sr->decoded;
+    sw->bytes_skipped = sr->bytes_skipped;
     sw->limited = sr->limited;
     snprintf(sw->limit_detail, sizeof(sw->limit_detail), "%s", sr->limit_detail);
 }
 
-enum dp_status scan_sweep_after(struct dp_scan_result *r, const struct dp_hashset *set,
-                                const struct dp_scan_opts *o, char *device, bool given,
-                                struct dp_error *err)
+void scan_live_extents(struct scan *s, int fd, uint64_t size)
 {
+    size_t n = 0;
+    bool avail = false;
+    struct dp_extent *e = dp_extents(fd, &n, &avail);
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].logical >= size || (e[i].flags & (FIEMAP_EXTENT_UNKNOWN |
+                                                   FIEMAP_EXTENT_DELALLOC |
+                                                   FIEMAP_EXTENT_DATA_INLINE |
+                                                   FIEMAP_EXTENT_NOT_ALIGNED |
+                                                   FIEMAP_EXTENT_ENCODED)))
+            continue; /* slack past the end, or no plain device bytes */
+        uint64_t len = size - e[i].logical < e[i].length ? size - e[i].logical : e[i].length;
+        if (s->nlive == s->live_cap) {
+            size_t cap = s->live_cap ? s->live_cap * 2 : 1024;
+            uint64_t(*v)[2] = realloc(s->live, cap * sizeof(*v));
+            if (v == NULL) { /* then read again by the sweep: slower, nothing lost */
+                s->live_on = false;
+                break;
+            }
+            s->live = v;
+            s->live_cap = cap;
+        }
+        s->live[s->nlive][0] = e[i].physical;
+        s->live[s->nlive++][1] = len;
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(e);
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* The live ranges sorted and merged where they touch or overlap; their count. */
+static size_t merge_live(struct scan *s)
+{
+    if (!s->live_on || s->nlive == 0)
+        return 0;
+    qsort(s->live, s->nlive, sizeof(*s->live), cmp_range);
+    size_t k = 0;
+    for (size_t i = 1; i < s->nlive; i++) {
+        uint64_t end = s->live[k][0] + s->live[k][1];
+        if (s->live[i][0] <= end) {
+            uint64_t e2 = s->live[i][0] + s->live[i][1];
+            if (e2 > end)
+                s->live[k][1] = e2 - s->live[k][0];
+        } else {
+            s->live[++k][0] = s->live[i][0];
+            s->live[k][1] = s->live[i][1];
+        }
+    }
+    return k + 1;
+}
+
+enum dp_status scan_sweep_after(struct scan *s, char *device, bool given, struct dp_error *err)
+{
+    struct dp_scan_result *r = s->res;
+    const struct dp_hashset *set = s->set;
+    const struct dp_scan_opts *o = s->opts;
     struct dp_scan_sweep *sw = calloc(1, sizeof(*sw));
     if (sw == NULL) {
         free(device);
@@ -346,8 +408,11 @@ enum dp_status scan_sweep_after(struct dp_scan_result *r, const struct dp_hashse
         st = dp_error_set(err, DP_ERR_INVALID, 0,
                           "'%s' is an EWF evidence set, not the device the mount is on", device);
     if (st == DP_OK) {
+        size_t nskip = merge_live(s);
         const struct dp_sweep_opts so = {.match = o, .progress = o->sweep_progress,
-                                         .progress_ctx = o->progress_ctx};
+                                         .progress_ctx = o->progress_ctx,
+                                         .skip = (const uint64_t(*)[2])s->live,
+                                         .nskip = nskip};
         st = dp_sweep_run(set, src, device, &so, &sr, err);
     }
     if (st == DP_OK) {

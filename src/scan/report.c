@@ -183,7 +183,7 @@ static json_t *sweep_json(const struct dp_scan_result *r)
                                              "by", sw->attributed[i].by_extents ? "extents"
                                                                                 : "digests"));
     }
-    return json_pack(
+    json_t *o = json_pack(
         "{s:o, s:s, s:s, s:{s:I, s:I}, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:b, s:o, s:b, s:o, "
         "s:I, s:s}",
         "device", dp_json_bytes(sw->device, strlen(sw->device)), "device_from",
@@ -198,7 +198,12 @@ static json_t *sweep_json(const struct dp_scan_result *r)
         "attributed", att, "remnants", (json_int_t)sw->remnants, "scope",
         "this filesystem's device only, read after the walk: other partitions, unpartitioned "
         "space and HPA/DCO areas are not swept; a copy stored in pieces (fragmented) is not "
-        "found; matches in files with findings are theirs, every other match is a remnant");
+        "found; matches in files with findings are theirs, every other match is a remnant; "
+        "the bytes of files the walk read are not read again where the filesystem reports "
+        "where they lie");
+    if (o != NULL) /* their bytes before their end: the slack after it is swept */
+        json_object_set_new(o, "bytes_skipped_live", json_integer((json_int_t)sw->bytes_skipped));
+    return o;
 }
 
 static json_t *finding_json(const struct dp_finding *f, size_t index,

@@ -358,7 +358,7 @@ static void process(struct worker *w, struct item *it)
     size_t head_len = 0;
     struct dp_error e;
     struct scan_pdq_outcome po = {0};
-    bool too_large = false, undecodable = false;
+    bool too_large = false, undecodable = false, live = false;
     bool image = perceptual_candidate(s, it, &too_large);
     /* the members get their own copy: a finding of the file itself takes it->path */
     char *apath = NULL;
@@ -413,6 +413,7 @@ static void process(struct worker *w, struct item *it)
         s->res->totals.skipped[DP_SKIP_CHANGED]++;
     } else {
         s->res->totals.files_read++;
+        live = s->live_on;
         if (mc == SIZE_MAX)
             rs = DP_ERR_NOMEM;
         else if (mc > 0)
@@ -425,6 +426,8 @@ static void process(struct worker *w, struct item *it)
     if (rs != DP_OK)
         scan_set_fatal(s, rs, "out of memory recording a result");
     pthread_mutex_unlock(&s->lock);
+    if (live)
+        scan_live_extents(s, it->fd, it->id.size);
     free(po.matches);
     if (kind != DP_ARCHIVE_NONE && apath == NULL) {
         pthread_mutex_lock(&s->lock);
@@ -572,6 +575,8 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     st = init_result(r, root, opts, err);
     if (st == DP_OK && opts->sweep)
         st = scan_sweep_device(r, opts, &sweep_device, &sweep_given, err);
+    /* btrfs FIEMAP answers btrfs logical addresses, not device offsets */
+    s.live_on = opts->sweep && strcmp(dp_fsinfo_kind(&r->fs), "btrfs") != 0;
     if (st != DP_OK)
         goto out;
     r->jobs = jobs;
@@ -632,12 +637,13 @@ enum dp_status dp_scan_run(const struct dp_hashset *set, const char *root,
     pthread_cond_destroy(&s.not_empty);
     pthread_cond_destroy(&s.not_full);
     if (st == DP_OK && opts->sweep) {
-        st = scan_sweep_after(r, set, opts, sweep_device, sweep_given, err);
+        st = scan_sweep_after(&s, sweep_device, sweep_given, err);
         sweep_device = NULL;
         r->finished = time(NULL);
     }
 out:
     free(sweep_device);
+    free(s.live);
     for (unsigned i = 0; ws != NULL && i < jobs; i++) {
         dp_digest_free(ws[i].digest);
         dp_classify_free(ws[i].classify);

@@ -38,6 +38,7 @@ struct sweep {
     uint8_t *vbuf; /* a candidate's bytes */
     size_t vcap;
     uint64_t walked, budget;
+    uint64_t base; /* the source offset the finder's offsets count from (after a skip) */
     size_t cap;
     bool oom;
 };
@@ -155,7 +156,7 @@ static enum dp_status candidates(struct sweep *sw, struct dp_error *err)
             }
             break;
         }
-        uint64_t off = w->cand_off[i], len = 0;
+        uint64_t off = sw->base + w->cand_off[i], len = 0;
         enum dp_carve_kind kind = (enum dp_carve_kind)w->cand_kind[i];
         enum dp_status st = walk(sw, off, kind, &len, err);
         if (st != DP_OK)
@@ -231,9 +232,23 @@ enum dp_status dp_sweep_run(const struct dp_hashset *set, struct dp_source *src,
     scan_carve_begin(&sw->w);
     struct timespec t0, last = {0};
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t k = 0, nskip = media == NULL ? opts->nskip : 0;
     for (uint64_t off = 0; off < r->info.size;) {
-        size_t want = r->info.size - off < SWEEP_CHUNK ? (size_t)(r->info.size - off)
-                                                       : SWEEP_CHUNK, got = 0;
+        while (k < nskip && opts->skip[k][0] + opts->skip[k][1] <= off)
+            k++;
+        if (k < nskip && opts->skip[k][0] <= off) { /* a live file's bytes: not read again */
+            uint64_t end = opts->skip[k][0] + opts->skip[k][1];
+            end = end < r->info.size ? end : r->info.size;
+            scan_carve_finish(&sw->w);
+            if ((st = candidates(sw, err)) != DP_OK)
+                goto out;
+            r->bytes_skipped += end - off;
+            off = sw->base = end;
+            scan_carve_begin(&sw->w);
+            continue;
+        }
+        uint64_t lim = k < nskip ? opts->skip[k][0] : r->info.size;
+        size_t want = lim - off < SWEEP_CHUNK ? (size_t)(lim - off) : SWEEP_CHUNK, got = 0;
         if ((st = source_read(sw, off, buf, want, &got, err)) != DP_OK)
             goto out;
         if (got == 0)
@@ -242,7 +257,7 @@ enum dp_status dp_sweep_run(const struct dp_hashset *set, struct dp_source *src,
             dp_digest_update(media, buf, got);
         scan_carve_observe(&sw->w, buf, got);
         off += got;
-        r->bytes_swept = off;
+        r->bytes_swept += got;
         if ((st = candidates(sw, err)) != DP_OK)
             goto out;
         if (opts->progress != NULL && (since(&last) >= 0.1 || off == r->info.size)) {
