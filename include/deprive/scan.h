@@ -225,7 +225,8 @@ struct dp_scan_sweep_match {
 };
 struct dp_scan_sweep {
     char *device;               /* as opened */
-    bool device_given;          /* named by sweep_device, not found from the mount */
+    bool device_given;          /* named by sweep_device where the mount names no device
+                                   (fusefat): taken on trust, not checked to be the mount's */
     int source_kind;            /* enum dp_source_kind */
     uint64_t rdev_major, rdev_minor; /* a block device's number (0 for an image file) */
     uint64_t size, bytes_swept, candidates, streams, stream_bytes, decoded;

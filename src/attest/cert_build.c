@@ -182,7 +182,13 @@ static const char *action_of(const char *status, const json_t *t)
         return "none";
     if (s != DP_WIPE_ERASED)
         return "attempted, not erased";
-    if (json_is_object(json_object_get(t, "remnant")))
+    const char *by = json_string_value(json_object_get(json_object_get(t, "remnant"),
+                                                       "removed_by"));
+    if (by != NULL && strcmp(by, "slack scrub") == 0)
+        return "a copy in the slack past the end of a live file: that slack overwritten, the "
+               "file's content proved unchanged, its range read back from the device with none "
+               "of its bytes left";
+    if (by != NULL)
         return "a deleted copy in free space: the filesystem's free space filled with a keyed "
                "stream, and its range read back from the device with none of its bytes left";
     if (em != NULL && strcmp(em, "overwrite-range") == 0)
@@ -296,8 +302,10 @@ static json_t *wipe_target_fields(struct targets_ctx *c, const struct target_acc
     put(b, o, "archive", cert_copy_or_null(json_object_get(t, "archive")));
     if (json_is_object(json_object_get(t, "embedded"))) /* what the wipe did to the range */
         put(b, o, "embedded", json_deep_copy(json_object_get(t, "embedded")));
-    if (json_is_object(json_object_get(t, "remnant"))) /* what removed the remnant */
+    if (json_is_object(json_object_get(t, "remnant"))) { /* what removed the remnant */
         put(b, o, "remnant", json_deep_copy(json_object_get(t, "remnant")));
+        put(b, o, "method", cert_copy_or_null(cert_jpath(t, "remnant.removed_by")));
+    }
     return o;
 }
 
@@ -567,11 +575,12 @@ static const char *sweep_statement(const json_t *scan)
     return "The filesystem's device was also swept from start to end for deleted copies, before "
            "the wipe and again after it; a copy stored in pieces (fragmented) is not found, "
            "other partitions, unpartitioned space and HPA/DCO areas were not swept, and a copy "
-           "in file slack or filesystem metadata cannot be reached by the free-space fill "
-           "(such remnants are listed as not erased).";
+           "in filesystem metadata, in space the filesystem keeps back, or in a file's slack "
+           "(unless --scrub-slack was given) cannot be reached by the free-space fill (such "
+           "remnants are listed as not erased).";
 }
 
-/* The fixed statements after the scope one (docs/certificate.md, "Residual risks" 2 to 5). */
+/* The fixed statements after the scope ones (docs/certificate.md, "Residual risks" 4 to 6). */
 static const char *const fixed_risks[] = {
     "Filesystem journal: a journaling filesystem (ext3/4, XFS, NTFS) may keep "
     "copies of metadata, and of file data when data journaling is enabled, in "
@@ -663,6 +672,7 @@ static json_t *build_sweep(struct bld *b, const json_t *scan, const json_t *resc
     json_t *o = json_object();
     put(b, o, "device", cert_copy_or_null(json_object_get(sw, "device")));
     put(b, o, "device_from", cert_copy_or_null(json_object_get(sw, "device_from")));
+    put(b, o, "device_checked", cert_copy_or_null(json_object_get(sw, "device_checked")));
     put(b, o, "kind", cert_copy_or_null(json_object_get(sw, "kind")));
     put(b, o, "size", cert_copy_or_null(json_object_get(sw, "size")));
     put(b, o, "extents", cert_copy_or_null(json_object_get(sw, "extents")));

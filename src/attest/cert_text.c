@@ -196,9 +196,13 @@ static void render_target(FILE *f, const json_t *t, size_t i)
                 esc(b1, sizeof(b1), json_object_get(rem, json_object_get(rem, "use_at_scan")
                                                              ? "use_at_scan"
                                                              : "use")));
-        if (json_is_string(json_object_get(rem, "removed_by")))
+        if (json_is_string(json_object_get(rem, "removed_by")) && known &&
+            ws == DP_WIPE_ERASED)
             fprintf(f, "; removed by the %s, %lld of %lld 32-byte windows left on read-back",
                     esc(b2, sizeof(b2), json_object_get(rem, "removed_by")),
+                    jll(t, "verification.windows_left"), jll(t, "verification.windows"));
+        else if (json_is_integer(cert_jpath(t, "verification.windows_left")))
+            fprintf(f, "; NOT removed: %lld of %lld 32-byte windows still there on read-back",
                     jll(t, "verification.windows_left"), jll(t, "verification.windows"));
         fputc('\n', f);
     } else {
@@ -303,6 +307,10 @@ enum dp_status dp_cert_render_text(FILE *f, const json_t *cert, struct dp_error 
         fputs("\nSweep of the device (deleted copies)\n", f);
         put_field(f, "Device", json_object_get(sw, "device"));
         put_field(f, "Named by", json_object_get(sw, "device_from"));
+        if (json_is_false(json_object_get(sw, "device_checked")))
+            fprintf(f, "  %-34s %s\n", "",
+                    "the mount names no device: deprive could not check that this is the "
+                    "device mounted");
         put_field(f, "Scope", json_object_get(sw, "scope"));
         fprintf(f, "  %-34s %lld bytes swept, %lld in live files, %lld remnant(s)\n",
                 "Before the wipe", jll(sw, "before.bytes_swept"), jll(sw, "before.in_live_files"),

@@ -75,11 +75,15 @@ void cli_scan_progress(void *ctx, const struct dp_scan_progress *p)
 static const char *finding_location(const struct dp_finding *fd)
 {
     json_t *loc = json_array();
-    json_array_append_new(loc, dp_json_bytes(fd->path, fd->path_len));
+    if (fd->remnant) /* [{"device": DEV}, {"offset", "length"}], as in the report */
+        json_array_append_new(loc, json_pack("{s:o}", "device",
+                                             dp_json_bytes(fd->path, fd->path_len)));
+    else
+        json_array_append_new(loc, dp_json_bytes(fd->path, fd->path_len));
     for (unsigned i = 0; i < fd->member_depth; i++)
         json_array_append_new(loc, dp_json_bytes(fd->members[i], fd->member_lens[i]));
     const uint64_t one[1][2] = {{fd->embedded_offset, fd->embedded_length}};
-    if (fd->embedded)
+    if (fd->embedded || fd->remnant)
         json_array_append_new(loc, fd->embedded_nranges
                                        ? dp_json_ranges((const uint64_t(*)[2])fd->embedded_ranges,
                                                         fd->embedded_nranges)
@@ -178,6 +182,16 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
     if (t->noatime_fallbacks)
         fprintf(f, "warning: %llu objects were opened without O_NOATIME (not permitted)\n",
                 (unsigned long long)t->noatime_fallbacks);
+    if (r->sweep != NULL) {
+        const struct dp_scan_sweep *sw = r->sweep;
+        fprintf(f, "sweep: %s%s: %s swept, %s of live files not read again, %llu stream(s), "
+                   "%llu remnant(s)%s\n",
+                cli_text(sw->device), sw->device_given ? " (--device, not checked)" : "",
+                cli_human_bytes(b1, sizeof(b1), sw->bytes_swept),
+                cli_human_bytes(b2, sizeof(b2), sw->bytes_skipped),
+                (unsigned long long)sw->streams, (unsigned long long)sw->remnants,
+                sw->limited ? " - LIMITED, see the report" : "");
+    }
     fprintf(f, "findings: %zu\n", r->finding_count);
     for (size_t i = 0; i < r->finding_count; i++) {
         const struct dp_finding *fd = &r->findings[i];
@@ -192,10 +206,12 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
                          : "");
         dp_plan_finding_id(i, id, sizeof(id));
         fprintf(f, "%-4s %s %s  (%s, %s, %s%s %s:%u%s)\n", id,
-                fd->perceptual_only ? "PERCEPTUAL MATCH (needs confirmation)" : "MATCH",
+                fd->perceptual_only ? "PERCEPTUAL MATCH (needs confirmation)"
+                : fd->remnant       ? "REMNANT"
+                                    : "MATCH",
                 finding_location(fd),
                 cli_human_bytes(b1, sizeof(b1),
-                                fd->embedded       ? fd->embedded_length
+                                fd->embedded || fd->remnant ? fd->embedded_length
                                 : fd->member_depth ? (uint64_t)fd->member_size
                                                    : fd->id.size),
                 cli_text(fd->mime), dp_algo_name((enum dp_algo)m->algo), how,

@@ -260,18 +260,25 @@ static enum dp_assurance remnant_level(json_t *facts, const json_t *res,
     const json_t *ver = json_object_get(res, "verification");
     const json_t *fsp = json_object_get(cleanup, "free_space");
     char t[200];
-    snprintf(t, sizeof(t), "a copy in device space no live file held (%s at the scan)",
+    const char *by = json_string_value(json_object_get(rem, "removed_by"));
+    bool scrub = by != NULL && strcmp(by, "slack scrub") == 0;
+    snprintf(t, sizeof(t), scrub ? "a copy past the end of a live file, in its slack (%s at the "
+                                   "scan)"
+                                 : "a copy in device space no live file held (%s at the scan)",
              or_default(json_string_value(json_object_get(rem, "use_at_scan")), "unknown"));
     add_fact(facts, "%s", t);
-    const char *by = json_string_value(json_object_get(rem, "removed_by"));
-    if (by != NULL && strcmp(by, "slack scrub") == 0)
+    bool fill_ok = json_is_true(json_object_get(fsp, "done")) &&
+                   json_is_true(json_object_get(fsp, "verified"));
+    if (scrub)
         add_fact(facts, "%s", "it lay past the end of a live file: that file's slack overwritten "
                               "with a keyed stream and cut back, the file's content proved "
                               "unchanged (SHA-256) and its mtime restored; its ctime changed");
     else
-        add_fact(facts, "%s", json_is_true(json_object_get(fsp, "verified"))
-                                  ? "free space filled with a keyed stream, read back and verified"
-                                  : "free space filled with a keyed stream (not verified)");
+        add_fact(facts, "%s", fill_ok ? "free space filled with a keyed stream, read back "
+                                        "and verified"
+                                      : "free space filled with a keyed stream, but the fill "
+                                        "did not complete or was not verified: only this "
+                                        "remnant's range was proved overwritten");
     snprintf(t, sizeof(t), "its range read back from the device after the fill: none of its %lld "
              "32-byte windows left (%s)",
              (long long)json_integer_value(json_object_get(ver, "windows")),
@@ -282,11 +289,16 @@ static enum dp_assurance remnant_level(json_t *facts, const json_t *res,
              or_default(pl->media_source, "as recorded"));
     add_fact(facts, "%s", medium);
     if (dp_media_class_is_flash(pl->media)) {
-        add_fact(facts, "%s", "flash medium: the fill's writes may land in other cells than the "
-                              "ones holding the old copy");
+        add_fact(facts, "%s", "flash medium: the writes may land in other cells than the ones "
+                              "holding the old copy");
         return DP_ASSURE_FLASH_RESIDUAL_RISK;
     }
-    return DP_ASSURE_FREE_SPACE;
+    if (pl->media == DP_MEDIA_UNKNOWN) {
+        add_fact(facts, "%s", "the medium may be flash, which remaps writes: overwritten on the "
+                              "device as the system sees it, not proved on the medium");
+        return DP_ASSURE_MEDIUM_UNKNOWN;
+    }
+    return scrub || fill_ok ? DP_ASSURE_FREE_SPACE : DP_ASSURE_PLACEMENT_UNKNOWN;
 }
 
 void wipe_assure(json_t *res, const struct dp_fsinfo *fs, const json_t *cleanup)

@@ -152,7 +152,7 @@ static bool put_back(int fd, const struct dp_plan_target *t)
  * Its content is hashed, a keyed stream written from its end over the remnant's range and
  * flushed, the file cut back to its size (a filesystem zeroes the cut tail), its mtime put
  * back, its content hashed again. Journaled: an interruption is undone by put_back. */
-static void scrub_slack(struct run *r, struct wipe_remnant *m)
+static enum dp_status scrub_slack(struct run *r, struct wipe_remnant *m, struct dp_error *err)
 {
     struct work *w = &m->w;
     const struct dp_plan_target *t = w->t0;
@@ -173,22 +173,27 @@ static void scrub_slack(struct run *r, struct wipe_remnant *m)
             close(fd);
         wipe_set_reason(w, DP_WIPE_SKIPPED, "changed since scan",
                         "the file whose slack holds it is not as scanned");
-        return;
+        return DP_OK;
     }
     if (resumed && !put_back(fd, t)) { /* the interrupted scrub's tail goes first */
         snprintf(why, sizeof(why), "cannot put the file back to its size: %s", strerror(errno));
         close(fd);
         wipe_set_reason(w, DP_WIPE_FAILED, "not erased", why);
-        return;
+        return DP_OK;
     }
     uint64_t end = t->slack_offset + t->id.size, n = end - t->slack_id.size;
     uint8_t before[32], after[32];
     uint8_t *junk = malloc((size_t)n);
     bool ok = junk != NULL && content_sha256(r, fd, t->slack_id.size, before);
-    if (ok && !resumed)
-        ok = wipe_jlog(r, "overwrite-begin",
-                       json_pack("{s:I, s:s}", "group", (json_int_t)w->g, "what", "slack"),
-                       NULL) == DP_OK;
+    enum dp_status st = DP_OK;
+    if (ok && !resumed &&
+        (st = wipe_jlog(r, "overwrite-begin",
+                        json_pack("{s:I, s:s}", "group", (json_int_t)w->g, "what", "slack"),
+                        err)) != DP_OK) {
+        free(junk);
+        close(fd);
+        return st; /* nothing written */
+    }
     if (ok) {
         randombytes_buf(junk, (size_t)n);
         ok = pwrite(fd, junk, (size_t)n, (off_t)t->slack_id.size) == (ssize_t)n &&
@@ -217,6 +222,7 @@ static void scrub_slack(struct run *r, struct wipe_remnant *m)
         wipe_set_reason(w, DP_WIPE_FAILED, "not erased",
                         "the content of the file holding it changed during the slack scrub");
     }
+    return DP_OK;
 }
 
 /* Re-read and re-check the remnant of group g (m initialised); its status set when it goes no
@@ -334,7 +340,7 @@ enum dp_status wipe_remnant_check(struct run *r, size_t g, struct dp_error *err)
                        err);
     }
     if (st == DP_OK && m->scrub) {
-        scrub_slack(r, m);
+        st = scrub_slack(r, m, err);
         m->pending = !m->w.decided;
     }
     r->remnants_pending += m->pending;

@@ -60,7 +60,14 @@ enum dp_status scan_sweep_device(const struct dp_scan_result *r, const struct dp
                                 dev, r->root, r->fs.source);
     }
     *device = strdup(dev != NULL ? dev : r->fs.source);
-    return *device ? DP_OK : dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    if (*device == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    /* checked: the mount's own source, or --device proved to be it (same block device, or
+       the same image file) */
+    *given = *given && !(src_dev && (S_ISBLK(ms.st_mode) ? gs.st_rdev == ms.st_rdev
+                                                         : gs.st_ino == ms.st_ino &&
+                                                               gs.st_dev == ms.st_dev));
+    return DP_OK;
 }
 
 /* A file with findings, opened beneath the root without following a link; -1 when it is not
@@ -100,7 +107,8 @@ static size_t collect_extents(int rootfd, const struct dp_scan_result *r, bool u
         if (i > 0 && strcmp(f->path, r->findings[i - 1].path) == 0)
             continue;
         out[n] = (struct file_ext){i, NULL};
-        int fd = usable ? open_found(rootfd, f, r->cross_mounts) : -1;
+        bool here = f->id.dev_major == r->fs.dev_major && f->id.dev_minor == r->fs.dev_minor;
+        int fd = usable && here ? open_found(rootfd, f, r->cross_mounts) : -1;
         bool avail = false;
         json_t *e = fd >= 0 ? dp_extents_json(fd, &avail) : NULL;
         /* no extent for a file with bytes: the filesystem answered without knowing (a FUSE
@@ -138,23 +146,6 @@ static uint64_t covered(const json_t *ext, uint64_t off, uint64_t len, uint64_t 
     return sum;
 }
 
-/* The finding of the file at fe that the stream at file offset logical is: the embedded copy
- * starting there, else the file (or member) itself. */
-static size_t finding_at(const struct dp_scan_result *r, const struct file_ext *fe,
-                         uint64_t logical)
-{
-    size_t best = fe->first;
-    for (size_t i = fe->first; i < r->finding_count &&
-                               strcmp(r->findings[i].path, r->findings[fe->first].path) == 0; i++) {
-        const struct dp_finding *f = &r->findings[i];
-        if (f->embedded && f->embedded_offset == logical)
-            return i;
-        if (!f->embedded && f->member_depth == 0)
-            best = i;
-    }
-    return best;
-}
-
 static bool same_digests(const struct dp_finding *a, const struct dp_finding *b)
 {
     unsigned common = a->digest_mask & b->digest_mask;
@@ -163,6 +154,25 @@ static bool same_digests(const struct dp_finding *a, const struct dp_finding *b)
             memcmp(a->digests[k], b->digests[k], dp_algo_len((enum dp_algo)k)) != 0)
             return false;
     return common != 0;
+}
+
+/* The finding of the file at fe whose removal removes the stream m lying at file offset
+ * logical: the embedded copy starting there with m's digests, else the file itself matched
+ * as a whole (erased whole, whatever it holds). SIZE_MAX: none - only members or other
+ * ranges of it matched, and m is then not theirs. */
+static size_t finding_at(const struct dp_scan_result *r, const struct file_ext *fe,
+                         uint64_t logical, const struct dp_finding *m)
+{
+    size_t whole = SIZE_MAX;
+    for (size_t i = fe->first; i < r->finding_count &&
+                               strcmp(r->findings[i].path, r->findings[fe->first].path) == 0; i++) {
+        const struct dp_finding *f = &r->findings[i];
+        if (f->embedded && f->embedded_offset == logical && same_digests(f, m))
+            return i;
+        if (!f->embedded && f->member_depth == 0)
+            whole = i;
+    }
+    return whole;
 }
 
 /* Whose is match m: a live finding's (*idx, *by_extents) or nobody's (false). */
@@ -174,9 +184,9 @@ static bool attribute(const struct dp_scan_result *r, const struct file_ext *fe,
         if (fe[k].ext != NULL &&
             covered(fe[k].ext, m->embedded_offset, m->embedded_length, &logical) ==
                 m->embedded_length) {
-            *idx = finding_at(r, &fe[k], logical);
+            *idx = finding_at(r, &fe[k], logical, m);
             *by_extents = true;
-            return true;
+            return *idx != SIZE_MAX; /* else a remnant, its owner that file */
         }
     }
     for (size_t k = 0; k < nfe; k++) {
@@ -261,12 +271,14 @@ static enum dp_status owner_file(void *ctx, struct dp_walk_file *f, struct dp_er
     (void)err;
     struct owners *o = ctx;
     bool avail = false;
-    json_t *ext = o->looking > 0 && !o->oom ? dp_extents_json(f->fd, &avail) : NULL;
+    bool here = f->id.dev_major == o->r->fs.dev_major && f->id.dev_minor == o->r->fs.dev_minor;
+    json_t *ext = o->looking > 0 && !o->oom && here ? dp_extents_json(f->fd, &avail) : NULL;
     for (size_t i = o->first; avail && i < o->r->finding_count; i++) {
         struct dp_finding *m = &o->r->findings[i];
-        uint64_t logical = 0;
+        uint64_t logical = UINT64_MAX;
         if (m->owner != NULL ||
-            covered(ext, m->embedded_offset, m->embedded_length, &logical) == 0)
+            covered(ext, m->embedded_offset, m->embedded_length, &logical) == 0 ||
+            logical == UINT64_MAX) /* it starts outside the file: no place in it to name */
             continue;
         struct dp_remnant_owner *ow = calloc(1, sizeof(*ow));
         char *p = malloc(f->path_len + 1);

@@ -201,8 +201,10 @@ static json_t *sweep_json(const struct dp_scan_result *r)
         "found; matches in files with findings are theirs, every other match is a remnant; "
         "the bytes of files the walk read are not read again where the filesystem reports "
         "where they lie");
-    if (o != NULL) /* their bytes before their end: the slack after it is swept */
+    if (o != NULL) { /* their bytes before their end: the slack after it is swept */
         json_object_set_new(o, "bytes_skipped_live", json_integer((json_int_t)sw->bytes_skipped));
+        json_object_set_new(o, "device_checked", json_boolean(!sw->device_given));
+    }
     return o;
 }
 

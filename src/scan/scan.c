@@ -413,7 +413,9 @@ static void process(struct worker *w, struct item *it)
         s->res->totals.skipped[DP_SKIP_CHANGED]++;
     } else {
         s->res->totals.files_read++;
-        live = s->live_on;
+        /* only this filesystem's files: --cross-mounts reaches others, with other offsets */
+        live = s->live_on && it->id.dev_major == s->res->fs.dev_major &&
+               it->id.dev_minor == s->res->fs.dev_minor;
         if (mc == SIZE_MAX)
             rs = DP_ERR_NOMEM;
         else if (mc > 0)
