@@ -24,6 +24,8 @@ struct dp_sweep_opts {
     /* matching: pdq_threshold(_given), no_dihedral, pdq_exact, max_pixels, max_image_bytes,
        carve_max_stream (NULL: defaults) */
     const struct dp_scan_opts *match;
+    unsigned jobs; /* threads matching carved streams (0: one per online CPU); the source
+                      is read on one */
     void (*progress)(void *ctx, const struct dp_sweep_progress *p); /* optional, ~10/s */
     void *progress_ctx;
     /* Ranges not to read ({offset, length}, sorted, not overlapping): the bytes of live files

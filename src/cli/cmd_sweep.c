@@ -31,6 +31,8 @@ static void sweep_usage(FILE *f)
             "\n"
             "  -H, --hashes LIST   hash list (as for scan); repeatable\n"
             "  -o, --output FILE   write the JSON sweep report to FILE\n"
+            "  -j, --jobs N        threads matching the streams found (default: one per CPU;\n"
+            "                      the source is read on one)\n"
             "      --json          print the JSON report on stdout instead of the summary\n"
             "      --pdq-threshold N, --no-dihedral, --pdq-exact, --max-pixels N,\n"
             "      --max-image-bytes SIZE   perceptual matching, as for scan\n"
@@ -135,7 +137,8 @@ int cmd_sweep(int argc, char **argv)
 {
     static const struct option own[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct cli_opts o;
-    cli_opts_init(&o, CLI_OPTS_HASHES | CLI_OPTS_OUTPUT | CLI_OPTS_JSON | CLI_OPTS_PDQ);
+    cli_opts_init(&o, CLI_OPTS_HASHES | CLI_OPTS_OUTPUT | CLI_OPTS_JSON | CLI_OPTS_PDQ |
+                          CLI_OPTS_JOBS);
     int rc = DP_EXIT_ERROR, c;
     struct dp_hashset *set = NULL;
     struct dp_source *src = NULL;
@@ -159,7 +162,7 @@ int cmd_sweep(int argc, char **argv)
     if (!cli_load_hashes(o.lists.items, o.lists.count, &set))
         goto out;
     struct dp_error err = {0};
-    const struct dp_sweep_opts so = {.match = &o.scan,
+    const struct dp_sweep_opts so = {.match = &o.scan, .jobs = o.scan.jobs,
                                      .progress = cli_want_progress() ? cli_sweep_progress : NULL};
     /* the page cache dropped after each read: what the sweep sees is what the device holds */
     if (dp_source_open(&src, argv[optind], DP_SOURCE_DROP_CACHE, &err) != DP_OK) {

@@ -421,7 +421,8 @@ enum dp_status scan_sweep_after(struct scan *s, char *device, bool given, struct
                           "'%s' is an EWF evidence set, not the device the mount is on", device);
     if (st == DP_OK) {
         size_t nskip = merge_live(s);
-        const struct dp_sweep_opts so = {.match = o, .progress = o->sweep_progress,
+        const struct dp_sweep_opts so = {.match = o, .jobs = o->jobs,
+                                         .progress = o->sweep_progress,
                                          .progress_ctx = o->progress_ctx,
                                          .skip = (const uint64_t(*)[2])s->live,
                                          .nskip = nskip};

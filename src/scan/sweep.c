@@ -9,11 +9,13 @@
 #include "deprive/report.h"
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "deprive/carve.h"
 #include "deprive/image.h"
@@ -29,6 +31,19 @@
 /* Bytes walked validating candidates, beyond the source's size 4 times: a source of false
  * starts each running long cannot make the sweep quadratic. */
 #define SWEEP_WALK_SLACK ((uint64_t)256 << 20)
+/* Streams matched together (on --jobs threads): at most this many, or this many bytes. */
+#define SWEEP_BATCH 256
+#define SWEEP_BATCH_BYTES ((uint64_t)64 << 20)
+#define SWEEP_JOBS_MAX 64
+
+/* Streams walked and waiting to be matched: their bytes copied out of the walk's buffer. */
+struct pending {
+    uint64_t off, len;
+    uint8_t kind;
+    uint8_t *bytes;
+    bool matched, decoded;
+    struct dp_finding f;
+};
 
 struct sweep {
     struct scan s;
@@ -39,6 +54,13 @@ struct sweep {
     size_t vcap;
     uint64_t walked, budget;
     uint64_t base; /* the source offset the finder's offsets count from (after a skip) */
+    /* --jobs: streams waiting to be matched, and the other threads' workers (pool[0] unused:
+       the sweep's own worker w matches on this thread) */
+    size_t jobs;
+    struct pending pend[SWEEP_BATCH];
+    size_t npend;
+    uint64_t pend_bytes;
+    struct worker pool[SWEEP_JOBS_MAX];
     size_t cap;
     bool oom;
 };
@@ -135,6 +157,84 @@ static void keep(struct sweep *sw, struct dp_finding *f)
     r->matches[r->count++] = *f;
 }
 
+/* ---- matching carved streams on several threads (--jobs) ---- */
+
+struct matcher {
+    struct sweep *sw;
+    struct worker *w;
+    size_t first, step;
+};
+
+static void *match_some(void *arg)
+{
+    struct matcher *m = arg;
+    struct sweep *sw = m->sw;
+    for (size_t i = m->first; i < sw->npend; i += m->step) {
+        struct pending *p = &sw->pend[i];
+        p->matched = scan_match_stream(m->w, p->bytes, p->len, true, &p->f, &p->decoded);
+    }
+    return NULL;
+}
+
+/* Match every pending stream (on up to sw->jobs threads, each with its own worker), then keep
+ * the matches in offset order. */
+static void flush(struct sweep *sw)
+{
+    size_t threads = sw->npend < sw->jobs ? sw->npend : sw->jobs;
+    pthread_t tid[SWEEP_JOBS_MAX];
+    struct matcher m[SWEEP_JOBS_MAX];
+    size_t started = 0;
+    for (size_t t = 1; t < threads; t++) {
+        if (sw->pool[t].digest == NULL &&
+            dp_digest_new(&sw->pool[t].digest, NULL) != DP_OK)
+            break;
+        sw->pool[t].s = &sw->s;
+        m[t] = (struct matcher){sw, &sw->pool[t], t, threads};
+        if (pthread_create(&tid[t], NULL, match_some, &m[t]) != 0)
+            break;
+        started = t;
+    }
+    /* this thread takes what no started thread does */
+    for (size_t i = 0; i < sw->npend; i++) {
+        size_t t = i % threads;
+        if (t == 0 || t > started) {
+            struct pending *p = &sw->pend[i];
+            p->matched = scan_match_stream(&sw->w, p->bytes, p->len, true, &p->f, &p->decoded);
+        }
+    }
+    for (size_t t = 1; t <= started; t++)
+        pthread_join(tid[t], NULL);
+    for (size_t i = 0; i < sw->npend; i++) {
+        struct pending *p = &sw->pend[i];
+        sw->r->decoded += p->decoded;
+        if (p->matched) {
+            p->f.embedded_offset = p->off;
+            p->f.embedded_kind = p->kind;
+            keep(sw, &p->f);
+        }
+        free(p->bytes);
+    }
+    sw->npend = 0;
+    sw->pend_bytes = 0;
+}
+
+/* A walked stream (its bytes in sw->vbuf) queued for matching; the queue is matched when it
+ * holds SWEEP_BATCH_BYTES or SWEEP_BATCH streams. */
+static void queue(struct sweep *sw, uint64_t off, uint64_t len, enum dp_carve_kind kind)
+{
+    if (sw->npend == SWEEP_BATCH || sw->pend_bytes + len > SWEEP_BATCH_BYTES)
+        flush(sw);
+    uint8_t *b = malloc(len ? (size_t)len : 1);
+    if (b == NULL) {
+        sw->oom = true;
+        return;
+    }
+    memcpy(b, sw->vbuf, (size_t)len);
+    sw->pend[sw->npend++] = (struct pending){.off = off, .len = len, .kind = (uint8_t)kind,
+                                             .bytes = b};
+    sw->pend_bytes += len;
+}
+
 /* The candidates named so far, walked and matched; the list emptied (the finder goes on). */
 static enum dp_status candidates(struct sweep *sw, struct dp_error *err)
 {
@@ -165,17 +265,9 @@ static enum dp_status candidates(struct sweep *sw, struct dp_error *err)
             continue;
         r->streams++;
         r->stream_bytes += len;
-        struct dp_finding f;
-        bool dec = false;
-        /* sw->vbuf holds the stream's bytes from the walk */
-        bool m = scan_match_stream(w, sw->vbuf, len, true, &f, &dec);
-        r->decoded += dec;
-        if (m) {
-            f.embedded_offset = off;
-            f.embedded_kind = (uint8_t)kind;
-            keep(sw, &f);
-        }
+        queue(sw, off, len, kind); /* sw->vbuf holds the stream's bytes from the walk */
     }
+    flush(sw);
     w->cand_n = 0;
     w->cand_overflow = false;
     return sw->oom ? dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory") : DP_OK;
@@ -208,6 +300,9 @@ enum dp_status dp_sweep_run(const struct dp_hashset *set, struct dp_source *src,
     }
     sw->src = src;
     sw->r = r;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    sw->jobs = opts->jobs ? opts->jobs : cpus > 0 ? (size_t)cpus : 1;
+    sw->jobs = sw->jobs > SWEEP_JOBS_MAX ? SWEEP_JOBS_MAX : sw->jobs;
     r->info = *dp_source_info(src);
     r->started = time(NULL);
     r->max_stream = mo->carve_max_stream ? mo->carve_max_stream : DP_SCAN_CARVE_MAX_STREAM;
@@ -283,6 +378,12 @@ out:
     dp_digest_free(media);
     dp_digest_free(sw ? sw->w.digest : NULL);
     if (sw != NULL) {
+        for (size_t i = 0; i < sw->npend; i++) /* an error left them */
+            free(sw->pend[i].bytes);
+        for (size_t t = 0; t < SWEEP_JOBS_MAX; t++) {
+            dp_digest_free(sw->pool[t].digest);
+            dp_classify_free(sw->pool[t].classify);
+        }
         dp_classify_free(sw->w.classify);
         scan_carve_release(&sw->w);
         scan_pdq_release(&sw->s.pdq);
