@@ -646,37 +646,39 @@ static json_t *build_identity(struct bld *b, const json_t *scan, const json_t *w
     return o;
 }
 
+/* The keys of from (null where absent) into o. */
+static void copy_keys(struct bld *b, json_t *o, const json_t *from, const char *const *keys,
+                      size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put(b, o, keys[i], cert_copy_or_null(json_object_get(from, keys[i])));
+}
+
 /* The sweep of one scan: how much, what it found, what was left. */
 static json_t *sweep_pass(struct bld *b, const json_t *report)
 {
+    static const char *const keys[] = {"bytes_swept", "bytes_skipped_live", "streams",
+                                       "remnants", "limited"};
     const json_t *sw = json_object_get(report, "sweep");
     if (!json_is_object(sw))
         return json_null();
     json_t *o = json_object();
-    put(b, o, "bytes_swept", cert_copy_or_null(json_object_get(sw, "bytes_swept")));
-    put(b, o, "bytes_skipped_live", cert_copy_or_null(json_object_get(sw, "bytes_skipped_live")));
-    put(b, o, "streams", cert_copy_or_null(json_object_get(sw, "streams")));
+    copy_keys(b, o, sw, keys, sizeof(keys) / sizeof(keys[0]));
     put(b, o, "in_live_files", json_integer((json_int_t)json_array_size(
                                    json_object_get(sw, "attributed"))));
-    put(b, o, "remnants", cert_copy_or_null(json_object_get(sw, "remnants")));
-    put(b, o, "limited", cert_copy_or_null(json_object_get(sw, "limited")));
     return o;
 }
 
 /* scan --sweep: the device swept before the wipe and again by the re-scan. */
 static json_t *build_sweep(struct bld *b, const json_t *scan, const json_t *rescan)
 {
+    static const char *const keys[] = {"device", "device_from", "device_checked", "kind",
+                                       "size", "extents", "scope"};
     const json_t *sw = json_object_get(scan, "sweep");
     if (!json_is_object(sw))
         return json_null();
     json_t *o = json_object();
-    put(b, o, "device", cert_copy_or_null(json_object_get(sw, "device")));
-    put(b, o, "device_from", cert_copy_or_null(json_object_get(sw, "device_from")));
-    put(b, o, "device_checked", cert_copy_or_null(json_object_get(sw, "device_checked")));
-    put(b, o, "kind", cert_copy_or_null(json_object_get(sw, "kind")));
-    put(b, o, "size", cert_copy_or_null(json_object_get(sw, "size")));
-    put(b, o, "extents", cert_copy_or_null(json_object_get(sw, "extents")));
-    put(b, o, "scope", cert_copy_or_null(json_object_get(sw, "scope")));
+    copy_keys(b, o, sw, keys, sizeof(keys) / sizeof(keys[0]));
     put(b, o, "before", sweep_pass(b, scan));
     put(b, o, "after", rescan ? sweep_pass(b, rescan) : json_null());
     return o;

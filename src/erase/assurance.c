@@ -179,6 +179,32 @@ static struct placement placement_of(const json_t *res, const struct dp_fsinfo *
                               fs->media_class, fs->media_source};
 }
 
+static void medium_fact(json_t *facts, const struct placement *pl)
+{
+    char medium[160];
+    snprintf(medium, sizeof(medium), "medium class %s (%s)", dp_media_class_name(pl->media),
+             or_default(pl->media_source, "as recorded"));
+    add_fact(facts, "%s", medium);
+}
+
+/* Flash, or a medium that may be: the level that caps what an overwrite proves (true), with
+ * the fact saying why. */
+static bool medium_level(json_t *facts, const struct placement *pl, const char *flash,
+                         const char *unknown, enum dp_assurance *out)
+{
+    if (dp_media_class_is_flash(pl->media)) {
+        add_fact(facts, "%s", flash);
+        *out = DP_ASSURE_FLASH_RESIDUAL_RISK;
+        return true;
+    }
+    if (pl->media == DP_MEDIA_UNKNOWN) {
+        add_fact(facts, "%s", unknown);
+        *out = DP_ASSURE_MEDIUM_UNKNOWN;
+        return true;
+    }
+    return false;
+}
+
 static enum dp_assurance erased_level(json_t *facts, const json_t *res, const struct placement *pl,
                                 const json_t *cleanup)
 {
@@ -201,10 +227,7 @@ static enum dp_assurance erased_level(json_t *facts, const json_t *res, const st
              or_default(json_string_value(json_object_get(json_object_get(res, "verification"),
                                                           "method")),
                         "?"));
-    char medium[160];
-    snprintf(medium, sizeof(medium), "medium class %s (%s)", dp_media_class_name(pl->media),
-             or_default(pl->media_source, "as recorded"));
-    add_fact(facts, "%s", medium);
+    medium_fact(facts, pl);
     if (pl->cow || moved) {
         if (fill_ok)
             add_fact(facts, "%s", "free space then filled with a keyed stream and verified");
@@ -212,16 +235,14 @@ static enum dp_assurance erased_level(json_t *facts, const json_t *res, const st
     }
     if (!pl->in_place)
         return DP_ASSURE_PLACEMENT_UNKNOWN;
-    if (dp_media_class_is_flash(pl->media)) {
-        add_fact(facts, "%s", "flash medium: wear levelling may keep old copies in cells the "
-                              "overwrite could not address");
-        return DP_ASSURE_FLASH_RESIDUAL_RISK;
-    }
-    if (pl->media == DP_MEDIA_UNKNOWN) {
-        add_fact(facts, "%s", "the medium may be flash, which remaps writes: in place on the "
-                              "filesystem, not proved in place on the medium");
-        return DP_ASSURE_MEDIUM_UNKNOWN;
-    }
+    enum dp_assurance level;
+    if (medium_level(facts, pl,
+                     "flash medium: wear levelling may keep old copies in cells the overwrite "
+                     "could not address",
+                     "the medium may be flash, which remaps writes: in place on the "
+                     "filesystem, not proved in place on the medium",
+                     &level))
+        return level;
     return DP_ASSURE_IN_PLACE_VERIFIED;
 }
 
@@ -284,20 +305,15 @@ static enum dp_assurance remnant_level(json_t *facts, const json_t *res,
              (long long)json_integer_value(json_object_get(ver, "windows")),
              or_default(json_string_value(json_object_get(ver, "basis")), "?"));
     add_fact(facts, "%s", t);
-    char medium[160];
-    snprintf(medium, sizeof(medium), "medium class %s (%s)", dp_media_class_name(pl->media),
-             or_default(pl->media_source, "as recorded"));
-    add_fact(facts, "%s", medium);
-    if (dp_media_class_is_flash(pl->media)) {
-        add_fact(facts, "%s", "flash medium: the writes may land in other cells than the ones "
-                              "holding the old copy");
-        return DP_ASSURE_FLASH_RESIDUAL_RISK;
-    }
-    if (pl->media == DP_MEDIA_UNKNOWN) {
-        add_fact(facts, "%s", "the medium may be flash, which remaps writes: overwritten on the "
-                              "device as the system sees it, not proved on the medium");
-        return DP_ASSURE_MEDIUM_UNKNOWN;
-    }
+    medium_fact(facts, pl);
+    enum dp_assurance level;
+    if (medium_level(facts, pl,
+                     "flash medium: the writes may land in other cells than the ones holding "
+                     "the old copy",
+                     "the medium may be flash, which remaps writes: overwritten on the device "
+                     "as the system sees it, not proved on the medium",
+                     &level))
+        return level;
     return scrub || fill_ok ? DP_ASSURE_FREE_SPACE : DP_ASSURE_PLACEMENT_UNKNOWN;
 }
 

@@ -94,6 +94,16 @@ static uint8_t *read_range(int fd, const struct dp_plan_target *t, char *why, si
     return b;
 }
 
+/* The remnant's bytes read from its device (checked to be the one swept); NULL with why. */
+static uint8_t *device_bytes(const struct dp_plan_target *t, char *why, size_t why_len)
+{
+    int fd = open_device(t, why, why_len);
+    uint8_t *b = fd >= 0 ? read_range(fd, t, why, why_len) : NULL;
+    if (fd >= 0)
+        close(fd);
+    return b;
+}
+
 /* Do the bytes still hash to every digest the plan has for them? */
 static bool same_digests(struct run *r, const struct dp_plan_target *t, const uint8_t *b)
 {
@@ -244,10 +254,7 @@ static void recheck(struct run *r, struct wipe_remnant *m)
         wipe_set_reason(w, DP_WIPE_FAILED, "not erased", "longer than a remnant deprive holds");
         return;
     }
-    int fd = open_device(t, why, sizeof(why));
-    uint8_t *b = fd >= 0 ? read_range(fd, t, why, sizeof(why)) : NULL;
-    if (fd >= 0)
-        close(fd);
+    uint8_t *b = device_bytes(t, why, sizeof(why));
     if (b == NULL) {
         wipe_set_reason(w, DP_WIPE_FAILED, "cannot read", why);
         return;
@@ -353,10 +360,7 @@ static void verify(struct run *r, struct wipe_remnant *m, const json_t *cleanup)
     struct work *w = &m->w;
     const struct dp_plan_target *t = w->t0;
     char why[400];
-    int fd = open_device(t, why, sizeof(why));
-    uint8_t *after = fd >= 0 ? read_range(fd, t, why, sizeof(why)) : NULL;
-    if (fd >= 0)
-        close(fd);
+    uint8_t *after = device_bytes(t, why, sizeof(why));
     if (after == NULL) {
         wipe_set_reason(w, DP_WIPE_FAILED, "cannot read back", why);
         return;
