@@ -434,10 +434,13 @@ void tu_fs_umount(struct tu_fs *fs)
                 break;
             usleep(100000);
         }
-        /* FUSE daemons finish writing after umount returns; wait for them */
+        /* FUSE daemons finish writing after umount returns; wait for them (the pattern's
+           first character bracketed, so that it does not match the shell running pgrep,
+           whose command line holds the pattern: else every wait lasted the full 5 s) */
         if (is_fuse(fs->type))
-            tu_sh("for i in $(seq 50); do pgrep -f '%s' >/dev/null || break; sleep 0.1; done",
-                  fs->mnt);
+            tu_sh("for i in $(seq 50); do pgrep -f '[%c]%s' >/dev/null || break; sleep 0.1; "
+                  "done",
+                  fs->mnt[0], fs->mnt + 1);
         fs->mounted = false;
     }
 }

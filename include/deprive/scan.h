@@ -66,6 +66,8 @@ struct dp_finding {
     bool embedded;
     uint64_t embedded_offset, embedded_length; /* the first piece's offset; all pieces' bytes */
     uint8_t embedded_kind;   /* enum dp_carve_kind */
+    bool remnant;            /* below */
+    uint8_t remnant_use;
     /* A stream stored in pieces (a SQLite record across overflow pages): {offset, length} of
      * each in the stream's order (heap); NULL when it is one contiguous range. */
     uint64_t (*embedded_ranges)[2];
@@ -75,8 +77,6 @@ struct dp_finding {
      * zero but for dev_major/dev_minor (the device's st_rdev; 0 for an image file) and the
      * stream is the device's bytes [embedded_offset, embedded_offset + embedded_length);
      * embedded is false. remnant_use is the enum dp_fsmap_use of those bytes. */
-    bool remnant;
-    uint8_t remnant_use;
     struct dp_remnant_owner *owner; /* a remnant in space a file holds: that file, or NULL */
 };
 
@@ -202,6 +202,7 @@ struct dp_scan_opts {
      * no_carve: files (and members) as wholes only. carve_max_stream: the longest stream
      * followed (0: DP_SCAN_CARVE_MAX_STREAM). Streams inside archive members are not carved. */
     bool no_carve;
+    bool sweep;                 /* below */
     uint64_t carve_max_stream;
     /* Sweep (issue 11): after the walk, the block device holding root (or sweep_device, for a
      * mount that names none, such as fusefat's) is read from start to end as dp_sweep_run
@@ -209,7 +210,6 @@ struct dp_scan_opts {
      * a file with a finding, or - where the filesystem reports no usable extents (FUSE, btrfs)
      * - carrying the digests of a live finding, is that finding's; every other match is a
      * remnant, appended to the findings. sweep_progress is told how the sweep goes. */
-    bool sweep;
     const char *sweep_device;
     void (*sweep_progress)(void *ctx, const struct dp_sweep_progress *p);
     void (*progress)(void *ctx, const struct dp_scan_progress *p); /* optional */
@@ -226,7 +226,8 @@ struct dp_scan_sweep_match {
 struct dp_scan_sweep {
     char *device;               /* as opened */
     bool device_given;          /* named by sweep_device where the mount names no device
-                                   (fusefat): taken on trust, not checked to be the mount's */
+                                   (fusefat): checked by its FAT/exFAT boot sector, whose
+                                   filesystem size must be the mounted one's */
     int source_kind;            /* enum dp_source_kind */
     uint64_t rdev_major, rdev_minor; /* a block device's number (0 for an image file) */
     uint64_t size, bytes_swept, candidates, streams, stream_bytes, decoded;

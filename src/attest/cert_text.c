@@ -307,10 +307,7 @@ enum dp_status dp_cert_render_text(FILE *f, const json_t *cert, struct dp_error 
         fputs("\nSweep of the device (deleted copies)\n", f);
         put_field(f, "Device", json_object_get(sw, "device"));
         put_field(f, "Named by", json_object_get(sw, "device_from"));
-        if (json_is_false(json_object_get(sw, "device_checked")))
-            fprintf(f, "  %-34s %s\n", "",
-                    "the mount names no device: deprive could not check that this is the "
-                    "device mounted");
+        put_field(f, "Checked to be the mounted one by", json_object_get(sw, "device_checked"));
         put_field(f, "Scope", json_object_get(sw, "scope"));
         fprintf(f, "  %-34s %lld bytes swept, %lld in live files, %lld remnant(s)\n",
                 "Before the wipe", jll(sw, "before.bytes_swept"), jll(sw, "before.in_live_files"),

@@ -645,7 +645,7 @@ static enum dp_status examine_remnant(struct review *r, const struct dp_plan_tar
     uint8_t *buf = NULL;
     bool same = true;
     const char *which = "";
-    ssize_t got = -1;
+    ssize_t got;
     if (!same_dev)
         tile_set(tile, DP_REVIEW_CHANGED, "no longer the device the sweep read");
     else if (t->id.size > max)

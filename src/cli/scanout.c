@@ -186,7 +186,7 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
         const struct dp_scan_sweep *sw = r->sweep;
         fprintf(f, "sweep: %s%s: %s swept, %s of live files not read again, %llu stream(s), "
                    "%llu remnant(s)%s\n",
-                cli_text(sw->device), sw->device_given ? " (--device, not checked)" : "",
+                cli_text(sw->device), sw->device_given ? " (--device, checked by its boot sector)" : "",
                 cli_human_bytes(b1, sizeof(b1), sw->bytes_swept),
                 cli_human_bytes(b2, sizeof(b2), sw->bytes_skipped),
                 (unsigned long long)sw->streams, (unsigned long long)sw->remnants,

@@ -314,7 +314,8 @@ static void recheck(struct run *r, struct wipe_remnant *m)
 enum dp_status wipe_remnant_check(struct run *r, size_t g, struct dp_error *err)
 {
     if (r->remnants == NULL &&
-        (r->remnants = calloc(r->ngroups ? r->ngroups : 1, sizeof(*r->remnants))) == NULL)
+        (r->remnants = calloc(r->ngroups ? r->ngroups : 1, sizeof(struct wipe_remnant *))) ==
+            NULL)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
     struct wipe_remnant *m = calloc(1, sizeof(*m));
     if (m == NULL)

@@ -18,12 +18,77 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/fiemap.h>
 #include <linux/openat2.h>
+
+/* The filesystem size a FAT or exFAT boot sector gives, as its drivers report it through
+ * statfs (FAT: data clusters times cluster size, fusefat; exFAT: the volume length,
+ * exfat-fuse); 0 when the sector is neither. */
+static uint64_t boot_sector_size(const uint8_t b[512])
+{
+    if (b[510] != 0x55 || b[511] != 0xaa)
+        return 0;
+    if (memcmp(b + 3, "EXFAT   ", 8) == 0) {
+        uint64_t len = 0;
+        for (int i = 7; i >= 0; i--)
+            len = len << 8 | b[72 + i];
+        return b[108] >= 9 && b[108] <= 12 && len < (UINT64_MAX >> 12) ? len << b[108] : 0;
+    }
+    uint32_t bps = (uint32_t)b[11] | (uint32_t)b[12] << 8, spc = b[13];
+    uint32_t res = (uint32_t)b[14] | (uint32_t)b[15] << 8, fats = b[16];
+    uint32_t roots = (uint32_t)b[17] | (uint32_t)b[18] << 8;
+    uint32_t tot = (uint32_t)b[19] | (uint32_t)b[20] << 8;
+    uint32_t fatsz = (uint32_t)b[22] | (uint32_t)b[23] << 8;
+    if (tot == 0)
+        tot = (uint32_t)b[32] | (uint32_t)b[33] << 8 | (uint32_t)b[34] << 16 | (uint32_t)b[35] << 24;
+    if (fatsz == 0)
+        fatsz = (uint32_t)b[36] | (uint32_t)b[37] << 8 | (uint32_t)b[38] << 16 |
+                (uint32_t)b[39] << 24;
+    if ((bps != 512 && bps != 1024 && bps != 2048 && bps != 4096) || spc == 0 ||
+        (spc & (spc - 1)) != 0 || fats == 0 || fats > 4 || res == 0)
+        return 0;
+    uint64_t meta = res + (uint64_t)fats * fatsz + ((uint64_t)roots * 32 + bps - 1) / bps;
+    if (meta >= tot)
+        return 0;
+    return (tot - meta) / spc * spc * bps;
+}
+
+/* --device where the mount names none: its boot sector must describe a filesystem of the size
+ * the mounted one reports, else a wrong device would be swept and its copies taken for this
+ * filesystem's remnants (and a clean sweep of it for this one's). */
+static enum dp_status check_named_device(const struct dp_scan_result *r, const char *dev,
+                                         struct dp_error *err)
+{
+    uint8_t b[512];
+    struct statfs sf;
+    int fd = open(dev, O_RDONLY | O_CLOEXEC);
+    bool got = fd >= 0 && pread(fd, b, sizeof(b), 0) == (ssize_t)sizeof(b);
+    if (fd >= 0)
+        close(fd);
+    if (!got)
+        return dp_error_set(err, DP_ERR_IO, errno, "cannot read --device '%s'", dev);
+    uint64_t have = boot_sector_size(b);
+    if (have == 0)
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "--device '%s' holds no FAT or exFAT boot sector: deprive cannot "
+                            "check that it is the device '%s' is mounted from",
+                            dev, r->root);
+    if (statfs(r->root, &sf) != 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "cannot statfs '%s'", r->root);
+    uint64_t mounted = (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;
+    if (have != mounted)
+        return dp_error_set(err, DP_ERR_INVALID, 0,
+                            "--device '%s' is not the device '%s' is mounted from: its boot "
+                            "sector describes %llu bytes, the mounted filesystem %llu",
+                            dev, r->root, (unsigned long long)have,
+                            (unsigned long long)mounted);
+    return DP_OK;
+}
 
 /* The device to sweep for root's mount: sweep_device when given (and, where the mount names a
  * block device, the same one), else the mount's source when it is a block device or an image
@@ -58,15 +123,15 @@ enum dp_status scan_sweep_device(const struct dp_scan_result *r, const struct dp
             return dp_error_set(err, DP_ERR_INVALID, 0,
                                 "--device '%s' is not the device '%s' is mounted from ('%s')",
                                 dev, r->root, r->fs.source);
+        enum dp_status st = src_dev ? DP_OK : check_named_device(r, dev, err);
+        if (st != DP_OK)
+            return st;
     }
     *device = strdup(dev != NULL ? dev : r->fs.source);
     if (*device == NULL)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-    /* checked: the mount's own source, or --device proved to be it (same block device, or
-       the same image file) */
-    *given = *given && !(src_dev && (S_ISBLK(ms.st_mode) ? gs.st_rdev == ms.st_rdev
-                                                         : gs.st_ino == ms.st_ino &&
-                                                               gs.st_dev == ms.st_dev));
+    /* --device where the mount names one is that one (checked above): "mount" */
+    *given = *given && !src_dev;
     return DP_OK;
 }
 

@@ -203,7 +203,8 @@ static json_t *sweep_json(const struct dp_scan_result *r)
         "where they lie");
     if (o != NULL) { /* their bytes before their end: the slack after it is swept */
         json_object_set_new(o, "bytes_skipped_live", json_integer((json_int_t)sw->bytes_skipped));
-        json_object_set_new(o, "device_checked", json_boolean(!sw->device_given));
+        json_object_set_new(o, "device_checked",
+                            json_string(sw->device_given ? "boot sector size" : "mount source"));
     }
     return o;
 }
