@@ -28,6 +28,25 @@ bool fu_loop_create(struct tu_fs *fs, const char *suite, const char *label, cons
     return tu_can_loop(why) && tu_fs_create(fs, type, size_mb);
 }
 
+char *fu_root_new(struct tu_fs *fs, bool *ready, const char *suite, const char *label,
+                  const char *type, unsigned size_mb)
+{
+    *ready = false;
+    if (type == NULL)
+        return tu_mkdtemp();
+    *ready = fu_loop_create(fs, suite, label, type, size_mb);
+    return *ready ? strdup(fs->mnt) : NULL;
+}
+
+void fu_root_free(struct tu_fs *fs, const char *type, char *root)
+{
+    if (type != NULL)
+        tu_fs_destroy(fs); /* unmount and detach, also after a failed test */
+    else if (root != NULL)
+        tu_rm_rf(root);
+    free(root);
+}
+
 void fu_need_loop(bool ready, const char *suite, const char *label, const char *type)
 {
     if (!ready) {

@@ -2,7 +2,7 @@
 /* deprive tests: what the real-filesystem suites share - loop images made per test, the raw
  * image searched for 32-byte windows of what must be gone, and a wipe killed exactly at a
  * journal record's fdatasync (ptrace + seccomp). Used by test_archive_wipe.c,
- * test_embedded.c and test_sweep.c; builds on testutil.h. */
+ * test_archive_carve.c, test_embedded.c and test_sweep.c; builds on testutil.h. */
 #ifndef DEPRIVE_TESTS_FSUTIL_H
 #define DEPRIVE_TESTS_FSUTIL_H
 
@@ -15,6 +15,13 @@
  * with tu_fs_destroy either way (it is safe on a zeroed or partly made fs). */
 bool fu_loop_create(struct tu_fs *fs, const char *suite, const char *label, const char *type,
                     unsigned size_mb);
+/* A test's root: with type, a loop-mounted image of that type made (fu_loop_create: *ready
+ * says whether it was; the root is then its mount point, else NULL); without (NULL), a fresh
+ * temp directory. Heap; undo with fu_root_free, also after a failed test. */
+char *fu_root_new(struct tu_fs *fs, bool *ready, const char *suite, const char *label,
+                  const char *type, unsigned size_mb);
+/* Unmount and detach the image (type given), or remove the directory; then free root. */
+void fu_root_free(struct tu_fs *fs, const char *type, char *root);
 /* Skip the running test, with "<suite>: <label>: skipped: no loop-mounted <type> image could be
  * made here (...)" on stdout, unless ready (what fu_loop_create returned). */
 void fu_need_loop(bool ready, const char *suite, const char *label, const char *type);

@@ -868,25 +868,16 @@ static int efx_setup(void **state)
         no_journal_same_fs = true;
         f->jdir = tu_mkdtemp();
     }
-    if (f->fstype != NULL) {
-        f->loop_ready = fu_loop_create(&f->fs, "embedded", f->label, f->fstype, 32);
-        f->root = f->loop_ready ? strdup(f->fs.mnt) : NULL;
-    } else {
-        f->root = tu_mkdtemp();
-    }
+    f->root = fu_root_new(&f->fs, &f->loop_ready, "embedded", f->label, f->fstype, 32);
     return 0;
 }
 
 static int efx_teardown(void **state)
 {
     struct efx *f = *state;
-    if (f->fstype != NULL)
-        tu_fs_destroy(&f->fs); /* unmount and detach, also after a failed test */
-    else if (f->root != NULL)
-        tu_rm_rf(f->root);
+    fu_root_free(&f->fs, f->fstype, f->root);
     tu_rm_rf(f->work);
     tu_rm_rf(f->jdir);
-    free(f->root);
     free(f->work);
     free(f->jdir);
     f->root = f->work = f->jdir = NULL;

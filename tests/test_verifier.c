@@ -518,24 +518,37 @@ static void content_cases(struct corpus *c)
 
     /* an embedded copy whose byte range was overwritten in place: its container keeps its
      * name; valid only while the bytes outside the range were proved unchanged, and only
-     * with a well-formed range as the location's last element */
-    for (int k = 0; k < 4; k++) {
+     * with a well-formed range as the location's last element. k 4-6: a copy inside an
+     * archive member (replace-member, the member chain before the range): valid only while
+     * the outside was proved unchanged, the range zero and the rewritten archive verified */
+    for (int k = 0; k < 7; k++) {
         d = parsed(c);
         json_t *t1 = json_array_get(jget(d, "targets"), 1);
         json_t *nm = json_array_get(json_object_get(t1, "names"), 0);
         json_t *loc = json_object_get(nm, "location");
+        bool member = k >= 4;
+        if (member)
+            json_array_append_new(loc, json_string("inner/cache.db"));
         json_array_append_new(loc, k == 3 ? json_pack("{s:i, s:i}", "offset", -1, "length", 5)
                                           : json_pack("{s:i, s:i}", "offset", 4096, "length",
                                                       30000));
         json_object_set_new(nm, "removed", json_false());
-        json_object_set_new(t1, "embedded",
-                            json_pack("{s:s, s:i, s:i, s:s, s:b}", "kind", "jpeg", "offset", 4096,
-                                      "length", 30000, "method",
-                                      k == 2 ? "wipe-container" : "overwrite-range",
-                                      "outside_unchanged", k != 1));
-        static const char *const names[] = {"valid-embedded-range", "embedded-outside-changed",
-                                            "embedded-name-kept", "embedded-bad-range"};
-        if (k == 0)
+        const char *method = member ? "replace-member"
+                             : k == 2 ? "wipe-container"
+                                      : "overwrite-range";
+        json_t *em = json_pack("{s:s, s:i, s:i, s:s, s:b}", "kind", "jpeg", "offset", 4096,
+                               "length", 30000, "method", method, "outside_unchanged", k != 1);
+        if (member) {
+            json_object_set_new(em, "range_zeroed", json_boolean(k != 5));
+            json_object_set_new(t1, "archive", json_pack("{s:b, s:b}", "rewritten", 1,
+                                                         "kept_verified", k != 6));
+        }
+        json_object_set_new(t1, "embedded", em);
+        static const char *const names[] = {
+            "valid-embedded-range",   "embedded-outside-changed", "embedded-name-kept",
+            "embedded-bad-range",     "valid-member-range",       "member-range-not-zeroed",
+            "member-archive-unverified"};
+        if (k == 0 || k == 4)
             resigned(c, names[k], d, "VALID", "valid", "ERASED");
         else
             resigned(c, names[k], d, "INVALID", "inconsistent", NULL);

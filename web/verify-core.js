@@ -952,10 +952,15 @@
     }
 
     /* An embedded copy whose range was overwritten in place: its container keeps its names,
-     * and the bytes outside the range were proved unchanged (cert_check.c range_overwritten). */
+     * and the bytes outside the range were proved unchanged; or, inside an archive member
+     * (replace-member), the range zeroed in a rewritten archive read back with every other
+     * member unchanged (cert_check.c range_overwritten). */
     function rangeOverwritten(t) {
         const e = J.get(t, "embedded");
         const m = J.get(e, "method");
+        if (J.isStr(m) && m.v === "replace-member")
+            return J.isTrue(J.get(e, "outside_unchanged")) && J.isTrue(J.get(e, "range_zeroed")) &&
+                J.isTrue(J.get(J.get(t, "archive"), "kept_verified"));
         return J.isStr(m) && m.v === "overwrite-range" && J.isTrue(J.get(e, "outside_unchanged"));
     }
 

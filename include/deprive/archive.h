@@ -160,18 +160,33 @@ enum dp_status dp_archive_probe(int fd, enum dp_archive_kind *kind, const char *
                                 bool *encrypted, struct dp_error *err) DP_WUR DP_NONNULL(2, 3);
 
 /* One member to remove: its chain of names below the file (outermost first) and the digests
- * its content must have (any algorithm in mask; enum dp_algo indexes, as types.h). */
+ * its content must have (any algorithm in mask; enum dp_algo indexes, as types.h).
+ *
+ * An embedded copy inside the member: ranges[0..nranges) ({offset, length} in the content, in
+ * the stream's order) hold a stream, and the digests are the stream's (those bytes in that
+ * order), not the content's. With replace the member is kept, its content written again with
+ * every byte of those ranges zero (name, metadata and place unchanged); without, the member
+ * is left out, as a plain removal is. Several removals may name one member: it is left out
+ * when any of them leaves it out, else written once with all their ranges zeroed. */
 struct dp_archive_removal {
     char *const *chain;
     const size_t *lens;
     unsigned depth;
     unsigned digest_mask;
     const uint8_t (*digests)[DP_DIGEST_MAX]; /* [DP_ALGO_EXACT_COUNT] */
+    const uint64_t (*ranges)[2];             /* NULL: the whole member */
+    size_t nranges;
+    bool replace;
     /* filled by dp_archive_rewrite: */
-    bool found;         /* present, its content had the digests, and it was left out */
+    bool found;         /* present, its content (or its ranges) had the digests, and it was
+                           left out (or written with the ranges zeroed) */
     bool mismatch;      /* present, but its content did not have them: nothing written */
-    uint8_t *content;   /* with keep_content: its bytes (heap), for a perceptual re-check */
+    bool replaced;      /* kept with the ranges zeroed */
+    uint8_t *content;   /* with keep_content: its bytes, or the stream's (the ranges in
+                           order) for a range removal (heap), for a perceptual re-check */
     size_t content_len;
+    uint8_t outside_sha256[32]; /* replaced: SHA-256 of its content outside every range zeroed
+                                   in it (dp_sha256_outside), taken before */
 };
 
 struct dp_archive_rewrite_result {
@@ -194,6 +209,13 @@ struct dp_archive_rewrite_result {
 enum dp_status dp_archive_rewrite(int in_fd, int out_fd, struct dp_archive_removal *rm, size_t n,
                                   bool keep_content, struct dp_archive_rewrite_result *res,
                                   struct dp_error *err) DP_WUR DP_NONNULL(3, 6);
+
+/* The content of the member chain[0..depth) (outermost first) of the archive in fd, read from
+ * offset 0 and nested archives opened in memory: *out heap (up to 256 MiB), *len. DP_ERR_CHANGED
+ * when there is no such member; DP_ERR_PARSE, DP_ERR_NOMEM, DP_ERR_IO. */
+enum dp_status dp_archive_member_read(int fd, char *const *chain, const size_t *lens,
+                                      unsigned depth, uint8_t **out, size_t *len,
+                                      struct dp_error *err) DP_WUR DP_NONNULL(2, 3, 5, 6);
 
 /* Read the archive in fd back and check that its members are exactly the kept ones: the same
  * digest over (name, SHA-256) in order as the rewrite computed (nested archives that were

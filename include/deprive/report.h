@@ -66,6 +66,9 @@ struct dp_plan_target {
     uint64_t embedded_offset, embedded_length;
     uint64_t (*embedded_ranges)[2];
     size_t embedded_nranges;
+    /* An embedded copy: the size of what holds it - the file (id.size) or, with
+     * member_depth > 0, the archive member whose content holds the range. */
+    uint64_t container_size;
     /* A remnant (scan --sweep): path is the device (absolute), id.dev_major/dev_minor its
      * number (0 for an image file), id.size the length; the copy is the device's bytes
      * [remnant_offset, remnant_offset + id.size). It is never written to: a verified

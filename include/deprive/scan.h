@@ -138,6 +138,8 @@ struct dp_scan_totals {
     uint64_t carved_bytes;
     uint64_t carved_decoded;     /* carved images decoded and PDQ-hashed */
     uint64_t carve_limited;      /* files whose carving stopped at a limit (skips[] too) */
+    uint64_t carved_members;     /* archive members held in memory and carved */
+    uint64_t members_too_large;  /* members over the longest stream, not carved (skips[] too) */
     uint64_t sqlite_records;     /* SQLite records put together from overflow pages */
     uint64_t sqlite_broken;      /* overflow chains that looped, left the file or ended early */
     uint64_t sqlite_too_long;    /* records over the longest stream: not put together */
@@ -200,7 +202,8 @@ struct dp_scan_opts {
     /* Carving: every file read is searched for embedded image streams (container/carve.h),
      * each digested and matched; it reads every byte of every file, so the size filter is off.
      * no_carve: files (and members) as wholes only. carve_max_stream: the longest stream
-     * followed (0: DP_SCAN_CARVE_MAX_STREAM). Streams inside archive members are not carved. */
+     * followed (0: DP_SCAN_CARVE_MAX_STREAM); it is also the largest archive member held in
+     * memory to be carved (a larger one is a `limit` skip of the member). */
     bool no_carve;
     bool sweep;                 /* below */
     uint64_t carve_max_stream;

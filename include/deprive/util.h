@@ -33,6 +33,13 @@ enum dp_status dp_sha256_file(const char *path, uint8_t out[32], struct dp_error
 
 /* SHA-256 of a buffer. */
 void dp_sha256_buf(uint8_t out[32], const void *buf, size_t len);
+/* qsort comparator of {offset, length} pairs (uint64_t[2]): by offset. */
+int dp_range_cmp(const void *a, const void *b);
+/* SHA-256 of the bytes of buf[0..len) outside the ranges rg[0..n) ({offset, length}, sorted by
+ * offset; they may overlap or reach past len), in order: what a range overwrite must leave
+ * unchanged. */
+void dp_sha256_outside(uint8_t out[32], const uint8_t *buf, size_t len, const uint64_t (*rg)[2],
+                       size_t n);
 
 /* Write buf to path atomically (temp file in the same directory, fsync, rename, fsync dir).
  * mode is used for the new file. */

@@ -194,6 +194,15 @@ static const char *action_of(const char *status, const json_t *t)
     if (em != NULL && strcmp(em, "overwrite-range") == 0)
         return "its byte range overwritten in place and read back; every byte of the container "
                "outside the range proved unchanged";
+    if (em != NULL && strcmp(em, "replace-member") == 0)
+        return "its byte range zeroed in the archive member holding it, the archive written "
+               "again and read back (the member's bytes outside the range proved unchanged, "
+               "every other member's content unchanged); the old archive overwritten, read back "
+               "and replaced";
+    if (em != NULL && strcmp(em, "wipe-container") == 0 && archive != NULL)
+        return "erased with the whole archive member holding it (--embedded=wipe-container): "
+               "the archive written again without that member and read back; the old archive "
+               "overwritten, read back and replaced";
     if (em != NULL && strcmp(em, "wipe-container") == 0)
         return "erased with its whole container (--embedded=wipe-container): overwritten, read "
                "back, renamed and unlinked";
@@ -510,9 +519,9 @@ static void add_risk(struct bld *b, json_t *risks, const char *text)
 /* What the run's matching could and could not see (docs/certificate.md, "Residual risks" 2). */
 static const char *matching_statement(const json_t *scan)
 {
-    static _Thread_local char t[1200];
+    static _Thread_local char t[1600];
     const json_t *arch = cert_jpath(scan, "scope.archives");
-    char archives[800];
+    char archives[1100];
     if (json_is_true(json_object_get(arch, "used")))
         snprintf(archives, sizeof(archives),
                  " Archives (zip, tar, 7z, rar, cpio, ISO 9660, compressed files) were opened and "
@@ -528,16 +537,19 @@ static const char *matching_statement(const json_t *scan)
                  " Archives were not opened by this version: copies inside them were not "
                  "searched for.");
     const json_t *carv = cert_jpath(scan, "scope.carving");
-    char carved[420];
+    char carved[520];
+    bool in_members = json_is_true(json_object_get(carv, "inside_archive_members"));
     if (json_is_true(json_object_get(carv, "used")))
         snprintf(carved, sizeof(carved),
                  " Every file read was also searched for embedded images (JPEG, PNG, GIF, WebP, "
                  "BMP streams up to %lld bytes: thumbnail caches, databases, documents, EXIF "
                  "thumbnails), each matched the same way, and SQLite records stored across "
                  "overflow pages were put back together first; any other stream stored in "
-                 "pieces (a fragmented file), a stream cut short, and streams inside archive "
-                 "members are not found.",
-                 (long long)json_integer_value(json_object_get(carv, "max_stream")));
+                 "pieces (a fragmented file), a stream cut short, and %s are not found.",
+                 (long long)json_integer_value(json_object_get(carv, "max_stream")),
+                 in_members ? "streams inside archive members larger than that (each a "
+                              "recorded limit) or inside a single compressed file"
+                            : "streams inside archive members");
     else
         snprintf(carved, sizeof(carved), " Copies embedded inside other files were not searched "
                                          "for%s.",

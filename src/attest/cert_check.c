@@ -128,11 +128,18 @@ static bool location_ok(const json_t *loc)
 }
 
 /* An embedded copy whose range was overwritten in place: its container keeps its names, and
- * the bytes outside the range were proved unchanged. */
+ * the bytes outside the range were proved unchanged. Or one inside an archive member whose
+ * range was zeroed in a rewritten archive (replace-member): the member keeps its name, its
+ * bytes outside the range were proved unchanged and the range zero, and the rewritten archive
+ * was read back with every other member's content unchanged (archive.kept_verified). */
 static bool range_overwritten(const json_t *t)
 {
     const json_t *e = json_object_get(t, "embedded");
     const char *m = json_string_value(json_object_get(e, "method"));
+    if (m != NULL && strcmp(m, "replace-member") == 0)
+        return json_is_true(json_object_get(e, "outside_unchanged")) &&
+               json_is_true(json_object_get(e, "range_zeroed")) &&
+               json_is_true(cert_jpath(t, "archive.kept_verified"));
     return m != NULL && strcmp(m, "overwrite-range") == 0 &&
            json_is_true(json_object_get(e, "outside_unchanged"));
 }

@@ -259,27 +259,35 @@ static void render_target(FILE *f, const json_t *t, size_t i)
         }
     }
     const json_t *em = json_object_get(t, "embedded");
+    /* a copy inside an archive member: its range is in the member's content */
+    const char *holder = json_array_size(json_object_get(
+                             json_array_get(json_object_get(t, "names"), 0), "location")) > 2
+                             ? "the archive member"
+                             : "the container";
     if (json_is_object(em)) {
         const json_t *pieces = json_object_get(em, "ranges"); /* a stream stored in pieces */
         const json_t *p0 = json_array_get(pieces, 0);
         if (json_array_size(pieces) > 1)
             fprintf(f, "     embedded %s stream in %zu pieces (%lld bytes): bytes %lld-%lld of "
-                       "the container and %zu more pieces",
+                       "%s and %zu more pieces",
                     esc(b1, sizeof(b1), json_object_get(em, "kind")), json_array_size(pieces),
                     jll(em, "length"), (long long)json_integer_value(json_array_get(p0, 0)),
                     (long long)(json_integer_value(json_array_get(p0, 0)) +
                                 json_integer_value(json_array_get(p0, 1)) - 1),
-                    json_array_size(pieces) - 1);
+                    holder, json_array_size(pieces) - 1);
         else
-            fprintf(f, "     embedded %s stream: bytes %lld-%lld of the container",
+            fprintf(f, "     embedded %s stream: bytes %lld-%lld of %s",
                     esc(b1, sizeof(b1), json_object_get(em, "kind")), jll(em, "offset"),
-                    jll(em, "offset") + jll(em, "length") - 1);
+                    jll(em, "offset") + jll(em, "length") - 1, holder);
         if (json_is_string(json_object_get(em, "method")))
             fprintf(f, "; %s", esc(b2, sizeof(b2), json_object_get(em, "method")));
         if (json_is_boolean(json_object_get(em, "outside_unchanged")))
             fprintf(f, "; outside the range %s",
                     json_is_true(json_object_get(em, "outside_unchanged")) ? "unchanged (SHA-256)"
                                                                            : "CHANGED");
+        if (json_is_boolean(json_object_get(em, "range_zeroed")))
+            fprintf(f, "; the range %s",
+                    json_is_true(json_object_get(em, "range_zeroed")) ? "zeroed" : "NOT zeroed");
         fputc('\n', f);
         if (json_is_string(json_object_get(em, "residual_risk")))
             put_field(f, "     risk", json_object_get(em, "residual_risk"));

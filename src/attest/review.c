@@ -19,6 +19,7 @@
 #include <hpdf.h>
 #include <linux/openat2.h>
 
+#include "deprive/archive.h"
 #include "deprive/digest.h"
 #include "deprive/fingerprint.h"
 #include "deprive/fsinfo.h"
@@ -668,6 +669,56 @@ static enum dp_status examine_remnant(struct review *r, const struct dp_plan_tar
     return st;
 }
 
+/* An archive member (or a copy embedded in one): its content read out of the archive in fd
+ * (zip, tar, cpio), then the copy's pieces from it or the whole content, checked against the
+ * plan's digests and decoded. Only memory is an error. */
+static enum dp_status examine_member(struct review *r, const struct dp_plan_target *t, int fd,
+                                     uint64_t max, struct dp_review_tile *tile, struct thumb *th,
+                                     struct dp_error *err)
+{
+    uint8_t *content = NULL, *buf = NULL;
+    size_t clen = 0;
+    struct dp_error e = {0};
+    enum dp_status st = dp_archive_member_read(fd, t->members, t->member_lens, t->member_depth,
+                                               &content, &clen, &e);
+    if (st != DP_OK) {
+        if (st == DP_ERR_NOMEM)
+            return *err = e, st;
+        tile_set(tile, st == DP_ERR_CHANGED ? DP_REVIEW_CHANGED : DP_REVIEW_UNREADABLE,
+                 "the member: %s", e.msg);
+        return DP_OK;
+    }
+    uint64_t want = t->embedded ? t->embedded_length : clen;
+    bool same = true, fits = true;
+    const char *which = "";
+    for (size_t k = 0; t->embedded && k < t->embedded_nranges; k++)
+        fits &= t->embedded_ranges[k][0] <= clen &&
+                t->embedded_ranges[k][1] <= clen - t->embedded_ranges[k][0];
+    if (want > max) {
+        tile_set(tile, DP_REVIEW_TOO_LARGE, "%llu bytes, limit %llu", (unsigned long long)want,
+                 (unsigned long long)max);
+    } else if (!fits) {
+        tile_set(tile, DP_REVIEW_CHANGED, "the member is shorter than the plan's embedded range");
+    } else if (t->embedded && (buf = malloc(want ? (size_t)want : 1)) == NULL) {
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory reading a member");
+    } else {
+        size_t at = 0; /* the pieces in the stream's order */
+        for (size_t k = 0; t->embedded && k < t->embedded_nranges; k++) {
+            memcpy(buf + at, content + t->embedded_ranges[k][0], t->embedded_ranges[k][1]);
+            at += t->embedded_ranges[k][1];
+        }
+        const uint8_t *p = t->embedded ? buf : content;
+        st = digests_match(r, t, p, (size_t)want, &same, &which, err); /* only memory fails */
+        if (st == DP_OK && !same)
+            tile_set(tile, DP_REVIEW_CHANGED, "content differs: %s is not the plan's", which);
+        else if (st == DP_OK)
+            st = decode_thumb(r, p, (size_t)want, tile, th, err);
+    }
+    free(buf);
+    free(content);
+    return st;
+}
+
 /* Open and check, read, check again (times, size, the plan's digests), decode. Only memory
  * is an error: everything about the file goes into the tile. */
 static enum dp_status examine(struct review *r, const struct dp_plan_target *t,
@@ -689,7 +740,9 @@ static enum dp_status examine(struct review *r, const struct dp_plan_target *t,
     const char *which = "";
     /* an embedded copy: its own bytes, from where the plan says they are in the container */
     uint64_t want = t->embedded ? t->embedded_length : now.size;
-    if (t->embedded) {
+    if (t->member_depth > 0) {
+        st = examine_member(r, t, fd, max, tile, th, err);
+    } else if (t->embedded) {
         if (want > max) {
             tile_set(tile, DP_REVIEW_TOO_LARGE, "%llu bytes, limit %llu",
                      (unsigned long long)want, (unsigned long long)max);

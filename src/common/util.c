@@ -157,6 +157,28 @@ void dp_sha256_buf(uint8_t out[32], const void *buf, size_t len)
     EVP_Digest(buf, len, out, NULL, EVP_sha256(), NULL);
 }
 
+int dp_range_cmp(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+void dp_sha256_outside(uint8_t out[32], const uint8_t *buf, size_t len, const uint64_t (*rg)[2],
+                       size_t n)
+{
+    crypto_hash_sha256_state c; /* no allocation: nothing can fail */
+    crypto_hash_sha256_init(&c);
+    uint64_t off = 0;
+    for (size_t k = 0; k <= n && off < len; k++) {
+        uint64_t end = k < n && rg[k][0] < len ? rg[k][0] : len;
+        if (end > off)
+            crypto_hash_sha256_update(&c, buf + off, (unsigned long long)(end - off));
+        if (k < n && rg[k][0] + rg[k][1] > off)
+            off = rg[k][0] + rg[k][1];
+    }
+    crypto_hash_sha256_final(&c, out);
+}
+
 static enum dp_status fsync_parent(const char *path, struct dp_error *err)
 {
     char *copy = strdup(path);

@@ -74,6 +74,7 @@ struct rw {
     struct dp_archive_rewrite_result *res;
     struct dp_error *err;
     struct dp_digest *content; /* a member's content */
+    size_t *hits;              /* the removals naming the entry at hand (n at most) */
 };
 
 /* Only what can be rewritten is read here (and the filters it may be compressed with). */
@@ -333,30 +334,94 @@ static enum dp_status copy_data(struct rw *w, struct archive *in, struct archive
     return st;
 }
 
-/* A member to remove: its content read and checked against the plan's digests. */
-static enum dp_status check_removed(struct rw *w, struct archive *in,
-                                    struct dp_archive_removal *rm)
+/* Removal rm checked against a member's content b: its digests over the whole content, or
+ * over its ranges in order (each within the content); with keep_content, those bytes kept. */
+static enum dp_status check_one(struct rw *w, const struct membuf *b,
+                                struct dp_archive_removal *rm)
+{
+    const uint8_t *p = b->p ? b->p : (const uint8_t *)"";
+    struct membuf kept = {0};
+    uint8_t dg[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
+    enum dp_status st = dp_digest_begin(w->content, rm->digest_mask, w->err);
+    if (st != DP_OK)
+        return st;
+    for (size_t k = 0; rm->ranges != NULL && k < rm->nranges && !rm->mismatch; k++) {
+        uint64_t off = rm->ranges[k][0], len = rm->ranges[k][1];
+        rm->mismatch = off > b->len || len > b->len - off;
+        if (!rm->mismatch) {
+            dp_digest_update(w->content, p + off, (size_t)len);
+            if (w->keep_content)
+                buf_add(&kept, p + off, (size_t)len);
+        }
+    }
+    if (rm->ranges == NULL) {
+        dp_digest_update(w->content, p, b->len);
+        if (w->keep_content && b->len <= CONTENT_MAX)
+            buf_add(&kept, p, b->len);
+    }
+    dp_digest_end(w->content, dg);
+    for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++)
+        if ((rm->digest_mask & DP_DIGEST_MASK(a)) &&
+            memcmp(dg[a], rm->digests[a], dp_algo_len((enum dp_algo)a)) != 0)
+            rm->mismatch = true;
+    if (rm->mismatch || kept.oom) {
+        free(kept.p);
+        return rm->mismatch ? dp_error_set(w->err, DP_ERR_CHANGED, 0,
+                                           rm->ranges ? "an embedded copy in a member is no "
+                                                        "longer the stream scanned"
+                                                      : "a member to remove no longer has "
+                                                        "the content scanned")
+                            : dp_error_set(w->err, DP_ERR_NOMEM, 0, "out of memory");
+    }
+    rm->content = kept.p;
+    rm->content_len = kept.len;
+    return DP_OK;
+}
+
+/* The member at in's current entry, named by the removals w->hits[0..nh): read and each
+ * checked (DP_ERR_CHANGED when its digests are not there); then left out (*kept false), or,
+ * when every one replaces, written with all their ranges zeroed (*kept; sha: the new
+ * content's SHA-256). */
+static enum dp_status take_member(struct rw *w, struct archive *in, struct archive *out,
+                                  struct archive_entry *e, size_t nh, uint8_t sha[32],
+                                  bool *kept)
 {
     struct membuf b = {0};
     enum dp_status st = read_all(in, &b, w->err);
-    if (st == DP_OK && (st = dp_digest_begin(w->content, rm->digest_mask, w->err)) == DP_OK) {
-        uint8_t dg[DP_ALGO_EXACT_COUNT][DP_DIGEST_MAX];
-        dp_digest_update(w->content, b.p ? b.p : (const uint8_t *)"", b.len);
-        dp_digest_end(w->content, dg);
-        for (int a = 0; a < DP_ALGO_EXACT_COUNT; a++)
-            if ((rm->digest_mask & DP_DIGEST_MASK(a)) &&
-                memcmp(dg[a], rm->digests[a], dp_algo_len((enum dp_algo)a)) != 0)
-                rm->mismatch = true;
+    bool replace = true;
+    size_t nr = 0;
+    for (size_t j = 0; st == DP_OK && j < nh; j++) {
+        struct dp_archive_removal *rm = &w->rm[w->hits[j]];
+        st = check_one(w, &b, rm);
+        replace &= rm->replace && rm->ranges != NULL;
+        nr += rm->ranges != NULL ? rm->nranges : 0;
     }
-    if (st == DP_OK && rm->mismatch)
-        st = dp_error_set(w->err, DP_ERR_CHANGED, 0,
-                          "a member to remove no longer has the content scanned");
-    if (st == DP_OK && w->keep_content && b.len <= CONTENT_MAX) {
-        rm->content = b.p;
-        rm->content_len = b.len;
-        b.p = NULL;
+    uint64_t(*rg)[2] = st == DP_OK && replace ? calloc(nr ? nr : 1, sizeof(*rg)) : NULL;
+    if (st == DP_OK && replace && rg == NULL)
+        st = dp_error_set(w->err, DP_ERR_NOMEM, 0, "out of memory");
+    *kept = st == DP_OK && replace;
+    if (*kept) {
+        size_t k = 0;
+        for (size_t j = 0; j < nh; j++)
+            for (size_t i = 0; i < w->rm[w->hits[j]].nranges; i++, k++)
+                memcpy(rg[k], w->rm[w->hits[j]].ranges[i], sizeof(rg[k]));
+        qsort(rg, nr, sizeof(*rg), dp_range_cmp);
+        uint8_t outside[32];
+        dp_sha256_outside(outside, b.p, b.len, (const uint64_t(*)[2])rg, nr);
+        for (k = 0; k < nr; k++) /* within the content: check_one saw to it */
+            memset(b.p + rg[k][0], 0, (size_t)rg[k][1]);
+        if (archive_write_header(out, e) != ARCHIVE_OK ||
+            (b.len > 0 && archive_write_data(out, b.p, b.len) < 0))
+            st = write_fail(w, out);
+        dp_sha256_buf(sha, b.p ? b.p : (const uint8_t *)"", b.len);
+        for (size_t j = 0; j < nh; j++) {
+            w->rm[w->hits[j]].replaced = st == DP_OK;
+            memcpy(w->rm[w->hits[j]].outside_sha256, outside, 32);
+        }
     }
-    rm->found = st == DP_OK;
+    for (size_t j = 0; j < nh; j++)
+        w->rm[w->hits[j]].found = st == DP_OK;
+    free(rg);
     free(b.p);
     return st;
 }
@@ -447,26 +512,28 @@ static enum dp_status copy_level(struct rw *w, struct archive *in, struct archiv
             w->res->removed++;
             continue;
         }
-        struct dp_archive_removal *hit = NULL;
+        size_t nhit = 0;
         bool nested = false, regular = archive_entry_filetype(e) == AE_IFREG;
         for (size_t i = 0; regular && i < w->n; i++) {
             if (!names(&w->rm[i], level, above, above_len, name))
                 continue;
             if (w->rm[i].depth == level + 1)
-                hit = &w->rm[i];
+                w->hits[nhit++] = i;
             else
                 nested = true;
         }
         uint8_t sha[32];
-        if (hit != NULL) {
-            if ((st = check_removed(w, in, hit)) == DP_OK && !add_gone(&gone, &ngone, name))
+        bool zeroed = false; /* a member kept, written with embedded copies zeroed */
+        if (nhit > 0 && (st = take_member(w, in, out, e, nhit, sha, &zeroed)) == DP_OK &&
+            !zeroed) {
+            if (!add_gone(&gone, &ngone, name))
                 st = dp_error_set(w->err, DP_ERR_NOMEM, 0, "out of memory");
             w->res->removed += st == DP_OK;
             continue;
         }
-        if (nested) {
+        if (nhit == 0 && nested) {
             st = copy_nested(w, in, out, e, level, above, above_len, name, sha);
-        } else {
+        } else if (nhit == 0) {
             bool mimetype = (archive_format(in) & ARCHIVE_FORMAT_BASE_MASK) ==
                                 ARCHIVE_FORMAT_ZIP &&
                             index == 0 && strcmp(name, "mimetype") == 0;
@@ -498,15 +565,16 @@ enum dp_status dp_archive_rewrite(int in_fd, int out_fd, struct dp_archive_remov
 {
     memset(res, 0, sizeof(*res));
     for (size_t i = 0; i < n; i++) {
-        rm[i].found = rm[i].mismatch = false;
+        rm[i].found = rm[i].mismatch = rm[i].replaced = false;
         rm[i].content = NULL;
         rm[i].content_len = 0;
     }
-    struct rw w = {.rm = rm, .n = n, .keep_content = keep_content, .res = res, .err = err};
+    struct rw w = {.rm = rm, .n = n, .keep_content = keep_content, .res = res, .err = err,
+                   .hits = calloc(n ? n : 1, sizeof(size_t))};
     struct archive *in = reader(), *out = archive_write_new();
     struct dp_digest *kd = NULL;
     enum dp_status st = DP_OK;
-    if (in == NULL || out == NULL) {
+    if (in == NULL || out == NULL || w.hits == NULL) {
         st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
         goto done;
     }
@@ -550,6 +618,7 @@ done:
         free(rm[i].content);
         rm[i].content = NULL;
     }
+    free(w.hits);
     dp_digest_free(w.content);
     dp_digest_free(kd);
     archive_read_free(in);
@@ -573,4 +642,68 @@ enum dp_status dp_archive_verify(int fd, const struct dp_archive_rewrite_result 
                             "with their content", (unsigned long long)count,
                             (unsigned long long)res->kept);
     return DP_OK;
+}
+
+/* The member chain[level..depth) below the archive a is reading: its content into *out. */
+static enum dp_status find_member(struct archive *a, char *const *chain, const size_t *lens,
+                                  unsigned depth, unsigned level, struct membuf *out,
+                                  struct dp_error *err)
+{
+    struct archive_entry *e;
+    for (;;) {
+        int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF)
+            return dp_error_set(err, DP_ERR_CHANGED, 0, "the member is not in the archive");
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+            return dp_error_set(err, DP_ERR_PARSE, 0, "reading the archive: %s",
+                                archive_error_string(a) ? archive_error_string(a) : "?");
+        const char *name = archive_entry_pathname(e);
+        if (archive_entry_filetype(e) != AE_IFREG || name == NULL ||
+            strlen(name) != lens[level] || memcmp(name, chain[level], lens[level]) != 0)
+            continue;
+        struct membuf b = {0};
+        enum dp_status st = read_all(a, &b, err);
+        if (st == DP_OK && level + 1 == depth) {
+            *out = b;
+            return DP_OK;
+        }
+        struct archive *n = st == DP_OK ? reader() : NULL;
+        if (st == DP_OK && n == NULL)
+            st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        else if (st == DP_OK && archive_read_open_memory(n, b.p, b.len) != ARCHIVE_OK)
+            st = dp_error_set(err, DP_ERR_CHANGED, 0, "a member named as an archive is not one");
+        else if (st == DP_OK)
+            st = find_member(n, chain, lens, depth, level + 1, out, err);
+        archive_read_free(n);
+        free(b.p);
+        return st;
+    }
+}
+
+enum dp_status dp_archive_member_read(int fd, char *const *chain, const size_t *lens,
+                                      unsigned depth, uint8_t **out, size_t *len,
+                                      struct dp_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    if (depth == 0)
+        dp_misuse("dp_archive_member_read: no member named");
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "seek failed");
+    struct archive *a = reader();
+    if (a == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    struct membuf b = {0};
+    enum dp_status st = archive_read_open_fd(a, fd, 65536) == ARCHIVE_OK
+                            ? find_member(a, chain, lens, depth, 0, &b, err)
+                            : dp_error_set(err, DP_ERR_PARSE, 0, "the archive cannot be read: %s",
+                                           archive_error_string(a));
+    archive_read_free(a);
+    if (st == DP_OK) {
+        *out = b.p ? b.p : malloc(1);
+        *len = b.len;
+        if (*out == NULL)
+            st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    }
+    return st;
 }

@@ -329,6 +329,16 @@ void wipe_remnant_release(struct run *r);
 
 /* Group g is an embedded copy: remove it - with every other embedded copy in the same file
  * not yet done - as the embedded policy says; the results of all of them go to results. */
+/* Why an embedded copy in a container (its name, whose first bytes are head[0..n), at least
+ * 18 when it has them) may not have its range overwritten, or NULL: the container is a SQLite
+ * -wal or -journal file; or, for copy t (NULL: not asked), a range crosses a page boundary of
+ * a SQLite database (docs/embedded.md, "SQLite rules"). */
+const char *wipe_sqlite_rule(const char *name, const uint8_t *head, size_t n,
+                             const struct dp_plan_target *t);
+/* What was done to an embedded copy's range, for its result and the certificate: kind, offset,
+ * length, ranges (in pieces), method, residual risk, and the outside facts merged in. */
+json_t *wipe_range_facts(const struct dp_plan_target *t, const char *method,
+                         const json_t *outside);
 enum dp_status wipe_embedded_group(struct run *r, size_t g, json_t *results,
                                    struct dp_error *err);
 

@@ -157,6 +157,8 @@ struct member {
     size_t g;
     struct work w;
     bool removing;
+    json_t *emb;    /* an embedded copy in a member: what was done to its range (owned) */
+    bool name_kept; /* its member was written again with the range zeroed: the name stays */
 };
 
 static void member_init(struct run *r, struct member *m, size_t g, struct opened *o)
@@ -168,10 +170,151 @@ static void member_init(struct run *r, struct member *m, size_t g, struct opened
     m->w.t0 = &r->plan->targets[r->groups[g].names[0]];
 }
 
-/* Consent for perceptual-only members, the lists for the others: who may be removed. */
+/* Consent for perceptual-only members, the lists for the others: who may be removed. An
+ * embedded copy inside a member is left by --embedded=report-only. */
 static void decide(struct member *m)
 {
+    if (m->w.t0->embedded && m->w.r->opts->embedded_policy == DP_EMBEDDED_REPORT_ONLY) {
+        wipe_set_reason(&m->w, DP_WIPE_SKIPPED, "embedded copy left",
+                        "--embedded=report-only: the member holding it was kept as it was");
+        m->removing = false;
+        return;
+    }
     m->removing = wipe_decide(&m->w);
+}
+
+static bool same_chain(const struct dp_plan_target *a, const struct dp_plan_target *b)
+{
+    if (a->member_depth != b->member_depth)
+        return false;
+    for (unsigned d = 0; d < a->member_depth; d++)
+        if (a->member_lens[d] != b->member_lens[d] ||
+            memcmp(a->members[d], b->members[d], a->member_lens[d]) != 0)
+            return false;
+    return true;
+}
+
+/* Every range zeroed in the member of rm[j] (its own and those of the other copies in the same
+ * member), sorted: *out heap, the count. SIZE_MAX: out of memory. */
+static size_t member_ranges(const struct member *ms, const size_t *of,
+                            const struct dp_archive_removal *rm, size_t k, size_t j,
+                            uint64_t (**out)[2])
+{
+    size_t total = 0, n = 0;
+    for (size_t x = 0; x < k; x++)
+        total += rm[x].replaced ? rm[x].nranges : 0;
+    uint64_t(*rg)[2] = calloc(total ? total : 1, sizeof(*rg));
+    for (size_t x = 0; rg != NULL && x < k; x++)
+        for (size_t i = 0; rm[x].replaced && same_chain(ms[of[x]].w.t0, ms[of[j]].w.t0) &&
+                           i < rm[x].nranges;
+             i++)
+            memcpy(rg[n++], rm[x].ranges[i], sizeof(rg[0]));
+    if (rg != NULL)
+        qsort(rg, n, sizeof(*rg), dp_range_cmp);
+    *out = rg;
+    return rg == NULL ? SIZE_MAX : n;
+}
+
+/* An embedded copy's member read back from the new archive (fd): its size as scanned, the
+ * bytes outside every zeroed range as before, its own ranges all zero (no stream is). The
+ * facts into ms[of[j]].emb; DP_ERR_VERIFY when not proved. */
+static enum dp_status prove_one(struct member *ms, const size_t *of,
+                                const struct dp_archive_removal *rm, size_t k, size_t j, int fd,
+                                struct dp_error *err)
+{
+    const struct dp_plan_target *t = ms[of[j]].w.t0;
+    uint8_t *b = NULL;
+    size_t len = 0, nr = 0;
+    uint64_t(*rg)[2] = NULL;
+    enum dp_status st =
+        dp_archive_member_read(fd, t->members, t->member_lens, t->member_depth, &b, &len, err);
+    if (st == DP_OK && (nr = member_ranges(ms, of, rm, k, j, &rg)) == SIZE_MAX)
+        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    if (st != DP_OK) {
+        free(b);
+        return st == DP_ERR_NOMEM ? st
+                                  : dp_error_set(err, DP_ERR_VERIFY, 0, "the member holding an "
+                                                 "embedded copy does not read back: %s",
+                                                 err ? err->msg : "?");
+    }
+    uint8_t after[32];
+    dp_sha256_outside(after, b, len, (const uint64_t(*)[2])rg, nr);
+    bool zero = len == t->container_size;
+    for (size_t i = 0; zero && i < t->embedded_nranges; i++)
+        for (uint64_t o = 0; zero && o < t->embedded_ranges[i][1]; o++)
+            zero = b[t->embedded_ranges[i][0] + o] == 0;
+    char hb[65], ha[65];
+    dp_hex_encode(hb, rm[j].outside_sha256, 32);
+    dp_hex_encode(ha, after, 32);
+    bool same = memcmp(after, rm[j].outside_sha256, 32) == 0 && len == t->container_size;
+    json_t *outside = json_pack("{s:s, s:s, s:b, s:b, s:I}", "outside_sha256_before", hb,
+                                "outside_sha256_after", ha, "outside_unchanged", same,
+                                "range_zeroed", zero, "member_size", (json_int_t)len);
+    ms[of[j]].emb = wipe_range_facts(t, "replace-member", outside);
+    ms[of[j]].name_kept = true;
+    json_decref(outside);
+    free(rg);
+    free(b);
+    if (ms[of[j]].emb == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    if (!same || !zero)
+        return dp_error_set(err, DP_ERR_VERIFY, 0, "the member holding an embedded copy, read "
+                            "back, %s", !same ? "differs outside the zeroed ranges"
+                                              : "still holds bytes of the copy");
+    return DP_OK;
+}
+
+/* The SQLite rules for embedded copies whose range would be zeroed in their member: one in a
+ * -wal or -journal member, or across a page of a database member, is left (as in a file). */
+static enum dp_status member_rules(struct run *r, struct member *ms, size_t n, int fd,
+                                   struct dp_error *err)
+{
+    for (size_t i = 0; r->opts->embedded_policy == DP_EMBEDDED_OVERWRITE_RANGE && i < n; i++) {
+        const struct dp_plan_target *t = ms[i].w.t0;
+        if (!ms[i].removing || ms[i].w.decided || !t->embedded)
+            continue;
+        uint8_t *b = NULL;
+        size_t len = 0;
+        struct dp_error e = {0};
+        enum dp_status st = dp_archive_member_read(fd, t->members, t->member_lens,
+                                                   t->member_depth, &b, &len, &e);
+        if (st == DP_ERR_NOMEM)
+            return *err = e, st;
+        const char *left = st == DP_OK ? wipe_sqlite_rule(t->members[t->member_depth - 1], b,
+                                                          len < 18 ? len : 18, t)
+                                       : NULL; /* unreadable now: the rewrite says why */
+        free(b);
+        if (left == NULL)
+            continue;
+        wipe_set_reason(&ms[i].w, DP_WIPE_SKIPPED, "embedded copy left", left);
+        ms[i].removing = false;
+        ms[i].emb = wipe_range_facts(t, dp_embedded_policy_name(DP_EMBEDDED_REPORT_ONLY), NULL);
+    }
+    return DP_OK;
+}
+
+/* After the new archive verified: each embedded copy's facts (ms[].emb): a replaced one
+ * proved from the new archive (prove_one), one whose member was left out (by
+ * --embedded=wipe-container, or because the member itself matched) gone with it. */
+static enum dp_status prove_replaced(struct run *r, struct member *ms, const size_t *of,
+                                     const struct dp_archive_removal *rm, size_t k, int fd,
+                                     struct dp_error *err)
+{
+    enum dp_status st = DP_OK;
+    for (size_t j = 0; j < k && st == DP_OK; j++) {
+        json_decref(ms[of[j]].emb);
+        ms[of[j]].emb = NULL;
+        ms[of[j]].name_kept = false;
+        if (rm[j].replaced)
+            st = prove_one(ms, of, rm, k, j, fd, err);
+        else if (rm[j].ranges != NULL)
+            ms[of[j]].emb = wipe_range_facts(
+                ms[of[j]].w.t0,
+                r->opts->embedded_policy == DP_EMBEDDED_WIPE_CONTAINER ? "wipe-container"
+                                                                        : "with-container",
+                NULL);
+    }
+    return st;
 }
 
 /* Copy owner, mode, extended attributes and times of the old archive to the new one. */
@@ -255,7 +398,11 @@ static enum dp_status rewrite(struct run *r, struct member *ms, size_t n, int fd
             rm[k++] = (struct dp_archive_removal){
                 .chain = t->members, .lens = t->member_lens, .depth = t->member_depth,
                 .digest_mask = t->digest_mask,
-                .digests = (const uint8_t(*)[DP_DIGEST_MAX])t->digests};
+                .digests = (const uint8_t(*)[DP_DIGEST_MAX])t->digests,
+                .ranges = t->embedded ? (const uint64_t(*)[2])t->embedded_ranges : NULL,
+                .nranges = t->embedded ? t->embedded_nranges : 0,
+                .replace = t->embedded &&
+                           r->opts->embedded_policy == DP_EMBEDDED_OVERWRITE_RANGE};
         }
         if (k == 0)
             return free(rm), free(of), DP_ERR_CHANGED;
@@ -311,6 +458,8 @@ static enum dp_status rewrite(struct run *r, struct member *ms, size_t n, int fd
             rm[j].content = NULL;
         }
         if (st == DP_OK && !again)
+            st = prove_replaced(r, ms, of, rm, k, *tmp_fd, err);
+        if (st == DP_OK && !again)
             break;
         /* the old archive is untouched: the new one goes */
         close(*tmp_fd);
@@ -329,26 +478,80 @@ static enum dp_status rewrite(struct run *r, struct member *ms, size_t n, int fd
     return st;
 }
 
+/* The method of an embedded copy in a member that no rewrite accounted for, before record_all
+ * decides it: about to be recorded erased with the whole archive file; being removed but
+ * planned (a dry run) or stopped (the policy's method, as for copies in files); left by
+ * --embedded=report-only; or nothing done. */
+static const char *copy_method(const struct member *m)
+{
+    enum dp_embedded_policy pol = m->w.r->opts->embedded_policy;
+    if (m->removing && !m->w.decided)
+        return "with-container";
+    if (m->removing)
+        return pol == DP_EMBEDDED_OVERWRITE_RANGE ? "replace-member"
+                                                  : dp_embedded_policy_name(pol);
+    bool left = m->w.status == DP_WIPE_SKIPPED && pol == DP_EMBEDDED_REPORT_ONLY;
+    return left ? dp_embedded_policy_name(DP_EMBEDDED_REPORT_ONLY) : "none";
+}
+
 /* Every member decided: results (and target-done records) for all of them; the removed ones
- * carry the overwrite facts of the old archive and what the rewrite did. */
+ * carry the overwrite facts of the old archive and what the rewrite did; an embedded copy in a
+ * member what was done to its range (gone with the whole archive file when nothing else says). */
 static enum dp_status record_all(struct member *ms, size_t n, json_t *results,
                                  const json_t *facts, const json_t *arch, struct dp_error *err)
 {
     enum dp_status st = DP_OK;
     for (size_t i = 0; i < n && st == DP_OK; i++) {
         struct work *w = &ms[i].w;
+        json_t *emb = NULL;
+        if (w->t0->embedded)
+            emb = ms[i].emb != NULL ? json_incref(ms[i].emb)
+                                    : wipe_range_facts(w->t0, copy_method(&ms[i]), NULL);
         if (!w->decided && ms[i].removing) {
             w->decided = true;
             w->status = DP_WIPE_ERASED;
             json_decref(w->facts);
             w->facts = json_incref((json_t *)facts);
-            w->o[0].removed = true;
+            w->o[0].removed = !ms[i].name_kept;
         }
+        w->embedded = emb;
         w->extra = ms[i].removing && arch != NULL ? (json_t *)arch : NULL;
         st = wipe_record_work(w, results, err);
+        w->embedded = NULL;
+        json_decref(emb);
         w->r->archive_done[ms[i].g] = true;
     }
     return st;
+}
+
+/* The embedded copies' facts for the archive-written record: {"<group>": embedded}. */
+static json_t *embedded_record(const struct member *ms, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o != NULL && i < n; i++)
+        if (ms[i].removing && ms[i].emb != NULL) {
+            char key[24];
+            snprintf(key, sizeof(key), "%zu", ms[i].g);
+            json_object_set(o, key, ms[i].emb);
+        }
+    return o;
+}
+
+/* Resuming after archive-written: each embedded copy's facts as journaled. */
+static void embedded_resumed(struct member *ms, size_t n, const json_t *rec)
+{
+    const json_t *all = json_object_get(rec, "embedded");
+    for (size_t i = 0; i < n; i++) {
+        char key[24];
+        snprintf(key, sizeof(key), "%zu", ms[i].g);
+        const json_t *e = json_object_get(all, key);
+        const char *m = json_string_value(json_object_get(e, "method"));
+        if (e == NULL || !ms[i].removing)
+            continue;
+        json_decref(ms[i].emb);
+        ms[i].emb = json_incref((json_t *)e);
+        ms[i].name_kept = m != NULL && strcmp(m, "replace-member") == 0;
+    }
 }
 
 /* Open the archive file (the plan's object; relaxed after its overwrite began). */
@@ -394,6 +597,7 @@ static enum dp_status finish_written(struct run *r, struct member *ms, size_t n,
             decide(&ms[i]);
         ms[i].removing = ms[i].removing && !ms[i].w.decided;
     }
+    embedded_resumed(ms, n, rec);
     if (gs->overwrite_done && (gs->archive_renamed || new_in_place(r, ms[0].w.t0, want))) {
         *renamed = true;
         *arch = json_incref(json_object_get(rec, "archive"));
@@ -555,6 +759,8 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, stru
         }
         if (gs != NULL && gs->archive_temp != NULL) /* begun, not written: nothing to keep */
             unlinkat(o[0].dirfd, gs->archive_temp, 0);
+        if (!whole_begun && (st = member_rules(r, ms, n, o[0].fd, err)) != DP_OK)
+            goto out;
         if (r->opts->dry_run) {
             for (size_t i = 0; i < n; i++)
                 if (ms[i].removing)
@@ -620,8 +826,9 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, stru
             }
         arch = archive_facts(&res, sha_new, now);
         if ((st = wipe_jlog(r, "archive-written",
-                            json_pack("{s:I, s:s, s:O, s:o}", "group", (json_int_t)g, "temp",
-                                      tmp_name, "archive", arch, "groups", groups),
+                            json_pack("{s:I, s:s, s:O, s:o, s:o}", "group", (json_int_t)g,
+                                      "temp", tmp_name, "archive", arch, "groups", groups,
+                                      "embedded", embedded_record(ms, n)),
                             err)) != DP_OK)
             goto out;
         /* the old archive, every member in it, overwritten and verified like any target */
@@ -665,6 +872,7 @@ out:
         json_decref(ms[i].w.consent);
         json_decref(ms[i].w.pdq);
         json_decref(ms[i].w.match);
+        json_decref(ms[i].emb);
     }
     if (o != NULL)
         wipe_close_opened(o, n);

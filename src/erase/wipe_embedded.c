@@ -63,7 +63,8 @@ static size_t siblings(struct run *r, size_t g, size_t *out)
     out[n++] = g;
     for (size_t h = 0; h < r->ngroups; h++) {
         const struct dp_plan_target *u = &r->plan->targets[r->groups[h].names[0]];
-        if (h == g || r->archive_done[h] || !u->embedded || u->id.ino != t->id.ino ||
+        if (h == g || r->archive_done[h] || !u->embedded || u->member_depth > 0 ||
+            u->id.ino != t->id.ino ||
             u->id.dev_major != t->id.dev_major || u->id.dev_minor != t->id.dev_minor ||
             strcmp(u->path, t->path) != 0)
             continue;
@@ -173,36 +174,27 @@ static enum dp_status outside_sha256(struct run *r, int fd, uint64_t size,
     return st;
 }
 
-static int cmp_range(const void *a, const void *b)
+/* A SQLite write-ahead log or rollback journal, by name or by its header h[0..n). */
+static bool sqlite_sidecar(const char *name, const uint8_t *h, size_t n)
 {
-    const uint64_t *x = a, *y = b;
-    return (x[0] > y[0]) - (x[0] < y[0]);
-}
-
-/* A SQLite write-ahead log or rollback journal, by name or by its header. */
-static bool sqlite_sidecar(const char *path, int fd)
-{
-    size_t n = strlen(path);
-    if ((n > 4 && strcmp(path + n - 4, "-wal") == 0) ||
-        (n > 8 && strcmp(path + n - 8, "-journal") == 0))
+    size_t l = strlen(name);
+    if ((l > 4 && strcmp(name + l - 4, "-wal") == 0) ||
+        (l > 8 && strcmp(name + l - 8, "-journal") == 0))
         return true;
-    uint8_t h[8];
-    if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
-        return false;
     static const uint8_t journal[8] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7};
-    return memcmp(h, journal, 8) == 0 ||
-           (h[0] == 0x37 && h[1] == 0x7f && h[2] == 0x06 && (h[3] == 0x82 || h[3] == 0x83));
+    bool wal = n >= 4 && h[0] == 0x37 && h[1] == 0x7f && h[2] == 0x06 &&
+               (h[3] == 0x82 || h[3] == 0x83);
+    return wal || (n >= 8 && memcmp(h, journal, 8) == 0);
 }
 
 /* A SQLite database stores a record longer than its page's share across overflow pages, each
  * starting with the next page's number: a stream carved across a page boundary holds those
  * numbers (and whatever lies between the pages), so overwriting it would break the database.
- * Such a range is left (its certificate says why). The database's page size, or 0 when fd
- * is not one. */
-static uint32_t sqlite_page_size(int fd)
+ * Such a range is left (its certificate says why). The page size of the database whose header
+ * is h[0..n), or 0 when it is not one. */
+static uint32_t sqlite_page_size(const uint8_t *h, size_t n)
 {
-    uint8_t h[18];
-    if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16) != 0)
+    if (n < 18 || memcmp(h, "SQLite format 3", 16) != 0)
         return 0;
     uint32_t ps = (uint32_t)h[16] << 8 | h[17];
     return ps == 1 ? 65536 : ps;
@@ -217,9 +209,22 @@ static bool crosses_page(const struct dp_plan_target *t, uint32_t ps)
     return false;
 }
 
-/* What was done to one copy's range, for its result and the certificate. */
-static json_t *range_facts(const struct dp_plan_target *t, const char *method,
-                           const json_t *outside)
+const char *wipe_sqlite_rule(const char *name, const uint8_t *head, size_t n,
+                             const struct dp_plan_target *t)
+{
+    if (sqlite_sidecar(name, head, n))
+        return "the container is a SQLite write-ahead log or rollback journal: overwriting a "
+               "range breaks a frame's checksum and SQLite then drops it and every later frame, "
+               "lawful data with them; only --embedded=wipe-container removes it";
+    if (t != NULL && crosses_page(t, sqlite_page_size(head, n)))
+        return "the range crosses a page boundary of a SQLite database: a record stored across "
+               "pages holds the database's page links there, which an overwrite would break; "
+               "only --embedded=wipe-container removes it";
+    return NULL;
+}
+
+json_t *wipe_range_facts(const struct dp_plan_target *t, const char *method,
+                         const json_t *outside)
 {
     const json_t *emb = json_object_get(t->finding, "embedded");
     json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s}", "kind",
@@ -253,7 +258,7 @@ static size_t removing_ranges(const struct copy *cs, size_t n, uint64_t (**out)[
             rg[k++][1] = cs[i].w.t0->embedded_ranges[j][1];
         }
     if (rg != NULL)
-        qsort(rg, k, sizeof(*rg), cmp_range);
+        qsort(rg, k, sizeof(*rg), dp_range_cmp);
     *out = rg;
     return rg == NULL ? SIZE_MAX : k;
 }
@@ -392,7 +397,7 @@ static enum dp_status record_all(struct run *r, struct copy *cs, size_t n, json_
             json_decref(w->facts);
             w->facts = json_incref((json_t *)facts);
         }
-        emb = range_facts(w->t0, cs[i].removing ? method : "none",
+        emb = wipe_range_facts(w->t0, cs[i].removing ? method : "none",
                           cs[i].removing ? outside : NULL);
         w->embedded = emb;
         st = wipe_record_work(w, results, err);
@@ -566,23 +571,21 @@ enum dp_status wipe_embedded_group(struct run *r, size_t g, json_t *results, str
                           "--embedded=report-only: the container was not changed");
             goto record;
         }
-        if (pol == DP_EMBEDDED_OVERWRITE_RANGE && sqlite_sidecar(t0->path, o.fd)) {
+        uint8_t head[18];
+        ssize_t hn = pread(o.fd, head, sizeof(head), 0);
+        const char *left = pol == DP_EMBEDDED_OVERWRITE_RANGE
+                               ? wipe_sqlite_rule(t0->path, head, hn > 0 ? (size_t)hn : 0, NULL)
+                               : NULL;
+        if (left != NULL) {
             method = dp_embedded_policy_name(DP_EMBEDDED_REPORT_ONLY);
-            fail_removing(cs, n, DP_WIPE_SKIPPED, "embedded copy left",
-                          "the container is a SQLite write-ahead log or rollback journal: "
-                          "overwriting a range breaks a frame's checksum and SQLite then drops "
-                          "it and every later frame, lawful data with them; only "
-                          "--embedded=wipe-container removes it");
+            fail_removing(cs, n, DP_WIPE_SKIPPED, "embedded copy left", left);
             goto record;
         }
-        uint32_t ps = pol == DP_EMBEDDED_OVERWRITE_RANGE ? sqlite_page_size(o.fd) : 0;
-        for (size_t i = 0; ps > 0 && i < n; i++)
-            if (cs[i].removing && !cs[i].w.decided && crosses_page(cs[i].w.t0, ps))
-                wipe_set_reason(&cs[i].w, DP_WIPE_SKIPPED, "embedded copy left",
-                                "the range crosses a page boundary of a SQLite database: a "
-                                "record stored across pages holds the database's page links "
-                                "there, which an overwrite would break; only "
-                                "--embedded=wipe-container removes it");
+        for (size_t i = 0; pol == DP_EMBEDDED_OVERWRITE_RANGE && i < n; i++)
+            if (cs[i].removing && !cs[i].w.decided &&
+                (left = wipe_sqlite_rule(t0->path, head, hn > 0 ? (size_t)hn : 0,
+                                         cs[i].w.t0)) != NULL)
+                wipe_set_reason(&cs[i].w, DP_WIPE_SKIPPED, "embedded copy left", left);
         if (r->opts->dry_run) {
             for (size_t i = 0; i < n; i++)
                 if (cs[i].removing && !cs[i].w.decided)

@@ -2,6 +2,7 @@
 /* deprive: overwrite passes, read-back verification from the device, extents, and the
  * filesystem-level clean-up (ext4 journal checkpoint, free-space fill, FITRIM). */
 #include "internal.h"
+#include "deprive/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -359,12 +360,6 @@ enum dp_status wipe_io_overwrite(struct wipe_io *io, int fd, uint64_t len, uint6
     return st;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-    const uint64_t *x = a, *y = b;
-    return (x[0] > y[0]) - (x[0] < y[0]);
-}
-
 enum dp_status wipe_io_overwrite_ranges(struct wipe_io *io, int fd, const uint64_t (*ranges)[2],
                                         size_t n, json_t **overwrite, json_t **verification,
                                         struct dp_error *err)
@@ -379,7 +374,7 @@ enum dp_status wipe_io_overwrite_ranges(struct wipe_io *io, int fd, const uint64
                                        : DP_OK;
     if (st == DP_OK) {
         memcpy(sorted, ranges, n * sizeof(*sorted));
-        qsort(sorted, n, sizeof(*sorted), cmp_range);
+        qsort(sorted, n, sizeof(*sorted), dp_range_cmp);
         for (size_t i = 0; i < n && st == DP_OK; i++)
             if (!segs_add(&sg, sorted[i][0], sorted[i][0] + sorted[i][1]))
                 st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");

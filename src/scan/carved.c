@@ -100,17 +100,17 @@ static bool read_at(struct worker *w, int fd, uint64_t off, size_t n)
 
 /* The stream at off, walked: its bytes (*p, in mem or the carve buffer) and length, or false.
  * *walked counts the bytes looked at. */
-static bool walk(struct worker *w, const struct item *it, const uint8_t *mem, uint64_t off,
+static bool walk(struct worker *w, int fd, uint64_t size, const uint8_t *mem, uint64_t off,
                  enum dp_carve_kind kind, const uint8_t **p, uint64_t *len, uint64_t *walked)
 {
-    uint64_t rest = it->id.size - off, max = w->s->res->carve_max_stream;
+    uint64_t rest = size - off, max = w->s->res->carve_max_stream;
     uint64_t want = rest < CARVE_FIRST_READ ? rest : CARVE_FIRST_READ;
     for (;;) {
         if (want > max + 1)
             want = max + 1 < rest ? max + 1 : rest;
         if (mem != NULL)
             *p = mem + off;
-        else if (!read_at(w, it->fd, off, (size_t)want))
+        else if (!read_at(w, fd, off, (size_t)want))
             return false;
         else
             *p = w->cbuf;
@@ -178,7 +178,7 @@ bool scan_match_stream(struct worker *w, const uint8_t *p, uint64_t len, bool pd
     return true;
 }
 
-static void free_findings(struct dp_finding *v, size_t n)
+void scan_free_findings(struct dp_finding *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(v[i].path);
@@ -206,7 +206,7 @@ static void keep(struct carving *c, struct dp_finding *f, enum dp_carve_kind kin
     f->path = malloc(c->it->path_len + 1);
     struct dp_finding *v = f->path ? realloc(c->found, (c->nfound + 1) * sizeof(*v)) : NULL;
     if (v == NULL) {
-        free_findings(f, 1);
+        scan_free_findings(f, 1);
         c->oom = true;
         return;
     }
@@ -269,40 +269,82 @@ static bool on_record(void *ctx, const struct dp_sqlite_record *rec)
     return !c->oom;
 }
 
+/* The candidates named (w->cand_*) walked over [0, size) - from mem, or read again from fd -
+ * and each complete stream that is not the whole of it matched. *limited: the walk budget ran
+ * out. image: the bytes were decoded as an image (the stream at offset 0 is its own image,
+ * matched exactly only). */
+static void carve_candidates(struct carving *c, int fd, uint64_t size, const uint8_t *mem,
+                             bool image, bool *limited)
+{
+    struct worker *w = c->w;
+    uint64_t budget = size * 4 + CARVE_WALK_SLACK, walked = 0;
+    for (size_t i = 0; i < w->cand_n && !c->oom; i++) {
+        if (walked > budget) {
+            *limited = true;
+            break;
+        }
+        uint64_t off = w->cand_off[i], len = 0;
+        const uint8_t *p = NULL;
+        if (!walk(w, fd, size, mem, off, (enum dp_carve_kind)w->cand_kind[i], &p, &len, &walked))
+            continue;
+        if (off == 0 && len == size) /* the file (member) itself, not an embedded copy */
+            continue;
+        c->carved++;
+        c->carved_bytes += len;
+        struct dp_finding f;
+        bool dec = false;
+        bool m = scan_match_stream(w, p, len, !(off == 0 && image), &f, &dec);
+        c->decoded += dec;
+        if (m) {
+            f.embedded_offset = off;
+            keep(c, &f, (enum dp_carve_kind)w->cand_kind[i]);
+        }
+    }
+}
+
+/* With s->lock held: what one carving counted added to the totals. */
+static void add_totals(struct scan *s, const struct carving *c, size_t ncand,
+                       const struct dp_sqlite_stats *sq)
+{
+    struct dp_scan_totals *t = &s->res->totals;
+    t->carve_candidates += ncand;
+    t->carved += c->carved;
+    t->carved_bytes += c->carved_bytes;
+    t->carved_decoded += c->decoded;
+    t->sqlite_records += sq->records;
+    t->sqlite_broken += sq->broken;
+    t->sqlite_too_long += sq->too_long;
+}
+
+enum dp_status scan_carve_limit_skip(struct scan *s, const struct item *it, char **members,
+                                     size_t *lens, unsigned depth, const char *detail)
+{
+    s->res->totals.skipped[DP_SKIP_LIMIT]++; /* totals.skipped counts every skip listed */
+    return scan_add_skip_rec(s, it->path, it->path_len,
+                             (struct dp_skip){.reason = DP_SKIP_LIMIT, .member_reason = -1,
+                                              .members = members, .member_lens = lens,
+                                              .member_depth = depth, .detail = strdup(detail)});
+}
+
+static void drop_big_buffer(struct worker *w)
+{
+    if (w->cbuf_cap > 16u * 1024 * 1024) { /* do not keep a big buffer per worker */
+        free(w->cbuf);
+        w->cbuf = NULL;
+        w->cbuf_cap = 0;
+    }
+}
+
 void scan_carve_file(struct worker *w, const struct item *it, const uint8_t *mem,
                      bool file_image)
 {
     struct scan *s = w->s;
     dp_carve_finish(&w->finder, on_candidate, w);
-    uint64_t budget = it->id.size * 4 + CARVE_WALK_SLACK, walked = 0;
     bool cand_overflow = w->cand_overflow; /* more candidate streams than are kept */
     bool limited = cand_overflow;          /* that, or the walk budget ran out */
     size_t ncand = w->cand_n;
     struct carving c = {.w = w, .it = it};
-    for (size_t i = 0; i < w->cand_n && !c.oom; i++) {
-        if (walked > budget) {
-            limited = true;
-            break;
-        }
-        uint64_t off = w->cand_off[i], len = 0;
-        const uint8_t *p = NULL;
-        if (!walk(w, it, mem, off, (enum dp_carve_kind)w->cand_kind[i], &p, &len, &walked))
-            continue;
-        if (off == 0 && len == it->id.size) /* the file itself, not an embedded copy */
-            continue;
-        c.carved++;
-        c.carved_bytes += len;
-        struct dp_finding f;
-        bool dec = false;
-        /* the image at the start of an image file is the file's own: matched exactly only */
-        bool pdq = !(off == 0 && file_image);
-        bool m = scan_match_stream(w, p, len, pdq, &f, &dec);
-        c.decoded += dec;
-        if (m) {
-            f.embedded_offset = off;
-            keep(&c, &f, (enum dp_carve_kind)w->cand_kind[i]);
-        }
-    }
+    carve_candidates(&c, it->fd, it->id.size, mem, file_image, &limited);
     uint8_t head[100];
     struct dp_sqlite_stats sq = {0};
     if (!c.oom && pread(it->fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
@@ -314,18 +356,11 @@ void scan_carve_file(struct worker *w, const struct item *it, const uint8_t *mem
     bool changed = dp_file_id_stat(it->fd, "", &now, NULL) != DP_OK ||
                    !dp_file_id_same(&it->id, &now);
     pthread_mutex_lock(&s->lock);
-    struct dp_scan_totals *t = &s->res->totals;
-    t->carve_candidates += ncand;
-    t->carved += c.carved;
-    t->carved_bytes += c.carved_bytes;
-    t->carved_decoded += c.decoded;
-    t->sqlite_records += sq.records;
-    t->sqlite_broken += sq.broken;
-    t->sqlite_too_long += sq.too_long;
+    add_totals(s, &c, ncand, &sq);
     size_t pushed = 0;
     enum dp_status st = c.oom ? DP_ERR_NOMEM : DP_OK;
     if (changed && c.nfound > 0) {
-        t->skipped[DP_SKIP_CHANGED]++;
+        s->res->totals.skipped[DP_SKIP_CHANGED]++;
         st = scan_add_skip_rec(s, it->path, it->path_len,
                                (struct dp_skip){.reason = DP_SKIP_CHANGED, .member_reason = -1,
                                                 .detail = strdup("changed while its embedded "
@@ -342,19 +377,42 @@ void scan_carve_file(struct worker *w, const struct item *it, const uint8_t *mem
                  "its later embedded streams were not examined",
                  cand_overflow ? "65536 candidate streams"
                                : "bytes walked 4 times its size plus 256 MiB");
-        t->carve_limited++;
-        st = scan_add_skip_rec(s, it->path, it->path_len,
-                               (struct dp_skip){.reason = DP_SKIP_LIMIT, .member_reason = -1,
-                                                .detail = strdup(d)});
+        s->res->totals.carve_limited++;
+        st = scan_carve_limit_skip(s, it, NULL, NULL, 0, d);
     }
     if (st != DP_OK)
         scan_set_fatal(s, DP_ERR_NOMEM, "out of memory recording carved streams");
     pthread_mutex_unlock(&s->lock);
-    free_findings(c.found + pushed, c.nfound - pushed); /* those not handed to the result */
+    scan_free_findings(c.found + pushed, c.nfound - pushed); /* those not handed to the result */
     free(c.found);
-    if (w->cbuf_cap > 16u * 1024 * 1024) { /* do not keep a big buffer per worker */
-        free(w->cbuf);
-        w->cbuf = NULL;
-        w->cbuf_cap = 0;
+    drop_big_buffer(w);
+}
+
+size_t scan_carve_member(struct worker *w, const struct item *it, const uint8_t *mem,
+                         uint64_t len, bool image, struct dp_finding **found, const char **limit)
+{
+    scan_carve_begin(w);
+    scan_carve_observe(w, mem, (size_t)len);
+    dp_carve_finish(&w->finder, on_candidate, w);
+    bool limited = w->cand_overflow;
+    *limit = limited ? "65536 candidate streams" : NULL;
+    size_t ncand = w->cand_n;
+    struct carving c = {.w = w, .it = it};
+    carve_candidates(&c, -1, len, mem, image, &limited);
+    if (limited && *limit == NULL)
+        *limit = "bytes walked 4 times its size plus 256 MiB";
+    struct dp_sqlite_stats sq = {0};
+    pthread_mutex_lock(&w->s->lock);
+    add_totals(w->s, &c, ncand, &sq);
+    w->s->res->totals.carved_members++;
+    pthread_mutex_unlock(&w->s->lock);
+    drop_big_buffer(w);
+    if (c.oom) {
+        scan_free_findings(c.found, c.nfound);
+        free(c.found);
+        *found = NULL;
+        return SIZE_MAX;
     }
+    *found = c.found;
+    return c.nfound;
 }

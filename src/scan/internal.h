@@ -147,6 +147,19 @@ void scan_carve_finish(struct worker *w);
 void scan_carve_file(struct worker *w, const struct item *it, const uint8_t *mem,
                      bool file_image);
 void scan_carve_release(struct worker *w);
+/* An archive member's bytes mem[0..len), held whole, carved as a file is (image: they were
+ * decoded as an image); the SQLite overflow walk is not done. The matches as embedded findings
+ * of it->path without their member chain (*found heap, the count returned; SIZE_MAX: out of
+ * memory); totals counted. *limit: why carving stopped early (a static text), or NULL. Lock
+ * not held. */
+size_t scan_carve_member(struct worker *w, const struct item *it, const uint8_t *mem,
+                         uint64_t len, bool image, struct dp_finding **found, const char **limit);
+/* With s->lock held: a `limit` skip of the file (depth 0) or of its member members[0..depth)
+ * (taken), detail copied; counted in totals.skipped. */
+enum dp_status scan_carve_limit_skip(struct scan *s, const struct item *it, char **members,
+                                     size_t *lens, unsigned depth, const char *detail);
+/* Free the heap parts of findings v[0..n) (not v). */
+void scan_free_findings(struct dp_finding *v, size_t n);
 /* Digest (the lists' algorithms and SHA-256), decode when pdq and the lists hold PDQ entries,
  * and match one carved stream; a match becomes *f, an embedded finding without its path, id
  * and offset (heap parts: matches). *decoded: it was decoded. True when it matched. */

@@ -19,9 +19,14 @@ struct msink {
     struct dp_digest *dg;       /* the worker's, for this depth */
     unsigned char *head;        /* the worker's, for this depth: the first bytes, for libmagic */
     size_t head_len;
-    uint8_t *img;               /* an image member held for PDQ */
+    uint8_t *img;               /* the member held: an image for PDQ, any member for carving */
     size_t img_len, img_cap;
     bool image_checked, image, image_too_large;
+    bool carve;                 /* held whole to be carved (carving on, not over the limit) */
+    bool carve_too_large;       /* over the carving limit: not carved (a recorded limit) */
+    bool dropped;               /* the buffer let go: it no longer holds every byte */
+    bool carve_oom;             /* let go for want of memory while it was held for carving */
+    bool nested;                /* an archive itself (a member below it began): not carved */
     uint64_t bytes;
 };
 
@@ -78,6 +83,19 @@ static void *begin(void *ctx, void *parent, const struct dp_member_info *m)
         free(k);
         return NULL;
     }
+    /* a single compressed file's content is not carved: it could only be erased whole */
+    k->carve = c->w->s->res->carve && m->archive != DP_ARCHIVE_COMPRESSED;
+    struct msink *up = parent;
+    if (up != NULL && !up->nested) { /* up is an archive: its members are examined instead */
+        up->nested = true;
+        up->carve = false;
+        if (!up->image) {
+            free(up->img);
+            up->img = NULL;
+            up->img_len = up->img_cap = 0;
+            up->dropped = true;
+        }
+    }
     memcpy(k->name, m->name, m->name_len);
     k->name[m->name_len] = '\0';
     k->name_len = m->name_len;
@@ -88,6 +106,38 @@ static void *begin(void *ctx, void *parent, const struct dp_member_info *m)
         k->info.hardlink = k->hardlink;
     }
     return k;
+}
+
+/* Grow k's buffer to hold len more bytes; false (the buffer let go) when it cannot. */
+static bool hold_more(struct msink *k, size_t len)
+{
+    if (k->img_len + len <= k->img_cap)
+        return true;
+    size_t cap = k->img_cap ? k->img_cap : 1u << 20;
+    while (cap < k->img_len + len)
+        cap *= 2;
+    uint8_t *p = realloc(k->img, cap);
+    if (p == NULL)
+        return false;
+    k->img = p;
+    k->img_cap = cap;
+    return true;
+}
+
+/* Is k's buffer still wanted after `bytes` bytes: for PDQ (an image within max_image_bytes) or
+ * for carving (within the longest stream, and not an archive)? */
+static bool hold_wanted(struct msink *k, const struct scan *s)
+{
+    if (k->image && !k->image_too_large && k->bytes > s->pdq.max_image_bytes)
+        k->image_too_large = true;
+    if (k->carve && k->head_len >= DP_ARCHIVE_SNIFF_BYTES &&
+        dp_archive_sniff(k->head, k->head_len) != DP_ARCHIVE_NONE)
+        k->carve = false; /* its members are examined instead, as for a file */
+    if (k->carve && k->bytes > s->res->carve_max_stream) {
+        k->carve = false;
+        k->carve_too_large = true;
+    }
+    return (k->image && !k->image_too_large) || k->carve;
 }
 
 static void data(void *ctx, void *sink, const uint8_t *buf, size_t len)
@@ -107,31 +157,22 @@ static void data(void *ctx, void *sink, const uint8_t *buf, size_t len)
         k->image_checked = true;
         k->image = dp_image_sniff(k->head, k->head_len) != DP_IMAGE_NONE;
     }
-    if (k->image && !k->image_too_large) {
-        if (k->bytes > s->pdq.max_image_bytes) {
-            k->image_too_large = true;
-            free(k->img);
-            k->img = NULL;
-            return;
-        }
-        if (k->img_len + len > k->img_cap) {
-            size_t cap = k->img_cap ? k->img_cap : 1u << 20;
-            while (cap < k->img_len + len)
-                cap *= 2;
-            uint8_t *p = realloc(k->img, cap);
-            if (p == NULL) { /* no PDQ for it; the digests still go on */
-                k->image_too_large = true;
-                free(k->img);
-                k->img = NULL;
-                return;
-            }
-            k->img = p;
-            k->img_cap = cap;
-        }
-        if (len > 0)
-            memcpy(k->img + k->img_len, buf, len);
-        k->img_len += len;
+    if (k->dropped)
+        return;
+    bool wanted = hold_wanted(k, s);
+    if (!wanted || !hold_more(k, len)) {
+        k->carve_oom = wanted && k->carve;
+        k->dropped = k->img != NULL || k->carve; /* carving needs every byte from the first */
+        k->image_too_large |= k->image;
+        k->carve = false;
+        free(k->img);
+        k->img = NULL;
+        k->img_len = k->img_cap = 0;
+        return;
     }
+    if (len > 0)
+        memcpy(k->img + k->img_len, buf, len);
+    k->img_len += len;
 }
 
 /* The member chain of k (and of k's parents): heap arrays of depth entries. */
@@ -255,6 +296,86 @@ static const struct matched *link_target(const struct mctx *c, const struct msin
     return NULL;
 }
 
+/* The embedded findings carved from a member, given its chain and the member's facts; pushed.
+ * found[0..n) is taken (freed here). */
+static enum dp_status push_carved(struct mctx *c, const struct msink *k,
+                                  struct dp_finding *found, size_t n)
+{
+    struct scan *s = c->w->s;
+    enum dp_status st = DP_OK;
+    size_t pushed = 0;
+    pthread_mutex_lock(&s->lock);
+    for (; pushed < n && st == DP_OK; pushed++) {
+        struct dp_finding *f = &found[pushed];
+        if (!chain_of(k, NULL, 0, &f->members, &f->member_lens, &f->member_depth)) {
+            st = DP_ERR_NOMEM;
+            break;
+        }
+        f->member_size = (int64_t)k->bytes;
+        f->member_index = k->info.index;
+        f->member_mtime = k->info.mtime;
+        f->member_archive = (uint8_t)k->info.archive;
+        f->member_compression = k->info.compression;
+        if ((st = scan_push_finding(s, f)) != DP_OK) {
+            free_chain(f->members, f->member_depth);
+            free(f->member_lens);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    scan_free_findings(found + pushed, n - pushed); /* those not handed to the result */
+    free(found);
+    return st;
+}
+
+/* A member read whole: carved when it was held (not an archive, not over the limit); a member
+ * over the limit is recorded as not carved. decoded: it was decoded as an image. */
+static enum dp_status carve_member(struct mctx *c, struct msink *k, bool decoded)
+{
+    struct scan *s = c->w->s;
+    const char *limit = NULL;
+    char d[256];
+    if (k->carve_too_large || k->carve_oom) {
+        if (k->carve_oom)
+            snprintf(d, sizeof(d), "not carved: out of memory holding the member to search it "
+                     "for embedded images (it was digested whole)");
+        else
+            snprintf(d, sizeof(d), "not carved: a member of more than %llu bytes is not held "
+                     "in memory to be searched for embedded images (it was digested whole)",
+                     (unsigned long long)s->res->carve_max_stream);
+        limit = d;
+    } else if (!k->carve || k->nested || k->dropped || k->img_len != k->bytes ||
+               dp_archive_sniff(k->head, k->head_len) != DP_ARCHIVE_NONE) {
+        return DP_OK;
+    } else {
+        struct dp_finding *found = NULL;
+        size_t n = scan_carve_member(c->w, c->it, k->img, k->img_len, decoded, &found, &limit);
+        enum dp_status st = n == SIZE_MAX ? DP_ERR_NOMEM : push_carved(c, k, found, n);
+        if (st != DP_OK || limit == NULL)
+            return st;
+        snprintf(d, sizeof(d), "carving stopped at a limit (%s): the member was digested "
+                 "whole, its later embedded streams were not examined", limit);
+        limit = d;
+    }
+    char **chain = NULL;
+    size_t *lens = NULL;
+    unsigned depth = 0;
+    if (!chain_of(k, NULL, 0, &chain, &lens, &depth))
+        return DP_ERR_NOMEM;
+    pthread_mutex_lock(&s->lock);
+    if (k->carve_too_large || k->carve_oom)
+        s->res->totals.members_too_large++;
+    else
+        s->res->totals.carve_limited++;
+    enum dp_status st = scan_carve_limit_skip(s, c->it, chain, lens, depth, limit);
+    pthread_mutex_unlock(&s->lock);
+    if (st != DP_OK) {
+        free_chain(chain, depth);
+        free(lens);
+    }
+    return st;
+}
+
 static enum dp_status end(void *ctx, void *sink, bool ok, const char *detail)
 {
     struct mctx *c = ctx;
@@ -263,7 +384,7 @@ static enum dp_status end(void *ctx, void *sink, bool ok, const char *detail)
     enum dp_status st = DP_OK;
     struct dp_finding f = {.digest_mask = c->mask};
     struct scan_pdq_outcome po = {0};
-    bool undecodable = false;
+    bool undecodable = false, carve = false; /* carve: read whole, examined as a member */
     if (k->hardlink != NULL) {
         const struct matched *t = link_target(c, k);
         if (t != NULL) {
@@ -305,7 +426,8 @@ static enum dp_status end(void *ctx, void *sink, bool ok, const char *detail)
         st = DP_ERR_NOMEM;
         goto out;
     }
-    if (k->img != NULL && !k->image_too_large) {
+    carve = true;
+    if (k->image && k->img != NULL && !k->image_too_large) {
         struct dp_error pe = {0};
         undecodable = scan_pdq_match(&s->pdq, k->img, k->img_len, &po, &pe) != DP_OK;
         if (po.count > 0) {
@@ -322,7 +444,7 @@ static enum dp_status end(void *ctx, void *sink, bool ok, const char *detail)
     }
     pthread_mutex_lock(&s->lock);
     s->res->totals.images_decoded += po.decoded;
-    s->res->totals.images_undecodable += k->img != NULL && undecodable;
+    s->res->totals.images_undecodable += k->image && k->img != NULL && undecodable;
     s->res->totals.images_too_large += k->image_too_large;
     pthread_mutex_unlock(&s->lock);
     if (mc == 0)
@@ -340,6 +462,8 @@ static enum dp_status end(void *ctx, void *sink, bool ok, const char *detail)
     if (st != DP_OK)
         free(m);
 out:
+    if (carve && st == DP_OK)
+        st = carve_member(c, k, po.decoded);
     free(po.matches);
     free(k->img);
     free(k->name);

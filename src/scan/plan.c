@@ -152,12 +152,12 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad location", index);
     const json_t *range = json_array_get(loc, depth - 1);
     if (depth > 1 && json_is_object(range)) {
-        /* an embedded copy: {"offset", "length"} last, within the container's size, and the
-           same as the finding's "embedded" object says */
+        /* an embedded copy: {"offset", "length"} last, within the container's size (a
+           member's, for a copy inside an archive member), and the same as the finding's
+           "embedded" object says */
         const json_t *emb = json_object_get(f, "embedded");
         uint64_t eo = 0, el = 0, total = 0;
-        bool ok = depth == 2 &&
-                  dp_json_ranges_get(range, &t->embedded_ranges, &t->embedded_nranges);
+        bool ok = dp_json_ranges_get(range, &t->embedded_ranges, &t->embedded_nranges);
         for (size_t k = 0; ok && k < t->embedded_nranges; k++)
             total += t->embedded_ranges[k][1];
         if (!ok || !json_is_object(emb) || !get_u64(emb, "offset", &eo) ||
@@ -190,9 +190,14 @@ static enum dp_status parse_target(const json_t *f, size_t index, struct dp_plan
         !get_ns(f, "ctime_ns", &t->id.ctime_sec, &t->id.ctime_nsec))
         return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: missing or bad identity fields",
                             index);
+    uint64_t csize = t->id.size; /* the container's: the file, or the member holding it */
+    if (t->embedded && t->member_depth > 0 &&
+        !get_u64(json_object_get(f, "member"), "size", &csize))
+        return dp_error_set(err, DP_ERR_PARSE, 0, "finding %zu: bad member size", index);
+    t->container_size = csize;
     for (size_t k = 0; t->embedded && k < t->embedded_nranges; k++)
-        if (t->embedded_ranges[k][0] > t->id.size ||
-            t->embedded_ranges[k][1] > t->id.size - t->embedded_ranges[k][0])
+        if (t->embedded_ranges[k][0] > csize ||
+            t->embedded_ranges[k][1] > csize - t->embedded_ranges[k][0])
             return dp_error_set(err, DP_ERR_PARSE, 0,
                                 "finding %zu: embedded range outside its container", index);
     if (nlink > UINT32_MAX)

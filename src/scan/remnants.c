@@ -8,6 +8,7 @@
 #include "deprive/extents.h"
 #include "deprive/source.h"
 #include "deprive/sweep.h"
+#include "deprive/util.h"
 #include "deprive/walk.h"
 #include "internal.h"
 
@@ -432,18 +433,12 @@ void scan_live_extents(struct scan *s, int fd, uint64_t size)
     free(e);
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-    const uint64_t *x = a, *y = b;
-    return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
 /* The live ranges sorted and merged where they touch or overlap; their count. */
 static size_t merge_live(struct scan *s)
 {
     if (!s->live_on || s->nlive == 0)
         return 0;
-    qsort(s->live, s->nlive, sizeof(*s->live), cmp_range);
+    qsort(s->live, s->nlive, sizeof(*s->live), dp_range_cmp);
     size_t k = 0;
     for (size_t i = 1; i < s->nlive; i++) {
         uint64_t end = s->live[k][0] + s->live[k][1];

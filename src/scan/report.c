@@ -372,14 +372,17 @@ static json_t *totals_json(const struct dp_scan_result *r)
                                    (json_int_t)t->files_head_read)
                        : json_null();
     json_t *carve = r->carve
-                        ? json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "candidates",
+                        ? json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                                    "candidates",
                                     (json_int_t)t->carve_candidates, "streams",
                                     (json_int_t)t->carved, "bytes", (json_int_t)t->carved_bytes,
                                     "decoded", (json_int_t)t->carved_decoded, "files_limited",
                                     (json_int_t)t->carve_limited, "sqlite_records",
                                     (json_int_t)t->sqlite_records, "sqlite_chains_broken",
                                     (json_int_t)t->sqlite_broken, "sqlite_records_too_long",
-                                    (json_int_t)t->sqlite_too_long)
+                                    (json_int_t)t->sqlite_too_long, "members",
+                                    (json_int_t)t->carved_members, "members_too_large",
+                                    (json_int_t)t->members_too_large)
                         : json_null();
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:o, "
                      "s:o}",
@@ -445,10 +448,11 @@ enum dp_status dp_report_build(const struct dp_scan_result *r, const struct dp_h
     json_t *kinds = json_array();
     for (int k = DP_CARVE_NONE + 1; r->carve && kinds != NULL && k < DP_CARVE_KIND_COUNT; k++)
         json_array_append_new(kinds, json_string(dp_carve_kind_name((enum dp_carve_kind)k)));
-    json_t *carving = r->carve ? json_pack("{s:b, s:o, s:I, s:b, s:b}", "used", 1, "formats",
-                                           kinds, "max_stream",
+    json_t *carving = r->carve ? json_pack("{s:b, s:o, s:I, s:b, s:b, s:I}", "used", 1,
+                                           "formats", kinds, "max_stream",
                                            (json_int_t)r->carve_max_stream, "sqlite_overflow",
-                                           1, "inside_archive_members", 0)
+                                           1, "inside_archive_members", r->archives,
+                                           "max_member", (json_int_t)r->carve_max_stream)
                                : json_pack("{s:b}", "used", 0);
     if (!r->carve)
         json_decref(kinds);
