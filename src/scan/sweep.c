@@ -54,6 +54,7 @@ struct sweep {
     size_t vcap;
     uint64_t walked, budget;
     uint64_t base; /* the source offset the finder's offsets count from (after a skip) */
+    pthread_mutex_t src_lock; /* one source read at a time (source_read) */
     /* --jobs: streams waiting to be matched, and the other threads' workers (pool[0] unused:
        the sweep's own worker w matches on this thread) */
     size_t jobs;
@@ -78,15 +79,148 @@ static enum dp_status source_read(struct sweep *sw, uint64_t off, void *buf, siz
                                   size_t *got, struct dp_error *err)
 {
     struct dp_error e = {0};
+    /* the reader thread reads ahead while candidates are walked: one read at a time (libewf
+       and the page-cache drop behind the reader keep state) */
+    pthread_mutex_lock(&sw->src_lock);
     enum dp_status st = dp_source_read(sw->src, off, buf, len, got, &e);
     if (st == DP_ERR_VERIFY) {
         if (sw->r->damage[0] == '\0')
             snprintf(sw->r->damage, sizeof(sw->r->damage), "%s", e.msg);
-        return DP_OK;
+        st = DP_OK;
     }
+    pthread_mutex_unlock(&sw->src_lock);
     if (st != DP_OK && err != NULL)
         *err = e;
     return st;
+}
+
+/* ---- reading ahead: the next piece read on a thread of its own while this one is carved ---- */
+
+enum piece_kind { PIECE_DATA, PIECE_SKIP, PIECE_END, PIECE_ERROR };
+
+/* One piece of the source in order: bytes read, a live file's range not read, the end. */
+struct piece {
+    enum piece_kind kind;
+    uint64_t off, end; /* [off, end): read (end = off + got) or skipped */
+    uint8_t *buf;      /* PIECE_DATA: SWEEP_CHUNK bytes */
+    enum dp_status st; /* PIECE_ERROR */
+    struct dp_error err;
+};
+
+struct ahead {
+    struct sweep *sw;
+    const struct dp_sweep_opts *opts;
+    size_t nskip;
+    pthread_t tid;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct piece slot[2];
+    bool full[2];
+    size_t next_in, next_out;
+    bool stop, started;
+};
+
+/* The piece at *off, as the skip ranges have it; *k the first skip range not behind. */
+static void next_piece(struct ahead *a, uint64_t *off, size_t *k, struct piece *p)
+{
+    const struct dp_sweep_opts *o = a->opts;
+    uint64_t size = a->sw->r->info.size;
+    while (*k < a->nskip && o->skip[*k][0] + o->skip[*k][1] <= *off)
+        (*k)++;
+    if (*off >= size) {
+        p->kind = PIECE_END;
+        return;
+    }
+    if (*k < a->nskip && o->skip[*k][0] <= *off) { /* a live file's bytes: not read again */
+        uint64_t end = o->skip[*k][0] + o->skip[*k][1];
+        *p = (struct piece){.kind = PIECE_SKIP, .off = *off, .end = end < size ? end : size,
+                            .buf = p->buf};
+        *off = p->end;
+        return;
+    }
+    uint64_t lim = *k < a->nskip ? o->skip[*k][0] : size;
+    size_t want = lim - *off < SWEEP_CHUNK ? (size_t)(lim - *off) : SWEEP_CHUNK, got = 0;
+    p->off = *off;
+    p->st = source_read(a->sw, *off, p->buf, want, &got, &p->err);
+    p->kind = p->st != DP_OK ? PIECE_ERROR : got == 0 ? PIECE_END : PIECE_DATA;
+    p->end = *off + got; /* got 0: the media is shorter than it said */
+    *off = p->end;
+}
+
+static void *reader(void *arg)
+{
+    struct ahead *a = arg;
+    uint64_t off = 0;
+    size_t k = 0;
+    for (bool done = false; !done;) {
+        pthread_mutex_lock(&a->lock);
+        while (a->full[a->next_in] && !a->stop)
+            pthread_cond_wait(&a->cond, &a->lock);
+        bool stop = a->stop;
+        pthread_mutex_unlock(&a->lock);
+        if (stop)
+            break;
+        struct piece *p = &a->slot[a->next_in];
+        next_piece(a, &off, &k, p);
+        done = p->kind == PIECE_END || p->kind == PIECE_ERROR;
+        pthread_mutex_lock(&a->lock);
+        a->full[a->next_in] = true;
+        a->next_in ^= 1;
+        pthread_cond_broadcast(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+    }
+    return NULL;
+}
+
+/* The next piece in order (waits for it); give it back with ahead_done. */
+static struct piece *ahead_take(struct ahead *a)
+{
+    pthread_mutex_lock(&a->lock);
+    while (!a->full[a->next_out])
+        pthread_cond_wait(&a->cond, &a->lock);
+    pthread_mutex_unlock(&a->lock);
+    return &a->slot[a->next_out];
+}
+
+static void ahead_done(struct ahead *a)
+{
+    pthread_mutex_lock(&a->lock);
+    a->full[a->next_out] = false;
+    a->next_out ^= 1;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+}
+
+static enum dp_status ahead_start(struct ahead *a, struct sweep *sw,
+                                  const struct dp_sweep_opts *opts, size_t nskip,
+                                  struct dp_error *err)
+{
+    *a = (struct ahead){.sw = sw, .opts = opts, .nskip = nskip};
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    a->slot[0].buf = malloc(SWEEP_CHUNK);
+    a->slot[1].buf = malloc(SWEEP_CHUNK);
+    if (a->slot[0].buf == NULL || a->slot[1].buf == NULL)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    if (pthread_create(&a->tid, NULL, reader, a) != 0)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "cannot start the reading thread");
+    a->started = true;
+    return DP_OK;
+}
+
+static void ahead_stop(struct ahead *a)
+{
+    if (a->started) {
+        pthread_mutex_lock(&a->lock);
+        a->stop = true;
+        pthread_cond_broadcast(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        pthread_join(a->tid, NULL);
+    }
+    free(a->slot[0].buf);
+    free(a->slot[1].buf);
+    pthread_mutex_destroy(&a->lock);
+    pthread_cond_destroy(&a->cond);
 }
 
 /* want bytes of the source at off into sw->vbuf; *got what there was. */
@@ -291,10 +425,11 @@ enum dp_status dp_sweep_run(const struct dp_hashset *set, struct dp_source *src,
     const struct dp_scan_opts *mo = opts->match ? opts->match : &no_match;
     struct sweep *sw = calloc(1, sizeof(*sw));
     struct dp_sweep_result *r = calloc(1, sizeof(*r));
-    uint8_t *buf = malloc(SWEEP_CHUNK);
     struct dp_digest *media = NULL;
     enum dp_status st = DP_OK;
-    if (sw == NULL || r == NULL || buf == NULL || (r->source = strdup(source_path)) == NULL) {
+    if (sw != NULL)
+        pthread_mutex_init(&sw->src_lock, NULL);
+    if (sw == NULL || r == NULL || (r->source = strdup(source_path)) == NULL) {
         st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
         goto out;
     }
@@ -327,40 +462,45 @@ enum dp_status dp_sweep_run(const struct dp_hashset *set, struct dp_source *src,
     scan_carve_begin(&sw->w);
     struct timespec t0, last = {0};
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    size_t k = 0, nskip = media == NULL ? opts->nskip : 0;
-    for (uint64_t off = 0; off < r->info.size;) {
-        while (k < nskip && opts->skip[k][0] + opts->skip[k][1] <= off)
-            k++;
-        if (k < nskip && opts->skip[k][0] <= off) { /* a live file's bytes: not read again */
-            uint64_t end = opts->skip[k][0] + opts->skip[k][1];
-            end = end < r->info.size ? end : r->info.size;
-            scan_carve_finish(&sw->w);
-            if ((st = candidates(sw, err)) != DP_OK)
-                goto out;
-            r->bytes_skipped += end - off;
-            off = sw->base = end;
-            scan_carve_begin(&sw->w);
-            continue;
+    struct ahead a;
+    if ((st = ahead_start(&a, sw, opts, media == NULL ? opts->nskip : 0, err)) != DP_OK) {
+        ahead_stop(&a);
+        goto out;
+    }
+    for (struct piece *p = ahead_take(&a); p->kind != PIECE_END; p = ahead_take(&a)) {
+        if (p->kind == PIECE_ERROR) {
+            st = p->st;
+            if (err != NULL)
+                *err = p->err;
+            break;
         }
-        uint64_t lim = k < nskip ? opts->skip[k][0] : r->info.size;
-        size_t want = lim - off < SWEEP_CHUNK ? (size_t)(lim - off) : SWEEP_CHUNK, got = 0;
-        if ((st = source_read(sw, off, buf, want, &got, err)) != DP_OK)
-            goto out;
-        if (got == 0)
-            break; /* the media is shorter than it said */
-        if (media != NULL)
-            dp_digest_update(media, buf, got);
-        scan_carve_observe(&sw->w, buf, got);
-        off += got;
-        r->bytes_swept += got;
-        if ((st = candidates(sw, err)) != DP_OK)
-            goto out;
-        if (opts->progress != NULL && (since(&last) >= 0.1 || off == r->info.size)) {
+        if (p->kind == PIECE_SKIP) { /* the finder starts afresh after a live file's bytes */
+            scan_carve_finish(&sw->w);
+            st = candidates(sw, err);
+            r->bytes_skipped += p->end - p->off;
+            sw->base = p->end;
+            scan_carve_begin(&sw->w);
+        } else {
+            size_t got = (size_t)(p->end - p->off);
+            if (media != NULL)
+                dp_digest_update(media, p->buf, got);
+            scan_carve_observe(&sw->w, p->buf, got);
+            r->bytes_swept += got;
+            st = candidates(sw, err);
+        }
+        uint64_t at = p->end;
+        ahead_done(&a);
+        if (st != DP_OK)
+            break;
+        if (opts->progress != NULL && (since(&last) >= 0.1 || at == r->info.size)) {
             clock_gettime(CLOCK_MONOTONIC, &last);
-            const struct dp_sweep_progress p = {off, r->info.size, r->count, since(&t0)};
-            opts->progress(opts->progress_ctx, &p);
+            const struct dp_sweep_progress pg = {at, r->info.size, r->count, since(&t0)};
+            opts->progress(opts->progress_ctx, &pg);
         }
     }
+    ahead_stop(&a);
+    if (st != DP_OK)
+        goto out;
     scan_carve_finish(&sw->w);
     if ((st = candidates(sw, err)) != DP_OK)
         goto out;
@@ -389,8 +529,9 @@ out:
         scan_pdq_release(&sw->s.pdq);
         free(sw->vbuf);
     }
+    if (sw != NULL)
+        pthread_mutex_destroy(&sw->src_lock);
     free(sw);
-    free(buf);
     if (st != DP_OK) {
         dp_sweep_result_free(r);
         return st;
