@@ -36,6 +36,11 @@ PACKAGES=(
 	clang libclang-rt-dev
 	# scripts/static-check.sh (scripts/test.sh's static stage)
 	cppcheck clang-tidy
+	# scripts/test.sh's valgrind stage (memcheck over the library unit suites)
+	valgrind
+	# tests/faultfs.c: the fault-injecting FUSE filesystem of the adversarial suite's EIO
+	# cases (without it they skip)
+	libfuse3-dev
 	# misc
 	file openssl time procps
 )
