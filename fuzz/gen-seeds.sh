@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Remake the committed seed corpora (fuzz/corpus/<target>/) and fuzz/data/confirm-plan.json:
-# the library makes plans, journals, certificates, confirmations, keys, signatures and small
-# images (fuzz/gen_seeds.c); the hash lists are fixtures/hashlists. Old seeds are removed
+# Remake the committed seed corpora (fuzz/corpus/<target>/) and fuzz/data/: the library makes
+# plans, journals, certificates, confirmations, keys, signatures and small images
+# (fuzz/gen_seeds.c); the hash lists are fixtures/hashlists; archives, raw images and EWF sets
+# come from fuzz/gen-seeds-containers.sh (zip, bsdtar, ewfacquire, ...). Old seeds are removed
 # first. Keep every seed small (a few KB): libFuzzer grows its own corpus from them.
 #   fuzz/gen-seeds.sh [BUILD_DIR]      (default build-fuzz, made by fuzz/run.sh if missing)
 set -euo pipefail
@@ -61,6 +62,9 @@ insert into t(b) values (readfile('%s')); insert into t(b) values (readfile('%s'
 		"$FUZZ_DIR/corpus/image_jpeg/rgb.jpg" "$FUZZ_DIR/corpus/image_png/grey2.png" |
 		sqlite3 "$c/sqlite-overflow.db"
 fi
+
+# Archives, raw images and EWF sets (fuzz_archive, fuzz_source), from the image seeds above
+"$FUZZ_DIR/gen-seeds-containers.sh" >/dev/null
 
 for d in "$FUZZ_DIR"/corpus/*/; do
 	printf '%-20s %3d files %6d bytes\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)" \

@@ -39,6 +39,8 @@ dict_of() {
 	journal | confirm) echo "$FUZZ_DIR/dict/journal.dict" ;;
 	sign) echo "$FUZZ_DIR/dict/sign.dict" ;;
 	image | image_* | carve) echo "$FUZZ_DIR/dict/image.dict" ;;
+	archive) echo "$FUZZ_DIR/dict/archive.dict" ;;
+	source) echo "$FUZZ_DIR/dict/source.dict" ;;
 	esac
 }
 
