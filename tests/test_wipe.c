@@ -138,8 +138,6 @@ static void test_hard_links_and_methods(void **state)
         mkdir(bdir, 0755);
         free(bdir);
         assert_int_equal(link(p1, p2), 0);
-        char *outside = tu_path(f.work, "outside-link");
-        assert_int_equal(link(p1, outside), 0); /* a name the plan does not cover */
         json_t *report = scan(&f);
         struct dp_wipe_opts o = {.method = ms[m]};
         json_t *res = wipe(&f, report, "j", &o);
@@ -147,21 +145,56 @@ static void test_hard_links_and_methods(void **state)
         assert_int_equal(json_array_size(json_object_get(res, "targets")), 1);
         assert_string_equal(status_of(res, 0), "erased");
         assert_int_equal(json_array_size(json_object_get(t, "names")), 2);
-        assert_int_equal(json_integer_value(json_object_get(t, "links_remaining")), 1);
+        assert_int_equal(json_integer_value(json_object_get(t, "links_remaining")), 0);
         assert_int_equal(access(p1, F_OK), -1);
         assert_int_equal(access(p2, F_OK), -1);
-        /* the outside name still exists but its content is gone (overwritten, truncated) */
-        struct stat sb;
-        assert_int_equal(stat(outside, &sb), 0);
-        assert_int_equal(sb.st_size, 0);
         assert_string_equal(json_string_value(json_object_get(
                                 json_object_get(t, "verification"), "result")),
                             "match");
         json_decref(res);
         json_decref(report);
-        free(p1), free(p2), free(outside);
+        free(p1), free(p2);
         fx_free(&f);
     }
+}
+
+/* A third name of the inode outside the root: its content is that file's too, so the target
+ * is left, skipped with the reason, and nothing is changed under any of its names. */
+static void test_hard_link_outside_root(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    add_match(&f, "a/one.jpg", 70000, 5);
+    char *p1 = tu_path(f.root, "a/one.jpg"), *p2 = tu_path(f.root, "b/two.jpg");
+    char *bdir = tu_path(f.root, "b");
+    mkdir(bdir, 0755);
+    free(bdir);
+    assert_int_equal(link(p1, p2), 0);
+    char *outside = tu_path(f.work, "outside-link");
+    assert_int_equal(link(p1, outside), 0); /* a name the plan does not cover */
+    size_t len = 0;
+    char *before = tu_read(outside, &len);
+    json_t *report = scan(&f);
+    struct dp_wipe_opts o = {.method = DP_WIPE_RANDOM};
+    json_t *res = wipe(&f, report, "j", &o);
+    assert_int_equal(json_array_size(json_object_get(res, "targets")), 1);
+    assert_string_equal(status_of(res, 0), "skipped");
+    const json_t *t = json_array_get(json_object_get(res, "targets"), 0);
+    const char *why = json_string_value(json_object_get(t, "reason"));
+    assert_non_null(strstr(why, "names outside the plan: the file has 3 names and the plan only 2"));
+    assert_null(json_object_get(t, "overwrite"));
+    size_t after_len = 0;
+    char *after = tu_read(outside, &after_len);
+    assert_int_equal(after_len, len);
+    assert_memory_equal(after, before, len);
+    assert_int_equal(access(p1, F_OK), 0);
+    assert_int_equal(access(p2, F_OK), 0);
+    free(after), free(before);
+    json_decref(res);
+    json_decref(report);
+    free(p1), free(p2), free(outside);
+    fx_free(&f);
 }
 
 static void test_changed_since_scan(void **state)
@@ -504,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_overwrite_content),
         cmocka_unit_test(test_erase_and_nothing_else),
         cmocka_unit_test(test_hard_links_and_methods),
+        cmocka_unit_test(test_hard_link_outside_root),
         cmocka_unit_test(test_changed_since_scan),
         cmocka_unit_test(test_dry_run_changes_nothing),
         cmocka_unit_test(test_resume_after_finish),

@@ -269,7 +269,9 @@ char *wipe_with_base(const char *path, const char *base);
 int wipe_try_open(struct run *r, const char *path, int flags, int *dirfd, struct dp_error *err);
 /* Open plan target k where the journal says it may now be: read-only, checked against the
  * plan (relaxed: after its overwrite began, identity only), then read-write on the same
- * inode unless a dry run. DP_ERR_CHANGED, DP_ERR_UNSUPPORTED, DP_ERR_IO. */
+ * inode unless a dry run. DP_ERR_CHANGED, DP_ERR_UNSUPPORTED, DP_ERR_IO; DP_ERR_LIMIT when the
+ * inode has more names (links) than the plan gives it: erasing it would change a name outside
+ * the plan. */
 enum dp_status wipe_open_name(struct run *r, size_t k, bool relaxed, struct opened *o,
                               struct dp_error *err);
 void wipe_close_opened(struct opened *o, size_t n);
@@ -277,6 +279,9 @@ void wipe_close_opened(struct opened *o, size_t n);
  * already gave it), the lists for the others; else its status and reason are set (skipped,
  * rejected) and false returned. (wipe.c) */
 bool wipe_decide(struct work *w);
+/* What wipe_open_name's failure os means for the target: its status, *what the reason's head
+ * (a name outside the plan, DP_ERR_LIMIT, and a change since the scan leave it skipped). */
+enum dp_wipe_status wipe_open_failure(enum dp_status os, const char **what);
 /* Is one of the target's digests in the hash lists? */
 bool wipe_listed(const struct run *r, const struct dp_plan_target *t);
 void wipe_set_reason(struct work *w, enum dp_wipe_status status, const char *what,

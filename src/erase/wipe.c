@@ -382,6 +382,31 @@ static bool on_stacked_fs(const struct run *r, int fd)
 
 /* Open name k of a group where the journal says it may now be: read-only first, checked,
  * then read-write on the same inode. */
+/* How many different paths of the plan name t's inode (the plain file's names, or the one
+ * container path its members and embedded copies share). */
+static size_t plan_names_of(const struct dp_plan *p, const struct dp_plan_target *t)
+{
+    const struct dp_plan_target *seen[8]; /* beyond 8 names every target counts as one */
+    size_t n = 0;
+    for (size_t i = 0; i < p->count; i++) {
+        const struct dp_plan_target *o = &p->targets[i];
+        if (o->remnant || o->id.ino != t->id.ino || o->id.dev_major != t->id.dev_major ||
+            o->id.dev_minor != t->id.dev_minor)
+            continue;
+        size_t j = 0;
+        while (j < n && j < 8 &&
+               (seen[j]->path_len != o->path_len ||
+                memcmp(seen[j]->path, o->path, o->path_len) != 0))
+            j++;
+        if (j < n && j < 8)
+            continue;
+        if (n < 8)
+            seen[n] = o;
+        n++;
+    }
+    return n;
+}
+
 enum dp_status wipe_open_name(struct run *r, size_t k, bool relaxed, struct opened *o,
                                 struct dp_error *err)
 {
@@ -429,6 +454,14 @@ enum dp_status wipe_open_name(struct run *r, size_t k, bool relaxed, struct open
                             "object at this path cannot be proved to be the one scanned");
     if (!relaxed && !unchanged(&t->id, &now))
         return dp_error_set(err, DP_ERR_CHANGED, 0, "size or times differ from the scan");
+    size_t named = plan_names_of(r->plan, t);
+    if (!relaxed && now.nlink > named)
+        return dp_error_set(err, DP_ERR_LIMIT, 0,
+                            "the file has %lu names and the plan only %zu: its content is "
+                            "also the content of a name outside the scanned root (or in a "
+                            "directory the scan did not read), which erasing it would change; "
+                            "scan from the filesystem's root so that the plan names them all",
+                            (unsigned long)now.nlink, named);
     if (on_stacked_fs(r, o->fd))
         return dp_error_set(err, DP_ERR_UNSUPPORTED, 0,
                             "on a stacked filesystem (overlayfs): writing would copy the file "
@@ -859,6 +892,24 @@ bool wipe_listed(const struct run *r, const struct dp_plan_target *t)
     return false;
 }
 
+enum dp_wipe_status wipe_open_failure(enum dp_status os, const char **what)
+{
+    switch (os) {
+    case DP_ERR_CHANGED:
+        *what = "changed since scan";
+        return DP_WIPE_SKIPPED;
+    case DP_ERR_LIMIT:
+        *what = "names outside the plan";
+        return DP_WIPE_SKIPPED;
+    case DP_ERR_UNSUPPORTED:
+        *what = "not erased";
+        return DP_WIPE_FAILED;
+    default:
+        *what = "cannot open";
+        return DP_WIPE_FAILED;
+    }
+}
+
 bool wipe_decide(struct work *w)
 {
     if (w->t0->perceptual_only) {
@@ -895,13 +946,11 @@ static void open_group(struct work *w)
     for (size_t i = 0; i < w->gr->count && !w->decided; i++) {
         struct dp_error e = {0};
         enum dp_status os = wipe_open_name(w->r, w->gr->names[i], relaxed, &w->o[i], &e);
-        if (os == DP_ERR_CHANGED)
-            wipe_set_reason(w, DP_WIPE_SKIPPED, "changed since scan", e.msg);
-        else if (os == DP_ERR_UNSUPPORTED)
-            wipe_set_reason(w, DP_WIPE_FAILED, "not erased", e.msg);
-        else if (os != DP_OK)
-            wipe_set_reason(w, DP_WIPE_FAILED, "cannot open", e.msg);
-        else if (w->fd < 0 && w->o[i].fd >= 0)
+        const char *what;
+        if (os != DP_OK) {
+            enum dp_wipe_status ws = wipe_open_failure(os, &what);
+            wipe_set_reason(w, ws, what, e.msg);
+        } else if (w->fd < 0 && w->o[i].fd >= 0)
             w->fd = w->o[i].fd;
     }
     if (!w->decided && w->fd < 0) {

@@ -752,9 +752,9 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, stru
         bool whole_begun = gs != NULL && gs->overwrite_begun && gs->archive_temp == NULL;
         enum dp_status os = open_archive(r, &ms[0], whole_begun, &e);
         if (os != DP_OK || o[0].fd < 0) {
-            fail_removing(ms, n, os == DP_ERR_CHANGED ? DP_WIPE_SKIPPED : DP_WIPE_FAILED,
-                          os == DP_ERR_CHANGED ? "changed since scan" : "cannot open",
-                          os == DP_OK ? "no longer present" : e.msg);
+            const char *what;
+            enum dp_wipe_status ws = wipe_open_failure(os, &what);
+            fail_removing(ms, n, ws, what, os == DP_OK ? "no longer present" : e.msg);
             goto record;
         }
         if (gs != NULL && gs->archive_temp != NULL) /* begun, not written: nothing to keep */

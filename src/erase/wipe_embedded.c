@@ -558,9 +558,9 @@ enum dp_status wipe_embedded_group(struct run *r, size_t g, json_t *results, str
         struct dp_error e = {0};
         enum dp_status os = wipe_open_name(r, cs[0].w.gr->names[0], whole_begun, &o, &e);
         if (os != DP_OK || o.fd < 0) {
-            fail_removing(cs, n, os == DP_ERR_CHANGED ? DP_WIPE_SKIPPED : DP_WIPE_FAILED,
-                          os == DP_ERR_CHANGED ? "changed since scan" : "cannot open",
-                          os == DP_OK ? "no longer present" : e.msg);
+            const char *what;
+            enum dp_wipe_status ws = wipe_open_failure(os, &what);
+            fail_removing(cs, n, ws, what, os == DP_OK ? "no longer present" : e.msg);
             goto record;
         }
         enum dp_embedded_policy pol = whole_begun ? DP_EMBEDDED_WIPE_CONTAINER
