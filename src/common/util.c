@@ -77,6 +77,12 @@ enum dp_status dp_read_file(const char *path, size_t max, char **out, size_t *le
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return dp_error_set(err, DP_ERR_IO, errno, "cannot open '%s'", path);
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > max) {
+        /* refused by its size before a byte is read (a pipe is still counted as it comes) */
+        st = dp_error_set(err, DP_ERR_LIMIT, 0, "'%s' is larger than %zu bytes", path, max);
+        goto out;
+    }
     for (;;) {
         if (cap - used < 65536) {
             size_t ncap = cap ? cap * 2 : 65536 + 1;
