@@ -956,6 +956,63 @@ static void test_policy_retry_after_refusal(void **state)
     assert_string_equal(sha, sha0);
 }
 
+/* ==== 4b. what libarchive reads past by default: a tar after another's end-of-archive mark
+ * (tar files concatenated with cat) and a compressed file whose content starts with zeros
+ * (read as an empty tar): both found, the tar rewritten keeping every other member of both
+ * parts, the compressed file erased whole ==== */
+
+static void test_concatenated_and_zero_led(void **state)
+{
+    struct lfx *f = *state;
+    need_loop(f);
+    struct set s;
+    set_init(&s, 400, 12 * 1024, false);
+    size_t l1 = 0, l2 = 0;
+    unsigned char *t1 = archive_bytes(f->work, "one.tar", F_TAR, NOF, s.kept, 2, &l1);
+    const struct mem second[] = {s.all[1], s.kept[2]};
+    unsigned char *t2 = archive_bytes(f->work, "two.tar", F_TAR, NOF, second, 2, &l2);
+    unsigned char *cat = tu_own(malloc(l1 + l2));
+    memcpy(cat, t1, l1);
+    memcpy(cat + l1, t2, l2);
+    char *arch = tu_opath(f->fs.mnt, "both.tar");
+    tu_write_file(arch, cat, l1 + l2);
+    /* 1 KiB of zeros, then the victim's bytes: gzip-compressed (a raw stream in a gzip) */
+    size_t zn = 1024 + s.vlen;
+    unsigned char *zb = tu_own(calloc(1, zn));
+    memcpy(zb + 1024, s.victim, s.vlen);
+    const struct mem raw = {"data", zb, zn, 0644, T0};
+    char *zpath = tu_opath(f->fs.mnt, "zero-led.gz");
+    write_archive(zpath, F_RAW, GZ, &raw, 1);
+    char *list = victim_list(f->work, &s), zsha[65], line[128];
+    tu_sha256_buf(zb, zn, zsha);
+    snprintf(line, sizeof(line), "%s  zero-led\n", zsha);
+    size_t ll = 0;
+    char *lt = tu_read(list, &ll);
+    char *both = tu_own(malloc(ll + strlen(line)));
+    memcpy(both, lt, ll);
+    memcpy(both + ll, line, strlen(line));
+    tu_write_file(list, both, ll + strlen(line));
+    free(lt);
+
+    char *plan = tu_opath(f->work, "plan.json"), *journal = tu_opath(f->work, "journal"),
+         *out = tu_opath(f->work, "wipe.json");
+    json_t *pdoc = scan(f->fs.mnt, list, plan, 2);
+    expect_location(pdoc, 0, "both.tar -> " VICTIM_NAME);
+    expect_location(pdoc, 1, "zero-led.gz -> data");
+    assert_int_equal(json_integer_value(tu_jget(pdoc, "totals.skipped")), 0);
+    struct tu_run r;
+    wipe(&r, list, journal, out, plan, NULL);
+    tu_expect_exit(&r, 0, "wipe");
+    json_t *res = tu_oload(out);
+    tu_expect_status(target_of(res, "both.tar"), "erased", "concatenated tar");
+    tu_expect_status(target_of(res, "zero-led.gz"), "erased", "zero-led gzip");
+    assert_true(json_is_true(tu_jget(target_of(res, "zero-led.gz"), "archive.wiped_whole")));
+    assert_int_equal(access(zpath, F_OK), -1);
+    /* every lawful member of both parts kept, now in one tar */
+    expect_listing(arch, s.kept, 3, "the concatenated tar after the rewrite");
+    expect_no_leftovers(f->fs.mnt, "concatenated");
+}
+
 /* ==== 5. a single compressed file of the victim's file: erased whole ==== */
 
 static void test_single_compressed(void **state)
@@ -1207,6 +1264,7 @@ KP(fx_k_renamed, kp_renamed);
 static struct lfx fx_7z = {.label = "7z", .size_mb = 32};
 static struct lfx fx_7z_retry = {.label = "7z retry", .size_mb = 32};
 static struct lfx fx_single = {.label = "single", .size_mb = 32};
+static struct lfx fx_concat = {.label = "concatenated", .size_mb = 32};
 static struct lfx fx_enospc = {.label = "enospc", .size_mb = 16};
 static struct lfx fx_pdq = {.label = "perceptual", .size_mb = 32};
 
@@ -1237,6 +1295,7 @@ int main(void)
         T("policy_7z", test_policy_7z, fx_7z),
         T("policy_7z_retry_after_refusal", test_policy_retry_after_refusal, fx_7z_retry),
         T("single_compressed_whole", test_single_compressed, fx_single),
+        T("concatenated_tar_zero_led_gzip", test_concatenated_and_zero_led, fx_concat),
         T("enospc_new_archive", test_enospc, fx_enospc),
         T("perceptual_member", test_perceptual_member, fx_pdq),
     };

@@ -95,23 +95,33 @@ static void probe(void)
     }
 }
 
-static struct archive *new_reader(enum dp_archive_kind kind, const struct dp_archive_limits *l)
+/* raw_only: a compressed single stream read as one member whatever its content (see
+ * walk_archive: zeros at its start read as an empty tar). */
+static struct archive *new_reader(enum dp_archive_kind kind, const struct dp_archive_limits *l,
+                                  bool raw_only)
 {
     pthread_once(&probe_once, probe);
     struct archive *a = archive_read_new();
     if (a == NULL)
         return NULL;
+    if (raw_only) {
+        archive_read_support_format_raw(a);
+        goto filters;
+    }
     archive_read_support_format_zip(a);
     archive_read_support_format_7zip(a);
     archive_read_support_format_rar(a);
     archive_read_support_format_rar5(a);
     archive_read_support_format_tar(a);
+    /* members after a tar's end-of-archive blocks (tars concatenated with cat) are read too */
+    archive_read_set_format_option(a, "tar", "read_concatenated_archives", "1");
     archive_read_support_format_cpio(a);
     archive_read_support_format_iso9660(a);
     if (kind == DP_ARCHIVE_COMPRESSED) { /* a single compressed file: only after a filter */
         archive_read_support_format_raw(a);
         archive_read_support_format_empty(a); /* an empty one (a man page stub) is no damage */
     }
+filters:
     for (int i = 0; i < F_COUNT; i++)
         if (filter_ok[i])
             filter_fn[i](a);
@@ -138,6 +148,7 @@ struct walk {
     uint64_t top_size;     /* the file's size, for the ratio */
     uint64_t bytes, members;
     bool stop;             /* a limit was reached: nothing more is examined */
+    bool raw_retry;        /* read the compressed stream again as one raw member */
     enum dp_status fail;   /* the visitor's failure, or DP_ERR_NOMEM */
     uint8_t zeros[4096];
 };
@@ -176,21 +187,49 @@ static bool account(struct walk *w, void *parent, const struct dp_member_info *m
 static enum dp_status walk_archive(struct walk *w, struct archive *a, void *parent,
                                    unsigned depth, enum dp_archive_kind kind);
 
+/* Open the archive in buf (len bytes) or, when buf is NULL, in fd from its start, and walk it.
+ * A compressed stream whose content starts with zeros reads as a tar that ends at once (or is
+ * damaged after the zeros): it is read again as one raw member, so that its content is
+ * examined. DP_ERR_NOMEM, or the visitor's failure; an unreadable archive is a skip. */
+static enum dp_status open_walk(struct walk *w, int fd, const uint8_t *buf, size_t len,
+                                void *parent, unsigned depth, enum dp_archive_kind kind,
+                                bool raw_only)
+{
+    struct archive *a = new_reader(kind, w->lim, raw_only);
+    if (a == NULL)
+        return DP_ERR_NOMEM;
+    int r = ARCHIVE_FATAL;
+    const char *msg = NULL;
+    if (buf != NULL)
+        r = archive_read_open_memory(a, buf, len);
+    else if (lseek(fd, 0, SEEK_SET) != 0)
+        msg = "seek failed";
+    else
+        r = archive_read_open_fd(a, fd, 64 * 1024);
+    enum dp_status st = DP_OK;
+    if (r != ARCHIVE_OK) {
+        msg = msg ? msg : archive_error_string(a);
+        skip(w, parent, NULL, DP_MEMBER_CORRUPT, msg ? msg : "not readable as an archive");
+    } else {
+        st = walk_archive(w, a, parent, depth, kind);
+    }
+    archive_read_free(a);
+    if (st == DP_OK && w->raw_retry) {
+        w->raw_retry = false;
+        w->stats->archives--; /* the same archive, read again */
+        return open_walk(w, fd, buf, len, parent, depth, kind, true);
+    }
+    return st;
+}
+
 /* A nested archive held in memory: its members, through the same walk. */
 static void open_nested(struct walk *w, void *sink, const struct dp_member_info *m,
                         const uint8_t *buf, size_t len)
 {
-    enum dp_archive_kind kind = dp_archive_sniff(buf, len);
-    struct archive *a = new_reader(kind, w->lim);
-    if (a == NULL) {
-        w->fail = DP_ERR_NOMEM;
-        return;
-    }
-    if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK)
-        skip(w, sink, NULL, DP_MEMBER_CORRUPT, archive_error_string(a));
-    else
-        w->fail = walk_archive(w, a, sink, m->depth + 1, kind);
-    archive_read_free(a);
+    enum dp_status st = open_walk(w, -1, buf, len, sink, m->depth + 1,
+                                  dp_archive_sniff(buf, len), false);
+    if (st != DP_OK && w->fail == DP_OK)
+        w->fail = st;
 }
 
 /* One regular member: its data to the visitor, and (when it is an archive and the limits
@@ -344,6 +383,17 @@ static const char *compression_read(struct archive *a)
     }
 }
 
+/* Did a compressed stream (sniffed kind) read as a tar that ends, or is damaged, at its first
+ * header (r)? Zeros at the start of its content are a tar's end-of-archive mark to libarchive:
+ * it is a single compressed file (or an empty tar, which is no loss read so). */
+static bool zeros_read_as_tar(struct archive *a, enum dp_archive_kind kind, int r)
+{
+    int fmt = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
+    return kind == DP_ARCHIVE_COMPRESSED && (r == ARCHIVE_EOF || r < ARCHIVE_WARN) &&
+           archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE &&
+           (fmt == ARCHIVE_FORMAT_TAR || fmt == 0);
+}
+
 static enum dp_status walk_archive(struct walk *w, struct archive *a, void *parent,
                                    unsigned depth, enum dp_archive_kind kind)
 {
@@ -351,14 +401,27 @@ static enum dp_status walk_archive(struct walk *w, struct archive *a, void *pare
     const char *compression = NULL;
     struct archive_entry *e;
     uint64_t index = 0;
+    char retry_msg[200] = ""; /* the first damaged header's message */
     for (;; index++) {
         if (w->stop || w->fail != DP_OK)
             break;
         int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_RETRY && retry_msg[0] == '\0') {
+            /* a damaged entry header: libarchive looks for the next valid one */
+            const char *msg = archive_error_string(a);
+            snprintf(retry_msg, sizeof(retry_msg), "%s: the bytes up to the next entry are not "
+                     "examined", msg ? msg : "a damaged entry header");
+        }
+        if (r == ARCHIVE_RETRY) {
+            index--; /* no entry read: the next one keeps this index (unsigned: wraps to it) */
+            continue;
+        }
+        if (index == 0 && zeros_read_as_tar(a, kind, r)) {
+            w->raw_retry = true; /* its content is read again as one raw member */
+            break;
+        }
         if (r == ARCHIVE_EOF)
             break;
-        if (r == ARCHIVE_RETRY)
-            continue;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
             const char *msg = archive_error_string(a);
             skip(w, parent, NULL, DP_MEMBER_CORRUPT, msg ? msg : "unreadable entry header");
@@ -418,6 +481,8 @@ static enum dp_status walk_archive(struct walk *w, struct archive *a, void *pare
             break;
         }
     }
+    if (retry_msg[0] != '\0' && !w->raw_retry) /* (read again raw, nothing was passed over) */
+        skip(w, parent, NULL, DP_MEMBER_CORRUPT, retry_msg);
     return w->fail;
 }
 
@@ -434,15 +499,25 @@ enum dp_status dp_archive_probe(int fd, enum dp_archive_kind *kind, const char *
     if (sniffed == DP_ARCHIVE_NONE)
         return dp_error_set(err, DP_ERR_PARSE, 0, "not an archive");
     struct dp_archive_limits lim = {0};
-    struct archive *a = new_reader(sniffed, &lim);
+    struct archive *a = new_reader(sniffed, &lim, false);
     struct archive_entry *e;
     enum dp_status st = DP_OK;
     if (a == NULL)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-    if (lseek(fd, 0, SEEK_SET) != 0)
+    int r = ARCHIVE_FATAL;
+    if (lseek(fd, 0, SEEK_SET) != 0) {
         st = dp_error_set(err, DP_ERR_IO, errno, "seek failed");
-    else if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK ||
-             archive_read_next_header(a, &e) < ARCHIVE_WARN)
+    } else if (archive_read_open_fd(a, fd, 65536) == ARCHIVE_OK) {
+        while ((r = archive_read_next_header(a, &e)) == ARCHIVE_RETRY)
+            ; /* a damaged header: the next */
+    }
+    if (st == DP_OK && zeros_read_as_tar(a, sniffed, r)) { /* as the scan reads it */
+        *kind = DP_ARCHIVE_COMPRESSED;
+        *compression = compression_read(a);
+        archive_read_free(a);
+        return DP_OK;
+    }
+    if (st == DP_OK && r < ARCHIVE_WARN)
         st = dp_error_set(err, DP_ERR_PARSE, 0, "%s",
                           archive_error_string(a) ? archive_error_string(a) : "unreadable");
     if (st == DP_OK) {
@@ -478,19 +553,11 @@ enum dp_status dp_archive_scan(int fd, uint64_t size, enum dp_archive_kind kind,
         free(w);
         return dp_error_set(err, DP_ERR_IO, errno, "seek failed");
     }
-    struct archive *a = new_reader(kind, &lim);
-    enum dp_status st = DP_OK;
-    if (a == NULL) {
-        st = dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-    } else if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
-        const char *msg = archive_error_string(a);
-        skip(w, NULL, NULL, DP_MEMBER_CORRUPT, msg ? msg : "not readable as an archive");
-    } else {
-        st = walk_archive(w, a, NULL, 1, kind);
-        if (st != DP_OK)
-            dp_error_set(err, st, 0, "out of memory reading an archive");
-    }
-    archive_read_free(a);
+    enum dp_status st = open_walk(w, fd, NULL, 0, NULL, 1, kind, false);
+    if (st == DP_ERR_NOMEM)
+        dp_error_set(err, st, 0, "out of memory reading an archive");
+    else if (st != DP_OK)
+        dp_error_set(err, st, 0, "the archive's members could not be examined");
     free(w);
     return st;
 }

@@ -85,6 +85,8 @@ static struct archive *reader(void)
         return NULL;
     archive_read_support_format_zip(a);
     archive_read_support_format_tar(a);
+    /* as the scan reads: members after an end-of-archive mark are members, kept */
+    archive_read_set_format_option(a, "tar", "read_concatenated_archives", "1");
     archive_read_support_format_cpio(a);
     archive_read_support_filter_gzip(a);
     archive_read_support_filter_bzip2(a);
