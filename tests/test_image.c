@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <gif_lib.h>
+#include <png.h>
 #include <libheif/heif.h>
 #include <tiffio.h>
 #include <webp/encode.h>
@@ -964,13 +965,94 @@ static void test_names_and_versions(void **state)
     assert_int_equal(dp_image_sniff(avif, sizeof(avif)), DP_IMAGE_HEIF);
 }
 
+/* A palette PNG with a tRNS chunk (icons with transparency; libpng expands tRNS into an
+ * alpha channel): decoded to RGB, each pixel its palette colour. It once failed "unexpected
+ * row layout" (found on the system's own icons, issue 12). The same for grey with tRNS. */
+static void png_mem_write(png_structp png, png_bytep d, png_size_t n)
+{
+    struct membuf *m = png_get_io_ptr(png);
+    if (m->len + n > m->cap) {
+        m->cap = (m->len + n) * 2;
+        m->p = realloc(m->p, m->cap);
+        assert_non_null(m->p);
+    }
+    memcpy(m->p + m->len, d, n);
+    m->len += n;
+}
+
+static void png_mem_flush(png_structp png)
+{
+    (void)png;
+}
+
+static void test_png_transparency(void **state)
+{
+    (void)state;
+    enum { W = 40, H = 36 };
+    png_color pal[4] = {{200, 10, 10}, {10, 200, 10}, {10, 10, 200}, {250, 250, 0}};
+    png_byte trans[4] = {0, 128, 255, 40};
+    for (int grey = 0; grey < 2; grey++) {
+        struct membuf m = {0};
+        png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+        png_infop info = png_create_info_struct(png);
+        assert_non_null(png), assert_non_null(info);
+        if (setjmp(png_jmpbuf(png)))
+            fail_msg("libpng could not write the test image");
+        png_set_write_fn(png, &m, png_mem_write, png_mem_flush);
+        png_set_IHDR(png, info, W, H, 8, grey ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_PALETTE,
+                     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        if (grey) {
+            png_color_16 tv = {.gray = 77};
+            png_set_tRNS(png, info, NULL, 0, &tv);
+        } else {
+            png_set_PLTE(png, info, pal, 4);
+            png_set_tRNS(png, info, trans, 4, NULL);
+        }
+        png_write_info(png, info);
+        png_byte row[W];
+        for (int y = 0; y < H; y++) {
+            for (int x = 0; x < W; x++)
+                row[x] = grey ? (png_byte)(x * 6 + y) : (png_byte)((x / 10 + y / 9) % 4);
+            png_write_row(png, row);
+        }
+        png_write_end(png, info);
+        png_destroy_write_struct(&png, &info);
+
+        const struct dp_image_opts o = {0};
+        struct dp_image im;
+        struct dp_error e = {0};
+        assert_int_equal(dp_image_decode(m.p, m.len, &o, &im, &e), DP_OK);
+        assert_int_equal(im.w, W);
+        assert_int_equal(im.h, H);
+        assert_int_equal(im.channels, grey ? 1 : 3);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                const uint8_t *px = im.pix + (size_t)y * im.stride + (size_t)x * im.channels;
+                if (grey) {
+                    assert_int_equal(px[0], (uint8_t)(x * 6 + y));
+                } else {
+                    const png_color *c = &pal[(x / 10 + y / 9) % 4];
+                    assert_int_equal(px[0], c->red);
+                    assert_int_equal(px[1], c->green);
+                    assert_int_equal(px[2], c->blue);
+                }
+            }
+        struct dp_pdq_result r;
+        assert_int_equal(dp_pdq_hash_pixels(im.pix, im.w, im.h, im.stride, im.channels, true,
+                                            &r, NULL),
+                         DP_OK);
+        dp_image_release(&im);
+        free(m.p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_webp), cmocka_unit_test(test_gif),  cmocka_unit_test(test_bmp),
         cmocka_unit_test(test_tiff), cmocka_unit_test(test_heif),
         cmocka_unit_test(test_heif_coded_larger), cmocka_unit_test(test_sandbox),
-        cmocka_unit_test(test_names_and_versions),
+        cmocka_unit_test(test_names_and_versions), cmocka_unit_test(test_png_transparency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

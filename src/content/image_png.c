@@ -54,7 +54,9 @@ static int set_transforms(png_structp png, png_infop info)
         png_set_expand_gray_1_2_4_to_8(png);
     if (depth == 16)
         png_set_scale_16(png);
-    if (type & PNG_COLOR_MASK_ALPHA)
+    /* alpha is dropped, also the alpha a palette's or grey image's tRNS chunk would expand
+     * into (a palette icon with transparency) */
+    if ((type & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS))
         png_set_strip_alpha(png);
     if (png_get_interlace_type(png, info) != PNG_INTERLACE_NONE)
         png_set_interlace_handling(png);
