@@ -927,8 +927,15 @@ static enum dp_status fill_free_space(struct wipe_io *io, int rootfd, const stru
     json_t *unfilled = json_null();
     uint64_t unfilled_bytes = 0;
     bool exact = false;
-    if (measure_unfilled(rootfd, fs, &rv, &unfilled_bytes, &exact))
+    /* after a failed write or fsync (EIO) what reached the device is unknown: no figure */
+    if (f.error == NULL && measure_unfilled(rootfd, fs, &rv, &unfilled_bytes, &exact))
         unfilled = json_integer((json_int_t)unfilled_bytes);
+    bool ok = f.full && f.error == NULL;
+    char msg[256] = "";
+    if (f.error != NULL)
+        snprintf(msg, sizeof(msg), "%s: %s", f.error, strerror(f.saved));
+    else if (!f.full)
+        snprintf(msg, sizeof(msg), "free space not exhausted (file limit)");
     for (size_t i = 0; i < f.n; i++)
         unlinkat(rootfd, f.files[i].name, 0);
     free(f.files);
@@ -936,24 +943,19 @@ static enum dp_status fill_free_space(struct wipe_io *io, int rootfd, const stru
     syncfs(rootfd);
     st = reserve_restore(&rv, log, log_ctx, err);
     if (st == DP_OK)
-        st = log(log_ctx, "fill-done", json_pack("{s:s}", "prefix", f.prefix), err);
+        st = log(log_ctx, "fill-done",
+                 json_pack("{s:s, s:s?}", "prefix", f.prefix, "error", ok ? NULL : msg), err);
     const char *trim = "unsupported";
     struct fstrim_range range = {.start = 0, .len = ULLONG_MAX, .minlen = 0};
     if (ioctl(rootfd, FITRIM, &range) == 0)
         trim = "done";
     else if (errno != ENOTTY && errno != EOPNOTSUPP && errno != EINVAL)
         trim = "failed";
-    bool ok = f.full && f.error == NULL;
     *out = json_pack("{s:b, s:b, s:I, s:o, s:b, s:b, s:s, s:o, s:I}", "attempted", 1, "done",
                      ok && json_is_integer(unfilled) && unfilled_bytes == 0, "bytes",
                      (json_int_t)f.total, "unfilled_bytes", unfilled, "unfilled_exact",
                      exact && json_is_integer(unfilled), "verified", f.verified && ok, "trim", trim,
                      "reserve", reserve_json(&rv), "stale_fill_files_removed", (json_int_t)stale);
-    char msg[256];
-    if (f.error != NULL)
-        snprintf(msg, sizeof(msg), "%s: %s", f.error, strerror(f.saved));
-    else if (!f.full)
-        snprintf(msg, sizeof(msg), "free space not exhausted (file limit)");
     json_object_set_new(*out, "error", ok ? json_null() : json_string(msg));
     return st;
 }
