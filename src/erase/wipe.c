@@ -727,6 +727,27 @@ static json_t *digests_of(const struct dp_plan_target *t)
     return o;
 }
 
+/* Where a name the scrub renamed but could not remove was left: its location with the last
+ * element replaced by the current name (a quarantine directory and "x" when moved into one),
+ * so the examiner can find the file. NULL when it is gone or never renamed. */
+static json_t *left_as(const struct dp_plan_target *t, const struct opened *o)
+{
+    const char *orig = wipe_base_of(t->path);
+    if (o->removed || o->base == NULL || t->member_depth > 0 || t->embedded || t->remnant ||
+        strcmp(o->base, orig) == 0)
+        return NULL;
+    const json_t *loc = json_object_get(t->finding, "location");
+    json_t *out = json_array();
+    for (size_t i = 0; i + 1 < json_array_size(loc); i++)
+        json_array_append(out, json_array_get(loc, i));
+    for (const char *p = o->base; *p != '\0';) { /* "name", or "quarantine/x" */
+        size_t n = strcspn(p, "/");
+        json_array_append_new(out, dp_json_bytes(p, n));
+        p += n + (p[n] == '/');
+    }
+    return out;
+}
+
 json_t *wipe_group_result(struct run *r, size_t g, const struct opened *o)
 {
     const struct group *gr = &r->groups[g];
@@ -739,6 +760,9 @@ json_t *wipe_group_result(struct run *r, size_t g, const struct opened *o)
                               (json_int_t)gr->names[i], "removed", o[i].removed);
         if (o[i].error[0])
             json_object_set_new(n, "error", json_string(o[i].error));
+        json_t *left = left_as(t, &o[i]);
+        if (left != NULL)
+            json_object_set_new(n, "left_as", left);
         json_array_append_new(names, n);
     }
     return json_pack("{s:{s:I, s:I}, s:I, s:I, s:o, s:o}", "device", "major",
@@ -1026,7 +1050,15 @@ enum dp_status wipe_scrub_work(struct work *w, struct dp_error *err)
             return ss;
         }
         if (ss != DP_OK) {
-            snprintf(w->o[i].error, sizeof(w->o[i].error), "%.200s", e.msg);
+            /* say where the file now is when the scrub renamed it before it failed */
+            const char *path = w->r->plan->targets[w->gr->names[i]].path;
+            char *now = strcmp(w->o[i].base, wipe_base_of(path)) != 0
+                            ? wipe_with_base(path, w->o[i].base)
+                            : NULL;
+            char *q = now != NULL ? dp_quote_bytes(now, strlen(now)) : NULL;
+            snprintf(w->o[i].error, sizeof(w->o[i].error), "%.160s%s%.80s%s", e.msg,
+                     q ? " (left as '" : "", q ? q : "", q ? "')" : "");
+            free(q), free(now);
             continue;
         }
         const char *path = w->r->plan->targets[w->gr->names[i]].path;
