@@ -467,41 +467,6 @@ struct ax {
     char *ffback, *ffctl, *ffmnt;
 };
 
-/* Known defects found by a case are collected and failed at the case's end (defects_end), so
- * the rest of the case still runs and a fixed defect does not hide a later one. */
-static char deferred[8192];
-
-static void defect(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void defect(const char *fmt, ...)
-{
-    size_t start = strlen(deferred);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(deferred + start, sizeof(deferred) - start, fmt, ap);
-    va_end(ap);
-    size_t n = strlen(deferred);
-    snprintf(deferred + n, sizeof(deferred) - n, "\n");
-    printf("%s: DEFECT: %s", SUITE, deferred + start);
-}
-
-/* The known defects are open issue 12 work (each printed above as "DEFECT:" with what and
- * why, and listed in docs/security.md): the case is reported skipped, naming them, so that a
- * new failure elsewhere in it still fails and main stays green; a defect fixed makes its
- * check pass silently. Set DP_ADVERSARIAL_STRICT=1 to fail on them instead. */
-static void defects_end(void)
-{
-    if (deferred[0] != '\0') {
-        char copy[sizeof(deferred)];
-        memcpy(copy, deferred, sizeof(copy));
-        deferred[0] = '\0';
-        if (getenv("DP_ADVERSARIAL_STRICT") != NULL)
-            fail_msg("known defect(s):\n%s", copy);
-        printf("%s: SKIPPED for known open defect(s) (DP_ADVERSARIAL_STRICT=1 fails):\n%s", SUITE,
-               copy);
-        skip();
-    }
-}
-
 static int setup(void **state)
 {
     struct ax *x = calloc(1, sizeof(*x));
@@ -544,7 +509,6 @@ static int teardown(void **state)
     free(x->list.b);
     free(x);
     memset(skip_ino, 0, sizeof(skip_ino));
-    deferred[0] = '\0';
     tu_release_owned();
     return 0;
 }
@@ -1831,30 +1795,22 @@ static int resume_after_fault(struct ax *x, const char *label, const char *extra
     if (r.status > 2)
         fail_msg("%s: resume crashed or hung (exit %d)", label, r.status);
     expect_same(before, tu_own(snapshot(x->base, skip, NULL)), "after the resume");
-    int resumed = r.status;
-    /* what works today: a new run (new plan, journal and certificate) finishes the job */
-    if (resumed != 0) {
-        char *old = x->cert;
-        x->cert = tu_path(x->tmp, "cert-after-fault.json");
-        free(old);
-        run_cert(x, false, extra, &r);
-        print_run(tu_ostr("%s: a new run, the fault gone", label), &r);
-        tu_expect_exit(&r, 0, tu_ostr("%s: a new run once the fault is gone", label));
-        expect_same(before, tu_own(snapshot(x->base, skip, NULL)), "after the new run");
-    }
+    tu_expect_exit(&r, 0, tu_ostr("%s: run --resume once the fault is gone", label));
     json_t *c = tu_oload(x->cert);
     assert_string_equal(tu_jstr(c, "outcome.result"), "ERASED");
     assert_int_equal(access(tu_opath(x->root, skip_victim_rel + 5), F_OK), -1);
-    /* DEFECT (reported, issue 12): a target that failed on a transient fault (EIO, ENOSPC) is
-     * final: the journal got its target-done and finish records and the certificate exists,
-     * so `run --resume` refuses ("'CERT.json' already exists: choose another -o") and
-     * `wipe --resume` would only replay the finished journal; the examiner has to scan and
-     * wipe again under a second journal and certificate once the device is healthy. The
-     * brief asks that --resume finish the erasure once the fault is gone. */
-    if (resumed != 0)
-        defect("%s: run --resume after the fault exited %d, want 0 (it finishes the job)", label,
-               resumed);
-    return resumed;
+    /* the failed target was tried again (a retry record in the same journal), and the
+     * certificate first issued is kept beside the new one, unchanged, with its signature */
+    assert_non_null(strstr(journal_types(tu_ostr("%s.journal", x->cert)), "finish retry resume"));
+    const char *earlier = tu_ostr("%s.earlier-1.json", x->cert);
+    json_t *e = tu_oload(earlier);
+    assert_string_not_equal(tu_jstr(e, "outcome.result"), "ERASED");
+    assert_int_equal(access(tu_ostr("%s.minisig", earlier), F_OK), 0);
+    struct tu_run v;
+    dp(&v, "verify", "-p", x->pub, earlier, NULL);
+    printf("%s: %s: the earlier certificate verifies: exit %d (%s)\n", SUITE, label, v.status,
+           first_line(v.out));
+    return r.status;
 }
 
 static void test_enospc_overwrite_cow(void **state)
@@ -1890,7 +1846,6 @@ static void test_enospc_overwrite_cow(void **state)
         unlink(tu_ostr("%s/filler%d", x->outside, k));
     sync();
     resume_after_fault(x, "enospc-cow", NULL, "root/victim.jpg");
-    defects_end();
 }
 
 /* ======================================================================================
@@ -2034,7 +1989,6 @@ static void test_eio_during_overwrite(void **state)
     resume_after_fault(x, "eio-overwrite", NULL, "root/victim.jpg");
     dp(&r, "verify", "-p", x->pub, "--journal", tu_ostr("%s.journal", x->cert), x->cert, NULL);
     tu_expect_exit(&r, 0, "verify");
-    defects_end();
 }
 
 static void test_eio_during_fill(void **state)
@@ -2092,7 +2046,6 @@ static void test_eio_during_fill(void **state)
         set_fault(x, "");
         resume_after_fault(x, "eio-fill", "--wipe-free-space", "root/victim.jpg");
     }
-    defects_end();
 }
 
 /* ======================================================================================

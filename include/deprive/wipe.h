@@ -61,6 +61,8 @@ struct dp_wipe_journal_info {
     bool afresh;   /* no start record (interrupted before its first record was durable):
                       nothing was done yet, the wipe starts afresh in this journal */
     bool finished; /* a finish record: nothing is done again, the result reports the journal */
+    size_t retried; /* a finished wipe's failed targets tried again (dp_wipe_state_retry_failed);
+                       finished is then false */
 };
 
 struct dp_wipe_opts {
@@ -121,6 +123,13 @@ const char *dp_wipe_state_plan_sha256(const struct dp_wipe_state *st);
 bool dp_wipe_state_method(const struct dp_wipe_state *st, enum dp_wipe_method *out);
 /* True when the journal holds a finish record: nothing left to do. */
 bool dp_wipe_state_finished(const struct dp_wipe_state *st);
+/* A finished wipe's failed targets (an I/O error, a full filesystem: faults that may be gone
+ * now) are made pending again: a "retry" record {"group", "status", "reason"} appended to j
+ * for each and applied to st, which is then no longer finished - the wipe goes on as after an
+ * interruption just before their results (every check made again; a failed overwrite made
+ * again). Skipped and rejected targets stay as they are. *retried: how many. */
+enum dp_status dp_wipe_state_retry_failed(struct dp_wipe_state *st, struct dp_journal *j,
+                                          size_t *retried, struct dp_error *err);
 
 /* Before anything is written (the plan, the journal): would a wipe of root with its journal
  * at journal_path be refused? A caller that scans first calls it before the scan, so a

@@ -3,6 +3,8 @@
  * confirm, journaled wipe, re-scan, certificate, signature). */
 #include "deprive/run.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,7 +91,10 @@ static enum dp_status check_files(const struct dp_run_paths *paths, bool resume,
         const char *p = paths->file[i];
         bool exists = file_exists(p);
         bool needed = resume && (i == DP_RUN_FILE_PLAN || i == DP_RUN_FILE_JOURNAL);
-        bool may_exist = needed || (resume && (i == DP_RUN_FILE_WIPE || i == DP_RUN_FILE_RESCAN));
+        /* a resumed run writes the wipe result, the re-scan and the certificate again; an
+         * earlier certificate (a run that finished with failed targets, tried again) is kept
+         * under another name (certify) */
+        bool may_exist = needed || resume;
         if (exists && !may_exist)
             return dp_error_set(err, DP_ERR_INVALID, 0,
                                 "'%s' already exists: choose another -o (a new case file name)", p);
@@ -169,6 +174,37 @@ static enum dp_run_outcome run_outcome(enum dp_cert_outcome c)
     return DP_RUN_FAILED;
 }
 
+/* A resumed run that certifies again (its wipe had finished with failed targets, tried again
+ * now): the earlier certificate and signature are renamed, not replaced - CERT.json becomes
+ * CERT.json.earlier-N.json and its signature CERT.json.earlier-N.json.minisig, N the first
+ * free number - so what was issued stays as it was. */
+static enum dp_status keep_earlier(const struct dp_run_paths *paths, struct dp_error *err)
+{
+    const char *cert = paths->file[DP_RUN_FILE_CERT], *sig = paths->file[DP_RUN_FILE_SIG];
+    if (!file_exists(cert) && !file_exists(sig))
+        return DP_OK;
+    for (unsigned n = 1; n < 1000; n++) {
+        char *c = NULL, *s = NULL;
+        if (asprintf(&c, "%s.earlier-%u.json", cert, n) < 0 ||
+            asprintf(&s, "%s.earlier-%u.json.minisig", cert, n) < 0) {
+            free(c);
+            return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        }
+        enum dp_status st = DP_OK;
+        bool taken = file_exists(c) || file_exists(s);
+        if (!taken) {
+            if (file_exists(sig) && rename(sig, s) != 0)
+                st = dp_error_set(err, DP_ERR_IO, errno, "cannot rename '%s'", sig);
+            else if (file_exists(cert) && rename(cert, c) != 0)
+                st = dp_error_set(err, DP_ERR_IO, errno, "cannot rename '%s'", cert);
+        }
+        free(c), free(s);
+        if (!taken)
+            return st;
+    }
+    return dp_error_set(err, DP_ERR_LIMIT, 0, "too many earlier certificates beside '%s'", cert);
+}
+
 /* The certificate's exact bytes and their signature, the certificate written first: a
  * signature never names a certificate that is not there. */
 static enum dp_status certify(struct dp_run_result *out, const struct dp_run_paths *paths,
@@ -193,6 +229,7 @@ static enum dp_status certify(struct dp_run_result *out, const struct dp_run_pat
     }
     if ((st = dp_cert_sign(&sig, key, text, strlen(text), slash ? slash + 1 : cert_path, err)) !=
             DP_OK ||
+        (st = keep_earlier(paths, err)) != DP_OK ||
         (st = dp_write_file_atomic(cert_path, text, strlen(text), 0644, err)) != DP_OK)
         goto out;
     out->written[DP_RUN_FILE_CERT] = true;

@@ -73,6 +73,9 @@ static void journal_note(void *ctx, const struct dp_wipe_journal_info *info)
                  (unsigned long long)info->replay.torn_offset);
     if (info->afresh)
         cli_info("journal '%s' holds no start record: starting the wipe afresh", info->path);
+    if (info->retried > 0)
+        cli_info("journal '%s': the wipe had finished with %zu failed target(s): trying them "
+                 "again", info->path, info->retried);
 }
 
 void cli_wipe_callbacks(struct dp_wipe_opts *opts)

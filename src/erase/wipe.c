@@ -201,6 +201,19 @@ enum dp_status dp_wipe_state_visit(void *ctx, uint64_t seq, const char *type, js
     } else if (strcmp(type, "reserve-restored") == 0) {
         json_decref(st->reserve_pending);
         st->reserve_pending = NULL;
+    } else if (strcmp(type, "retry") == 0 && has_g) {
+        /* a failed target tried again after the wipe finished (dp_wipe_state_retry_failed):
+         * as if interrupted before its result, its failed overwrite to be made again */
+        json_decref(st->groups[g].done);
+        st->groups[g].done = NULL;
+        if (!json_is_true(json_object_get(st->groups[g].overwrite_facts, "ok"))) {
+            st->groups[g].overwrite_done = false;
+            json_decref(st->groups[g].overwrite_facts);
+            st->groups[g].overwrite_facts = NULL;
+        }
+        st->finished = false;
+        json_decref(st->finish_cleanup);
+        st->finish_cleanup = NULL;
     } else if (strcmp(type, "finish") == 0) {
         st->finished = true;
         json_decref(st->finish_cleanup);
@@ -228,6 +241,32 @@ bool dp_wipe_state_method(const struct dp_wipe_state *st, enum dp_wipe_method *o
 bool dp_wipe_state_finished(const struct dp_wipe_state *st)
 {
     return st->finished;
+}
+
+enum dp_status dp_wipe_state_retry_failed(struct dp_wipe_state *st, struct dp_journal *j,
+                                          size_t *retried, struct dp_error *err)
+{
+    *retried = 0;
+    if (!st->finished)
+        return DP_OK;
+    for (size_t g = 0; g < st->ngroups; g++) {
+        const json_t *done = st->groups[g].done;
+        const char *status = json_string_value(json_object_get(done, "status"));
+        if (status == NULL || strcmp(status, "failed") != 0)
+            continue;
+        json_t *data = json_pack("{s:I, s:s, s:O?}", "group", (json_int_t)g, "status", status,
+                                 "reason", json_object_get(done, "reason"));
+        if (data == NULL)
+            return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+        enum dp_status rs = dp_journal_append(j, "retry", data, err);
+        if (rs == DP_OK)
+            rs = dp_wipe_state_visit(st, 0, "retry", data, err);
+        json_decref(data);
+        if (rs != DP_OK)
+            return rs;
+        (*retried)++;
+    }
+    return DP_OK;
 }
 
 /* ---- the run ---- */

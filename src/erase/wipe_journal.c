@@ -118,6 +118,13 @@ static enum dp_status resume_journal(struct dp_journal **j, struct dp_wipe_state
     if (st != DP_OK)
         return st;
     info.finished = dp_wipe_state_finished(*state);
+    /* a finished wipe with failed targets: those are tried again (the fault may be gone) */
+    size_t retried = 0;
+    if (info.finished && !opts->dry_run &&
+        (st = dp_wipe_state_retry_failed(*state, *j, &retried, err)) != DP_OK)
+        return st;
+    info.retried = retried;
+    info.finished = dp_wipe_state_finished(*state);
     if (dp_wipe_state_plan_sha256(*state) == NULL) {
         info.afresh = true;
         dp_wipe_state_free(*state);
