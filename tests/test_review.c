@@ -7,13 +7,21 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <png.h>
 
@@ -456,9 +464,8 @@ static void test_refusals(void **state)
 /* Symbolic links put in place of a finding's file and of a parent directory, both pointing
  * outside the root to copies of the pictures, and a FIFO in place of another: no link
  * followed (no thumbnail of the copies outside), no FIFO opened; the tiles say why. */
-static void test_links_not_followed(void **state)
+static void links_not_followed(void)
 {
-    (void)state;
     struct kase k;
     make_case(&k, 0, false);
     char *outside = tu_path(k.dir, "outside");
@@ -497,6 +504,40 @@ static void test_links_not_followed(void **state)
     free(outside), free(thumb), free(sub), free(turned), free(out_thumb);
     dp_review_result_release(&res);
     free_case(&k);
+}
+
+static void test_links_not_followed(void **state)
+{
+    (void)state;
+    links_not_followed();
+}
+
+/* The same where the kernel has no openat2 (an old kernel, a seccomp policy, valgrind):
+ * openat2 made to fail with ENOSYS for the rest of this process (the suite's last test), so
+ * the review takes its component-by-component walk - which once labelled a target turned
+ * into a symbolic link "changed" instead of "symbolic link on the path". */
+static void test_links_not_followed_without_openat2(void **state)
+{
+    (void)state;
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0) {
+        printf("review: no seccomp filter (%s): the walk without openat2 is not tested\n",
+               strerror(errno));
+        skip();
+    }
+    assert_int_equal(syscall(SYS_openat2, AT_FDCWD, ".", NULL, 0), -1);
+    assert_int_equal(errno, ENOSYS);
+    links_not_followed();
 }
 
 /* A file rewritten (same bytes, new times), one touched (mtime only), one removed: "changed
@@ -689,6 +730,8 @@ int main(void)
         cmocka_unit_test(test_changed),
         cmocka_unit_test(test_limits_and_quality),
         cmocka_unit_test(test_cli),
+        /* last: it takes openat2 away from the process */
+        cmocka_unit_test(test_links_not_followed_without_openat2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

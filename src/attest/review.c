@@ -367,6 +367,13 @@ static int open_path(struct review *r, const struct dp_plan_target *t, struct dp
         struct dp_error e = {0};
         int wfd = dp_walk_open_at_root(r->rootfd, t->path, t->path_len, O_PATH,
                                        r->plan->cross_mounts, NULL, &e);
+        struct stat sb;
+        if (wfd >= 0 && fstat(wfd, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+            /* O_PATH|O_NOFOLLOW opens the link itself: labelled as openat2 would refuse it */
+            close(wfd);
+            tile_set(tile, DP_REVIEW_SYMLINK, "%s", "");
+            return -1;
+        }
         if (wfd >= 0)
             return wfd;
         errno = e.sys_errno;

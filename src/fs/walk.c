@@ -462,6 +462,11 @@ int dp_walk_open_at_root(int rootfd, const char *rel, size_t rel_len, int flags,
             nfd = openat(dfd, save, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (nfd < 0) {
             int e = errno;
+            struct stat ls;
+            /* O_DIRECTORY|O_NOFOLLOW on a symlink fails ENOTDIR: say ELOOP, what it is */
+            if (e == ENOTDIR && fstatat(dfd, save, &ls, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISLNK(ls.st_mode))
+                e = ELOOP;
             dp_error_set(err, (e == ELOOP || e == ENOTDIR) ? DP_ERR_CHANGED : DP_ERR_IO, e,
                          "cannot open directory '%s'", save);
             goto out;
