@@ -25,6 +25,8 @@
 #include "deprive/report.h"
 #include "deprive/scan.h"
 #include "deprive/sign.h"
+#include "deprive/source.h"
+#include "deprive/sweep.h"
 #include "deprive/wipe.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -346,7 +348,10 @@ static void test_keys(void **state)
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
 {
-    return "leak:dav1d_data_create\nleak:libdav1d.so\n";
+    return "leak:dav1d_data_create\nleak:libdav1d.so\n"
+           /* libewf 20140813 leaks a chunk's buffer when the chunk fails its checksum (7 KB a
+            * bad chunk; docs/security.md "What the fuzzers found") */
+           "leak:libewf_chunk_data_initialize\nleak:libewf.so\n";
 }
 
 /* fuzz_image and fuzz_image_FORMAT: decode under a 1 MP limit, as a scan (min_side 32) and in
@@ -391,6 +396,55 @@ static char *regress_image(const uint8_t *buf, size_t len)
     return why;
 }
 
+/* fuzz_source: the input as a raw image or an EWF segment (by its signature), opened and
+ * swept against a one-entry list; a raw image opens and is swept to its end, an EWF one fails
+ * only with a message (a read error). */
+static char *regress_source(const uint8_t *buf, size_t len)
+{
+    char *dir = tu_mkdtemp(), *p = tu_path(dir, "media.E01"), *why = NULL;
+    tu_write_file(p, buf, len);
+    struct dp_hashset *set = NULL;
+    static const char list[] = "# deprive-hashes 1\nsha256:"
+                               "0000000000000000000000000000000000000000000000000000000000000001"
+                               " label=none\n";
+    assert_int_equal(dp_hashset_new(&set, NULL), DP_OK);
+    assert_int_equal(dp_hashset_load_buffer(set, "l", list, sizeof(list) - 1, NULL), DP_OK);
+    assert_int_equal(dp_hashset_finalize(set, NULL), DP_OK);
+    unsigned seg = 0;
+    bool evf = dp_source_ewf_sniff(buf, len, &seg) == DP_SOURCE_EWF_SIG_MEDIA;
+    struct dp_source *src = NULL;
+    struct dp_error e = {0};
+    enum dp_status st = dp_source_open(&src, p, 0, &e);
+    char m[700];
+    if (st != DP_OK) {
+        if (!evf || e.msg[0] == '\0') {
+            snprintf(m, sizeof(m), "does not open (%s): %s", evf ? "EWF" : "raw", e.msg);
+            why = strdup(m);
+        }
+    } else {
+        const struct dp_scan_opts mo = {
+            .max_pixels = 1u << 20, .max_image_bytes = 4u << 20, .carve_max_stream = 1u << 20};
+        const struct dp_sweep_opts so = {.match = &mo};
+        struct dp_sweep_result *r = NULL;
+        memset(&e, 0, sizeof(e));
+        st = dp_sweep_run(set, src, p, &so, &r, &e);
+        if (st != DP_OK && (!evf || st != DP_ERR_IO || e.msg[0] == '\0')) {
+            snprintf(m, sizeof(m), "sweep: %s: %s", dp_status_str(st), e.msg);
+            why = strdup(m);
+        } else if (st == DP_OK && !evf && r->bytes_swept != len) {
+            snprintf(m, sizeof(m), "a raw image of %zu bytes swept %llu", len,
+                     (unsigned long long)r->bytes_swept);
+            why = strdup(m);
+        }
+        dp_sweep_result_free(r);
+    }
+    dp_source_free(src);
+    dp_hashset_free(set);
+    tu_rm_rf(dir);
+    free(p), free(dir);
+    return why;
+}
+
 /* Every reproducer is replayed and every failure printed before the test fails. */
 static void test_fuzz_regressions(void **state)
 {
@@ -398,7 +452,7 @@ static void test_fuzz_regressions(void **state)
     static const struct {
         const char *prefix; /* fuzz/regress/ folders whose name starts so */
         char *(*replay)(const uint8_t *buf, size_t len);
-    } replays[] = {{"image", regress_image}};
+    } replays[] = {{"image", regress_image}, {"source", regress_source}};
     const char *top = DP_SOURCE_DIR "/fuzz/regress";
     DIR *d = opendir(top);
     if (d == NULL) {
