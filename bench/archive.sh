@@ -27,8 +27,9 @@
 #   TMPDIR         where the work directory goes (default /var/tmp); removed on exit
 set -euo pipefail
 
-REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_BUILD=${BENCH_BUILD:-$REPO_ROOT/build-bench-archive}
+# REPO_ROOT, BENCH_BUILD's default, log, die, bench_build
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 BENCH_BYTES=${BENCH_BYTES:-1073741824}
 BENCH_SIZE=${BENCH_SIZE:-4032x3024}
 BENCH_QUALITY=${BENCH_QUALITY:-97}
@@ -46,11 +47,6 @@ JOBS_LIST="1 $NCPU" # --jobs 1, then deprive's default (one worker per CPU)
 ((NCPU > 1)) || JOBS_LIST=1
 TARGET_RATIO=1.3
 
-log() { printf '%s\n' "$*" >&2; }
-die() {
-	log "bench: $*"
-	exit 1
-}
 now_ns() { date +%s%N; }
 
 WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/deprive-bench-archive.XXXXXX")
@@ -72,26 +68,9 @@ require_tools() {
 
 # --- build --------------------------------------------------------------------
 
-# deprive and the photo generator (bench/archive_photos.c: tests/robust.c's scenes, libjpeg),
-# which meson builds with the tests.
+# deprive and the photo generator (common.sh), and the build's type for the report.
 build() {
-	if [[ ! -f "$BENCH_BUILD/meson-private/coredata.dat" ]]; then
-		log "bench: configuring $BENCH_BUILD (release, tests on)"
-		meson setup "$BENCH_BUILD" "$REPO_ROOT" -Dbuildtype=release -Dtests=true -Dwerror=false \
-			>"$WORK/build.log" 2>&1 || {
-			tail -n 20 "$WORK/build.log" >&2
-			die "meson setup failed"
-		}
-	fi
-	# ninja, not meson compile: it regenerates first, so a target added since setup is known
-	nice -n 10 ninja -C "$BENCH_BUILD" archive_photos deprive >"$WORK/build.log" 2>&1 || {
-		tail -n 20 "$WORK/build.log" >&2
-		die "building archive_photos and deprive in $BENCH_BUILD failed (configured with -Dtests=true?)"
-	}
-	GEN=$BENCH_BUILD/archive_photos
-	DEPRIVE=${DEPRIVE:-$BENCH_BUILD/deprive}
-	[[ -x "$DEPRIVE" ]] || die "no deprive binary at $DEPRIVE"
-	DEPRIVE_BUILD=$("$DEPRIVE" --version 2>/dev/null | head -n 1 || true)
+	bench_build
 	BUILD_TYPE=$(meson introspect --buildoptions "$BENCH_BUILD" 2>/dev/null |
 		python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))' \
 			2>/dev/null || echo '?')

@@ -28,8 +28,9 @@
 # See bench/README.md.
 set -euo pipefail
 
-REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_BUILD=${BENCH_BUILD:-$REPO_ROOT/build-bench-archive}
+# REPO_ROOT, BENCH_BUILD's default, log, die, bench_build
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 BENCH_IMAGE_MB=${BENCH_IMAGE_MB:-4096}
 BENCH_RANDOM_MB=${BENCH_RANDOM_MB:-384}
 BENCH_FILE_MB=${BENCH_FILE_MB:-16}
@@ -40,12 +41,6 @@ BENCH_REPEAT=${BENCH_REPEAT:-3}
 BENCH_LOOP_DIO=${BENCH_LOOP_DIO:-0}
 TARGET_RATIO=0.8
 KEY=000102030405060708090a0b0c0d0e0f
-
-log() { printf '%s\n' "$*" >&2; }
-die() {
-	log "bench: $*"
-	exit 1
-}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/deprive-bench-sweep.XXXXXX")
 MNT=$WORK/mnt LOOP=""
@@ -74,26 +69,6 @@ require_tools() {
 	avail_mb=$(df -Pm "$WORK" | awk 'NR==2 {print $4}')
 	((avail_mb > BENCH_RANDOM_MB + BENCH_JPEG_MB + 512)) ||
 		die "need about $((BENCH_RANDOM_MB + BENCH_JPEG_MB + 512)) MiB free in $WORK (the image is sparse)"
-}
-
-# deprive and archive_photos, as bench/archive.sh builds them.
-build() {
-	if [[ ! -f "$BENCH_BUILD/meson-private/coredata.dat" ]]; then
-		log "bench: configuring $BENCH_BUILD (release, tests on)"
-		meson setup "$BENCH_BUILD" "$REPO_ROOT" -Dbuildtype=release -Dtests=true -Dwerror=false \
-			>"$WORK/build.log" 2>&1 || {
-			tail -n 20 "$WORK/build.log" >&2
-			die "meson setup failed"
-		}
-	fi
-	nice -n 10 ninja -C "$BENCH_BUILD" archive_photos deprive >"$WORK/build.log" 2>&1 || {
-		tail -n 20 "$WORK/build.log" >&2
-		die "building archive_photos and deprive in $BENCH_BUILD failed (configured with -Dtests=true?)"
-	}
-	GEN=$BENCH_BUILD/archive_photos
-	DEPRIVE=${DEPRIVE:-$BENCH_BUILD/deprive}
-	[[ -x "$DEPRIVE" ]] || die "no deprive binary at $DEPRIVE"
-	DEPRIVE_BUILD=$("$DEPRIVE" --version 2>/dev/null | head -n 1 || true)
 }
 
 drop_caches() {
@@ -192,7 +167,7 @@ jq_py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)
 
 main() {
 	require_tools
-	build
+	bench_build
 	make_device
 	local load0
 	load0=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -65,7 +65,91 @@ unsigned char *fu_image_bytes(struct tu_fs *fs, size_t *len)
     return b;
 }
 
-/* ---- 32-byte windows ---- */
+/* ---- a test's fixture ---- */
+
+int fu_fx_setup(void **state, const char *suite, unsigned default_mb)
+{
+    struct fu_fx *f = *state;
+    f->suite = suite;
+    f->work = tu_mkdtemp();
+    f->dev[0] = '\0';
+    memset(&f->fs2, 0, sizeof(f->fs2));
+    unsigned mb = f->mb != 0 ? f->mb : default_mb;
+    f->root = fu_root_new(&f->fs, &f->ready, suite, f->label, f->fstype, mb);
+    return 0;
+}
+
+int fu_fx_teardown(void **state)
+{
+    struct fu_fx *f = *state;
+    /* the extra device first: it may sit over the image the next steps detach and remove */
+    if (f->dev[0] != '\0')
+        tu_sh("losetup -d %s 2>/dev/null", f->dev);
+    f->dev[0] = '\0';
+    tu_fs_destroy(&f->fs2);
+    fu_root_free(&f->fs, f->fstype, f->root);
+    tu_rm_rf(f->work);
+    free(f->work);
+    f->root = f->work = NULL;
+    f->ready = false;
+    tu_release_owned();
+    return 0;
+}
+
+void fu_fx_need_loop(const struct fu_fx *f)
+{
+    fu_need_loop(f->ready, f->suite, f->label, f->fstype);
+}
+
+void fu_fx_attach(struct fu_fx *f, const char *image, bool ro)
+{
+    const char *cmd = tu_ostr("losetup -f --show %s'%s'", ro ? "-r " : "", image);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    if (fgets(f->dev, sizeof(f->dev), p) == NULL)
+        f->dev[0] = '\0';
+    pclose(p);
+    f->dev[strcspn(f->dev, "\n")] = '\0';
+    if (strncmp(f->dev, "/dev/loop", 9) != 0) {
+        f->dev[0] = '\0'; /* nothing for the teardown to detach */
+        fail_msg("%s: %s: %s gave no loop device", f->suite, f->label, cmd);
+    }
+}
+
+char *fu_loopdev(const char *image)
+{
+    char cmd[1024], line[256] = "";
+    snprintf(cmd, sizeof(cmd), "losetup -j '%s'", image);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char *ok = fgets(line, sizeof(line), p);
+    pclose(p);
+    if (ok == NULL || strncmp(line, "/dev/loop", 9) != 0)
+        fail_msg("no loop device for %s", image);
+    line[strcspn(line, ":")] = '\0';
+    return tu_own(strdup(line));
+}
+
+/* ---- a raw image ---- */
+
+size_t fu_places(const unsigned char *hay, size_t hn, const void *s, size_t sn, uint64_t *out,
+                 size_t cap)
+{
+    size_t n = 0;
+    const unsigned char *p = hay, *end = hay + hn;
+    while (p < end) {
+        const unsigned char *q = memmem(p, (size_t)(end - p), s, sn);
+        if (q == NULL)
+            break;
+        if (n < cap)
+            out[n] = (uint64_t)(q - hay);
+        n++;
+        p = q + 1;
+    }
+    return n;
+}
+
+/* 32-byte windows */
 
 #define RB 0x100000001b3ull
 

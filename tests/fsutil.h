@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* deprive tests: what the real-filesystem suites share - loop images made per test, the raw
- * image searched for 32-byte windows of what must be gone, and a wipe killed exactly at a
- * journal record's fdatasync (ptrace + seccomp). Used by test_archive_wipe.c,
- * test_archive_carve.c, test_embedded.c and test_sweep.c; builds on testutil.h. */
+/* deprive tests: what the real-filesystem suites share - a test's fixture with a loop image
+ * made per test, the raw image searched for whole streams and for 32-byte windows of what
+ * must be gone, and a wipe killed exactly at a journal record's fdatasync (ptrace + seccomp).
+ * Used by test_archive_wipe.c, test_archive_carve.c, test_embedded.c, test_remnants.c and
+ * test_sweep.c; builds on testutil.h. */
 #ifndef DEPRIVE_TESTS_FSUTIL_H
 #define DEPRIVE_TESTS_FSUTIL_H
 
@@ -29,7 +30,55 @@ void fu_need_loop(bool ready, const char *suite, const char *label, const char *
  * when it cannot be read. Mount it again with tu_fs_mount to go on writing. */
 unsigned char *fu_image_bytes(struct tu_fs *fs, size_t *len);
 
-/* ---- 32-byte windows: is anything of a stream left in a haystack (a raw image)? ---- */
+/* ---- a test's fixture: a work directory and, where the case asks, a loop-mounted image ---- */
+
+/* The cmocka state of one case of a real-filesystem suite. A suite declares one per case,
+ * filling label, fstype, mb and param; fu_fx_setup and fu_fx_teardown own the rest. */
+struct fu_fx {
+    const char *label;  /* names the case in messages */
+    const char *fstype; /* a loop-mounted image of this type (root only) as root, or NULL */
+    unsigned mb;        /* the image's size in MiB; 0: the suite's default */
+    const void *param;  /* what the test function takes from its case, or NULL */
+    const char *suite;  /* set by fu_fx_setup: "<suite>: <label>: ..." in messages */
+    char *work;         /* a fresh temp directory: plans, lists, journals, results */
+    char *root;         /* fs.mnt, or (no fstype) a fresh temp directory; NULL when the image
+                           could not be made */
+    struct tu_fs fs;    /* the image (fstype) */
+    struct tu_fs fs2;   /* a second image a test may make (tu_fs_create) */
+    bool ready;         /* the image was made (fu_fx_need_loop skips the test otherwise) */
+    char dev[64];       /* a loop device a test attached (fu_fx_attach), or "" */
+};
+
+/* cmocka setup of *state (a struct fu_fx) for suite: the work directory and the root
+ * (fu_root_new; an image of mb MiB, default_mb when the case gives none). An image that
+ * cannot be made is no failure here: the test calls fu_fx_need_loop. Returns 0. */
+int fu_fx_setup(void **state, const char *suite, unsigned default_mb);
+/* cmocka teardown of *state, also after a failed test: detach dev, destroy fs2, unmount and
+ * detach the image (or remove the root directory), remove work, then tu_release_owned.
+ * Returns 0. */
+int fu_fx_teardown(void **state);
+/* fu_need_loop for the case: skip the test, saying why, unless its image was made. */
+void fu_fx_need_loop(const struct fu_fx *f);
+/* Attach image to a free loop device (`losetup -f --show`, read-only with ro) as f->dev,
+ * detached by fu_fx_teardown unless the test detaches it first (and empties f->dev). Fails
+ * the test when losetup gives no loop device. */
+void fu_fx_attach(struct fu_fx *f, const char *image, bool ro);
+/* A suite's test table entry for a case fx (a struct fu_fx): setup is the suite's, calling
+ * fu_fx_setup with its name; the teardown fu_fx_teardown. */
+#define FU_CASE(name, fn, setup, fx)                                                               \
+    {                                                                                              \
+        name, fn, setup, fu_fx_teardown, &(fx)                                                     \
+    }
+/* The loop device image is attached to ("/dev/loopN", `losetup -j`), owned. Fails the test
+ * when it is attached to none. */
+char *fu_loopdev(const char *image);
+
+/* ---- a raw image: where a whole stream lies, and 32-byte windows of what is left ---- */
+
+/* Every place the whole of s (sn bytes) lies in hay, overlapping ones too: the first cap
+ * offsets into out; returns how many there are (more than cap when out was too short). */
+size_t fu_places(const unsigned char *hay, size_t hn, const void *s, size_t sn, uint64_t *out,
+                 size_t cap);
 
 #define FU_WINDOW 32       /* bytes in a window */
 #define FU_PROBES_MAX 64   /* windows a struct fu_probes holds at most */

@@ -20,6 +20,7 @@
  * with a message otherwise). */
 #include "testutil.h"
 #include "fsutil.h"
+#include "imageset.h"
 #include "robust.h"
 
 #include <archive.h>
@@ -42,67 +43,39 @@
 /* ---- the images, made once ---- */
 
 static struct images {
-    struct tu_once once;
-    char *dir;
+    struct iset set;
     struct robust_file victim;    /* 800x600 JPEG q95, listed by SHA-256 and PDQ */
     struct robust_file thumb;     /* the victim at 160x120, JPEG q85: a perceptual copy */
     struct robust_file thumb_png; /* the same pixels as PNG (a near miss once its CRC breaks) */
     struct robust_file lawful[2]; /* unrelated scenes, JPEG q85 */
     struct robust_file lawful_png;
-    char *list;                   /* the victim's SHA-256 and PDQ */
+    const char *list; /* the victim's SHA-256 and PDQ */
     char list_text[512];
-    struct robust_files files;
 } G;
 
 static bool make_images(void)
 {
-    G.dir = tu_mkdtemp();
-    G.files.dir = G.dir;
-    struct robust_image v;
-    if (!robust_scene(&v, 800, 600, 4242))
+    const struct iset_file spec[] = {
+        {&G.victim, "victim.jpg", 0, 0, 95, ISET_SOURCE},
+        {&G.thumb, "thumb.jpg", 160, 120, 85, ISET_SOURCE},
+        {&G.thumb_png, "thumb.png", 160, 120, 0, ISET_SOURCE},
+        {&G.lawful[0], "l0.jpg", 320, 240, 85, 7001},
+        {&G.lawful[1], "l1.jpg", 320, 240, 85, 7002},
+        {&G.lawful_png, "l.png", 120, 90, 0, 7101},
+    };
+    char pdq[96];
+    if (!iset_make(&G.set, "archive_carve", 800, 600, 4242, spec, sizeof(spec) / sizeof(spec[0])) ||
+        !iset_pdq(&G.set, &G.victim, pdq, sizeof(pdq)))
         return false;
-    bool ok = robust_files_add(&G.files, &G.victim, "victim.jpg", &v, 0, 0, 95) &&
-              robust_files_add(&G.files, &G.thumb, "thumb.jpg", &v, 160, 120, 85) &&
-              robust_files_add(&G.files, &G.thumb_png, "thumb.png", &v, 160, 120, 0);
-    robust_image_free(&v);
-    ok = ok && robust_files_add_scene(&G.files, &G.lawful[0], "l0.jpg", 320, 240, 7001, 85) &&
-         robust_files_add_scene(&G.files, &G.lawful[1], "l1.jpg", 320, 240, 7002, 85) &&
-         robust_files_add_scene(&G.files, &G.lawful_png, "l.png", 120, 90, 7101, 0);
-    if (!ok) {
-        printf("archive_carve: cannot make the images: %s\n", G.files.error);
-        return false;
-    }
-    struct tu_run r;
-    char *vp = tu_path(G.dir, "victim.jpg");
-    tu_deprive(&r, NULL, "hash", vp, NULL);
-    free(vp);
-    const char *p = r.status == 0 ? strstr(r.out, "pdq:") : NULL;
-    if (p != NULL)
-        snprintf(G.list_text, sizeof(G.list_text), "# deprive-hashes 1\nsha256:%s %.*s "
-                 "label=victim\n", G.victim.sha, (int)strcspn(p, " \n"), p);
-    tu_run_free(&r);
-    if (p == NULL)
-        return false;
-    G.list = tu_path(G.dir, "victim.list");
-    tu_write_file(G.list, G.list_text, strlen(G.list_text));
+    snprintf(G.list_text, sizeof(G.list_text), "# deprive-hashes 1\nsha256:%s %s label=victim\n",
+             G.victim.sha, pdq);
+    G.list = iset_write(&G.set, "victim.list", G.list_text);
     return true;
 }
 
 static void need_images(void)
 {
-    tu_need_once(&G.once, make_images, "the test images");
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    robust_files_release(&G.files);
-    if (G.dir != NULL)
-        tu_rm_rf(G.dir);
-    free(G.dir);
-    free(G.list);
-    memset(&G, 0, sizeof(G));
-    return 0;
+    iset_need(&G.set, make_images);
 }
 
 /* ---- the cache member: "TCDB", then per record "REC" + kind byte, a 32-bit length, "BODY",
@@ -314,42 +287,19 @@ static void expect_cache_copies(const json_t *plan, const char *const *chain, si
                  "not copies): %s", chain[n - 1], in_member, findings_text(plan));
 }
 
-/* ---- fixtures ---- */
-
-struct fx {
-    const char *label;
-    const char *fstype; /* a loop-mounted image of this type, or NULL */
-    const void *param;
-    char *root, *work;
-    struct tu_fs fs;
-    bool loop_ready;
-};
+/* ---- fixtures (fsutil.h): a work directory and a root, a loop-mounted image for the loop
+ * and kill cases ---- */
 
 static int fx_setup(void **state)
 {
-    struct fx *f = *state;
-    f->work = tu_mkdtemp();
-    f->root = fu_root_new(&f->fs, &f->loop_ready, "archive_carve", f->label, f->fstype, 48);
-    return 0;
-}
-
-static int fx_teardown(void **state)
-{
-    struct fx *f = *state;
-    fu_root_free(&f->fs, f->fstype, f->root);
-    tu_rm_rf(f->work);
-    free(f->work);
-    f->root = f->work = NULL;
-    f->loop_ready = false;
-    tu_release_owned();
-    return 0;
+    return fu_fx_setup(state, "archive_carve", 48);
 }
 
 /* ==== 1. the scan: chains and ranges ==== */
 
 static void test_scan(void **state)
 {
-    struct fx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     const enum fmt fmts[] = {F_ZIP, F_TAR_GZ};
     const char *names[] = {"photos.zip", "backup.tar.gz"};
@@ -406,7 +356,7 @@ static void test_scan(void **state)
 /* A zip inside a tar.gz: the chain names both. */
 static void test_scan_nested(void **state)
 {
-    struct fx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct cache c;
     make_cache(&c, 0, true);
@@ -431,7 +381,7 @@ static void test_scan_nested(void **state)
 /* A member over the carving buffer: not carved, recorded as a limit; the one within it is. */
 static void test_member_cap(void **state)
 {
-    struct fx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct cache small, big;
     make_cache(&small, 0, true);
@@ -487,7 +437,7 @@ struct wcase {
 };
 
 /* The archive with the cache member, notes and a lawful image (and a lawful file beside it). */
-static void wcase_write(struct fx *f, struct wcase *w, enum fmt fmt, const char *name)
+static void wcase_write(struct fu_fx *f, struct wcase *w, enum fmt fmt, const char *name)
 {
     make_cache(&w->c, 0, false);
     const struct member m[] = {{"notes.txt", (const unsigned char *)NOTES, sizeof(NOTES) - 1},
@@ -502,7 +452,7 @@ static void wcase_write(struct fx *f, struct wcase *w, enum fmt fmt, const char 
 
 /* Scanned: the copies named; with confirm, the thumbnail's finding confirmed by the
  * examiner. */
-static void wcase_scan(struct fx *f, struct wcase *w, const char *name, bool confirm)
+static void wcase_scan(struct fu_fx *f, struct wcase *w, const char *name, bool confirm)
 {
     w->plan = tu_opath(f->work, "plan.json");
     w->journal = tu_opath(f->work, "journal");
@@ -519,7 +469,7 @@ static void wcase_scan(struct fx *f, struct wcase *w, const char *name, bool con
     tu_expect_exit(&r, 0, "confirm the thumbnail");
 }
 
-static void wcase_make(struct fx *f, struct wcase *w, enum fmt fmt, const char *name)
+static void wcase_make(struct fu_fx *f, struct wcase *w, enum fmt fmt, const char *name)
 {
     wcase_write(f, w, fmt, name);
     wcase_scan(f, w, name, true);
@@ -601,7 +551,7 @@ static void expect_member_result(const json_t *t, size_t len, long long kept, co
 /* deprive wipe of plan, its result at out (a journal of its own in the work directory, on the
  * root's filesystem allowed) with extra options (NULL-terminated, or NULL); its exit status
  * must be want. The result (owned). */
-static json_t *wipe_run(struct fx *f, const char *plan, const char *out,
+static json_t *wipe_run(struct fu_fx *f, const char *plan, const char *out,
                         const char *const *extra, int want, const char *what)
 {
     static unsigned runs;
@@ -620,8 +570,8 @@ static json_t *wipe_run(struct fx *f, const char *plan, const char *out,
  * are. */
 static void test_loop_wipe(void **state)
 {
-    struct fx *f = *state;
-    fu_need_loop(f->loop_ready, "archive_carve", f->label, f->fstype);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     const enum fmt fmt = f->param ? *(const enum fmt *)f->param : F_ZIP_STORED;
     const char *name = fmt == F_TAR_GZ ? "backup.tar.gz" : "photos.zip";
@@ -684,7 +634,7 @@ static void test_loop_wipe(void **state)
  * carrying member (the archive rewritten without it). */
 static void test_policies(void **state)
 {
-    struct fx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct wcase w;
     wcase_make(f, &w, F_TAR_GZ, "backup.tar.gz");
@@ -723,7 +673,7 @@ static void test_policies(void **state)
  * member), the exact copy is zeroed. */
 static void test_no_consent(void **state)
 {
-    struct fx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct wcase w;
     wcase_write(f, &w, F_ZIP, "photos.zip");
@@ -748,7 +698,7 @@ static void test_no_consent(void **state)
  * WAL frame breaks its checksum chain), the archive untouched. */
 static void test_sidecar_member(void **state)
 {
-    struct fx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct cache c;
     make_cache(&c, 0, false);
@@ -775,7 +725,7 @@ static void test_sidecar_member(void **state)
  * the cache member zeroed in the range only, every other member of both identical. */
 static void test_wipe_nested(void **state)
 {
-    struct fx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct cache c;
     make_cache(&c, 0, false);
@@ -843,8 +793,8 @@ static const struct killpoint kp_renamed = {"archive-renamed", 0, "after archive
 
 static void test_kill_resume(void **state)
 {
-    struct fx *f = *state;
-    fu_need_loop(f->loop_ready, "archive_carve", f->label, f->fstype);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     const struct killpoint *k = f->param;
     struct wcase w;
@@ -874,7 +824,7 @@ static void test_kill_resume(void **state)
 
 static void test_run_certify(void **state)
 {
-    struct fx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct cache c;
     make_cache(&c, 0, true);
@@ -939,18 +889,18 @@ static void test_run_certify(void **state)
 
 /* ==== the suite ==== */
 
-static struct fx fx_scan = {.label = "scan"};
-static struct fx fx_nested = {.label = "nested"};
-static struct fx fx_cap = {.label = "cap"};
-static struct fx fx_policies = {.label = "policies"};
-static struct fx fx_wipe_nested = {.label = "wipe nested"};
-static struct fx fx_no_consent = {.label = "no consent"};
-static struct fx fx_sidecar = {.label = "wal member"};
-static struct fx fx_run = {.label = "run"};
+static struct fu_fx fx_scan = {.label = "scan"};
+static struct fu_fx fx_nested = {.label = "nested"};
+static struct fu_fx fx_cap = {.label = "cap"};
+static struct fu_fx fx_policies = {.label = "policies"};
+static struct fu_fx fx_wipe_nested = {.label = "wipe nested"};
+static struct fu_fx fx_no_consent = {.label = "no consent"};
+static struct fu_fx fx_sidecar = {.label = "wal member"};
+static struct fu_fx fx_run = {.label = "run"};
 static const enum fmt targz = F_TAR_GZ;
-static struct fx fx_loop_zip = {.label = "ext4 zip", .fstype = "ext4"};
-static struct fx fx_loop_targz = {.label = "ext4 tar.gz", .fstype = "ext4", .param = &targz};
-#define KP(id, kp) static struct fx id = {.label = "kill", .fstype = "ext4", .param = &kp}
+static struct fu_fx fx_loop_zip = {.label = "ext4 zip", .fstype = "ext4"};
+static struct fu_fx fx_loop_targz = {.label = "ext4 tar.gz", .fstype = "ext4", .param = &targz};
+#define KP(id, kp) static struct fu_fx id = {.label = "kill", .fstype = "ext4", .param = &kp}
 KP(fx_k_begin, kp_begin);
 KP(fx_k_writing, kp_writing);
 KP(fx_k_written, kp_written);
@@ -960,10 +910,7 @@ KP(fx_k_owdone, kp_owdone);
 KP(fx_k_renaming, kp_renaming);
 KP(fx_k_renamed, kp_renamed);
 
-#define T(name, fn, fx)                                                                            \
-    {                                                                                              \
-        name, fn, fx_setup, fx_teardown, &fx                                                       \
-    }
+#define T(name, fn, fx) FU_CASE(name, fn, fx_setup, fx)
 
 int main(void)
 {
@@ -990,5 +937,5 @@ int main(void)
     };
     if (getenv("DP_TEST_FILTER") != NULL)
         cmocka_set_test_filter(getenv("DP_TEST_FILTER"));
-    return cmocka_run_group_tests_name("archive_carve", tests, NULL, group_teardown);
+    return cmocka_run_group_tests_name("archive_carve", tests, NULL, iset_group_teardown);
 }

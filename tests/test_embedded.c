@@ -21,6 +21,7 @@
  * program for the database tests (each skips with a message otherwise). */
 #include "testutil.h"
 #include "fsutil.h"
+#include "imageset.h"
 #include "robust.h"
 
 #include <fcntl.h>
@@ -119,8 +120,7 @@ static void probes_pick(struct fu_probes *p, const unsigned char *s, size_t sn,
 /* ---- the images: made once, kept for the whole suite ---- */
 
 static struct images {
-    struct tu_once once;
-    char *dir;
+    struct iset set;
     struct robust_file victim;    /* 800x600 JPEG q95 (~100 KB), listed by SHA-256 and PDQ */
     struct robust_file thumb;     /* the victim at 160x120, JPEG q85: a perceptual copy */
     struct robust_file thumb_png; /* the same pixels as PNG */
@@ -130,92 +130,47 @@ static struct images {
     struct robust_file lawful_small; /* unrelated, 96x72 JPEG q60 */
     struct robust_file outer;        /* unrelated, 480x360 JPEG q85: carries the EXIF thumbnail */
     char pdq[96];                    /* the victim's "pdq:HEX:Q" */
-    char *list;                      /* the victim's SHA-256 and PDQ */
-    char *list_small;                /* those and the small thumbnail's SHA-256 */
-    struct robust_files files;       /* their bytes */
+    const char *list;                /* the victim's SHA-256 and PDQ */
+    const char *list_small;          /* those and the small thumbnail's SHA-256 */
 } G;
-
-static bool write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        return false;
-    bool ok = fputs(text, f) >= 0;
-    return fclose(f) == 0 && ok;
-}
 
 static bool make_images(void)
 {
-    G.dir = tu_mkdtemp();
-    struct robust_files *set = &G.files;
-    set->dir = G.dir;
-    struct robust_image v;
-    if (!robust_scene(&v, 800, 600, 4242))
-        return false;
-    bool ok = robust_files_add(set, &G.victim, "victim.jpg", &v, 0, 0, 95) &&
-              robust_files_add(set, &G.thumb, "thumb.jpg", &v, 160, 120, 85) &&
-              robust_files_add(set, &G.thumb_png, "thumb.png", &v, 160, 120, 0) &&
-              robust_files_add(set, &G.small, "small.jpg", &v, 96, 72, 60);
-    robust_image_free(&v);
-    for (int i = 0; ok && i < 3; i++) {
-        char name[32];
-        snprintf(name, sizeof(name), "lawful%d.jpg", i);
-        ok = robust_files_add_scene(set, &G.lawful[i], name, 320, 240, 7001 + (uint64_t)i, 85);
-    }
-    ok = ok && robust_files_add_scene(set, &G.lawful_png, "lawful.png", 120, 90, 7101, 0) &&
-         robust_files_add_scene(set, &G.lawful_small, "lawful_small.jpg", 96, 72, 7201, 60) &&
-         robust_files_add_scene(set, &G.outer, "outer.jpg", 480, 360, 8001, 85);
-    if (!ok) {
-        printf("embedded: cannot make the images: %s\n", G.files.error);
-        return false;
-    }
+    const struct iset_file spec[] = {
+        {&G.victim, "victim.jpg", 0, 0, 95, ISET_SOURCE},
+        {&G.thumb, "thumb.jpg", 160, 120, 85, ISET_SOURCE},
+        {&G.thumb_png, "thumb.png", 160, 120, 0, ISET_SOURCE},
+        {&G.small, "small.jpg", 96, 72, 60, ISET_SOURCE},
+        {&G.lawful[0], "lawful0.jpg", 320, 240, 85, 7001},
+        {&G.lawful[1], "lawful1.jpg", 320, 240, 85, 7002},
+        {&G.lawful[2], "lawful2.jpg", 320, 240, 85, 7003},
+        {&G.lawful_png, "lawful.png", 120, 90, 0, 7101},
+        {&G.lawful_small, "lawful_small.jpg", 96, 72, 60, 7201},
+        {&G.outer, "outer.jpg", 480, 360, 85, 8001},
+    };
     /* the victim's PDQ from deprive itself */
-    struct tu_run r;
-    char *vp = tu_path(G.dir, "victim.jpg");
-    tu_deprive(&r, NULL, "hash", vp, NULL);
-    free(vp);
-    const char *p = r.status == 0 ? strstr(r.out, "pdq:") : NULL;
-    if (p != NULL)
-        snprintf(G.pdq, sizeof(G.pdq), "%.*s", (int)strcspn(p, " \n"), p);
-    tu_run_free(&r);
-    if (p == NULL) {
-        printf("embedded: deprive hash gave no PDQ for the victim\n");
+    if (!iset_make(&G.set, "embedded", 800, 600, 4242, spec, sizeof(spec) / sizeof(spec[0])) ||
+        !iset_pdq(&G.set, &G.victim, G.pdq, sizeof(G.pdq)))
         return false;
-    }
     char text[512];
     snprintf(text, sizeof(text), "# deprive-hashes 1\nsha256:%s %s label=victim\n", G.victim.sha,
              G.pdq);
-    G.list = tu_path(G.dir, "victim.list");
-    ok = write_text(G.list, text);
+    G.list = iset_write(&G.set, "victim.list", text);
     snprintf(text, sizeof(text),
              "# deprive-hashes 1\nsha256:%s %s label=victim\nsha256:%s label=victim-small\n",
              G.victim.sha, G.pdq, G.small.sha);
-    G.list_small = tu_path(G.dir, "victim-small.list");
-    ok = ok && write_text(G.list_small, text);
+    G.list_small = iset_write(&G.set, "victim-small.list", text);
     printf("embedded: images: victim %dx%d %zu bytes, thumbnail %dx%d %zu (PNG %zu), small "
            "%dx%d %zu, lawful %zu/%zu/%zu, outer %zu; %s\n",
            G.victim.w, G.victim.h, G.victim.n, G.thumb.w, G.thumb.h, G.thumb.n, G.thumb_png.n,
            G.small.w, G.small.h, G.small.n, G.lawful[0].n, G.lawful[1].n, G.lawful[2].n, G.outer.n,
            G.pdq);
-    return ok;
+    return true;
 }
 
 static void need_images(void)
 {
-    tu_need_once(&G.once, make_images, "the test images");
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    robust_files_release(&G.files);
-    if (G.dir != NULL)
-        tu_rm_rf(G.dir);
-    free(G.dir);
-    free(G.list);
-    free(G.list_small);
-    memset(&G, 0, sizeof(G));
-    return 0;
+    iset_need(&G.set, make_images);
 }
 
 /* ---- the containers ---- */
@@ -845,50 +800,36 @@ static size_t offset_of(const unsigned char *hay, size_t hn, const struct robust
     return (size_t)(p - hay);
 }
 
-/* ---- fixtures: a root and a work directory under /tmp, a journal directory on /dev/shm (the
- * wipe refuses a journal on the filesystem it wipes), or a loop-mounted image as the root ---- */
+/* ---- fixtures (fsutil.h): a root and a work directory under /tmp, or a loop-mounted image
+ * as the root; and a journal directory on /dev/shm (the wipe refuses a journal on the
+ * filesystem it wipes) ---- */
 
-struct efx {
-    const char *label;
-    const void *param;
-    const char *fstype; /* loop image of this type as the root */
-    char *root, *work, *jdir;
-    struct tu_fs fs;
-    bool loop_ready;
-};
+static char *jdir; /* the running test's journal directory */
 
 static int efx_setup(void **state)
 {
-    struct efx *f = *state;
-    f->work = tu_mkdtemp();
     char tmpl[] = "/dev/shm/deprive-emb-XXXXXX";
     if (mkdtemp(tmpl) != NULL) {
-        f->jdir = strdup(tmpl);
+        jdir = strdup(tmpl);
     } else {
         no_journal_same_fs = true;
-        f->jdir = tu_mkdtemp();
+        jdir = tu_mkdtemp();
     }
-    f->root = fu_root_new(&f->fs, &f->loop_ready, "embedded", f->label, f->fstype, 32);
-    return 0;
+    return fu_fx_setup(state, "embedded", 32);
 }
 
 static int efx_teardown(void **state)
 {
-    struct efx *f = *state;
-    fu_root_free(&f->fs, f->fstype, f->root);
-    tu_rm_rf(f->work);
-    tu_rm_rf(f->jdir);
-    free(f->work);
-    free(f->jdir);
-    f->root = f->work = f->jdir = NULL;
-    f->loop_ready = false;
-    tu_release_owned();
-    return 0;
+    tu_rm_rf(jdir);
+    free(jdir);
+    jdir = NULL;
+    return fu_fx_teardown(state);
 }
 
-static char *jpath(const struct efx *f, const char *name)
+/* name in the running test's journal directory, owned */
+static char *jpath(const char *name)
 {
-    return tu_opath(f->jdir, name);
+    return tu_opath(jdir, name);
 }
 
 /* ---- the usual thumbnail cache: the victim exact, two perceptual thumbnails, lawful ones and
@@ -942,7 +883,7 @@ static void make_cache(struct cache *c, bool near_misses)
 
 static void test_find(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     /* (a) the thumbnail cache */
     struct cache c;
@@ -1065,7 +1006,7 @@ static void test_find(void **state)
  * against where the bytes are, found here by the bytes alone). */
 static void test_find_sqlite(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     need_sqlite();
     static const char *const names[] = {"lawful", "small", "victim", "note"};
@@ -1133,7 +1074,7 @@ static struct jcount journal_counts(const char *journal)
  * --erase-perceptual the PNG erased too. */
 static void test_wipe_cache(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct cache c;
     make_cache(&c, true);
@@ -1141,7 +1082,7 @@ static void test_wipe_cache(void **state)
     tu_write(f->root, "notes.txt", "lawful\n", 7);
     char *path = tu_opath(f->root, "thumbcache_256.db");
     set_mtime(path);
-    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath(f, "j1"),
+    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath("j1"),
          *out = tu_opath(f->work, "w1.json");
     json_t *p = scan(f->root, G.list, plan, true);
     assert_int_equal(nfindings(p), 3);
@@ -1183,7 +1124,7 @@ static void test_wipe_cache(void **state)
                  "-done, a target-done for each of the three");
 
     /* --erase-perceptual: the PNG thumbnail */
-    char *plan2 = tu_opath(f->work, "plan2.json"), *j2 = jpath(f, "j2"),
+    char *plan2 = tu_opath(f->work, "plan2.json"), *j2 = jpath("j2"),
          *out2 = tu_opath(f->work, "w2.json");
     json_t *p2 = scan(f->root, G.list, plan2, true);
     if (nfindings(p2) != 1)
@@ -1210,7 +1151,7 @@ static void test_wipe_cache(void **state)
  * in pieces) overwritten, the page links between the pieces kept; the database intact. */
 static void test_wipe_sqlite(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     need_sqlite();
     static const char *const names[] = {"lawful", "small", "lawful-2", "victim", "note"};
@@ -1226,7 +1167,7 @@ static void test_wipe_sqlite(void **state)
     set_mtime(path);
     const struct copy cp[2] = {one_piece(&G.small, offset_of(db, dlen, &G.small, "thumbs.db")),
                                blob_pieces(db, dlen, &G.victim)};
-    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath(f, "j"),
+    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath("j"),
          *out = tu_opath(f->work, "w.json");
     json_t *p = scan(f->root, G.list_small, plan, true);
     expect_embedded(p, "thumbs.db", &cp[0], "jpeg", false, G.small.sha, dlen);
@@ -1277,7 +1218,7 @@ static void test_wipe_sqlite(void **state)
  * walk as one JPEG; listed by their own SHA-256 to force the case. Left, with a reason. */
 static void test_wipe_sqlite_cross_page(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     need_sqlite();
     /* one row: its leaf page stays the table's root, page 2, before the overflow pages (a
@@ -1307,7 +1248,7 @@ static void test_wipe_sqlite_cross_page(void **state)
     char *list = tu_opath(f->work, "linked.list");
     char sha0[65], sha1[65];
     tu_sha256_file(path, sha0);
-    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath(f, "j"),
+    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath("j"),
          *out = tu_opath(f->work, "w.json");
     json_t *p = scan(f->root, list, plan, true);
     if (nfindings(p) == 0)
@@ -1338,7 +1279,7 @@ static void test_wipe_sqlite_cross_page(void **state)
 /* report-only leaves it; wipe-container erases the whole file. */
 static void test_wipe_policies(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     size_t hb = 0, hlen = 0;
     unsigned char *http = http_entry(&G.victim, &hb, &hlen);
@@ -1349,13 +1290,13 @@ static void test_wipe_policies(void **state)
     char *fp0 = tu_own(tu_fingerprint(keep));
     char sha0[65], sha1[65];
     tu_sha256_file(path, sha0);
-    char *plan = tu_opath(f->work, "plan.json"), *j1 = jpath(f, "j1"),
+    char *plan = tu_opath(f->work, "plan.json"), *j1 = jpath("j1"),
          *o1 = tu_opath(f->work, "w1.json");
     json_t *p = scan(f->root, G.list, plan, true);
     expect_one(p, "f_00a1b2", &G.victim, hb, "jpeg", false, G.victim.sha, hlen);
     struct tu_run r;
     static const char *const dry[] = {"--dry-run", NULL};
-    char *j0 = jpath(f, "j0"), *o0 = tu_opath(f->work, "w0.json");
+    char *j0 = jpath("j0"), *o0 = tu_opath(f->work, "w0.json");
     wipe(&r, G.list, j0, o0, plan, dry);
     json_t *res = r.status <= 1 ? tu_oload(o0) : NULL;
     if (res == NULL)
@@ -1377,7 +1318,7 @@ static void test_wipe_policies(void **state)
     assert_string_equal(tu_jstr(t, "embedded.method"), "report-only");
 
     static const char *const whole[] = {"--embedded", "wipe-container", NULL};
-    char *j2 = jpath(f, "j2"), *o2 = tu_opath(f->work, "w2.json");
+    char *j2 = jpath("j2"), *o2 = tu_opath(f->work, "w2.json");
     wipe(&r, G.list, j2, o2, plan, whole);
     tu_expect_exit(&r, 0, "wipe --embedded=wipe-container");
     if (access(path, F_OK) == 0)
@@ -1396,7 +1337,7 @@ static void test_wipe_policies(void **state)
  * --embedded=wipe-container erases them whole. */
 static void test_wipe_sidecars(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     /* a WAL: its 32-byte header (magic 377f0682), a frame header, the frame's page */
     static const unsigned char wal_magic[8] = {0x37, 0x7f, 0x06, 0x82, 0x00, 0x2d, 0xe2, 0x18};
@@ -1435,7 +1376,7 @@ static void test_wipe_sidecars(void **state)
     char sha0[4][65], sha1[65];
     for (int i = 0; i < 4; i++)
         tu_sha256_file(tu_own(tu_path(f->root, files[i])), sha0[i]);
-    char *plan = tu_opath(f->work, "plan.json"), *j1 = jpath(f, "j1"),
+    char *plan = tu_opath(f->work, "plan.json"), *j1 = jpath("j1"),
          *o1 = tu_opath(f->work, "w1.json");
     json_t *p = scan(f->root, G.list, plan, true);
     if (nfindings(p) != 4)
@@ -1457,7 +1398,7 @@ static void test_wipe_sidecars(void **state)
            tu_jstr(target_at(res, "frames.bin", (long long)v_at), "reason"));
     /* wipe-container takes them whole */
     static const char *const whole[] = {"--embedded=wipe-container", NULL};
-    char *j2 = jpath(f, "j2"), *o2 = tu_opath(f->work, "w2.json");
+    char *j2 = jpath("j2"), *o2 = tu_opath(f->work, "w2.json");
     wipe(&r, G.list, j2, o2, plan, whole);
     tu_expect_exit(&r, 0, "wipe-container of SQLite sidecars");
     for (int i = 0; i < 4; i++)
@@ -1469,7 +1410,7 @@ static void test_wipe_sidecars(void **state)
  * the scan: both skipped, the files untouched. */
 static void test_wipe_changed(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     size_t hb = 0, hlen = 0;
     unsigned char *http = http_entry(&G.victim, &hb, &hlen);
@@ -1496,7 +1437,7 @@ static void test_wipe_changed(void **state)
     char sa0[65], sb0[65], s1[65];
     tu_sha256_file(pa, sa0);
     tu_sha256_file(pb, sb0);
-    char *j = jpath(f, "j"), *o = tu_opath(f->work, "w.json");
+    char *j = jpath("j"), *o = tu_opath(f->work, "w.json");
     struct tu_run r;
     wipe(&r, G.list, j, o, edited, NULL);
     tu_expect_exit(&r, 1, "wipe of a changed plan and a changed container");
@@ -1519,7 +1460,7 @@ static void test_wipe_changed(void **state)
  * (the file erased whole; its embedded thumbnail goes with it). */
 static void test_wipe_nested(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     size_t to = 0, xlen = 0;
     unsigned char *xb = exif_jpeg(&G.victim, &G.thumb, &to, &xlen);
@@ -1539,7 +1480,7 @@ static void test_wipe_nested(void **state)
     char *path = tu_opath(f->root, "thumbcache_1024.db"),
          *file = tu_opath(f->root, "DCIM/IMG_0099.jpg");
     set_mtime(path);
-    char *plan = tu_opath(f->work, "plan.json"), *j = jpath(f, "j"),
+    char *plan = tu_opath(f->work, "plan.json"), *j = jpath("j"),
          *out = tu_opath(f->work, "w.json");
     json_t *p = scan(f->root, list, plan, true);
     const struct copy cp[] = {one_piece(&photo, offs[1]), one_piece(&G.thumb, offs[1] + to)};
@@ -1604,7 +1545,7 @@ static double certify(const char *dir, const char *list, const char *root, const
 
 static void test_run_certify(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct cache c;
     make_cache(&c, true);
@@ -1613,8 +1554,8 @@ static void test_run_certify(void **state)
     unsigned char *http = http_entry(&G.victim, &hb, &hlen);
     tu_write(f->root, "Cache_Data/f_00a1b2", http, hlen);
     tu_write(f->root, "notes.txt", "lawful\n", 7);
-    char *pub = NULL, *cert = jpath(f, "cert.json");
-    double secs = certify(f->jdir, G.list, f->root, cert, "EX-7", true, &pub);
+    char *pub = NULL, *cert = jpath("cert.json");
+    double secs = certify(jdir, G.list, f->root, cert, "EX-7", true, &pub);
     struct tu_run r;
     tu_odeprive(&r, "verify", "-p", pub, cert, NULL);
     tu_expect_exit(&r, 0, "verify");
@@ -1671,7 +1612,7 @@ static void test_run_certify(void **state)
  * first piece's bytes, then how many more pieces. */
 static void test_run_pieces(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     need_sqlite();
     static const char *const names[] = {"lawful", "victim"};
@@ -1680,8 +1621,8 @@ static void test_run_pieces(void **state)
     unsigned char *db = sqlite_db(f->work, "thumbs.db", names, blobs, 2, &dlen);
     tu_write(f->root, "thumbs.db", db, dlen);
     const struct copy vdb = blob_pieces(db, dlen, &G.victim);
-    char *pub = NULL, *cert = jpath(f, "cert.json");
-    certify(f->jdir, G.list, f->root, cert, "EX-9", false, &pub);
+    char *pub = NULL, *cert = jpath("cert.json");
+    certify(jdir, G.list, f->root, cert, "EX-9", false, &pub);
     struct tu_run r;
     size_t alen = 0;
     unsigned char *after = tu_oread(tu_opath(f->root, "thumbs.db"), &alen);
@@ -1717,15 +1658,10 @@ static void test_run_pieces(void **state)
 
 /* ==== 4. loop-mounted filesystems: the raw device ==== */
 
-static void need_loop(const struct efx *f)
-{
-    fu_need_loop(f->loop_ready, "embedded", f->label, f->fstype);
-}
-
 static void test_loop(void **state)
 {
-    struct efx *f = *state;
-    need_loop(f);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     bool sq = tu_have("sqlite3");
     if (!sq)
@@ -1875,7 +1811,7 @@ static const struct killpoint kp_c_done1 = {
  * step, finished by --resume. */
 static void test_kill_resume(void **state)
 {
-    struct efx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     const struct killpoint *k = f->param;
     struct buf b = {0};
@@ -1892,7 +1828,7 @@ static void test_kill_resume(void **state)
     tu_write(f->root, "notes.txt", "lawful\n", 7);
     char *path = tu_opath(f->root, "f_0bad");
     set_mtime(path);
-    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath(f, "journal"),
+    char *plan = tu_opath(f->work, "plan.json"), *journal = jpath("journal"),
          *out = tu_opath(f->work, "wipe.json"), *log = tu_opath(f->work, "wipe.log");
     json_t *p = scan(f->root, G.list, plan, true);
     const struct copy cv[] = {one_piece(&G.victim, o1), one_piece(&G.victim, o2)};
@@ -1964,21 +1900,21 @@ static void test_kill_resume(void **state)
 
 /* ==== the suite ==== */
 
-static struct efx fx_find = {.label = "find"};
-static struct efx fx_find_sqlite = {.label = "find sqlite"};
-static struct efx fx_cache = {.label = "cache"};
-static struct efx fx_sqlite = {.label = "sqlite"};
-static struct efx fx_cross = {.label = "sqlite cross-page"};
-static struct efx fx_policies = {.label = "policies"};
-static struct efx fx_sidecars = {.label = "sidecars"};
-static struct efx fx_changed = {.label = "changed"};
-static struct efx fx_nested = {.label = "nested"};
-static struct efx fx_run = {.label = "run"};
-static struct efx fx_run_pieces = {.label = "run pieces"};
-static struct efx fx_ext4 = {.label = "ext4", .fstype = "ext4"};
-static struct efx fx_vfat = {.label = "vfat", .fstype = "vfat"};
-static struct efx fx_ntfs = {.label = "ntfs", .fstype = "ntfs"};
-#define KP(id, kp) static struct efx id = {.label = "kill", .param = &kp}
+static struct fu_fx fx_find = {.label = "find"};
+static struct fu_fx fx_find_sqlite = {.label = "find sqlite"};
+static struct fu_fx fx_cache = {.label = "cache"};
+static struct fu_fx fx_sqlite = {.label = "sqlite"};
+static struct fu_fx fx_cross = {.label = "sqlite cross-page"};
+static struct fu_fx fx_policies = {.label = "policies"};
+static struct fu_fx fx_sidecars = {.label = "sidecars"};
+static struct fu_fx fx_changed = {.label = "changed"};
+static struct fu_fx fx_nested = {.label = "nested"};
+static struct fu_fx fx_run = {.label = "run"};
+static struct fu_fx fx_run_pieces = {.label = "run pieces"};
+static struct fu_fx fx_ext4 = {.label = "ext4", .fstype = "ext4"};
+static struct fu_fx fx_vfat = {.label = "vfat", .fstype = "vfat"};
+static struct fu_fx fx_ntfs = {.label = "ntfs", .fstype = "ntfs"};
+#define KP(id, kp) static struct fu_fx id = {.label = "kill", .param = &kp}
 KP(fx_k_begin, kp_begin);
 KP(fx_k_owbegin, kp_owbegin);
 KP(fx_k_owmid, kp_owmid);
@@ -2021,5 +1957,5 @@ int main(void)
     /* DP_TEST_FILTER=kill_* runs some */
     if (getenv("DP_TEST_FILTER") != NULL)
         cmocka_set_test_filter(getenv("DP_TEST_FILTER"));
-    return cmocka_run_group_tests_name("embedded", tests, NULL, group_teardown);
+    return cmocka_run_group_tests_name("embedded", tests, NULL, iset_group_teardown);
 }

@@ -49,6 +49,7 @@
  * DP_TEST_FILTER=fs_* runs some tests. */
 #include "testutil.h"
 #include "fsutil.h"
+#include "imageset.h"
 #include "robust.h"
 
 #include <errno.h>
@@ -75,55 +76,40 @@
 /* ---- the images and the keys: made once, kept for the whole suite ---- */
 
 static struct images {
-    struct tu_once once;
-    char *dir;
+    struct iset set;
     struct robust_file v1, v2, v3, v3r; /* v3r: v3 resized and re-encoded (perceptual copy) */
     struct robust_file l1, l2;          /* lawful */
-    char *list;                         /* `deprive hash` of v1, v2, v3 */
+    const char *list;                   /* `deprive hash` of v1, v2, v3 */
     char *sec, *pub;                    /* `deprive keygen -W` */
     unsigned char *lawful;              /* l1 and l2 back to back (what may rightly stay) */
     size_t lawful_n;
-    struct robust_files files;
 } G;
 
 static bool make_images(void)
 {
-    G.dir = tu_mkdtemp();
-    G.files.dir = G.dir;
-    struct robust_image v3;
-    if (!robust_scene(&v3, 640, 480, 5303))
+    const struct iset_file spec[] = {
+        {&G.v1, "v1.jpg", 640, 480, 92, 5301},
+        {&G.v2, "v2.jpg", 640, 480, 92, 5302},
+        {&G.v3, "v3.jpg", 0, 0, 92, ISET_SOURCE},
+        {&G.v3r, "v3r.jpg", 320, 240, 80, ISET_SOURCE},
+        {&G.l1, "l1.jpg", 640, 480, 92, 7401},
+        {&G.l2, "l2.jpg", 640, 480, 92, 7402},
+    };
+    if (!iset_make(&G.set, "remnants", 640, 480, 5303, spec, sizeof(spec) / sizeof(spec[0])))
         return false;
-    bool ok = robust_files_add_scene(&G.files, &G.v1, "v1.jpg", 640, 480, 5301, 92) &&
-              robust_files_add_scene(&G.files, &G.v2, "v2.jpg", 640, 480, 5302, 92) &&
-              robust_files_add(&G.files, &G.v3, "v3.jpg", &v3, 0, 0, 92) &&
-              robust_files_add(&G.files, &G.v3r, "v3r.jpg", &v3, 320, 240, 80) &&
-              robust_files_add_scene(&G.files, &G.l1, "l1.jpg", 640, 480, 7401, 92) &&
-              robust_files_add_scene(&G.files, &G.l2, "l2.jpg", 640, 480, 7402, 92);
-    robust_image_free(&v3);
-    if (!ok) {
-        printf("remnants: cannot make the images: %s\n", G.files.error);
-        return false;
-    }
     G.lawful_n = G.l1.n + G.l2.n;
     G.lawful = malloc(G.lawful_n);
     assert_non_null(G.lawful);
     memcpy(G.lawful, G.l1.b, G.l1.n);
     memcpy(G.lawful + G.l1.n, G.l2.b, G.l2.n);
+    char *hashes = iset_hash(&G.set, "victim", G.v3.sha, "v1.jpg", "v2.jpg", "v3.jpg", NULL);
+    bool ok = hashes != NULL;
+    if (ok)
+        G.list = iset_write(&G.set, "victim.list", hashes);
+    free(hashes);
     struct tu_run r;
-    char *p1 = tu_path(G.dir, "v1.jpg"), *p2 = tu_path(G.dir, "v2.jpg"),
-         *p3 = tu_path(G.dir, "v3.jpg");
-    tu_deprive(&r, NULL, "hash", "--label", "victim", p1, p2, p3, NULL);
-    free(p1), free(p2), free(p3);
-    ok = r.status == 0 && strstr(r.out, G.v3.sha) != NULL && strstr(r.out, "pdq:") != NULL;
-    if (ok) {
-        G.list = tu_path(G.dir, "victim.list");
-        tu_write_file(G.list, r.out, strlen(r.out));
-    } else {
-        printf("remnants: deprive hash: exit %d: %s%s\n", r.status, r.out, r.err);
-    }
-    tu_run_free(&r);
-    G.sec = tu_path(G.dir, "k.sec");
-    G.pub = tu_path(G.dir, "k.pub");
+    G.sec = tu_path(G.set.dir, "k.sec");
+    G.pub = tu_path(G.set.dir, "k.pub");
     tu_deprive(&r, NULL, "keygen", "-W", "-p", G.pub, "-s", G.sec, NULL);
     ok = ok && r.status == 0;
     if (r.status != 0)
@@ -138,17 +124,13 @@ static bool make_images(void)
 
 static void need_images(void)
 {
-    tu_need_once(&G.once, make_images, "the test images");
+    iset_need(&G.set, make_images);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    robust_files_release(&G.files);
-    if (G.dir != NULL)
-        tu_rm_rf(G.dir);
-    free(G.dir);
-    free(G.list);
+    iset_release(&G.set);
     free(G.sec);
     free(G.pub);
     free(G.lawful);
@@ -156,48 +138,12 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* ---- the fixture: a work directory and a loop-mounted image ---- */
-
-struct rfx {
-    const char *label;
-    const char *fstype;
-    unsigned mb;
-    const void *param;
-    char *work;
-    struct tu_fs fs, fs2; /* fs2: a second image a test makes (refusals) */
-    bool ready;
-    char other[64]; /* a loop device a test attached, detached in teardown */
-};
+/* ---- the fixture (fsutil.h): a work directory and a loop-mounted image; fs2 a second image
+ * a test makes, dev a loop device it attaches (refusals) ---- */
 
 static int rfx_setup(void **state)
 {
-    struct rfx *f = *state;
-    f->work = tu_mkdtemp();
-    f->other[0] = '\0';
-    memset(&f->fs2, 0, sizeof(f->fs2));
-    f->ready = fu_loop_create(&f->fs, "remnants", f->label, f->fstype, f->mb);
-    return 0;
-}
-
-static int rfx_teardown(void **state)
-{
-    struct rfx *f = *state;
-    if (f->other[0] != '\0')
-        tu_sh("losetup -d %s 2>/dev/null", f->other);
-    f->other[0] = '\0';
-    tu_fs_destroy(&f->fs2);
-    tu_fs_destroy(&f->fs);
-    tu_rm_rf(f->work);
-    free(f->work);
-    f->work = NULL;
-    f->ready = false;
-    tu_release_owned();
-    return 0;
-}
-
-static void need_loop(const struct rfx *f)
-{
-    fu_need_loop(f->ready, "remnants", f->label, f->fstype);
+    return fu_fx_setup(state, "remnants", 64);
 }
 
 /* ---- small helpers ---- */
@@ -215,21 +161,6 @@ static bool jis(const json_t *o, const char *dotted, const char *want)
     return strcmp(tu_jstr(o, dotted), want) == 0;
 }
 
-/* The loop device an image is attached to ("/dev/loopN"), owned. */
-static char *loopdev(const char *image)
-{
-    char cmd[1024], line[256] = "";
-    snprintf(cmd, sizeof(cmd), "losetup -j '%s'", image);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char *ok = fgets(line, sizeof(line), p);
-    pclose(p);
-    if (ok == NULL || strncmp(line, "/dev/loop", 9) != 0)
-        fail_msg("no loop device for %s", image);
-    line[strcspn(line, ":")] = '\0';
-    return tu_own(strdup(line));
-}
-
 /* Does the filesystem give usable extents (device offsets)? ext4 and XFS (FIEMAP), ntfs-3g
  * (FIBMAP); not btrfs (FIEMAP answers its own logical addresses) nor fusefat and exfat-fuse
  * (nothing mapped). */
@@ -245,21 +176,13 @@ static bool has_fsmap(const char *fstype)
     return strcmp(fstype, "ext4") == 0 || strcmp(fstype, "xfs") == 0;
 }
 
-/* Every place the whole of im lies in hay. */
+/* Every place the whole of im lies in hay (at most MAXOCC: more fails the test). */
 static size_t occurrences(const unsigned char *hay, size_t hn, const struct robust_file *im,
                           uint64_t *out)
 {
-    size_t n = 0;
-    const unsigned char *p = hay, *end = hay + hn;
-    while (p < end) {
-        const unsigned char *q = memmem(p, (size_t)(end - p), im->b, im->n);
-        if (q == NULL)
-            break;
-        if (n == MAXOCC)
-            fail_msg("%s lies at more than %d places", im->name, MAXOCC);
-        out[n++] = (uint64_t)(q - hay);
-        p = q + 1;
-    }
+    size_t n = fu_places(hay, hn, im->b, im->n, out, MAXOCC);
+    if (n > MAXOCC)
+        fail_msg("%s lies at more than %d places", im->name, MAXOCC);
     return n;
 }
 
@@ -336,7 +259,7 @@ static bool still_there(const struct robust_file *im, const unsigned char *hay, 
 }
 
 /* The image file's bytes, the filesystem unmounted first and mounted again after (rw). */
-static unsigned char *image_now(struct rfx *f, size_t *n)
+static unsigned char *image_now(struct fu_fx *f, size_t *n)
 {
     unsigned char *b = tu_own(fu_image_bytes(&f->fs, n));
     if (!tu_fs_mount(&f->fs, false))
@@ -353,7 +276,7 @@ struct plant {
 };
 
 /* Write the files, sync, remove the deleted ones with plain rm, sync. */
-static void plant(struct rfx *f, const struct plant *p, size_t n)
+static void plant(struct fu_fx *f, const struct plant *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         tu_write(f->fs.mnt, p[i].rel, p[i].im->b, p[i].im->n);
@@ -373,7 +296,7 @@ static const struct plant full_set[] = {
 /* ---- running deprive ---- */
 
 /* `deprive scan --sweep [--device DEV] -H LIST -o work/NAME ROOT`: exit 0, the report. */
-static json_t *scan_sweep(struct rfx *f, const char *root, const char *dev, const char *name)
+static json_t *scan_sweep(struct fu_fx *f, const char *root, const char *dev, const char *name)
 {
     char *out = tu_opath(f->work, name);
     struct tu_run r;
@@ -392,7 +315,7 @@ struct runopt {
 };
 
 /* argv (room for 40) of `deprive run ... --sweep ... --yes MNT` certifying to cert. */
-static void run_argv(char **argv, const struct rfx *f, const char *cert, const struct runopt *o)
+static void run_argv(char **argv, const struct fu_fx *f, const char *cert, const struct runopt *o)
 {
     size_t n = 0;
     argv[n++] = (char *)DP_TEST_BIN;
@@ -418,7 +341,7 @@ static void run_argv(char **argv, const struct rfx *f, const char *cert, const s
     argv[n] = NULL;
 }
 
-static void run_sweep(struct tu_run *r, const struct rfx *f, const char *cert,
+static void run_sweep(struct tu_run *r, const struct fu_fx *f, const char *cert,
                       const struct runopt *o)
 {
     char *argv[40];
@@ -681,12 +604,12 @@ static void expect_cert_sweep(const json_t *cert, const char *dev, size_t nrem, 
 
 static void test_fs(void **state)
 {
-    struct rfx *f = *state;
-    need_loop(f);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     double t0 = tu_now();
     bool fuse_dev = strcmp(f->fstype, "vfat") == 0; /* fusefat names no device */
-    const char *dev = loopdev(f->fs.image);
+    const char *dev = fu_loopdev(f->fs.image);
     plant(f, full_set, sizeof(full_set) / sizeof(full_set[0]));
     char sha_l1[65];
     tu_sha256_file(tu_opath(f->fs.mnt, "photos/l1.jpg"), sha_l1);
@@ -790,8 +713,8 @@ static void test_fs(void **state)
 
 static void test_readonly(void **state)
 {
-    struct rfx *f = *state;
-    need_loop(f);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     double t0 = tu_now();
     plant(f, full_set, sizeof(full_set) / sizeof(full_set[0]));
@@ -822,12 +745,12 @@ static void expect_refused(struct tu_run *r, const char *needle, const char *wha
 
 static void test_refusals(void **state)
 {
-    struct rfx *f = *state;
-    need_loop(f);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     double t0 = tu_now();
     plant(f, full_set, sizeof(full_set) / sizeof(full_set[0]));
-    const char *dev = loopdev(f->fs.image);
+    const char *dev = fu_loopdev(f->fs.image);
     char *out = tu_opath(f->work, "r.json"), *cert = tu_opath(f->work, "cert.json");
     struct tu_run r;
     /* ROOT inside the mount: its outside would pass for deleted copies */
@@ -848,14 +771,8 @@ static void test_refusals(void **state)
     char img2[512];
     snprintf(img2, sizeof(img2), "%s/other.img", f->work);
     assert_int_equal(tu_sh("truncate -s 8M '%s'", img2), 0);
-    FILE *p = popen(tu_ostr("losetup -f --show '%s'", img2), "r");
-    assert_non_null(p);
-    if (fgets(f->other, sizeof(f->other), p) == NULL)
-        f->other[0] = '\0';
-    pclose(p);
-    f->other[strcspn(f->other, "\n")] = '\0';
-    assert_true(strncmp(f->other, "/dev/loop", 9) == 0);
-    tu_odeprive(&r, "scan", "--sweep", "--device", f->other, "-H", G.list, "-o", out, f->fs.mnt,
+    fu_fx_attach(f, img2, false);
+    tu_odeprive(&r, "scan", "--sweep", "--device", f->dev, "-H", G.list, "-o", out, f->fs.mnt,
                 NULL);
     expect_refused(&r, "is not the device", "scan --sweep --device OTHER");
     tu_odeprive(&r, "scan", "--sweep", "--device", "/dev/null", "-H", G.list, "-o", out,
@@ -869,7 +786,7 @@ static void test_refusals(void **state)
         tu_odeprive(&r, "scan", "--sweep", "-H", G.list, "-o", out, f->fs2.mnt, NULL);
         expect_refused(&r, "give the device or image it is mounted from with --device",
                        "scan --sweep of fusefat without --device");
-        tu_odeprive(&r, "scan", "--sweep", "--device", loopdev(f->fs2.image), "-H", G.list,
+        tu_odeprive(&r, "scan", "--sweep", "--device", fu_loopdev(f->fs2.image), "-H", G.list,
                     "-o", out, f->fs2.mnt, NULL);
         tu_expect_exit(&r, 0, "scan --sweep of fusefat with --device");
     }
@@ -884,8 +801,8 @@ static void test_refusals(void **state)
  * real one. */
 static void test_fuse_wrong_device(void **state)
 {
-    struct rfx *f = *state;
-    need_loop(f);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     /* the real device: lawful L1 live, V2 deleted */
     static const struct plant set[] = {
@@ -898,16 +815,10 @@ static void test_fuse_wrong_device(void **state)
     unsigned char *b = tu_own(calloc(1, 8u << 20));
     memcpy(b + 3 * 4096, G.v3r.b, G.v3r.n);
     tu_write_file(img2, b, 8u << 20);
-    FILE *p = popen(tu_ostr("losetup -f --show '%s'", img2), "r");
-    assert_non_null(p);
-    if (fgets(f->other, sizeof(f->other), p) == NULL)
-        f->other[0] = '\0';
-    pclose(p);
-    f->other[strcspn(f->other, "\n")] = '\0';
-    assert_true(strncmp(f->other, "/dev/loop", 9) == 0);
+    fu_fx_attach(f, img2, false);
     char *out = tu_opath(f->work, "r.json");
     struct tu_run r;
-    tu_odeprive(&r, "scan", "--sweep", "--device", f->other, "-H", G.list, "-o", out, f->fs.mnt,
+    tu_odeprive(&r, "scan", "--sweep", "--device", f->dev, "-H", G.list, "-o", out, f->fs.mnt,
                 NULL);
     int scan_status = r.status;
     json_t *doc = r.status == 0 ? tu_oload(out) : NULL;
@@ -921,10 +832,10 @@ static void test_fuse_wrong_device(void **state)
     /* the run, the other device emptied first (our own scratch device): a certificate for
        the wrong device's clean sweep */
     assert_int_equal(tu_sh("dd if=/dev/zero of=%s bs=1M count=8 conv=fsync status=none",
-                           f->other),
+                           f->dev),
                      0);
     char *cert = tu_opath(f->work, "cert.json");
-    run_sweep(&r, f, cert, &(struct runopt){.dev = f->other});
+    run_sweep(&r, f, cert, &(struct runopt){.dev = f->dev});
     json_t *cj = r.status <= 1 ? json_load_file(cert, 0, NULL) : NULL;
     if (cj != NULL)
         tu_ownj(cj);
@@ -963,18 +874,18 @@ static void test_fuse_wrong_device(void **state)
  * the raw image, the certificate valid and ERASED. */
 static void test_slack(void **state)
 {
-    struct rfx *f = *state;
-    need_loop(f);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     struct robust_image small;
     struct robust_file tiny;
     assert_true(robust_scene(&small, 48, 32, 5399));
-    bool ok = robust_files_add(&G.files, &tiny, "tiny.jpg", &small, 0, 0, 85);
+    bool ok = robust_files_add(&G.set.files, &tiny, "tiny.jpg", &small, 0, 0, 85);
     robust_image_free(&small);
     assert_true(ok);
     assert_true(tiny.n < 3000);
     struct tu_run r;
-    char *tp = tu_opath(G.dir, "tiny.jpg"), *list = tu_opath(f->work, "tiny.list");
+    char *tp = tu_opath(G.set.dir, "tiny.jpg"), *list = tu_opath(f->work, "tiny.list");
     tu_odeprive(&r, "hash", tp, NULL);
     tu_expect_exit(&r, 0, "deprive hash tiny.jpg");
     tu_write_file(list, r.out, strlen(r.out));
@@ -1055,8 +966,8 @@ static void test_slack(void **state)
 
 static void test_consent(void **state)
 {
-    struct rfx *f = *state;
-    need_loop(f);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     double t0 = tu_now();
     static const struct plant set[] = {
@@ -1064,7 +975,7 @@ static void test_consent(void **state)
         {"Downloads/v3-small.jpg", &G.v3r, true},
     };
     plant(f, set, 2);
-    const char *dev = loopdev(f->fs.image);
+    const char *dev = fu_loopdev(f->fs.image);
     size_t n = 0;
     unsigned char *img = image_now(f, &n);
     uint64_t at[MAXOCC];
@@ -1184,8 +1095,8 @@ static void after_remnants_1(json_t *c)
 
 static void test_tamper(void **state)
 {
-    struct rfx *f = *state;
-    need_loop(f);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     double t0 = tu_now();
     static const struct plant set[] = {
@@ -1224,8 +1135,8 @@ static const struct killpoint kp_filling = {"reserve-lowered", 1,
 
 static void test_kill(void **state)
 {
-    struct rfx *f = *state;
-    need_loop(f);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     const struct killpoint *k = f->param;
     double t0 = tu_now();
@@ -1236,7 +1147,7 @@ static void test_kill(void **state)
         {"Downloads/l2.jpg", &G.l2, true},
     };
     plant(f, set, 4);
-    const char *dev = loopdev(f->fs.image);
+    const char *dev = fu_loopdev(f->fs.image);
     size_t n = 0;
     unsigned char *img = image_now(f, &n);
     uint64_t a2[MAXOCC], a3[MAXOCC];
@@ -1286,28 +1197,26 @@ static void test_kill(void **state)
 
 /* ==== the suite ==== */
 
-static struct rfx fx_ext4 = {.label = "ext4", .fstype = "ext4", .mb = 64};
-static struct rfx fx_vfat = {.label = "vfat", .fstype = "vfat", .mb = 64};
-static struct rfx fx_exfat = {.label = "exfat", .fstype = "exfat", .mb = 64};
-static struct rfx fx_ntfs = {.label = "ntfs", .fstype = "ntfs", .mb = 64};
-static struct rfx fx_xfs = {.label = "xfs", .fstype = "xfs", .mb = 300};       /* its minimum */
-static struct rfx fx_btrfs = {.label = "btrfs", .fstype = "btrfs", .mb = 128}; /* its minimum */
-static struct rfx fx_ro = {.label = "read-only", .fstype = "ext4", .mb = 64};
-static struct rfx fx_refuse = {.label = "refusals", .fstype = "ext4", .mb = 64};
-static struct rfx fx_fusedev = {.label = "fusefat wrong device", .fstype = "vfat", .mb = 32};
-static struct rfx fx_consent = {.label = "consent", .fstype = "ext4", .mb = 64};
-static struct rfx fx_slack = {.label = "slack", .fstype = "ext4", .mb = 64};
-static struct rfx fx_tamper = {.label = "tamper", .fstype = "ext4", .mb = 64};
-#define KP(id, kp) static struct rfx id = {.label = "kill", .fstype = "ext4", .mb = 64, .param = &kp}
+static struct fu_fx fx_ext4 = {.label = "ext4", .fstype = "ext4", .mb = 64};
+static struct fu_fx fx_vfat = {.label = "vfat", .fstype = "vfat", .mb = 64};
+static struct fu_fx fx_exfat = {.label = "exfat", .fstype = "exfat", .mb = 64};
+static struct fu_fx fx_ntfs = {.label = "ntfs", .fstype = "ntfs", .mb = 64};
+static struct fu_fx fx_xfs = {.label = "xfs", .fstype = "xfs", .mb = 300};       /* its minimum */
+static struct fu_fx fx_btrfs = {.label = "btrfs", .fstype = "btrfs", .mb = 128}; /* its minimum */
+static struct fu_fx fx_ro = {.label = "read-only", .fstype = "ext4", .mb = 64};
+static struct fu_fx fx_refuse = {.label = "refusals", .fstype = "ext4", .mb = 64};
+static struct fu_fx fx_fusedev = {.label = "fusefat wrong device", .fstype = "vfat", .mb = 32};
+static struct fu_fx fx_consent = {.label = "consent", .fstype = "ext4", .mb = 64};
+static struct fu_fx fx_slack = {.label = "slack", .fstype = "ext4", .mb = 64};
+static struct fu_fx fx_tamper = {.label = "tamper", .fstype = "ext4", .mb = 64};
+#define KP(id, kp)                                                                                 \
+    static struct fu_fx id = {.label = "kill", .fstype = "ext4", .mb = 64, .param = &kp}
 KP(fx_k_checked, kp_checked);
 KP(fx_k_fill, kp_fill);
 KP(fx_k_reserve, kp_reserve);
 KP(fx_k_filling, kp_filling);
 
-#define T(name, fn, fx)                                                                            \
-    {                                                                                              \
-        name, fn, rfx_setup, rfx_teardown, &fx                                                     \
-    }
+#define T(name, fn, fx) FU_CASE(name, fn, rfx_setup, fx)
 
 int main(void)
 {

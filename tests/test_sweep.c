@@ -33,6 +33,7 @@
  * DP_TEST_FILTER=loop_* runs some tests. */
 #include "testutil.h"
 #include "fsutil.h"
+#include "imageset.h"
 #include "robust.h"
 
 #include <errno.h>
@@ -76,8 +77,7 @@ static void evp_file_hex(const char *path, const EVP_MD *md, char *out)
 #define TINY 4
 
 static struct images {
-    struct tu_once once;
-    char *dir;
+    struct iset set;
     /* 800x600 JPEG q95, listed (MD5, SHA-1, SHA-256, size, PDQ) */
     struct robust_file victim;
     struct robust_file thumb_jpg; /* the victim at 160x120, JPEG q85: a perceptual copy */
@@ -94,85 +94,50 @@ static struct images {
     struct robust_file lawful_bmp; /* unrelated, 100x80 BMP */
     /* unrelated, 48x36 JPEG q80 (~1.5 KB): a thumbnail cache's kind */
     struct robust_file tiny[TINY];
-    char *list;                /* `deprive hash --label victim` of the victim */
-    struct robust_files files; /* their bytes */
+    const char *list; /* `deprive hash --label victim` of the victim */
 } G;
 
 static bool make_images(void)
 {
-    G.dir = tu_mkdtemp();
-    struct robust_files *set = &G.files;
-    set->dir = G.dir;
-    struct robust_image v;
-    if (!robust_scene(&v, 800, 600, 4242))
+    const struct iset_file spec[] = {
+        {&G.victim, "victim.jpg", 0, 0, 95, ISET_SOURCE},
+        {&G.thumb_jpg, "thumb.jpg", 160, 120, 85, ISET_SOURCE},
+        {&G.thumb_png, "thumb.png", 160, 120, 0, ISET_SOURCE},
+        {&G.thumb_bmp, "thumb.bmp", 160, 120, -1, ISET_SOURCE},
+        {&G.wee, "wee.jpg", 40, 30, 75, ISET_SOURCE},
+        {&G.mini, "mini.png", 12, 9, 0, ISET_SOURCE},
+        {&G.lawful[0], "lawful0.jpg", 320, 240, 85, 7001},
+        {&G.lawful[1], "lawful1.jpg", 320, 240, 85, 7002},
+        {&G.lawful[2], "lawful2.jpg", 320, 240, 85, 7003},
+        {&G.tiny[0], "tiny0.jpg", 48, 36, 80, 9101},
+        {&G.tiny[1], "tiny1.jpg", 48, 36, 80, 9102},
+        {&G.tiny[2], "tiny2.jpg", 48, 36, 80, 9103},
+        {&G.tiny[3], "tiny3.jpg", 48, 36, 80, 9104},
+        {&G.lawful_png, "lawful.png", 120, 90, 0, 7101},
+        {&G.lawful_bmp, "lawful.bmp", 100, 80, -1, 7301},
+    };
+    if (!iset_make(&G.set, "sweep", 800, 600, 4242, spec, sizeof(spec) / sizeof(spec[0])))
         return false;
-    bool ok = robust_files_add(set, &G.victim, "victim.jpg", &v, 0, 0, 95) &&
-              robust_files_add(set, &G.thumb_jpg, "thumb.jpg", &v, 160, 120, 85) &&
-              robust_files_add(set, &G.thumb_png, "thumb.png", &v, 160, 120, 0) &&
-              robust_files_add(set, &G.thumb_bmp, "thumb.bmp", &v, 160, 120, -1) &&
-              robust_files_add(set, &G.wee, "wee.jpg", &v, 40, 30, 75) &&
-              robust_files_add(set, &G.mini, "mini.png", &v, 12, 9, 0);
-    robust_image_free(&v);
-    static const char *const lawful_names[3] = {"lawful0.jpg", "lawful1.jpg", "lawful2.jpg"};
-    static const char *const tiny_names[TINY] = {"tiny0.jpg", "tiny1.jpg", "tiny2.jpg",
-                                                 "tiny3.jpg"};
-    for (int i = 0; ok && i < 3; i++)
-        ok = robust_files_add_scene(set, &G.lawful[i], lawful_names[i], 320, 240,
-                                    7001 + (uint64_t)i, 85);
-    for (int i = 0; ok && i < TINY; i++)
-        ok = robust_files_add_scene(set, &G.tiny[i], tiny_names[i], 48, 36, 9101 + (uint64_t)i, 80);
-    ok = ok && robust_files_add_scene(set, &G.lawful_png, "lawful.png", 120, 90, 7101, 0) &&
-         robust_files_add_scene(set, &G.lawful_bmp, "lawful.bmp", 100, 80, 7301, -1);
-    if (!ok) {
-        printf("sweep: cannot make the images: %s\n", G.files.error);
+    /* the victim's list as whoever holds the photo makes it, and the small copies by SHA-256 */
+    char *hashes = iset_hash(&G.set, "victim", G.victim.sha, "victim.jpg", NULL);
+    if (hashes == NULL)
         return false;
-    }
-    /* the victim's list as whoever holds the photo makes it */
-    struct tu_run r;
-    char *vp = tu_path(G.dir, "victim.jpg");
-    tu_deprive(&r, NULL, "hash", "--label", "victim", vp, NULL);
-    free(vp);
-    ok = r.status == 0 && strstr(r.out, "pdq:") != NULL && strstr(r.out, G.victim.sha) != NULL;
-    if (ok) {
-        char line[256];
-        snprintf(line, sizeof(line), "sha256:%s label=victim-40px\nsha256:%s label=victim-12px\n",
-                 G.wee.sha, G.mini.sha);
-        G.list = tu_path(G.dir, "victim.list");
-        char *text = malloc(strlen(r.out) + strlen(line) + 1);
-        assert_non_null(text);
-        memcpy(text, r.out, strlen(r.out));
-        memcpy(text + strlen(r.out), line, strlen(line) + 1);
-        tu_write_file(G.list, text, strlen(text));
-        free(text);
-    } else {
-        printf("sweep: deprive hash of the victim: exit %d, %s%s\n", r.status, r.out, r.err);
-    }
-    tu_run_free(&r);
-    if (ok)
-        printf("sweep: images: victim %dx%d %zu bytes; thumbnails JPEG %zu, PNG %zu, BMP %zu; "
-               "40px %zu, 12px %zu; "
-               "lawful %zu/%zu/%zu, PNG %zu, BMP %zu, tiny %zu-%zu\n",
-               G.victim.w, G.victim.h, G.victim.n, G.thumb_jpg.n, G.thumb_png.n, G.thumb_bmp.n,
-               G.wee.n, G.mini.n, G.lawful[0].n, G.lawful[1].n, G.lawful[2].n, G.lawful_png.n,
-               G.lawful_bmp.n, G.tiny[0].n, G.tiny[3].n);
-    return ok;
+    char *text = tu_ostr("%ssha256:%s label=victim-40px\nsha256:%s label=victim-12px\n", hashes,
+                         G.wee.sha, G.mini.sha);
+    free(hashes);
+    G.list = iset_write(&G.set, "victim.list", text);
+    printf("sweep: images: victim %dx%d %zu bytes; thumbnails JPEG %zu, PNG %zu, BMP %zu; "
+           "40px %zu, 12px %zu; "
+           "lawful %zu/%zu/%zu, PNG %zu, BMP %zu, tiny %zu-%zu\n",
+           G.victim.w, G.victim.h, G.victim.n, G.thumb_jpg.n, G.thumb_png.n, G.thumb_bmp.n, G.wee.n,
+           G.mini.n, G.lawful[0].n, G.lawful[1].n, G.lawful[2].n, G.lawful_png.n, G.lawful_bmp.n,
+           G.tiny[0].n, G.tiny[3].n);
+    return true;
 }
 
 static void need_images(void)
 {
-    tu_need_once(&G.once, make_images, "the test images");
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    robust_files_release(&G.files);
-    if (G.dir != NULL)
-        tu_rm_rf(G.dir);
-    free(G.dir);
-    free(G.list);
-    memset(&G, 0, sizeof(G));
-    return 0;
+    iset_need(&G.set, make_images);
 }
 
 static bool is_listed(const struct robust_file *im)
@@ -187,47 +152,12 @@ static bool is_exact(const struct robust_file *im)
     return im == &G.victim || im == &G.wee || im == &G.mini;
 }
 
-/* ---- the fixture ---- */
-
-struct sfx {
-    const char *label;
-    const char *fstype; /* a loop image of this type (root only), else NULL */
-    unsigned mb;
-    char *work;
-    struct tu_fs fs;
-    bool loop_ready;
-    char rodev[64]; /* a read-only loop device attached by a test, detached in teardown */
-};
+/* ---- the fixture (fsutil.h): a work directory and, for the loop cases, a loop-mounted image;
+ * dev a read-only loop device a test attaches ---- */
 
 static int sfx_setup(void **state)
 {
-    struct sfx *f = *state;
-    f->work = tu_mkdtemp();
-    f->rodev[0] = '\0';
-    if (f->fstype != NULL)
-        f->loop_ready = fu_loop_create(&f->fs, "sweep", f->label, f->fstype, f->mb);
-    return 0;
-}
-
-static int sfx_teardown(void **state)
-{
-    struct sfx *f = *state;
-    if (f->rodev[0] != '\0')
-        tu_sh("losetup -d %s 2>/dev/null", f->rodev);
-    f->rodev[0] = '\0';
-    if (f->fstype != NULL)
-        tu_fs_destroy(&f->fs); /* unmount and detach, also after a failed test */
-    tu_rm_rf(f->work);
-    free(f->work);
-    f->work = NULL;
-    f->loop_ready = false;
-    tu_release_owned();
-    return 0;
-}
-
-static void need_loop(const struct sfx *f)
-{
-    fu_need_loop(f->loop_ready, "sweep", f->label, f->fstype);
+    return fu_fx_setup(state, "sweep", 64);
 }
 
 /* ---- running the sweep ---- */
@@ -422,24 +352,6 @@ static void expect_same_matches(const json_t *a, const json_t *b, const char *la
         fail_msg("%s: matches %s\ndiffer from %s", label, matches_text(b), matches_text(a));
 }
 
-/* Every place the whole of im lies in hay. */
-static size_t occurrences(const unsigned char *hay, size_t hn, const struct robust_file *im,
-                          uint64_t *out, size_t cap)
-{
-    size_t n = 0;
-    const unsigned char *p = hay, *end = hay + hn;
-    while (p < end) {
-        const unsigned char *q = memmem(p, (size_t)(end - p), im->b, im->n);
-        if (q == NULL)
-            break;
-        if (n < cap)
-            out[n] = (uint64_t)(q - hay);
-        n++;
-        p = q + 1;
-    }
-    return n;
-}
-
 /* The bytes at off of the file or device at path, read back with pread, are im's. */
 static void expect_bytes_at(const char *path, uint64_t off, const struct robust_file *im,
                             const char *label)
@@ -508,7 +420,7 @@ static void make_raw(struct raw *r, size_t size, uint32_t seed)
 
 static void test_raw_image(void **state)
 {
-    struct sfx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct raw raw;
     const size_t size = 20 * MIB + 777;
@@ -658,21 +570,6 @@ static void populate(struct tu_fs *fs, struct placed *p)
     tu_fs_umount(fs);
 }
 
-/* The loop device attached to image ("/dev/loopN"), owned. */
-static char *loopdev(const char *image)
-{
-    char cmd[1024], line[256] = "";
-    snprintf(cmd, sizeof(cmd), "losetup -j '%s'", image);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char *ok = fgets(line, sizeof(line), p);
-    pclose(p);
-    if (ok == NULL || strncmp(line, "/dev/loop", 9) != 0)
-        fail_msg("no loop device for %s", image);
-    line[strcspn(line, ":")] = '\0';
-    return tu_own(strdup(line));
-}
-
 /* The matches the image must give: every place the whole bytes of a listed image lie. */
 static size_t expected_in(const unsigned char *img, size_t n, struct want *w, size_t cap)
 {
@@ -681,7 +578,7 @@ static size_t expected_in(const unsigned char *img, size_t n, struct want *w, si
     size_t nw = 0;
     for (size_t k = 0; k < sizeof(listed) / sizeof(listed[0]); k++) {
         uint64_t at[16];
-        size_t c = occurrences(img, n, listed[k], at, 16);
+        size_t c = fu_places(img, n, listed[k]->b, listed[k]->n, at, 16);
         assert_true(c <= 16 && nw + c <= cap);
         for (size_t i = 0; i < c; i++)
             w[nw++] = (struct want){at[i], listed[k]};
@@ -722,7 +619,7 @@ static void print_table(const char *fstype, const struct placed *p, const struct
     for (size_t i = 0; i < NPLACED; i++) {
         const struct robust_file *im = p[i].im;
         uint64_t at[16];
-        size_t copies = occurrences(img, n, im, at, 16);
+        size_t copies = fu_places(img, n, im->b, im->n, at, 16);
         bool fiemap = p[i].phys >= 0 && (uint64_t)p[i].phys + im->n <= n &&
                       memcmp(img + p[i].phys, im->b, im->n) == 0;
         long long off = fiemap ? p[i].phys : copies == 1 ? (long long)at[0] : -1;
@@ -792,8 +689,8 @@ static void expect_device(const json_t *doc, const char *dev, bool ro, const cha
 
 static void test_loop(void **state)
 {
-    struct sfx *f = *state;
-    need_loop(f);
+    struct fu_fx *f = *state;
+    fu_fx_need_loop(f);
     need_images();
     const char *fst = f->fstype;
     struct placed p[NPLACED];
@@ -878,7 +775,7 @@ static void test_loop(void **state)
     }
 
     /* the loop device itself, its bytes unchanged */
-    char *dev = loopdev(f->fs.image);
+    char *dev = fu_loopdev(f->fs.image);
     char dsha[65], isha[65];
     tu_sha256_buf(img, n, isha);
     assert_true(tu_sha256_hex(dev, dsha));
@@ -906,18 +803,12 @@ static void test_loop(void **state)
            "unchanged\n",
            dev, secs, nw);
     /* a read-only loop device over the image: the report says the kernel holds it read-only */
-    FILE *pp = popen(tu_ostr("losetup -f --show -r '%s'", f->fs.image), "r");
-    assert_non_null(pp);
-    char *got = fgets(f->rodev, sizeof(f->rodev), pp);
-    pclose(pp);
-    if (got == NULL)
-        fail_msg("ext4: losetup -r failed");
-    f->rodev[strcspn(f->rodev, "\n")] = '\0';
-    json_t *rdoc = sweep(f->work, f->rodev, "ro.json", NULL, NULL);
-    expect_device(rdoc, f->rodev, true, "ext4 read-only loop");
-    expect_matches(rdoc, "device", f->rodev, w, nw, "ext4 read-only loop");
-    tu_sh("losetup -d %s", f->rodev);
-    f->rodev[0] = '\0';
+    fu_fx_attach(f, f->fs.image, true);
+    json_t *rdoc = sweep(f->work, f->dev, "ro.json", NULL, NULL);
+    expect_device(rdoc, f->dev, true, "ext4 read-only loop");
+    expect_matches(rdoc, "device", f->dev, w, nw, "ext4 read-only loop");
+    tu_sh("losetup -d %s", f->dev);
+    f->dev[0] = '\0';
 }
 
 /* ==== 3. EWF ==== */
@@ -989,12 +880,12 @@ static void expect_refused(const char *src, const char *report, const char *want
 
 static void test_ewf(void **state)
 {
-    struct sfx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     need_ewfacquire("ewf");
     const char *raw;
     const char *what;
-    if (f->loop_ready) {
+    if (f->ready) {
         struct placed p[NPLACED];
         populate(&f->fs, p);
         raw = f->fs.image;
@@ -1186,7 +1077,7 @@ static void expect_damage_named(const struct damaged *d, uint64_t media_off, con
 
 static void test_ewf_damage(void **state)
 {
-    struct sfx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     need_ewfacquire("ewf damage");
     const size_t n = 12 * MIB;
@@ -1263,7 +1154,7 @@ static void test_ewf_damage(void **state)
 
 static void test_refused(void **state)
 {
-    struct sfx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     char *rep = tu_opath(f->work, "r.json");
     char *empty = tu_opath(f->work, "empty.img");
@@ -1293,7 +1184,7 @@ static void test_refused(void **state)
 }
 
 /* A 50 MB file of pattern repeated (the victim at 4097 when plant), swept within limit s. */
-static json_t *flood(struct sfx *f, const char *name, const void *pat, size_t plen,
+static json_t *flood(struct fu_fx *f, const char *name, const void *pat, size_t plen,
                      bool with_victim, double limit)
 {
     const size_t n = 50 * 1000 * 1000;
@@ -1315,7 +1206,7 @@ static json_t *flood(struct sfx *f, const char *name, const void *pat, size_t pl
 
 static void test_floods(void **state)
 {
-    struct sfx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     /* "BM" repeated: every pair is a signature, no header passes (its reserved field reads
        "BMBM", not zero) */
@@ -1344,7 +1235,7 @@ static void test_floods(void **state)
  * with the limit reported. */
 static void test_candidates_at_end(void **state)
 {
-    struct sfx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     const size_t n = 16 * MIB + 333;
     unsigned char *b = tu_own(tu_random_bytes(n, 99));
@@ -1393,7 +1284,7 @@ static void test_candidates_at_end(void **state)
  * sweep must examine them all and find the victim, without reporting a limit. */
 static void test_dense_small_images(void **state)
 {
-    struct sfx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     const size_t body = 24 * MIB;
     size_t n = body + G.victim.n + 4096;
@@ -1435,7 +1326,7 @@ static void test_dense_small_images(void **state)
  * source read-only, so it must not then replace it with the report. */
 static void test_report_over_source(void **state)
 {
-    struct sfx *f = *state;
+    struct fu_fx *f = *state;
     need_images();
     struct raw raw;
     make_raw(&raw, 20 * MIB, 2024);
@@ -1481,25 +1372,22 @@ static void test_report_over_source(void **state)
 
 /* ==== the suite ==== */
 
-static struct sfx fx_raw = {.label = "raw image"};
-static struct sfx fx_ext4 = {.label = "ext4", .fstype = "ext4", .mb = 64};
-static struct sfx fx_vfat = {.label = "vfat", .fstype = "vfat", .mb = 64};
-static struct sfx fx_exfat = {.label = "exfat", .fstype = "exfat", .mb = 64};
-static struct sfx fx_ntfs = {.label = "ntfs", .fstype = "ntfs", .mb = 64};
-static struct sfx fx_xfs = {.label = "xfs", .fstype = "xfs", .mb = 300};       /* its minimum */
-static struct sfx fx_btrfs = {.label = "btrfs", .fstype = "btrfs", .mb = 128}; /* its minimum */
-static struct sfx fx_ewf = {.label = "ewf", .fstype = "ext4", .mb = 64};
-static struct sfx fx_ewf_damage = {.label = "ewf damage"};
-static struct sfx fx_refused = {.label = "refused"};
-static struct sfx fx_floods = {.label = "floods"};
-static struct sfx fx_end = {.label = "candidates at the end"};
-static struct sfx fx_dense = {.label = "dense"};
-static struct sfx fx_over = {.label = "report over source"};
+static struct fu_fx fx_raw = {.label = "raw image"};
+static struct fu_fx fx_ext4 = {.label = "ext4", .fstype = "ext4", .mb = 64};
+static struct fu_fx fx_vfat = {.label = "vfat", .fstype = "vfat", .mb = 64};
+static struct fu_fx fx_exfat = {.label = "exfat", .fstype = "exfat", .mb = 64};
+static struct fu_fx fx_ntfs = {.label = "ntfs", .fstype = "ntfs", .mb = 64};
+static struct fu_fx fx_xfs = {.label = "xfs", .fstype = "xfs", .mb = 300};       /* its minimum */
+static struct fu_fx fx_btrfs = {.label = "btrfs", .fstype = "btrfs", .mb = 128}; /* its minimum */
+static struct fu_fx fx_ewf = {.label = "ewf", .fstype = "ext4", .mb = 64};
+static struct fu_fx fx_ewf_damage = {.label = "ewf damage"};
+static struct fu_fx fx_refused = {.label = "refused"};
+static struct fu_fx fx_floods = {.label = "floods"};
+static struct fu_fx fx_end = {.label = "candidates at the end"};
+static struct fu_fx fx_dense = {.label = "dense"};
+static struct fu_fx fx_over = {.label = "report over source"};
 
-#define T(name, fn, fx)                                                                            \
-    {                                                                                              \
-        name, fn, sfx_setup, sfx_teardown, &fx                                                     \
-    }
+#define T(name, fn, fx) FU_CASE(name, fn, sfx_setup, fx)
 
 int main(void)
 {
@@ -1522,5 +1410,5 @@ int main(void)
     };
     if (getenv("DP_TEST_FILTER") != NULL)
         cmocka_set_test_filter(getenv("DP_TEST_FILTER"));
-    return cmocka_run_group_tests_name("sweep", tests, NULL, group_teardown);
+    return cmocka_run_group_tests_name("sweep", tests, NULL, iset_group_teardown);
 }
