@@ -125,6 +125,17 @@ static void test_erase_and_nothing_else(void **state)
     fx_free(&f);
 }
 
+/* A matching file a/one.jpg and a hard link to it, b/two.jpg: *p1 and *p2 their paths. */
+static void linked_match(struct fx *f, char **p1, char **p2)
+{
+    add_match(f, "a/one.jpg", 70000, 5);
+    *p1 = tu_path(f->root, "a/one.jpg"), *p2 = tu_path(f->root, "b/two.jpg");
+    char *bdir = tu_path(f->root, "b");
+    mkdir(bdir, 0755);
+    free(bdir);
+    assert_int_equal(link(*p1, *p2), 0);
+}
+
 static void test_hard_links_and_methods(void **state)
 {
     (void)state;
@@ -132,12 +143,8 @@ static void test_hard_links_and_methods(void **state)
     for (size_t m = 0; m < 3; m++) {
         struct fx f;
         fx_init(&f);
-        add_match(&f, "a/one.jpg", 70000, 5);
-        char *p1 = tu_path(f.root, "a/one.jpg"), *p2 = tu_path(f.root, "b/two.jpg");
-        char *bdir = tu_path(f.root, "b");
-        mkdir(bdir, 0755);
-        free(bdir);
-        assert_int_equal(link(p1, p2), 0);
+        char *p1, *p2;
+        linked_match(&f, &p1, &p2);
         json_t *report = scan(&f);
         struct dp_wipe_opts o = {.method = ms[m]};
         json_t *res = wipe(&f, report, "j", &o);
@@ -165,12 +172,8 @@ static void test_hard_link_outside_root(void **state)
     (void)state;
     struct fx f;
     fx_init(&f);
-    add_match(&f, "a/one.jpg", 70000, 5);
-    char *p1 = tu_path(f.root, "a/one.jpg"), *p2 = tu_path(f.root, "b/two.jpg");
-    char *bdir = tu_path(f.root, "b");
-    mkdir(bdir, 0755);
-    free(bdir);
-    assert_int_equal(link(p1, p2), 0);
+    char *p1, *p2;
+    linked_match(&f, &p1, &p2);
     char *outside = tu_path(f.work, "outside-link");
     assert_int_equal(link(p1, outside), 0); /* a name the plan does not cover */
     size_t len = 0;
