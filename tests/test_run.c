@@ -513,6 +513,14 @@ static void test_finished_journal_only_reported(void **state)
         fail_msg("run: %s", e.msg);
     char head[DP_JOURNAL_HEX_LEN], head2[DP_JOURNAL_HEX_LEN];
     struct jcount c = journal_counts(f->paths.file[DP_RUN_FILE_JOURNAL], head);
+    /* certified, nothing failed: a resume has nothing to do and is refused, writing nothing */
+    o.resume = true;
+    struct dp_error re = {0};
+    assert_int_equal(dp_run_check(&f->paths, f->root, f->case_doc, &o, &re), DP_ERR_INVALID);
+    assert_non_null(strstr(re.msg, "finished with no failed target"));
+    char *earlier = tu_path(f->out, "cert.json.earlier-1.json");
+    assert_int_equal(access(earlier, F_OK), -1);
+    free(earlier);
     /* the certificate lost (say, killed before it was written): resume makes it again */
     assert_int_equal(unlink(f->paths.file[DP_RUN_FILE_CERT]), 0);
     assert_int_equal(unlink(f->paths.file[DP_RUN_FILE_SIG]), 0);

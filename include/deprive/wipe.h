@@ -123,6 +123,8 @@ const char *dp_wipe_state_plan_sha256(const struct dp_wipe_state *st);
 bool dp_wipe_state_method(const struct dp_wipe_state *st, enum dp_wipe_method *out);
 /* True when the journal holds a finish record: nothing left to do. */
 bool dp_wipe_state_finished(const struct dp_wipe_state *st);
+/* How many targets the journal records as failed (their last result). */
+size_t dp_wipe_state_failed(const struct dp_wipe_state *st);
 /* A finished wipe's failed targets (an I/O error, a full filesystem: faults that may be gone
  * now) are made pending again: a "retry" record {"group", "status", "reason"} appended to j
  * for each and applied to st, which is then no longer finished - the wipe goes on as after an

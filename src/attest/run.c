@@ -82,6 +82,30 @@ static bool file_exists(const char *path)
     return lstat(path, &sb) == 0; /* a symlink, even a dangling one, is in the way too */
 }
 
+/* A resumed run whose certificate exists certifies again only when there is something to do
+ * again: its journal unfinished (interrupted while failed targets were tried again) or
+ * finished with failed targets (tried again now). A run finished and certified with none is
+ * not certified twice. */
+static enum dp_status check_recertify(const struct dp_run_paths *paths, struct dp_error *err)
+{
+    const char *cert = paths->file[DP_RUN_FILE_CERT];
+    if (!file_exists(cert))
+        return DP_OK;
+    struct dp_wipe_state *st = NULL;
+    char head[DP_JOURNAL_HEX_LEN];
+    uint64_t n = 0;
+    enum dp_status s = dp_wipe_state_new(&st, err);
+    if (s == DP_OK)
+        s = dp_journal_verify_file(paths->file[DP_RUN_FILE_JOURNAL], head, &n,
+                                   dp_wipe_state_visit, st, err);
+    if (s == DP_OK && dp_wipe_state_finished(st) && dp_wipe_state_failed(st) == 0)
+        s = dp_error_set(err, DP_ERR_INVALID, 0,
+                         "'%s' already exists and its run finished with no failed target: "
+                         "nothing to resume (choose another -o for a new run)", cert);
+    dp_wipe_state_free(st);
+    return s;
+}
+
 /* Never overwrite an earlier run's certificate or the plan it refers to; a resumed run needs
  * its plan and journal and makes the wipe result and re-scan again. */
 static enum dp_status check_files(const struct dp_run_paths *paths, bool resume,
@@ -101,7 +125,7 @@ static enum dp_status check_files(const struct dp_run_paths *paths, bool resume,
         if (needed && !exists)
             return dp_error_set(err, DP_ERR_INVALID, 0, "cannot resume: '%s' does not exist", p);
     }
-    return DP_OK;
+    return resume ? check_recertify(paths, err) : DP_OK;
 }
 
 enum dp_status dp_run_check(const struct dp_run_paths *paths, const char *root,

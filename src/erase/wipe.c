@@ -243,6 +243,16 @@ bool dp_wipe_state_finished(const struct dp_wipe_state *st)
     return st->finished;
 }
 
+size_t dp_wipe_state_failed(const struct dp_wipe_state *st)
+{
+    size_t n = 0;
+    for (size_t g = 0; g < st->ngroups; g++) {
+        const char *status = json_string_value(json_object_get(st->groups[g].done, "status"));
+        n += status != NULL && strcmp(status, "failed") == 0;
+    }
+    return n;
+}
+
 enum dp_status dp_wipe_state_retry_failed(struct dp_wipe_state *st, struct dp_journal *j,
                                           size_t *retried, struct dp_error *err)
 {
