@@ -4,9 +4,10 @@
  * process and through the CLI: members found with their exact location chain, what could not
  * be examined recorded as skips with their reason, totals counted. Hostile archives (bombs,
  * nested bombs, truncation, garbage, encryption, names that are paths) end as recorded skips
- * in bounded time and memory, and nothing is ever written from them. The rewrite primitive
- * (dp_archive_rewrite, dp_archive_verify) is checked by reading both archives back with
- * libarchive.
+ * in bounded time and memory, and nothing is ever written from them. A zip's entries that its
+ * central directory does not list (cat y.zip x.zip) are recorded as not examined, and such a
+ * zip is not rewritten. The rewrite primitive (dp_archive_rewrite, dp_archive_verify) is
+ * checked by reading both archives back with libarchive.
  *
  * Tests marked BUG fail on purpose: they state what the code should do and what it does. */
 #include "testutil.h"
@@ -39,7 +40,7 @@
 
 /* ---- making archives ---- */
 
-enum fmt { ZIP, ZIP_STORE, PAX, USTAR, GNUTAR, SEVENZ, CPIO, ISO, RAW };
+enum fmt { ZIP, ZIP_STORE, ZIP64, PAX, USTAR, GNUTAR, SEVENZ, CPIO, ISO, RAW };
 enum flt { NOF, GZ, BZ2, XZ, ZST };
 
 /* One entry to write. */
@@ -98,7 +99,8 @@ static uint8_t *build(enum fmt f, enum flt x, const char *pass, const struct men
     int r = ARCHIVE_FATAL;
     switch (f) {
     case ZIP:
-    case ZIP_STORE: r = archive_write_set_format_zip(a); break;
+    case ZIP_STORE:
+    case ZIP64: r = archive_write_set_format_zip(a); break;
     case PAX: r = archive_write_set_format_pax(a); break;
     case USTAR: r = archive_write_set_format_ustar(a); break;
     case GNUTAR: r = archive_write_set_format_gnutar(a); break;
@@ -118,6 +120,8 @@ static uint8_t *build(enum fmt f, enum flt x, const char *pass, const struct men
     ok_or_fail(a, r, "filter");
     if (f == ZIP_STORE)
         ok_or_fail(a, archive_write_zip_set_compression_store(a), "store");
+    if (f == ZIP64) /* zip64 extra fields in every header, 64-bit data descriptors */
+        ok_or_fail(a, archive_write_set_format_option(a, "zip", "zip64", "1"), "zip64");
     if (pass != NULL) {
         ok_or_fail(a, archive_write_set_options(a, "zip:encryption=zipcrypt"), "encryption");
         ok_or_fail(a, archive_write_set_passphrase(a, pass), "passphrase");
@@ -1933,6 +1937,449 @@ static void test_rewrite_nested(void **state)
     free(dir);
 }
 
+/* ---- zip entries by their local headers that the central directory does not list ----
+ *
+ * libarchive reads a zip file by its central directory; a streaming reader (bsdtar reading a
+ * pipe) by its local headers. An entry only the second finds is recorded as not examined, and
+ * a rewrite, which would drop it, is refused. */
+
+/* a[0..an) then b[0..bn), as cat writes them (heap, *n bytes). */
+static uint8_t *cat2(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, size_t *n)
+{
+    uint8_t *p = malloc(an + bn);
+    assert_non_null(p);
+    memcpy(p, a, an);
+    memcpy(p + an, b, bn);
+    *n = an + bn;
+    return p;
+}
+
+static uint32_t rd16(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return rd16(p) | rd16(p + 2) << 16;
+}
+
+static void wr16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    wr16(p, v & 0xffff);
+    wr16(p + 2, v >> 16);
+}
+
+#define EOCD_LEN 22
+
+/* The length of the central directory record at c. */
+static size_t central_len(const uint8_t *c)
+{
+    assert_int_equal(rd32(c), 0x02014b50);
+    return 46 + rd16(c + 28) + rd16(c + 30) + rd16(c + 32);
+}
+
+/* The zip p[0..*n) (an end record without comment, no zip64) without its central directory's
+ * k-th record: that entry's local header and data stay, listed nowhere. */
+static void drop_central(uint8_t *p, size_t *n, int k)
+{
+    assert_true(*n >= EOCD_LEN);
+    uint8_t *end = p + *n - EOCD_LEN;
+    assert_int_equal(rd32(end), 0x06054b50);
+    uint32_t cd_size = rd32(end + 12), cd_off = rd32(end + 16);
+    uint8_t *c = p + cd_off;
+    while (k-- > 0)
+        c += central_len(c);
+    size_t rec = central_len(c);
+    memmove(c, c + rec, *n - (size_t)(c - p) - rec);
+    *n -= rec;
+    end = p + *n - EOCD_LEN;
+    wr16(end + 8, rd16(end + 8) - 1);
+    wr16(end + 10, rd16(end + 10) - 1);
+    wr32(end + 12, cd_size - (uint32_t)rec);
+}
+
+/* The offset of the k-th (0-based) occurrence of sig[0..4) in p[0..n). */
+static size_t nth_sig(const uint8_t *p, size_t n, const char *sig, int k)
+{
+    for (size_t i = 0; i + 4 <= n; i++)
+        if (memcmp(p + i, sig, 4) == 0 && k-- == 0)
+            return i;
+    fail_msg("no occurrence %d of the signature", k);
+    return 0;
+}
+
+/* The zip p[0..*n) (no comment, no zip64) with its first data descriptor's signature taken out
+ * and the offsets after it moved: an unsigned descriptor, as some writers make them. */
+static void unsign_first_descriptor(uint8_t *p, size_t *n)
+{
+    size_t d = nth_sig(p, *n, "PK\x07\x08", 0);
+    memmove(p + d, p + d + 4, *n - d - 4);
+    *n -= 4;
+    uint8_t *end = p + *n - EOCD_LEN;
+    uint32_t cd_off = rd32(end + 16) - 4, count = rd16(end + 10);
+    wr32(end + 16, cd_off);
+    uint8_t *c = p + cd_off;
+    for (uint32_t i = 0; i < count; c += central_len(c), i++)
+        if (rd32(c + 42) > d)
+            wr32(c + 42, rd32(c + 42) - 4);
+}
+
+/* The unlisted-entries skip at loc, its detail starting with count ("1 entry", "at least"). */
+static void want_unlisted(const json_t *doc, const char *const *loc, const char *count)
+{
+    want_skip(doc, loc, "archive-corrupt");
+    const json_t *sk = at_loc(doc, "skips", loc);
+    const char *d = json_string_value(json_object_get(sk, "detail"));
+    if (strncmp(d, count, strlen(count)) != 0 ||
+        strstr(d, "central directory does not list: not examined") == NULL)
+        fail_msg("%s: the skip says \"%s\", want \"%s ...\"", loc[0], d, count);
+    print_message("  %s: %s\n", loc[0], d);
+}
+
+/* The zips of one case: hidden entries in front (cat), an orphan local entry, a lower bound;
+ * and zips with nothing hidden. */
+struct unlisted {
+    uint8_t *victim, *hidden, *lawful;
+    uint8_t *front, *orphan, *plain, *stored, *z64;
+    size_t front_n, orphan_n, plain_n, stored_n, z64_n;
+};
+
+static void unlisted_init(struct unlisted *u)
+{
+    u->victim = tu_random_bytes(20000, 70);
+    u->hidden = tu_random_bytes(9000, 71);
+    u->lawful = tu_random_bytes(3000, 72);
+    const struct ment hm[] = {{.name = "hidden.jpg", .data = u->hidden, .len = 9000}};
+    const struct ment vm[] = {{.name = "victim.jpg", .data = u->victim, .len = 20000}};
+    const struct ment nm[] = {{.name = "d", .dir = true},
+                              {.name = "a.txt", .data = u->lawful, .len = 3000},
+                              {.name = "victim.jpg", .data = u->victim, .len = 20000},
+                              {.name = "empty", .data = "", .len = 0}};
+    size_t yn, xn;
+    /* one deflated entry in front of one: as many hidden as listed. libarchive's writer
+     * streams a deflated entry (sizes in a data descriptor after the data) */
+    uint8_t *y = build(ZIP, NOF, NULL, hm, 1, &yn), *x = build(ZIP, NOF, NULL, vm, 1, &xn);
+    u->front = cat2(y, yn, x, xn, &u->front_n);
+    const struct ment om[] = {hm[0], nm[1], vm[0]};
+    u->orphan = build(ZIP_STORE, NOF, NULL, om, 3, &u->orphan_n);
+    drop_central(u->orphan, &u->orphan_n, 0);
+    u->plain = build(ZIP, NOF, NULL, nm, 4, &u->plain_n);
+    u->stored = build(ZIP_STORE, NOF, NULL, nm, 4, &u->stored_n);
+    u->z64 = build(ZIP64, NOF, NULL, nm, 4, &u->z64_n);
+    free(y);
+    free(x);
+}
+
+static void unlisted_free(struct unlisted *u)
+{
+    free(u->victim);
+    free(u->hidden);
+    free(u->lawful);
+    free(u->front);
+    free(u->orphan);
+    free(u->plain);
+    free(u->stored);
+    free(u->z64);
+}
+
+/* Hidden entries recorded, with their number, in a zip file and in a zip inside a tar; the
+ * listed ones examined as before; zips hiding nothing (deflated and streamed, stored, zip64,
+ * empty, a zip stored in a zip, a self-extractor's layout) record nothing. */
+static void test_zip_unlisted(void **state)
+{
+    (void)state;
+    struct tcase t;
+    tc_new(&t);
+    struct unlisted u;
+    unlisted_init(&u);
+    tu_write(t.root, "front.zip", u.front, u.front_n);
+    tu_write(t.root, "orphan.zip", u.orphan, u.orphan_n);
+    /* two stored entries in front of one (sizes in the local headers) */
+    const struct ment two[] = {{.name = "hidden.jpg", .data = u.hidden, .len = 9000},
+                               {.name = "h2.txt", .data = u.lawful, .len = 3000}};
+    const struct ment vm[] = {{.name = "victim.jpg", .data = u.victim, .len = 20000}};
+    size_t yn, xn, n;
+    uint8_t *y = build(ZIP_STORE, NOF, NULL, two, 2, &yn), *x = build(ZIP, NOF, NULL, vm, 1, &xn);
+    uint8_t *c = cat2(y, yn, x, xn, &n);
+    tu_write(t.root, "front2.zip", c, n);
+    free(y);
+    free(c);
+    /* two deflated in front, the second's data descriptor damaged: its end cannot be told,
+     * so the walk stops there, a lower bound */
+    y = build(ZIP, NOF, NULL, two, 2, &yn);
+    y[nth_sig(y, yn, "PK\x07\x08", 1)] ^= 0xff;
+    c = cat2(y, yn, x, xn, &n);
+    tu_write(t.root, "damaged.zip", c, n);
+    free(y);
+    free(c);
+    free(x);
+    /* a streamed entry with an unsigned data descriptor, listed (stepped over by the size the
+     * central directory gives it), then one the directory does not list */
+    const struct ment three[] = {two[1], two[0], vm[0]};
+    y = build(ZIP, NOF, NULL, three, 3, &yn);
+    unsign_first_descriptor(y, &yn);
+    drop_central(y, &yn, 1);
+    tu_write(t.root, "unsigned.zip", y, yn);
+    free(y);
+    const struct ment tm[] = {{.name = "front.zip", .data = u.front, .len = u.front_n}};
+    put_archive(t.root, "outer.tar", PAX, NOF, NULL, tm, 1);
+    /* nothing hidden */
+    tu_write(t.root, "plain.zip", u.plain, u.plain_n);
+    tu_write(t.root, "stored.zip", u.stored, u.stored_n);
+    tu_write(t.root, "zip64.zip", u.z64, u.z64_n);
+    put_archive(t.root, "empty.zip", ZIP, NOF, NULL, NULL, 0);
+    const struct ment im[] = {{.name = "inner.zip", .data = u.stored, .len = u.stored_n}};
+    put_archive(t.root, "inzip.zip", ZIP_STORE, NOF, NULL, im, 1);
+    uint8_t *sfx = calloc(1, 4096 + u.plain_n); /* a stub, then the zip */
+    assert_non_null(sfx);
+    memcpy(sfx, "MZ", 2);
+    memcpy(sfx + 4096, u.plain, u.plain_n);
+    tu_write(t.root, "setup.exe", sfx, 4096 + u.plain_n);
+    free(sfx);
+
+    struct lst l = {""};
+    lst_add(&l, u.victim, 20000);
+    json_t *doc = scan_cli(t.dir, t.root, &l, NULL);
+    want_unlisted(doc, LOC("front.zip"), "1 entry by its local header");
+    want_unlisted(doc, LOC("front2.zip"), "2 entries by their local headers");
+    want_unlisted(doc, LOC("orphan.zip"), "1 entry by its local header");
+    want_unlisted(doc, LOC("damaged.zip"), "at least 1 entry by its local header");
+    want_unlisted(doc, LOC("outer.tar", "front.zip"), "1 entry by its local header");
+    want_unlisted(doc, LOC("unsigned.zip"), "1 entry by its local header");
+    /* what the central directories list is examined as before */
+    want_finding(doc, LOC("front.zip", "victim.jpg"));
+    want_finding(doc, LOC("front2.zip", "victim.jpg"));
+    want_finding(doc, LOC("orphan.zip", "victim.jpg"));
+    want_finding(doc, LOC("damaged.zip", "victim.jpg"));
+    want_finding(doc, LOC("outer.tar", "front.zip", "victim.jpg"));
+    want_finding(doc, LOC("plain.zip", "victim.jpg"));
+    want_finding(doc, LOC("stored.zip", "victim.jpg"));
+    want_finding(doc, LOC("zip64.zip", "victim.jpg"));
+    want_finding(doc, LOC("inzip.zip", "inner.zip", "victim.jpg"));
+    want_finding(doc, LOC("unsigned.zip", "victim.jpg"));
+    want_counts(doc, 10, 6);
+    assert_int_equal(jint(doc, "totals.skipped_by_reason.archive-corrupt"), 6);
+    /* setup.exe is not a zip by its first bytes: not opened (the others, inner.zip and the
+     * front.zip in outer.tar are) */
+    assert_int_equal(jint(doc, "totals.archives.opened"), 13);
+    json_decref(doc);
+    unlisted_free(&u);
+    tc_free(&t);
+}
+
+/* A removal from a zip hiding entries: refused before anything is written, for the file and
+ * for a zip inside a tar; a zip hiding nothing is rewritten as before. */
+static void test_rewrite_unlisted(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    struct unlisted u;
+    unlisted_init(&u);
+    struct dp_archive_rewrite_result res;
+    struct dp_error e = {0};
+    struct rm1 r;
+    char *op = tu_path(dir, "out");
+    struct stat sb;
+    const struct {
+        const uint8_t *p;
+        size_t n;
+    } hiding[] = {{u.front, u.front_n}, {u.orphan, u.orphan_n}};
+    for (size_t i = 0; i < 2; i++) {
+        rm_init(&r, LOC("victim.jpg"), u.victim, 20000);
+        e = (struct dp_error){0};
+        assert_int_equal(rewrite_file(dir, hiding[i].p, hiding[i].n, &r.r, 1, true, &res, &e),
+                         DP_ERR_UNSUPPORTED);
+        print_message("  refused: %s\n", e.msg);
+        assert_string_equal(e.msg, "the zip holds 1 entry by its local header that its "
+                                   "central directory does not list; rewriting it would drop "
+                                   "that entry");
+        assert_false(r.r.found);
+        assert_null(r.r.content);
+        assert_int_equal(stat(op, &sb), 0);
+        assert_int_equal(sb.st_size, 0); /* not a byte written */
+    }
+    const struct ment tm[] = {{.name = "a.txt", .data = u.lawful, .len = 3000},
+                              {.name = "front.zip", .data = u.front, .len = u.front_n}};
+    size_t tn;
+    uint8_t *tar = build(PAX, GZ, NULL, tm, 2, &tn);
+    rm_init(&r, LOC("front.zip", "victim.jpg"), u.victim, 20000);
+    e = (struct dp_error){0};
+    assert_int_equal(rewrite_file(dir, tar, tn, &r.r, 1, false, &res, &e), DP_ERR_UNSUPPORTED);
+    print_message("  refused: %s\n", e.msg);
+    assert_non_null(strstr(e.msg, "the nested zip 'front.zip' holds 1 entry by its local "
+                                  "header"));
+    assert_false(r.r.found);
+    /* nothing hidden: rewritten and read back as before */
+    const struct {
+        const uint8_t *p;
+        size_t n;
+    } fine[] = {{u.plain, u.plain_n}, {u.stored, u.stored_n}, {u.z64, u.z64_n}};
+    for (size_t i = 0; i < 3; i++) {
+        rm_init(&r, LOC("victim.jpg"), u.victim, 20000);
+        e = (struct dp_error){0};
+        if (rewrite_file(dir, fine[i].p, fine[i].n, &r.r, 1, false, &res, &e) != DP_OK)
+            fail_msg("zip %zu hiding nothing: %s", i, e.msg);
+        assert_true(r.r.found);
+        assert_int_equal(res.kept, 3);
+        assert_int_equal(verify_out(dir, &res, &e), DP_OK);
+    }
+    free(tar);
+    free(op);
+    unlisted_free(&u);
+    tu_rm_rf(dir);
+    free(dir);
+}
+
+/* What the skips said (the last one), for the hostile walks below. */
+static void last_skip(void *ctx, void *parent, const struct dp_member_info *m,
+                      enum dp_member_skip r, const char *detail)
+{
+    (void)parent;
+    (void)m;
+    assert_true((unsigned)r < DP_MEMBER_SKIP_COUNT);
+    snprintf(ctx, 256, "%s", detail);
+}
+
+static void *nop_begin(void *ctx, void *parent, const struct dp_member_info *m)
+{
+    (void)parent;
+    (void)m;
+    return ctx;
+}
+
+static void nop_data(void *ctx, void *sink, const uint8_t *buf, size_t len)
+{
+    (void)ctx, (void)sink, (void)buf, (void)len;
+}
+
+static enum dp_status nop_end(void *ctx, void *sink, bool ok, const char *detail)
+{
+    (void)ctx, (void)sink, (void)ok, (void)detail;
+    return DP_OK;
+}
+
+/* Scan p[0..n) as the file dir/h (limits lim): DP_OK always; the last skip's detail. */
+static void scan_hostile(const char *dir, const uint8_t *p, size_t n,
+                         const struct dp_archive_limits *lim, char detail[256])
+{
+    char *path = tu_path(dir, "h");
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, p, n), (ssize_t)n);
+    detail[0] = '\0';
+    enum dp_archive_kind kind = dp_archive_sniff(p, n);
+    const struct dp_archive_visitor v = {nop_begin, nop_data, nop_end, last_skip, detail};
+    struct dp_error e = {0};
+    if (kind != DP_ARCHIVE_NONE)
+        assert_int_equal(dp_archive_scan(fd, n, kind, lim, &v, NULL, &e), DP_OK);
+    close(fd);
+    free(path);
+}
+
+/* The local headers made hostile: sizes, name and extra lengths, flags, zip64 fields and
+ * data descriptors changed at random, then scanned and rewritten: no crash, no hang (the walk
+ * is bounded by the file and the member limit; each record moves it on), nothing read outside
+ * the file (ASan). And records that barely move: 30-byte empty entries by the thousand stop at
+ * the member limit, 22-byte end records walk through. */
+static void test_zip_local_hostile(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    struct unlisted u;
+    unlisted_init(&u);
+    const struct {
+        const uint8_t *p;
+        size_t n;
+    } seeds[] = {{u.front, u.front_n}, {u.orphan, u.orphan_n}, {u.stored, u.stored_n},
+                 {u.z64, u.z64_n}};
+    struct dp_archive_limits lim = {.max_bytes = 64 * MIB};
+    char detail[256];
+    double t0 = now_s();
+    int runs = 0;
+    for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++) {
+        size_t n = seeds[k].n, heads = 0, at[16];
+        for (size_t i = 0; i + 4 <= n && heads < 16; i++)
+            if (memcmp(seeds[k].p + i, "PK\x03\x04", 4) == 0)
+                at[heads++] = i;
+        assert_true(heads > 0);
+        uint8_t *q = malloc(n);
+        assert_non_null(q);
+        for (int it = 0; it < 100; it++, runs++) {
+            memcpy(q, seeds[k].p, n);
+            size_t len = n;
+            for (int o = 1 + (int)(next_rand() % 3); o > 0; o--) {
+                uint8_t *h = q + at[next_rand() % heads];
+                uint32_t v = (uint32_t)next_rand();
+                uint32_t big = next_rand() % 2 ? 0xffffffffu : v;
+                size_t pos = (size_t)(next_rand() % (len - 12)); /* room for 12 bytes */
+                switch (next_rand() % 9) {
+                case 0: wr32(h + 18, big); break;                  /* compressed size */
+                case 1: wr32(h + 22, big); break;                  /* uncompressed size */
+                case 2: wr16(h + 26, next_rand() % 2 ? 0xffff : v); break; /* name length */
+                case 3: wr16(h + 28, next_rand() % 2 ? 0xffff : v); break; /* extra length */
+                case 4: h[6] ^= 0x08; wr32(h + 18, 0); break;      /* streamed, size unknown */
+                case 5: /* a zip64 field of any length where the name was */
+                    wr16(h + 30, 1);
+                    wr16(h + 32, v);
+                    wr16(h + 28, next_rand() % 40);
+                    break;
+                case 6: memcpy(q + pos, "PK\x07\x08\0\0\0\0\0\0\0\0", 12); break;
+                case 7: memcpy(q + pos, next_rand() % 2 ? "PK\x03\x04" : "PK\x05\x06", 4); break;
+                default: len = pos > 64 ? pos : len; break;
+                }
+            }
+            scan_hostile(dir, q, len, &lim, detail);
+            /* the rewrite: refused, changed or written, never more */
+            struct rm1 r;
+            rm_init(&r, LOC("victim.jpg"), u.victim, 20000);
+            struct dp_archive_rewrite_result res;
+            struct dp_error e = {0};
+            enum dp_status st = rewrite_file(dir, q, len, &r.r, 1, false, &res, &e);
+            assert_true(st == DP_OK || st == DP_ERR_UNSUPPORTED || st == DP_ERR_CHANGED ||
+                        st == DP_ERR_PARSE || st == DP_ERR_VERIFY);
+        }
+        free(q);
+    }
+    print_message("  %d mutated zips scanned and rewritten in %.1f s\n", runs, now_s() - t0);
+
+    /* 5000 empty stored entries of 30 bytes in front of a zip: the walk stops at the member
+     * limit, and says so */
+    size_t n = 5000 * 30 + u.plain_n;
+    uint8_t *p = calloc(1, n);
+    assert_non_null(p);
+    for (size_t i = 0; i < 5000; i++) {
+        memcpy(p + i * 30, "PK\x03\x04\x0a", 5);
+        wr32(p + i * 30 + 18, 0);
+    }
+    memcpy(p + 5000 * 30, u.plain, u.plain_n);
+    lim.max_members = 100;
+    scan_hostile(dir, p, n, &lim, detail);
+    print_message("  5000 empty entries in front, 100 members at most: %s\n", detail);
+    assert_non_null(strstr(detail, "at least 96 entries"));
+    free(p);
+    /* 5000 end records (empty zips) in front of one: walked through, nothing hidden */
+    n = 5000 * EOCD_LEN + u.plain_n;
+    p = calloc(1, n);
+    assert_non_null(p);
+    for (size_t i = 0; i < 5000; i++)
+        memcpy(p + i * EOCD_LEN, "PK\x05\x06", 4);
+    memcpy(p + 5000 * EOCD_LEN, u.plain, u.plain_n);
+    lim.max_members = 0;
+    scan_hostile(dir, p, n, &lim, detail);
+    assert_string_equal(detail, "");
+    free(p);
+    unlisted_free(&u);
+    tu_rm_rf(dir);
+    free(dir);
+}
+
 /* Refusals: a wrong digest, a member not there; nothing is kept. */
 static void test_rewrite_refusals(void **state)
 {
@@ -2331,6 +2778,9 @@ int main(void)
         cmocka_unit_test(test_rewrite_odf_nested),
         cmocka_unit_test(test_rewrite_last_member),
         cmocka_unit_test(test_rewrite_tampered),
+        cmocka_unit_test(test_zip_unlisted),
+        cmocka_unit_test(test_rewrite_unlisted),
+        cmocka_unit_test(test_zip_local_hostile),
     };
     return cmocka_run_group_tests_name("archive", tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * members byte-identical with their names, order, modes and times; the archive file keeps its
  * mode, owner and times) and the raw image is searched for the member's bytes and the old
  * archive's; a zip inside a tar.gz; SIGKILL at every journal step of a rewrite, then --resume;
- * an archive deprive cannot rewrite (7z) and --archive-policy; single compressed files erased
+ * an archive deprive cannot rewrite (7z) and --archive-policy; a zip hiding an entry from its
+ * central directory (not rewritten: it would be dropped); single compressed files erased
  * whole; ENOSPC while the new archive is written; a member that only matches by PDQ.
  *
  * The kills are exact, not timed (fu_kill_at, fsutil.c): the wipe runs under ptrace with a
@@ -1013,6 +1014,64 @@ static void test_concatenated_and_zero_led(void **state)
     expect_no_leftovers(f->fs.mnt, "concatenated");
 }
 
+/* ==== 4c. a zip hiding an entry in front of those its central directory lists (cat y.zip
+ * x.zip): the scan finds the victim in the listed part and records the hidden entry as not
+ * examined; the wipe refuses the rewrite that would drop it: the target failed with the
+ * reason, the zip byte-identical, nothing left beside it ==== */
+
+static void test_unlisted_zip(void **state)
+{
+    struct lfx *f = *state;
+    need_loop(f);
+    struct set s;
+    set_init(&s, 600, 12 * 1024, false);
+    char *list = victim_list(f->work, &s);
+    /* lawful, and listed nowhere but by its local header: libarchive's seekable reader, unzip
+     * and Python pass over it; bsdtar reading a pipe extracts it */
+    const struct mem hidden = {"private/diary.txt", s.lawful[2], s.llen[2], 0644, T0};
+    size_t yn = 0, xn = 0;
+    unsigned char *y = archive_bytes(f->work, "y.zip", F_ZIP, NOF, &hidden, 1, &yn);
+    unsigned char *x = archive_bytes(f->work, "x.zip", F_ZIP, NOF, s.all, 4, &xn);
+    unsigned char *cat = tu_own(malloc(yn + xn));
+    memcpy(cat, y, yn);
+    memcpy(cat + yn, x, xn);
+    char *arch = tu_opath(f->fs.mnt, "evidence.zip");
+    tu_write_file(arch, cat, yn + xn);
+    char sha0[65], sha[65];
+    tu_sha256_file(arch, sha0);
+
+    char *plan = tu_opath(f->work, "plan.json"), *journal = tu_opath(f->work, "journal"),
+         *out = tu_opath(f->work, "wipe.json");
+    json_t *pdoc = scan(f->fs.mnt, list, plan, 1);
+    expect_location(pdoc, 0, "evidence.zip -> " VICTIM_NAME);
+    const json_t *sk = json_array_get(json_object_get(pdoc, "skips"), 0);
+    const char *detail = tu_jstr(sk, "detail");
+    if (json_array_size(json_object_get(pdoc, "skips")) != 1 ||
+        strcmp(tu_jstr(sk, "reason"), "archive-corrupt") != 0 ||
+        strcmp(json_string_value(json_array_get(tu_jget(sk, "location"), 0)), "evidence.zip") ||
+        strstr(detail, "1 entry by its local header that the zip's central directory does not "
+                       "list: not examined") == NULL)
+        fail_msg("the scan does not record the hidden entry: %s",
+                 tu_own(json_dumps(json_object_get(pdoc, "skips"), JSON_COMPACT)));
+    printf("archive_wipe: unlisted zip: the scan's skip: %s\n", detail);
+
+    struct tu_run r;
+    wipe(&r, list, journal, out, plan, NULL);
+    tu_expect_exit(&r, 1, "wipe of a zip hiding an entry");
+    json_t *res = tu_oload(out);
+    const json_t *t = target_of(res, "evidence.zip");
+    tu_expect_status(t, "failed", "zip hiding an entry");
+    const char *why = tu_jstr(t, "reason");
+    if (strstr(why, "archive cannot be rewritten: the zip holds 1 entry by its local header "
+                    "that its central directory does not list; rewriting it would drop that "
+                    "entry") == NULL)
+        fail_msg("the failure does not say why: %s", why);
+    printf("archive_wipe: unlisted zip: %s: %s\n", tu_jstr(t, "status"), why);
+    tu_sha256_file(arch, sha);
+    assert_string_equal(sha, sha0);
+    expect_no_leftovers(f->fs.mnt, "unlisted zip");
+}
+
 /* ==== 5. a single compressed file of the victim's file: erased whole ==== */
 
 static void test_single_compressed(void **state)
@@ -1265,6 +1324,7 @@ static struct lfx fx_7z = {.label = "7z", .size_mb = 32};
 static struct lfx fx_7z_retry = {.label = "7z retry", .size_mb = 32};
 static struct lfx fx_single = {.label = "single", .size_mb = 32};
 static struct lfx fx_concat = {.label = "concatenated", .size_mb = 32};
+static struct lfx fx_unlisted = {.label = "unlisted", .size_mb = 32};
 static struct lfx fx_enospc = {.label = "enospc", .size_mb = 16};
 static struct lfx fx_pdq = {.label = "perceptual", .size_mb = 32};
 
@@ -1296,6 +1356,7 @@ int main(void)
         T("policy_7z_retry_after_refusal", test_policy_retry_after_refusal, fx_7z_retry),
         T("single_compressed_whole", test_single_compressed, fx_single),
         T("concatenated_tar_zero_led_gzip", test_concatenated_and_zero_led, fx_concat),
+        T("zip_hiding_entries_not_rewritten", test_unlisted_zip, fx_unlisted),
         T("enospc_new_archive", test_enospc, fx_enospc),
         T("perceptual_member", test_perceptual_member, fx_pdq),
     };

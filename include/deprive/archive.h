@@ -72,7 +72,8 @@ void dp_archive_limits_fill(struct dp_archive_limits *l) DP_NONNULL(1);
 enum dp_member_skip {
     DP_MEMBER_ENCRYPTED = 0, /* "encrypted": no password given opened it */
     DP_MEMBER_CORRUPT,       /* "corrupt": truncated or damaged; what follows it is not
-                                examined */
+                                examined. Also a zip holding entries by their local headers
+                                that its central directory does not list (not examined) */
     DP_MEMBER_DEPTH,         /* "depth": a nested archive below --archive-max-depth, not opened
                                 (its bytes were examined as a member) */
     DP_MEMBER_BYTES,         /* "max-bytes": --archive-max-bytes reached; the rest not examined */
@@ -204,7 +205,10 @@ struct dp_archive_rewrite_result {
  * Members whose content does not have the expected digests stop the rewrite: DP_ERR_CHANGED,
  * nothing usable written (the caller removes the output). A member not found: DP_ERR_CHANGED
  * too. keep_content: hold each removed member's bytes in rm[i].content (up to 256 MiB).
- * DP_ERR_UNSUPPORTED: not writable (dp_archive_writable); DP_ERR_PARSE: unreadable;
+ * DP_ERR_UNSUPPORTED: not writable (dp_archive_writable), or a zip (the file or one inside it)
+ * holds entries by their local headers that its central directory does not list (rewritten
+ * from the directory, they would be dropped): refused before anything is written;
+ * DP_ERR_PARSE: unreadable;
  * DP_ERR_IO: writing failed (ENOSPC among them); DP_ERR_NOMEM. */
 enum dp_status dp_archive_rewrite(int in_fd, int out_fd, struct dp_archive_removal *rm, size_t n,
                                   bool keep_content, struct dp_archive_rewrite_result *res,

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal.h"
+
 static const char *const kind_names[DP_ARCHIVE_KIND_COUNT] = {
     "none", "zip", "7zip", "rar", "tar", "cpio", "iso9660", "compressed"};
 
@@ -184,8 +186,30 @@ static bool account(struct walk *w, void *parent, const struct dp_member_info *m
     return !w->stop;
 }
 
+/* How many entries the walk's archive listed: UNLISTED when the walk did not read to its end. */
+#define UNLISTED UINT64_MAX
+
 static enum dp_status walk_archive(struct walk *w, struct archive *a, void *parent,
-                                   unsigned depth, enum dp_archive_kind kind);
+                                   unsigned depth, enum dp_archive_kind kind, uint64_t *listed);
+
+/* A zip (in fd, size bytes, or in buf) whose local headers show more entries than the
+ * listed ones libarchive found through its central directory: the others are recorded as not
+ * examined. A streaming reader (bsdtar reading a pipe) extracts them; reading them here would
+ * take a second, streaming pass. */
+static enum dp_status unlisted_zip_entries(struct walk *w, void *parent, int fd,
+                                           const uint8_t *buf, uint64_t size, uint64_t listed)
+{
+    struct zip_local z;
+    enum dp_status st = zip_local_count(fd, buf, size, w->lim->max_members, &z);
+    if (st != DP_OK || z.entries <= listed)
+        return st;
+    char words[80], d[200];
+    zip_unlisted_words(words, sizeof(words), &z, listed);
+    snprintf(d, sizeof(d), "%s that the zip's central directory does not list: not examined",
+             words);
+    skip(w, parent, NULL, DP_MEMBER_CORRUPT, d);
+    return DP_OK;
+}
 
 /* Open the archive in buf (len bytes) or, when buf is NULL, in fd from its start, and walk it.
  * A compressed stream whose content starts with zeros reads as a tar that ends at once (or is
@@ -207,13 +231,19 @@ static enum dp_status open_walk(struct walk *w, int fd, const uint8_t *buf, size
     else
         r = archive_read_open_fd(a, fd, 64 * 1024);
     enum dp_status st = DP_OK;
+    uint64_t listed = UNLISTED;
     if (r != ARCHIVE_OK) {
         msg = msg ? msg : archive_error_string(a);
         skip(w, parent, NULL, DP_MEMBER_CORRUPT, msg ? msg : "not readable as an archive");
     } else {
-        st = walk_archive(w, a, parent, depth, kind);
+        st = walk_archive(w, a, parent, depth, kind, &listed);
     }
+    /* libarchive reads a zip in a file or in memory by its central directory */
+    bool zip = kind == DP_ARCHIVE_ZIP &&
+               (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
     archive_read_free(a);
+    if (st == DP_OK && zip && listed != UNLISTED && !w->stop)
+        st = unlisted_zip_entries(w, parent, fd, buf, buf ? len : w->top_size, listed);
     if (st == DP_OK && w->raw_retry) {
         w->raw_retry = false;
         w->stats->archives--; /* the same archive, read again */
@@ -394,8 +424,9 @@ static bool zeros_read_as_tar(struct archive *a, enum dp_archive_kind kind, int 
            (fmt == ARCHIVE_FORMAT_TAR || fmt == 0);
 }
 
+/* *listed: the entries read (all kinds), when the walk read the archive to its end. */
 static enum dp_status walk_archive(struct walk *w, struct archive *a, void *parent,
-                                   unsigned depth, enum dp_archive_kind kind)
+                                   unsigned depth, enum dp_archive_kind kind, uint64_t *listed)
 {
     w->stats->archives++;
     const char *compression = NULL;
@@ -420,8 +451,10 @@ static enum dp_status walk_archive(struct walk *w, struct archive *a, void *pare
             w->raw_retry = true; /* its content is read again as one raw member */
             break;
         }
-        if (r == ARCHIVE_EOF)
+        if (r == ARCHIVE_EOF) {
+            *listed = index;
             break;
+        }
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
             const char *msg = archive_error_string(a);
             skip(w, parent, NULL, DP_MEMBER_CORRUPT, msg ? msg : "unreadable entry header");

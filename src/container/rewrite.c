@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "deprive/digest.h"
 #include "deprive/util.h"
+#include "internal.h"
 
 #define NESTED_MAX (256u << 20)  /* a member held in memory: a nested archive, a removed one */
 #define CONTENT_MAX (256u << 20) /* a removed member's bytes kept for a re-check */
@@ -94,6 +96,45 @@ static struct archive *reader(void)
     archive_read_support_filter_lzma(a);
     archive_read_support_filter_zstd(a);
     return a;
+}
+
+/* How many entries libarchive lists in the archive in mem, or in fd when mem is NULL: false
+ * when it cannot read them all (the rewrite then fails on its own). */
+static bool listed_entries(int fd, const struct membuf *mem, uint64_t *n)
+{
+    struct archive *a = reader();
+    struct archive_entry *e;
+    int r = ARCHIVE_FATAL;
+    *n = 0;
+    if (a != NULL && (mem ? archive_read_open_memory(a, mem->p, mem->len)
+                          : lseek(fd, 0, SEEK_SET) == 0 ? archive_read_open_fd(a, fd, 65536)
+                                                        : ARCHIVE_FATAL) == ARCHIVE_OK)
+        while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+            (*n)++; /* headers only: a zip's data is not read */
+    archive_read_free(a);
+    return r == ARCHIVE_EOF;
+}
+
+/* A zip (in mem, or in fd of size bytes when mem is NULL) whose local headers show entries
+ * that its central directory does not list: written again from libarchive's listing, they
+ * would be lost with the member removed. DP_ERR_UNSUPPORTED then; what names the zip in the
+ * message. */
+static enum dp_status refuse_unlisted(int fd, const struct membuf *mem, uint64_t size,
+                                      const char *what, struct dp_error *err)
+{
+    struct zip_local z;
+    uint64_t listed = 0;
+    if (zip_local_count(fd, mem ? mem->p : NULL, size, DP_ARCHIVE_MAX_MEMBERS_DEFAULT, &z) !=
+        DP_OK)
+        return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    if (z.entries == 0 || !listed_entries(fd, mem, &listed) || z.entries <= listed)
+        return DP_OK;
+    char words[80];
+    zip_unlisted_words(words, sizeof(words), &z, listed);
+    return dp_error_set(err, DP_ERR_UNSUPPORTED, 0,
+                        "%s holds %s that its central directory does not list; rewriting it "
+                        "would drop %s", what, words,
+                        z.entries - listed == 1 ? "that entry" : "those entries");
 }
 
 /* Does removal r name the entry `name` at this level (above[0..level): the names over it)? */
@@ -275,6 +316,13 @@ static enum dp_status rewrite_nested(struct rw *w, const struct membuf *in_bytes
     if ((st = dp_digest_new(&kd, w->err)) != DP_OK ||
         (st = dp_digest_begin(kd, DP_DIGEST_MASK(DP_ALGO_SHA256), w->err)) != DP_OK)
         goto done;
+    if (dp_archive_sniff(in_bytes->p, in_bytes->len) == DP_ARCHIVE_ZIP) {
+        char *q = dp_quote_bytes(above[level - 1], above_len[level - 1]), what[300];
+        snprintf(what, sizeof(what), "the nested zip '%.250s'", q ? q : "?");
+        free(q);
+        if ((st = refuse_unlisted(-1, in_bytes, in_bytes->len, what, w->err)) != DP_OK)
+            goto done;
+    }
     if (archive_read_open_memory(in, in_bytes->p, in_bytes->len) != ARCHIVE_OK) {
         /* the plan named a member inside it: it was an archive at the scan */
         st = dp_error_set(w->err, DP_ERR_CHANGED, 0, "a member named as an archive is not one "
@@ -592,6 +640,14 @@ enum dp_status dp_archive_rewrite(int in_fd, int out_fd, struct dp_archive_remov
                           dp_archive_kind_name(hk));
         goto done;
     }
+    struct stat sb;
+    if (hk == DP_ARCHIVE_ZIP && fstat(in_fd, &sb) != 0) {
+        st = dp_error_set(err, DP_ERR_IO, errno, "cannot stat the archive");
+        goto done;
+    }
+    if (hk == DP_ARCHIVE_ZIP &&
+        (st = refuse_unlisted(in_fd, NULL, (uint64_t)sb.st_size, "the zip", err)) != DP_OK)
+        goto done;
     if (lseek(in_fd, 0, SEEK_SET) != 0) {
         st = dp_error_set(err, DP_ERR_IO, errno, "seek failed");
         goto done;
