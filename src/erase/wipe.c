@@ -429,13 +429,13 @@ static bool on_stacked_fs(const struct run *r, int fd)
     return r->plan->cross_mounts && dp_fsinfo_get(fd, &tfs, NULL) == DP_OK && tfs.stacked;
 }
 
-/* Open name k of a group where the journal says it may now be: read-only first, checked,
- * then read-write on the same inode. */
 /* How many different paths of the plan name t's inode (the plain file's names, or the one
  * container path its members and embedded copies share). */
 static size_t plan_names_of(const struct dp_plan *p, const struct dp_plan_target *t)
 {
-    const struct dp_plan_target *seen[8]; /* beyond 8 names every target counts as one */
+    /* beyond 8 different names each further target counts as a name: more names than there
+     * are only ever lets a file through that has more than 8 links in the plan */
+    const struct dp_plan_target *seen[8];
     size_t n = 0;
     for (size_t i = 0; i < p->count; i++) {
         const struct dp_plan_target *o = &p->targets[i];
@@ -456,6 +456,8 @@ static size_t plan_names_of(const struct dp_plan *p, const struct dp_plan_target
     return n;
 }
 
+/* Open name k of a group where the journal says it may now be: read-only first, checked,
+ * then read-write on the same inode. */
 enum dp_status wipe_open_name(struct run *r, size_t k, bool relaxed, struct opened *o,
                                 struct dp_error *err)
 {
