@@ -1055,21 +1055,46 @@ static void test_unlisted_zip(void **state)
                  tu_own(json_dumps(json_object_get(pdoc, "skips"), JSON_COMPACT)));
     printf("archive_wipe: unlisted zip: the scan's skip: %s\n", detail);
 
+    /* it cannot be rewritten faithfully (the hidden entry would be dropped): like a 7z, it
+     * needs --archive-policy; without one the wipe is refused before anything is done */
     struct tu_run r;
     wipe(&r, list, journal, out, plan, NULL);
-    tu_expect_exit(&r, 1, "wipe of a zip hiding an entry");
-    json_t *res = tu_oload(out);
-    const json_t *t = target_of(res, "evidence.zip");
-    tu_expect_status(t, "failed", "zip hiding an entry");
-    const char *why = tu_jstr(t, "reason");
-    if (strstr(why, "archive cannot be rewritten: the zip holds 1 entry by its local header "
-                    "that its central directory does not list; rewriting it would drop that "
-                    "entry") == NULL)
-        fail_msg("the failure does not say why: %s", why);
-    printf("archive_wipe: unlisted zip: %s: %s\n", tu_jstr(t, "status"), why);
+    tu_expect_exit(&r, 2, "wipe of a zip hiding an entry, no --archive-policy");
+    if (strstr(r.err, "evidence.zip") == NULL || strstr(r.err, "--archive-policy") == NULL ||
+        strstr(r.err, "the zip holds 1 entry by its local header that its central directory "
+                      "does not list; rewriting it would drop that entry") == NULL)
+        fail_msg("the refusal does not say why and what to do: %s", r.err);
+    printf("archive_wipe: unlisted zip: refused: %s", r.err);
     tu_sha256_file(arch, sha);
     assert_string_equal(sha, sha0);
-    expect_no_leftovers(f->fs.mnt, "unlisted zip");
+    expect_no_leftovers(f->fs.mnt, "unlisted zip refused");
+
+    /* leave: skipped, the zip byte-identical */
+    static const char *const leave[] = {"--archive-policy=leave", NULL};
+    char *j2 = tu_opath(f->work, "j2"), *w2 = tu_opath(f->work, "w2.json");
+    wipe(&r, list, j2, w2, plan, leave);
+    tu_expect_exit(&r, 1, "wipe --archive-policy=leave of a zip hiding an entry");
+    json_t *res = tu_oload(w2);
+    const json_t *t = target_of(res, "evidence.zip");
+    tu_expect_status(t, "skipped", "zip hiding an entry, leave");
+    const char *why = tu_jstr(t, "reason");
+    if (strstr(why, "central directory does not list") == NULL)
+        fail_msg("the skip does not say why: %s", why);
+    printf("archive_wipe: unlisted zip: leave: %s: %s\n", tu_jstr(t, "status"), why);
+    tu_sha256_file(arch, sha);
+    assert_string_equal(sha, sha0);
+
+    /* wipe-whole: the zip erased, the hidden entry with it, by the examiner's choice */
+    static const char *const whole[] = {"--archive-policy=wipe-whole", NULL};
+    char *j3 = tu_opath(f->work, "j3"), *w3 = tu_opath(f->work, "w3.json");
+    wipe(&r, list, j3, w3, plan, whole);
+    tu_expect_exit(&r, 0, "wipe --archive-policy=wipe-whole of a zip hiding an entry");
+    res = tu_oload(w3);
+    t = target_of(res, "evidence.zip");
+    tu_expect_status(t, "erased", "zip hiding an entry, wipe-whole");
+    assert_true(json_is_true(tu_jget(t, "archive.wiped_whole")));
+    assert_int_equal(access(arch, F_OK), -1);
+    expect_no_leftovers(f->fs.mnt, "unlisted zip wiped whole");
 }
 
 /* ==== 5. a single compressed file of the victim's file: erased whole ==== */
@@ -1356,7 +1381,7 @@ int main(void)
         T("policy_7z_retry_after_refusal", test_policy_retry_after_refusal, fx_7z_retry),
         T("single_compressed_whole", test_single_compressed, fx_single),
         T("concatenated_tar_zero_led_gzip", test_concatenated_and_zero_led, fx_concat),
-        T("zip_hiding_entries_not_rewritten", test_unlisted_zip, fx_unlisted),
+        T("zip_hiding_entries_need_policy", test_unlisted_zip, fx_unlisted),
         T("enospc_new_archive", test_enospc, fx_enospc),
         T("perceptual_member", test_perceptual_member, fx_pdq),
     };

@@ -151,6 +151,13 @@ enum dp_status dp_archive_scan(int fd, uint64_t size, enum dp_archive_kind kind,
  * deflates every member (a member compressed otherwise is deflated; "mimetype" first and
  * stored, as ODF and EPUB need, is kept so). */
 
+/* The zip in fd (a file, read from its start) holds entries by their local headers that its
+ * central directory does not list: DP_ERR_UNSUPPORTED saying how many ("the zip holds 1 entry
+ * by its local header that its central directory does not list; rewriting it would drop that
+ * entry") - dp_archive_rewrite refuses such a zip, so the wipe treats it as an archive it
+ * cannot rewrite (--archive-policy). DP_OK when none is hidden or fd is no zip; DP_ERR_IO,
+ * DP_ERR_NOMEM. */
+enum dp_status dp_archive_zip_check(int fd, struct dp_error *err);
 /* Can an archive of this kind (as read: dp_member_info.archive, .compression) be rewritten? */
 bool dp_archive_writable(enum dp_archive_kind kind, const char *compression);
 /* What the archive in fd is, as libarchive reads it (its first header): *kind

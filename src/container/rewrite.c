@@ -137,6 +137,14 @@ static enum dp_status refuse_unlisted(int fd, const struct membuf *mem, uint64_t
                         z.entries - listed == 1 ? "that entry" : "those entries");
 }
 
+enum dp_status dp_archive_zip_check(int fd, struct dp_error *err)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return dp_error_set(err, DP_ERR_IO, errno, "fstat failed");
+    return refuse_unlisted(fd, NULL, (uint64_t)sb.st_size, "the zip", err);
+}
+
 /* Does removal r name the entry `name` at this level (above[0..level): the names over it)? */
 static bool names(const struct dp_archive_removal *r, unsigned level, char *const *above,
                   const size_t *above_len, const char *name)

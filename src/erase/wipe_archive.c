@@ -34,11 +34,11 @@ bool dp_archive_policy_parse(const char *name, enum dp_archive_policy *out)
 enum how { HOW_REWRITE, HOW_WHOLE_SINGLE, HOW_WHOLE_POLICY, HOW_LEAVE, HOW_ASK };
 
 static enum how how_for(const struct run *r, enum dp_archive_kind kind, const char *compression,
-                        bool encrypted)
+                        bool encrypted, bool hidden)
 {
     if (kind == DP_ARCHIVE_COMPRESSED)
         return HOW_WHOLE_SINGLE;
-    if (dp_archive_writable(kind, compression) && !encrypted)
+    if (dp_archive_writable(kind, compression) && !encrypted && !hidden)
         return HOW_REWRITE;
     switch (r->opts->archive_policy) {
     case DP_ARCHIVE_POLICY_LEAVE: return HOW_LEAVE;
@@ -46,6 +46,21 @@ static enum how how_for(const struct run *r, enum dp_archive_kind kind, const ch
     case DP_ARCHIVE_POLICY_ASK: break;
     }
     return HOW_ASK;
+}
+
+/* What the archive in fd is (dp_archive_probe), and for a zip whether it hides entries from
+ * its central directory (dp_archive_zip_check: then it cannot be rewritten faithfully; why
+ * into hidden[0..len), else ""). False when it does not read as an archive. */
+static bool probe(int fd, enum dp_archive_kind *kind, const char **comp, bool *enc,
+                  char *hidden, size_t len)
+{
+    struct dp_error e = {0};
+    hidden[0] = '\0';
+    if (dp_archive_probe(fd, kind, comp, enc, &e) != DP_OK)
+        return false;
+    if (*kind == DP_ARCHIVE_ZIP && dp_archive_zip_check(fd, &e) == DP_ERR_UNSUPPORTED)
+        snprintf(hidden, len, "%.250s", e.msg);
+    return true;
 }
 
 enum dp_status wipe_archive_precheck(struct run *r, struct dp_error *err)
@@ -60,21 +75,23 @@ enum dp_status wipe_archive_precheck(struct run *r, struct dp_error *err)
         enum dp_archive_kind kind = DP_ARCHIVE_NONE;
         const char *comp = NULL;
         bool enc = false;
-        bool known = fd >= 0 && dp_archive_probe(fd, &kind, &comp, &enc, &e) == DP_OK;
+        char hidden[300];
+        bool known = fd >= 0 && probe(fd, &kind, &comp, &enc, hidden, sizeof(hidden));
         if (fd >= 0)
             close(fd);
         if (dirfd >= 0)
             close(dirfd);
-        if (known && how_for(r, kind, comp, enc) == HOW_ASK) {
+        if (known && how_for(r, kind, comp, enc, hidden[0] != '\0') == HOW_ASK) {
             char *q = dp_quote_bytes(t->path, t->path_len);
             enum dp_status st = dp_error_set(
                 err, DP_ERR_UNSUPPORTED, 0,
                 "the archive %s (%s) holds a match, and deprive cannot rewrite %s "
-                "faithfully: say --archive-policy=wipe-whole (the whole archive is erased, its "
-                "other members with it, and the result names them) or --archive-policy=leave "
-                "(the match is reported not erased); nothing was done",
+                "faithfully%s%s%s: say --archive-policy=wipe-whole (the whole archive is erased, "
+                "its other members with it, and the result names them) or "
+                "--archive-policy=leave (the match is reported not erased); nothing was done",
                 q ? q : "?", dp_archive_kind_name(kind),
-                enc ? "an archive with encrypted members" : "such an archive");
+                enc ? "an archive with encrypted members" : "such an archive",
+                hidden[0] ? " (" : "", hidden, hidden[0] ? ")" : "");
             free(q);
             return st;
         }
@@ -769,17 +786,18 @@ enum dp_status wipe_archive_group(struct run *r, size_t g, json_t *results, stru
         }
         enum dp_archive_kind kind = DP_ARCHIVE_NONE;
         const char *comp = NULL;
-        struct dp_error pe = {0};
         bool enc = false;
+        char hidden[300] = "";
         enum how how = whole_begun ? HOW_WHOLE_POLICY
-                       : dp_archive_probe(o[0].fd, &kind, &comp, &enc, &pe) == DP_OK
-                           ? how_for(r, kind, comp, enc)
+                       : probe(o[0].fd, &kind, &comp, &enc, hidden, sizeof(hidden))
+                           ? how_for(r, kind, comp, enc, hidden[0] != '\0')
                            : HOW_REWRITE; /* unreadable now: the rewrite says why */
         if (how == HOW_LEAVE || how == HOW_ASK) {
-            char why[200];
-            snprintf(why, sizeof(why), "a %s archive%s cannot be rewritten faithfully; left as "
-                                       "--archive-policy=leave says", dp_archive_kind_name(kind),
-                     enc ? " with encrypted members" : "");
+            char why[500];
+            snprintf(why, sizeof(why), "a %s archive%s cannot be rewritten faithfully%s%s%s; "
+                                       "left as --archive-policy=leave says",
+                     dp_archive_kind_name(kind), enc ? " with encrypted members" : "",
+                     hidden[0] ? " (" : "", hidden, hidden[0] ? ")" : "");
             fail_removing(ms, n, DP_WIPE_SKIPPED, "archive left", why);
             goto record;
         }
