@@ -1806,10 +1806,16 @@ static int resume_after_fault(struct ax *x, const char *label, const char *extra
     json_t *e = tu_oload(earlier);
     assert_string_not_equal(tu_jstr(e, "outcome.result"), "ERASED");
     assert_int_equal(access(tu_ostr("%s.minisig", earlier), F_OK), 0);
+    /* it verifies against the continued journal: the chain passed through its head */
     struct tu_run v;
-    dp(&v, "verify", "-p", x->pub, earlier, NULL);
-    printf("%s: %s: the earlier certificate verifies: exit %d (%s)\n", SUITE, label, v.status,
-           first_line(v.out));
+    const char *journal = tu_ostr("%s.journal", x->cert);
+    dp(&v, "verify", "-p", x->pub, "--journal", journal, earlier, NULL);
+    tu_expect_exit(&v, 0, "verify --journal of the earlier certificate");
+    assert_non_null(strstr(v.out, "journal: continues for"));
+    printf("%s: %s: the earlier certificate with the journal: %s", SUITE, label, v.out);
+    dp(&v, "verify", "-p", x->pub, "--journal", journal, x->cert, NULL);
+    tu_expect_exit(&v, 0, "verify --journal of the new certificate");
+    assert_null(strstr(v.out, "journal: continues for"));
     return r.status;
 }
 

@@ -987,7 +987,7 @@ static void test_cli_verify_journal(void **state)
     struct tu_run r;
     tu_deprive(&r, NULL, "verify", "-p", k.pub, "--journal", jp, cp, NULL);
     expect(&r, 0, "certificate valid: ERASED", NULL);
-    /* a journal that goes on past the certified head */
+    /* a journal that goes on past the certified head (other than by a resume's "retry") */
     assert_int_equal(dp_journal_open(&j, jp, NULL, NULL, NULL, &err), DP_OK);
     assert_int_equal(dp_journal_append(j, "extra", NULL, &err), DP_OK);
     assert_int_equal(dp_journal_close(j, &err), DP_OK);

@@ -238,6 +238,14 @@ enum dp_status dp_cert_verify(struct dp_cert_verified *out, const struct dp_sign
  * damaged, or it does not match), DP_ERR_IO (unreadable), DP_ERR_NOMEM. */
 enum dp_status dp_cert_check_journal(const json_t *cert, const char *journal_path,
                                      struct dp_error *err) DP_WUR DP_NONNULL(1, 2);
+/* The same, except that a journal which went on after the certificate is accepted when it
+ * passed through the certificate's head after its record count and went on with a "retry"
+ * record (a run resumed to try failed targets again continues the journal its earlier
+ * certificate recorded): *later, the records after that point (0 when the journal ends
+ * there). later NULL: the journal must end there. */
+enum dp_status dp_cert_check_journal_at(const json_t *cert, const char *journal_path,
+                                        uint64_t *later, struct dp_error *err)
+    DP_WUR DP_NONNULL(1, 2);
 
 /* ---- rendering ------------------------------------------------------------------------- */
 

@@ -130,8 +130,9 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     enum dp_status st = dp_cert_verify(&v, pk, data, len, sig, sig_len, &err);
+    uint64_t later = 0;
     if (st == DP_OK && a.journal != NULL)
-        st = dp_cert_check_journal(v.cert, a.journal, &err);
+        st = dp_cert_check_journal_at(v.cert, a.journal, &later, &err);
     if (st == DP_ERR_VERIFY) {
         report_invalid(&err, &v);
         rc = DP_EXIT_NEGATIVE;
@@ -143,6 +144,10 @@ int cmd_verify(int argc, char **argv)
     }
     /* the certificate's own text: escaped like anything not made here */
     printf("certificate valid: %s, signed by key %s\n", cli_text(v.result), v.keyid);
+    if (later > 0) /* an earlier certificate of a run resumed to retry failed targets */
+        printf("journal: continues for %llu record(s) after this certificate: the run was "
+               "resumed later; a newer certificate covers the rest\n",
+               (unsigned long long)later);
     if (cli_verbose > 0) {
         printf("certificate id: %s\nsha256: %s\n", cli_text(v.trusted.cert_id), v.sha256_hex);
         if (a.journal != NULL)
