@@ -405,3 +405,16 @@ void fu_kill_at(const char *suite, char *const argv[], const char *log, const ch
                  what, rc);
     }
 }
+
+const struct fu_killpoint fu_kp_begin = {"archive-begin", 0, "after archive-begin"};
+const struct fu_killpoint fu_kp_writing = {
+    "archive-begin", 1, "new archive written, at its fsync (before archive-written)"};
+const struct fu_killpoint fu_kp_written = {"archive-written", 0, "after archive-written"};
+const struct fu_killpoint fu_kp_owbegin = {"overwrite-begin", 0, "after overwrite-begin"};
+const struct fu_killpoint fu_kp_owmid = {
+    "overwrite-begin", 1, "old archive overwritten, at its fdatasync (before overwrite-done)"};
+const struct fu_killpoint fu_kp_owdone = {"overwrite-done", 0, "after overwrite-done"};
+const struct fu_killpoint fu_kp_renaming = {
+    "overwrite-done", 1, "new archive renamed into place, at the directory fsync (before "
+                         "archive-renamed)"};
+const struct fu_killpoint fu_kp_renamed = {"archive-renamed", 0, "after archive-renamed"};

@@ -132,4 +132,15 @@ int fu_traced_run(char *const argv[], const char *log, const char *journal, cons
 void fu_kill_at(const char *suite, char *const argv[], const char *log, const char *journal,
                 const char *record, int after, const char *what, char *at, size_t atlen);
 
+/* The kill points of an archive rewrite's journal (docs/journal.md): where fu_kill_at stops
+ * the wipe - at a record's own fdatasync (after 0) or at the next sync after it (after 1, the
+ * step the record announces under way). Shared by the archive_wipe and archive_carve suites. */
+struct fu_killpoint {
+    const char *record; /* the journal record ... */
+    int after;          /* ... 0: at its own fdatasync; 1: at the next sync after it */
+    const char *what;
+};
+extern const struct fu_killpoint fu_kp_begin, fu_kp_writing, fu_kp_written, fu_kp_owbegin,
+    fu_kp_owmid, fu_kp_owdone, fu_kp_renaming, fu_kp_renamed;
+
 #endif

@@ -515,6 +515,16 @@ static int teardown(void **state)
 
 /* Make the device: a type image of mb MiB (mkopts for mkfs), root/ and outside/ on it. Skips
  * the test when this machine cannot. */
+/* ROOT and outside/ side by side on the filesystem just mounted at x->fs.mnt. */
+static void ax_dirs(struct ax *x)
+{
+    x->base = strdup(x->fs.mnt);
+    x->root = tu_path(x->base, "root");
+    x->outside = tu_path(x->base, "outside");
+    assert_int_equal(mkdir(x->root, 0755), 0);
+    assert_int_equal(mkdir(x->outside, 0755), 0);
+}
+
 static void ax_device(struct ax *x, const char *label, const char *type, unsigned mb,
                       const char *mkopts)
 {
@@ -523,11 +533,7 @@ static void ax_device(struct ax *x, const char *label, const char *type, unsigne
                type);
         skip();
     }
-    x->base = strdup(x->fs.mnt);
-    x->root = tu_path(x->base, "root");
-    x->outside = tu_path(x->base, "outside");
-    assert_int_equal(mkdir(x->root, 0755), 0);
-    assert_int_equal(mkdir(x->outside, 0755), 0);
+    ax_dirs(x);
 }
 
 /* A file of n seeded random bytes at dir/rel, listed (sha256 and size) as a victim's image. */
@@ -1925,11 +1931,7 @@ static void ax_faulty_device(struct ax *x, const char *label, unsigned mb)
         printf("%s: %s: skipped: no ext4 image over faultfs\n", SUITE, label);
         skip();
     }
-    x->base = strdup(x->fs.mnt);
-    x->root = tu_path(x->base, "root");
-    x->outside = tu_path(x->base, "outside");
-    assert_int_equal(mkdir(x->root, 0755), 0);
-    assert_int_equal(mkdir(x->outside, 0755), 0);
+    ax_dirs(x);
 }
 
 /* The device byte ranges of a file (FIEMAP), as faultfs rules "w ERRNO OFF LEN\n". */

@@ -776,27 +776,12 @@ static void test_wipe_nested(void **state)
 
 /* ==== 3. killed at each journal step, then --resume ==== */
 
-struct killpoint {
-    const char *record;
-    int after;
-    const char *what;
-};
-
-static const struct killpoint kp_begin = {"archive-begin", 0, "after archive-begin"};
-static const struct killpoint kp_writing = {"archive-begin", 1, "new archive at its fsync"};
-static const struct killpoint kp_written = {"archive-written", 0, "after archive-written"};
-static const struct killpoint kp_owbegin = {"overwrite-begin", 0, "after overwrite-begin"};
-static const struct killpoint kp_owmid = {"overwrite-begin", 1, "old archive overwritten"};
-static const struct killpoint kp_owdone = {"overwrite-done", 0, "after overwrite-done"};
-static const struct killpoint kp_renaming = {"overwrite-done", 1, "new archive renamed"};
-static const struct killpoint kp_renamed = {"archive-renamed", 0, "after archive-renamed"};
-
 static void test_kill_resume(void **state)
 {
     struct fu_fx *f = *state;
     fu_fx_need_loop(f);
     need_images();
-    const struct killpoint *k = f->param;
+    const struct fu_killpoint *k = f->param;
     struct wcase w;
     wcase_make(f, &w, F_ZIP, "photos.zip");
     struct tu_wipe_args wa = {.order = ORDER, .list = G.list, .journal = w.journal,
@@ -901,14 +886,14 @@ static const enum fmt targz = F_TAR_GZ;
 static struct fu_fx fx_loop_zip = {.label = "ext4 zip", .fstype = "ext4"};
 static struct fu_fx fx_loop_targz = {.label = "ext4 tar.gz", .fstype = "ext4", .param = &targz};
 #define KP(id, kp) static struct fu_fx id = {.label = "kill", .fstype = "ext4", .param = &kp}
-KP(fx_k_begin, kp_begin);
-KP(fx_k_writing, kp_writing);
-KP(fx_k_written, kp_written);
-KP(fx_k_owbegin, kp_owbegin);
-KP(fx_k_owmid, kp_owmid);
-KP(fx_k_owdone, kp_owdone);
-KP(fx_k_renaming, kp_renaming);
-KP(fx_k_renamed, kp_renamed);
+KP(fx_k_begin, fu_kp_begin);
+KP(fx_k_writing, fu_kp_writing);
+KP(fx_k_written, fu_kp_written);
+KP(fx_k_owbegin, fu_kp_owbegin);
+KP(fx_k_owmid, fu_kp_owmid);
+KP(fx_k_owdone, fu_kp_owdone);
+KP(fx_k_renaming, fu_kp_renaming);
+KP(fx_k_renamed, fu_kp_renamed);
 
 #define T(name, fn, fx) FU_CASE(name, fn, fx_setup, fx)
 

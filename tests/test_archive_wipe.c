@@ -690,25 +690,6 @@ static void test_nested_zip_in_tar_gz(void **state)
 
 /* ==== 3. SIGKILL at each journal step of a rewrite, then --resume ==== */
 
-struct killpoint {
-    const char *record; /* the journal record ... */
-    int after;          /* ... 0: at its own fdatasync; 1: at the next sync after it */
-    const char *what;
-};
-
-static const struct killpoint kp_begin = {"archive-begin", 0, "after archive-begin"};
-static const struct killpoint kp_writing = {
-    "archive-begin", 1, "new archive written, at its fsync (before archive-written)"};
-static const struct killpoint kp_written = {"archive-written", 0, "after archive-written"};
-static const struct killpoint kp_owbegin = {"overwrite-begin", 0, "after overwrite-begin"};
-static const struct killpoint kp_owmid = {
-    "overwrite-begin", 1, "old archive overwritten, at its fdatasync (before overwrite-done)"};
-static const struct killpoint kp_owdone = {"overwrite-done", 0, "after overwrite-done"};
-static const struct killpoint kp_renaming = {
-    "overwrite-done", 1, "new archive renamed into place, at the directory fsync (before "
-                         "archive-renamed)"};
-static const struct killpoint kp_renamed = {"archive-renamed", 0, "after archive-renamed"};
-
 struct jcount {
     size_t records, done, renamed;
 };
@@ -728,7 +709,7 @@ static void test_kill_resume(void **state)
 {
     struct lfx *f = *state;
     need_loop(f);
-    const struct killpoint *k = f->param;
+    const struct fu_killpoint *k = f->param;
     struct set s;
     set_init(&s, 400, 24 * 1024, false);
     tu_write(f->work, "victim.jpg", s.victim, s.vlen);
@@ -1337,14 +1318,14 @@ FMT(fx_tzst, fc_tzst);
 FMT(fx_cpio, fc_cpio);
 static struct lfx fx_nested = {.label = "nested", .size_mb = 32};
 #define KP(id, k) static struct lfx id = {.label = "kill", .size_mb = 32, .param = &k}
-KP(fx_k_begin, kp_begin);
-KP(fx_k_writing, kp_writing);
-KP(fx_k_written, kp_written);
-KP(fx_k_owbegin, kp_owbegin);
-KP(fx_k_owmid, kp_owmid);
-KP(fx_k_owdone, kp_owdone);
-KP(fx_k_renaming, kp_renaming);
-KP(fx_k_renamed, kp_renamed);
+KP(fx_k_begin, fu_kp_begin);
+KP(fx_k_writing, fu_kp_writing);
+KP(fx_k_written, fu_kp_written);
+KP(fx_k_owbegin, fu_kp_owbegin);
+KP(fx_k_owmid, fu_kp_owmid);
+KP(fx_k_owdone, fu_kp_owdone);
+KP(fx_k_renaming, fu_kp_renaming);
+KP(fx_k_renamed, fu_kp_renamed);
 static struct lfx fx_7z = {.label = "7z", .size_mb = 32};
 static struct lfx fx_7z_retry = {.label = "7z retry", .size_mb = 32};
 static struct lfx fx_single = {.label = "single", .size_mb = 32};
