@@ -29,6 +29,7 @@ cd "$REPO_ROOT"
 
 declare -A bg_pid=()
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/deprive-test.XXXXXX")
+FAILURES=$LOGDIR/failures.txt
 # on exit (an interrupt too) the background stages are stopped before their logs go
 trap 'for p in "${bg_pid[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$LOGDIR"' EXIT
 
@@ -109,6 +110,25 @@ summary_value() {
 	echo "${v:-0}"
 }
 
+# failure_digest NAME LOG: from the full meson log of a stage with failures, each failing
+# test's result and its assertion messages (cmocka's ERROR/LINE lines, sanitizer and
+# valgrind reports), appended to $FAILURES and printed again just before the summary: CI
+# shows the end of the output, and meson lists only the last 100 lines of a failing test,
+# stdout first, so a long test's message on stderr is otherwise cut off.
+failure_digest() {
+	local name=$1 log=$2 full
+	full=$(sed -n 's/^Full log written to //p' "$log" | tail -n 1)
+	[[ -n $full && -f $full ]] || full=$log
+	awk -v stage="$name" '
+		/^test: / { t = $0; sub(/^test:[[:space:]]+/, "", t); next }
+		/^result: / { r = $0; sub(/^result:[[:space:]]+/, "", r)
+			if (r !~ /^exit status 0$/ && r !~ /^skipped/) print "[" stage "] " t ": " r
+			next }
+		/^ERROR: |^\[  (ERROR|FAILED) +\] |^\[   LINE   \] |runtime error:|ERROR: (Address|Leak)Sanitizer|^==[0-9]+== (Invalid|Conditional|[0-9,]+ bytes in)/ {
+			if (n[t]++ < 40) print "[" stage "] " t ": " $0 }
+	' "$full" >>"$FAILURES" || true
+}
+
 # run_suite NAME DIR [meson test options...]
 run_suite() {
 	local name=$1 dir=$2
@@ -144,6 +164,9 @@ run_suite() {
 		status=1
 	fi
 	echo "==> [$name] $p passed, $f failed, $skip skipped (meson exit $rc)"
+	if ((f > 0)); then
+		failure_digest "$name" "$log"
+	fi
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + skip))
@@ -317,6 +340,11 @@ if ((total_fail > 0)); then
 	status=1
 fi
 
+if [[ -s $FAILURES ]]; then
+	echo
+	echo "failures (the failing tests' results and messages, from the full meson logs):"
+	cat "$FAILURES"
+fi
 echo
 echo "stage times (wall; compile and valgrind ran in the background, overlapped):"
 printf '  %s\n' "${stage_times[@]}"
