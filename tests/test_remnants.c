@@ -18,7 +18,9 @@
  *    btrfs, and then so is the deleted duplicate), the deleted duplicate of V1 a remnant
  *    where extents tell them apart; nothing of L1 or L2 is reported. Then `run --sweep
  *    --erase-perceptual`: afterwards 64 probe windows of each victim copy's entropy-coded
- *    middle (and every window of that middle) are nowhere in the raw image, L1 is
+ *    middle (and every window of that middle) are nowhere in the raw image (btrfs: but for a
+ *    fragment of at most 64 windows inside its metadata chunks, a risk the certificate must
+ *    name - the kernel leaks freed memory into inode items there), L1 is
  *    byte-identical, the re-scan finds nothing, `deprive verify` accepts the certificate,
  *    its sweep has before/after (remnants after 0) and the outcome is ERASED. XFS: a deleted
  *    copy in space its per-AG reservations keep from the fill is reported failed with that
@@ -202,12 +204,105 @@ static const unsigned char *jpeg_middle(const struct robust_file *im, size_t *le
     return NULL;
 }
 
+/* Device ranges of a filesystem's metadata, where the free-space fill cannot reach: a few
+ * windows of an erased image found only there are the residual risk the certificate states
+ * (btrfs: the kernel was seen writing 32 bytes of freed memory that held a deleted image into
+ * an inode item's unused field - 4 of 30 runs of fs_btrfs with the machine loaded), not a
+ * failure of the erasure. At most META_WINDOWS windows an image: a larger piece is one. */
+#define META_WINDOWS 64
+struct meta {
+    const char *what;
+    size_t n;
+    uint64_t start[16], len[16];
+};
+
+/* The METADATA and SYSTEM chunks' stripes of the btrfs in image (btrfs inspect-internal
+ * dump-tree -t chunk), or false. */
+static bool btrfs_metadata(const char *image, struct meta *m)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof(cmd), "btrfs inspect-internal dump-tree -t chunk '%s' 2>/dev/null",
+             image);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        return false;
+    char line[512];
+    unsigned long long len = 0, off = 0;
+    bool is_meta = false;
+    *m = (struct meta){.what = "btrfs METADATA and SYSTEM chunks"};
+    while (fgets(line, sizeof(line), p) != NULL) {
+        char type[128];
+        if (sscanf(line, " length %llu owner %*u stripe_len %*u type %127s", &len, type) == 2)
+            is_meta = strncmp(type, "METADATA", 8) == 0 || strncmp(type, "SYSTEM", 6) == 0;
+        else if (sscanf(line, " stripe %*u devid %*u offset %llu", &off) == 1 && is_meta &&
+                 m->n < 16) {
+            m->start[m->n] = off;
+            m->len[m->n++] = len;
+        }
+    }
+    return pclose(p) == 0 && m->n > 0;
+}
+
+/* How many of the nw windows marked in where lie in hay only inside meta's ranges (0 when
+ * any lies elsewhere, or more than META_WINDOWS are found). */
+static size_t in_metadata(const unsigned char *const *w, const bool *where, size_t nw,
+                          const unsigned char *hay, size_t hn, const struct meta *meta)
+{
+    size_t count = 0;
+    if (meta == NULL)
+        return 0;
+    for (size_t i = 0; i < nw; i++) {
+        if (!where[i])
+            continue;
+        if (++count > META_WINDOWS)
+            return 0;
+        for (const unsigned char *at = hay; (at = memmem(at, hn - (size_t)(at - hay), w[i],
+                                                         FU_WINDOW)) != NULL;
+             at++) {
+            uint64_t off = (uint64_t)(at - hay);
+            bool inside = false;
+            for (size_t r = 0; r < meta->n && !inside; r++)
+                inside = off >= meta->start[r] && off + FU_WINDOW <= meta->start[r] + meta->len[r];
+            if (!inside)
+                return 0;
+            if ((size_t)(at - hay) + FU_WINDOW >= hn)
+                break;
+        }
+    }
+    return count;
+}
+
+/* Where the first few windows found in hay lie, and the 64 bytes around each: the failure
+ * message of expect_windows says how many, this says what holds them. */
+static void say_where(const unsigned char *const *w, const bool *where, size_t nw,
+                      const unsigned char *hay, size_t hn, const unsigned char *mid,
+                      const char *name)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < nw && shown < 4; i++) {
+        if (!where[i])
+            continue;
+        const unsigned char *at = memmem(hay, hn, w[i], FU_WINDOW);
+        if (at == NULL)
+            continue;
+        size_t off = (size_t)(at - hay), from = off >= 16 ? off - 16 : 0;
+        size_t to = off + FU_WINDOW + 16 <= hn ? off + FU_WINDOW + 16 : hn;
+        printf("remnants: %s window at +%zu of its middle lies at %zu (block %zu +%zu):", name,
+               (size_t)(w[i] - mid), off, off / 4096, off % 4096);
+        for (size_t j = from; j < to; j++)
+            printf("%s%02x", j == off || j == off + FU_WINDOW ? " | " : " ", hay[j]);
+        printf("\n");
+        shown++;
+    }
+}
+
 /* Nothing of the n images ims is left in hay: for each, PROBES windows of its entropy-coded
  * middle that no lawful image holds, and every window of that middle (one pass over hay for
  * all of them). With present, the opposite (the oracle's own check, on the image before the
  * run): every probe and every window is there. */
 static void expect_windows(const struct robust_file *const *ims, size_t n,
-                           const unsigned char *hay, size_t hn, bool present, const char *what)
+                           const unsigned char *hay, size_t hn, bool present,
+                           const struct meta *meta, const char *what)
 {
     const unsigned char *mid[8];
     size_t ml[8], total = 0;
@@ -237,8 +332,19 @@ static void expect_windows(const struct robust_file *const *ims, size_t n,
         size_t probes = 0, all = 0, nall = ml[k] - FU_WINDOW + 1;
         for (size_t i = 0; i < PROBES; i++)
             probes += where[nw++];
+        size_t first = nw;
         for (size_t i = 0; i < nall; i++)
             all += where[nw++];
+        if (!present && all > 0) {
+            say_where(w + first, where + first, nall, hay, hn, mid[k], ims[k]->name);
+            size_t in_meta = in_metadata(w + first, where + first, nall, hay, hn, meta);
+            if (in_meta > 0 && in_meta == all) { /* the probes are windows of it too */
+                printf("remnants: %s: %zu window(s) of %s's middle left only in filesystem "
+                       "metadata (%s), which the certificate states as a residual risk\n",
+                       what, in_meta, ims[k]->name, meta->what);
+                all = probes = 0;
+            }
+        }
         if (present ? probes != PROBES || all != nall : probes != 0 || all != 0)
             fail_msg("%s: %zu of %d probe windows and %zu of the %zu windows of %s's "
                      "entropy-coded middle are in the raw image; want %s",
@@ -247,9 +353,10 @@ static void expect_windows(const struct robust_file *const *ims, size_t n,
 }
 
 static void expect_gone_all(const struct robust_file *const *ims, size_t n,
-                            const unsigned char *hay, size_t hn, const char *what)
+                            const unsigned char *hay, size_t hn, const struct meta *meta,
+                            const char *what)
 {
-    expect_windows(ims, n, hay, hn, false, what);
+    expect_windows(ims, n, hay, hn, false, meta, what);
 }
 
 /* The whole of im lies somewhere in hay. */
@@ -551,6 +658,20 @@ static size_t expect_full_scan(const json_t *doc, const unsigned char *img, size
 
 /* ---- the certificate ---- */
 
+/* One of the certificate's outcome.residual_risks says text. */
+static void expect_risk(const json_t *cert, const char *text, const char *what)
+{
+    size_t i;
+    const json_t *r;
+    json_array_foreach(tu_jget(cert, "outcome.residual_risks"), i, r)
+    {
+        if (json_is_string(r) && strstr(json_string_value(r), text) != NULL)
+            return;
+    }
+    fail_msg("%s: no residual risk says '%s': %s", what, text,
+             tu_dumps(tu_jget(cert, "outcome.residual_risks")));
+}
+
 /* The certificate's target for the remnant at off, NULL when none. */
 static const json_t *cert_remnant(const json_t *cert, uint64_t off)
 {
@@ -617,7 +738,7 @@ static void test_fs(void **state)
     unsigned char *img = image_now(f, &n);
 
     const struct robust_file *const planted[] = {&G.v1, &G.v2, &G.v3r};
-    expect_windows(planted, 3, img, n, true, tu_ostr("%s: before the run", f->label));
+    expect_windows(planted, 3, img, n, true, NULL, tu_ostr("%s: before the run", f->label));
     double ts = tu_now();
     json_t *doc = scan_sweep(f, f->fs.mnt, fuse_dev ? dev : NULL, "scan.json");
     double t_scan = tu_now() - ts;
@@ -642,6 +763,15 @@ static void test_fs(void **state)
         fail_msg("%s: the live photos/v1.jpg is still there", f->label);
     size_t an = 0;
     unsigned char *after = tu_own(fu_image_bytes(&f->fs, &an));
+    /* btrfs: metadata the fill cannot reach, a risk the certificate must state */
+    struct meta btrfs_meta, *meta = NULL;
+    if (strcmp(f->fstype, "btrfs") == 0) {
+        if (!btrfs_metadata(f->fs.image, &btrfs_meta))
+            fail_msg("%s: btrfs inspect-internal dump-tree -t chunk gave no metadata chunk",
+                     f->label);
+        meta = &btrfs_meta;
+        expect_risk(cj, "fragments of erased content", f->label);
+    }
 
     /* XFS: a deleted copy the fill could not reach (per-AG reservations) is failed, said so */
     size_t failed = 0;
@@ -686,7 +816,7 @@ static void test_fs(void **state)
             if (!left)
                 gone[ngone++] = victims[v];
         }
-        expect_gone_all(gone, ngone, after, an, f->label);
+        expect_gone_all(gone, ngone, after, an, meta, f->label);
         printf("remnants: %s: %zu of %zu remnants failed (XFS reservations): outcome %s; scan "
                "%.2f s, run %.2f s\n",
                f->label, failed, nrem, tu_jstr(cj, "outcome.result"), t_scan, t_run);
@@ -700,7 +830,7 @@ static void test_fs(void **state)
         fail_msg("%s: run said: %s", f->label, r.out);
     /* the raw image: nothing of any victim copy, the lawful images whole */
     const struct robust_file *const victims[] = {&G.v1, &G.v2, &G.v3r};
-    expect_gone_all(victims, 3, after, an, f->label);
+    expect_gone_all(victims, 3, after, an, meta, f->label);
     if (!still_there(&G.l1, after, an))
         fail_msg("%s: the live lawful image is not whole on the device after the run", f->label);
     printf("remnants: %s: %zu remnants (%s), all erased; scan --sweep %.2f s, run --sweep "
@@ -957,7 +1087,7 @@ static void test_slack(void **state)
                     json_is_true(tu_jget(t, "remnant.slack_scrub.mtime_restored")));
         assert_true(jis(cj, "outcome.result", "ERASED"));
         const struct robust_file *ims[] = {&tiny};
-        expect_gone_all(ims, 1, img, n, "slack scrubbed");
+        expect_gone_all(ims, 1, img, n, NULL, "slack scrubbed");
         expect_verified(cert, "slack scrubbed");
     }
 }
@@ -1189,7 +1319,7 @@ static void test_kill(void **state)
     size_t an = 0;
     unsigned char *after = tu_own(fu_image_bytes(&f->fs, &an));
     const struct robust_file *const victims[] = {&G.v2, &G.v3r};
-    expect_gone_all(victims, 2, after, an, tu_ostr("kill %s", k->what));
+    expect_gone_all(victims, 2, after, an, NULL, tu_ostr("kill %s", k->what));
     printf("remnants: kill %s: resumed, both remnants erased (basis %s, %s), ERASED; %.2f s\n",
            k->what, tu_jstr(t2, "verification.basis"), tu_jstr(t3, "verification.basis"),
            tu_now() - t0);
