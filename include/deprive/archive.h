@@ -105,6 +105,9 @@ struct dp_member_info {
     size_t hardlink_len;
     enum dp_archive_kind archive; /* the kind of archive it is in (as libarchive read it) */
     const char *compression;      /* "gzip", "bzip2", "xz", "lzma", "zstd"; NULL: none */
+    bool unlisted;         /* a zip entry its central directory does not list, read by its local
+                              header (index then counts on after the listed entries) */
+    uint64_t local_offset; /* unlisted: its local header's offset in the zip */
 };
 
 /* The caller's side. For each regular member: begin (a sink for it, given the sink of the

@@ -57,6 +57,8 @@ struct dp_finding {
     int64_t member_mtime;
     uint8_t member_archive;  /* enum dp_archive_kind of the archive holding it */
     const char *member_compression; /* static: its compression ("gzip", ...), or NULL */
+    bool member_unlisted;    /* a zip entry its central directory does not list ... */
+    uint64_t member_local_offset; /* ... and its local header's offset in the zip */
     char *hardlink_of;       /* a tar/cpio hard-link entry: the member it names (NULL else) */
     size_t hardlink_of_len;
     /* An embedded stream (carved, container/carve.h): path names the file holding it (the

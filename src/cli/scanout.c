@@ -205,7 +205,11 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
                          ? ", LOW CONFIDENCE: the file's PDQ quality is below 50"
                          : "");
         dp_plan_finding_id(i, id, sizeof(id));
-        fprintf(f, "%-4s %s %s  (%s, %s, %s%s %s:%u%s)\n", id,
+        char hidden[96] = "";
+        if (fd->member_unlisted)
+            snprintf(hidden, sizeof(hidden), ", hidden: not in the zip's central directory, "
+                     "local header at %llu", (unsigned long long)fd->member_local_offset);
+        fprintf(f, "%-4s %s %s  (%s, %s, %s%s %s:%u%s%s)\n", id,
                 fd->perceptual_only ? "PERCEPTUAL MATCH (needs confirmation)"
                 : fd->remnant       ? "REMNANT"
                                     : "MATCH",
@@ -215,6 +219,6 @@ void cli_print_scan(FILE *f, const struct dp_scan_result *r, const struct dp_has
                                 : fd->member_depth ? (uint64_t)fd->member_size
                                                    : fd->id.size),
                 cli_text(fd->mime), dp_algo_name((enum dp_algo)m->algo), how,
-                cli_text(src->path), m->line, fd->match_count > 1 ? ", ..." : "");
+                cli_text(src->path), m->line, fd->match_count > 1 ? ", ..." : "", hidden);
     }
 }

@@ -97,17 +97,24 @@ static void probe(void)
     }
 }
 
-/* raw_only: a compressed single stream read as one member whatever its content (see
- * walk_archive: zeros at its start read as an empty tar). */
+/* How a reader reads: every format; a compressed single stream as one member whatever its
+ * content (see walk_archive: zeros at its start read as an empty tar); a zip's entries by
+ * their local headers, as a stream (an entry its central directory does not list). */
+enum reader { READ_ALL, READ_RAW, READ_ZIP_STREAM };
+
 static struct archive *new_reader(enum dp_archive_kind kind, const struct dp_archive_limits *l,
-                                  bool raw_only)
+                                  enum reader how)
 {
     pthread_once(&probe_once, probe);
     struct archive *a = archive_read_new();
     if (a == NULL)
         return NULL;
-    if (raw_only) {
+    if (how == READ_RAW) {
         archive_read_support_format_raw(a);
+        goto filters;
+    }
+    if (how == READ_ZIP_STREAM) {
+        archive_read_support_format_zip_streamable(a);
         goto filters;
     }
     archive_read_support_format_zip(a);
@@ -189,26 +196,127 @@ static bool account(struct walk *w, void *parent, const struct dp_member_info *m
 /* How many entries the walk's archive listed: UNLISTED when the walk did not read to its end. */
 #define UNLISTED UINT64_MAX
 
-static enum dp_status walk_archive(struct walk *w, struct archive *a, void *parent,
-                                   unsigned depth, enum dp_archive_kind kind, uint64_t *listed);
+/* A zip entry its central directory does not list: where its local header is, and the index
+ * it is given (after the listed entries, in file order). */
+struct unlisted {
+    uint64_t offset, index;
+};
 
-/* A zip (in fd, size bytes, or in buf) whose local headers show more entries than the
- * listed ones libarchive found through its central directory: the others are recorded as not
- * examined. A streaming reader (bsdtar reading a pipe) extracts them; reading them here would
- * take a second, streaming pass. */
-static enum dp_status unlisted_zip_entries(struct walk *w, void *parent, int fd,
-                                           const uint8_t *buf, uint64_t size, uint64_t listed)
+static enum dp_status walk_archive(struct walk *w, struct archive *a, void *parent,
+                                   unsigned depth, enum dp_archive_kind kind,
+                                   const struct unlisted *u, uint64_t *listed);
+
+/* A slice [pos, end) of a zip (in buf, or in fd read with pread), for libarchive's streaming
+ * reader, followed by an empty end record: the reader ends at such a record (at the bare end
+ * of its input it fails), and after a deflated entry's data it reads 24 bytes ahead for a
+ * zip64 data descriptor, which the record's zeros give it. */
+struct slice {
+    int fd;
+    const uint8_t *buf;
+    uint64_t pos, end;
+    bool ended;
+    uint8_t chunk[64 * 1024];
+};
+
+static const uint8_t slice_end[32] = {'P', 'K', 5, 6};
+
+static la_ssize_t slice_read(struct archive *a, void *ctx, const void **out)
+{
+    struct slice *sl = ctx;
+    if (sl->pos >= sl->end) {
+        *out = slice_end;
+        la_ssize_t n = sl->ended ? 0 : (la_ssize_t)sizeof(slice_end);
+        sl->ended = true;
+        return n;
+    }
+    uint64_t left = sl->end - sl->pos;
+    if (sl->buf != NULL) {
+        size_t n = left < ((size_t)1 << 30) ? (size_t)left : (size_t)1 << 30;
+        *out = sl->buf + sl->pos;
+        sl->pos += n;
+        return (la_ssize_t)n;
+    }
+    size_t want = left < sizeof(sl->chunk) ? (size_t)left : sizeof(sl->chunk);
+    ssize_t got;
+    do
+        got = pread(sl->fd, sl->chunk, want, (off_t)sl->pos);
+    while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+        archive_set_error(a, got < 0 ? errno : EIO, "read failed");
+        return -1;
+    }
+    sl->pos += (uint64_t)got;
+    *out = sl->chunk;
+    return got;
+}
+
+/* One entry, at [span[0], span[1]) of the zip in fd or buf, that its central directory does
+ * not list: read by its local header as a stream (as bsdtar reading a pipe would), its members
+ * reported with their local header's offset. */
+static enum dp_status unlisted_walk(struct walk *w, void *parent, unsigned depth, int fd,
+                                    const uint8_t *buf, const uint64_t span[2],
+                                    const struct unlisted *u)
+{
+    struct archive *a = new_reader(DP_ARCHIVE_ZIP, w->lim, READ_ZIP_STREAM);
+    struct slice *sl = malloc(sizeof(*sl));
+    if (a == NULL || sl == NULL) {
+        archive_read_free(a);
+        free(sl);
+        return DP_ERR_NOMEM;
+    }
+    *sl = (struct slice){.fd = fd, .buf = buf, .pos = span[0], .end = span[1]};
+    enum dp_status st = DP_OK;
+    if (archive_read_open2(a, sl, NULL, slice_read, NULL, NULL) != ARCHIVE_OK) {
+        const char *msg = archive_error_string(a);
+        char d[200];
+        snprintf(d, sizeof(d), "the entry at offset %llu that the zip's central directory does "
+                 "not list: %s", (unsigned long long)span[0], msg ? msg : "not readable");
+        skip(w, parent, NULL, DP_MEMBER_CORRUPT, d);
+    } else {
+        uint64_t ignored;
+        st = walk_archive(w, a, parent, depth, DP_ARCHIVE_ZIP, u, &ignored);
+        w->stats->archives--; /* the same archive, read again */
+    }
+    archive_read_free(a);
+    free(sl);
+    return st;
+}
+
+/* A zip (in fd, size bytes, or in buf; its members at depth) whose local headers show more
+ * entries than the listed ones libarchive found through its central directory: each entry
+ * whose local header the directory does not list is read as a stream, given an index after
+ * the listed ones. What the walk of its records could not reach (an entry whose end cannot be
+ * told without decompressing, junk) is recorded as not examined. */
+static enum dp_status unlisted_zip_entries(struct walk *w, void *parent, unsigned depth,
+                                           int fd, const uint8_t *buf, uint64_t size,
+                                           uint64_t listed)
 {
     struct zip_local z;
     enum dp_status st = zip_local_count(fd, buf, size, w->lim->max_members, &z);
-    if (st != DP_OK || z.entries <= listed)
+    if (st != DP_OK)
         return st;
-    char words[80], d[200];
-    zip_unlisted_words(words, sizeof(words), &z, listed);
-    snprintf(d, sizeof(d), "%s that the zip's central directory does not list: not examined",
-             words);
-    skip(w, parent, NULL, DP_MEMBER_CORRUPT, d);
-    return DP_OK;
+    uint64_t examined = 0;
+    /* the listed headers the walk met are more than libarchive listed: the directory's
+       offsets do not match the headers, and an entry read here could be one it read too;
+       then none is read here */
+    bool consistent = z.entries > listed && z.entries - z.unlisted_entries <= listed;
+    for (size_t i = 0; consistent && i < z.nunlisted && st == DP_OK && !w->stop &&
+                       w->fail == DP_OK;
+         i++, examined++) {
+        struct unlisted u = {.offset = z.unlisted[i][0], .index = listed + i};
+        st = unlisted_walk(w, parent, depth, fd, buf, z.unlisted[i], &u);
+    }
+    uint64_t rest = consistent ? z.unlisted_entries - examined : z.entries - listed;
+    if (st == DP_OK && !w->stop && z.entries > listed && rest > 0) {
+        char words[80], d[240];
+        zip_unlisted_words(words, sizeof(words), rest, z.complete);
+        snprintf(d, sizeof(d), "%s that the zip's central directory does not list%s: not "
+                 "examined", words,
+                 examined > 0 ? " (besides those read by their local headers)" : "");
+        skip(w, parent, NULL, DP_MEMBER_CORRUPT, d);
+    }
+    zip_local_free(&z);
+    return st;
 }
 
 /* Open the archive in buf (len bytes) or, when buf is NULL, in fd from its start, and walk it.
@@ -219,7 +327,7 @@ static enum dp_status open_walk(struct walk *w, int fd, const uint8_t *buf, size
                                 void *parent, unsigned depth, enum dp_archive_kind kind,
                                 bool raw_only)
 {
-    struct archive *a = new_reader(kind, w->lim, raw_only);
+    struct archive *a = new_reader(kind, w->lim, raw_only ? READ_RAW : READ_ALL);
     if (a == NULL)
         return DP_ERR_NOMEM;
     int r = ARCHIVE_FATAL;
@@ -236,14 +344,14 @@ static enum dp_status open_walk(struct walk *w, int fd, const uint8_t *buf, size
         msg = msg ? msg : archive_error_string(a);
         skip(w, parent, NULL, DP_MEMBER_CORRUPT, msg ? msg : "not readable as an archive");
     } else {
-        st = walk_archive(w, a, parent, depth, kind, &listed);
+        st = walk_archive(w, a, parent, depth, kind, NULL, &listed);
     }
     /* libarchive reads a zip in a file or in memory by its central directory */
     bool zip = kind == DP_ARCHIVE_ZIP &&
                (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
     archive_read_free(a);
     if (st == DP_OK && zip && listed != UNLISTED && !w->stop)
-        st = unlisted_zip_entries(w, parent, fd, buf, buf ? len : w->top_size, listed);
+        st = unlisted_zip_entries(w, parent, depth, fd, buf, buf ? len : w->top_size, listed);
     if (st == DP_OK && w->raw_retry) {
         w->raw_retry = false;
         w->stats->archives--; /* the same archive, read again */
@@ -424,9 +532,11 @@ static bool zeros_read_as_tar(struct archive *a, enum dp_archive_kind kind, int 
            (fmt == ARCHIVE_FORMAT_TAR || fmt == 0);
 }
 
-/* *listed: the entries read (all kinds), when the walk read the archive to its end. */
+/* *listed: the entries read (all kinds), when the walk read the archive to its end. u: a zip
+ * entry its central directory does not list, read alone (its members say so), or NULL. */
 static enum dp_status walk_archive(struct walk *w, struct archive *a, void *parent,
-                                   unsigned depth, enum dp_archive_kind kind, uint64_t *listed)
+                                   unsigned depth, enum dp_archive_kind kind,
+                                   const struct unlisted *u, uint64_t *listed)
 {
     w->stats->archives++;
     const char *compression = NULL;
@@ -489,7 +599,10 @@ static enum dp_status walk_archive(struct walk *w, struct archive *a, void *pare
             .mtime = archive_entry_mtime_is_set(e) ? archive_entry_mtime(e) : 0,
             .mode = archive_entry_perm(e), .hardlink = link,
             .hardlink_len = link ? strlen(link) : 0, .archive = kind,
-            .compression = compression};
+            .compression = compression, .unlisted = u != NULL,
+            .local_offset = u != NULL ? u->offset : 0};
+        if (u != NULL)
+            m.index = u->index + index;
         if (link != NULL && archive_entry_size(e) == 0) { /* a copy of an earlier member */
             void *sink = w->v->begin(w->v->ctx, parent, &m);
             if (sink == NULL)
@@ -532,7 +645,7 @@ enum dp_status dp_archive_probe(int fd, enum dp_archive_kind *kind, const char *
     if (sniffed == DP_ARCHIVE_NONE)
         return dp_error_set(err, DP_ERR_PARSE, 0, "not an archive");
     struct dp_archive_limits lim = {0};
-    struct archive *a = new_reader(sniffed, &lim, false);
+    struct archive *a = new_reader(sniffed, &lim, READ_ALL);
     struct archive_entry *e;
     enum dp_status st = DP_OK;
     if (a == NULL)

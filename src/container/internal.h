@@ -13,6 +13,12 @@
 struct zip_local {
     uint64_t entries; /* local file headers found: a streaming reader's entries, at least */
     bool complete;    /* the walk reached the end of the file: entries is all of them */
+    /* local headers found whose offset the central directory at the end does not list, and
+     * [offset, end of data and descriptor) of those whose end could be told, in file order
+     * (zip_local_free) */
+    uint64_t unlisted_entries;
+    uint64_t (*unlisted)[2];
+    size_t nunlisted;
 };
 
 /* Walk the zip in fd (size bytes), or in buf[0..size) when buf is not NULL, by its records
@@ -23,13 +29,15 @@ struct zip_local {
  * up to the first signed data descriptor that fits. It stops, out->complete false, at anything
  * else (a self-extractor's stub, junk, an entry whose end cannot be told without
  * decompressing, a read error) and after max_entries local headers: out->entries is then a
- * lower bound. Reads nothing outside [0, size), fd with pread. DP_ERR_NOMEM only. */
+ * lower bound. Reads nothing outside [0, size), fd with pread. DP_ERR_NOMEM only (nothing
+ * then to free); else zip_local_free(out) when done. */
 enum dp_status zip_local_count(int fd, const uint8_t *buf, uint64_t size, uint64_t max_entries,
                                struct zip_local *out) DP_WUR DP_NONNULL(5);
 
-/* The entries z found beyond the listed ones (z->entries > listed), in words, into out:
- * "1 entry by its local header", "at least 3 entries by their local headers". */
-void zip_unlisted_words(char *out, size_t len, const struct zip_local *z, uint64_t listed)
-    DP_NONNULL(1, 3);
+void zip_local_free(struct zip_local *z) DP_NONNULL(1);
+
+/* n entries found by their local headers, in words, into out: "1 entry by its local
+ * header", "at least 3 entries by their local headers" (not complete: a lower bound). */
+void zip_unlisted_words(char *out, size_t len, uint64_t n, bool complete) DP_NONNULL(1);
 
 #endif

@@ -127,10 +127,11 @@ static enum dp_status refuse_unlisted(int fd, const struct membuf *mem, uint64_t
     if (zip_local_count(fd, mem ? mem->p : NULL, size, DP_ARCHIVE_MAX_MEMBERS_DEFAULT, &z) !=
         DP_OK)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
+    zip_local_free(&z); /* the count is what is needed here */
     if (z.entries == 0 || !listed_entries(fd, mem, &listed) || z.entries <= listed)
         return DP_OK;
     char words[80];
-    zip_unlisted_words(words, sizeof(words), &z, listed);
+    zip_unlisted_words(words, sizeof(words), z.entries - listed, z.complete);
     return dp_error_set(err, DP_ERR_UNSUPPORTED, 0,
                         "%s holds %s that its central directory does not list; rewriting it "
                         "would drop %s", what, words,

@@ -330,15 +330,40 @@ static uint64_t local_end(struct zip_walk *s, uint64_t off)
     return data + csize;
 }
 
-/* After the record at off, a local header counted in *entries (up to max). 0: stop there. */
-static uint64_t record_end(struct zip_walk *s, uint64_t off, uint64_t *entries, uint64_t max)
+/* Add the local entry [off, end) to out's unlisted ones. False: out of memory. */
+static bool unlisted_add(struct zip_local *out, uint64_t off, uint64_t end, size_t *cap)
+{
+    if (out->nunlisted == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        uint64_t(*p)[2] = realloc(out->unlisted, c * sizeof(*p));
+        if (p == NULL)
+            return false;
+        out->unlisted = p;
+        *cap = c;
+    }
+    out->unlisted[out->nunlisted][0] = off;
+    out->unlisted[out->nunlisted++][1] = end;
+    return true;
+}
+
+/* After the record at off, a local header counted in out->entries (up to max), and when the
+ * central directory at the end does not list it, its span in out->unlisted. 0: stop there
+ * (and *nomem when that is why). */
+static uint64_t record_end(struct zip_walk *s, uint64_t off, struct zip_local *out, uint64_t max,
+                           size_t *cap, bool *nomem)
 {
     const uint8_t *h = view(s, off, SIG_LEN);
     uint32_t sig = h != NULL ? le32(h) : 0;
-    uint64_t end = 0;
-    if (sig == SIG_LOCAL && *entries < max) {
-        (*entries)++;
+    uint64_t end = 0, next;
+    if (sig == SIG_LOCAL && out->entries < max) {
+        out->entries++;
         end = local_end(s, off);
+        bool listed = listed_csize(s, off, &next) != NONE;
+        out->unlisted_entries += !listed;
+        if (!listed && end > off && end <= s->size && !unlisted_add(out, off, end, cap)) {
+            *nomem = true;
+            return 0;
+        }
     } else if (sig == SIG_CENTRAL && (h = view(s, off, CENTRAL_LEN)) != NULL) {
         end = off + CENTRAL_LEN + le16(h + 28) + le16(h + 30) + le16(h + 32); /* lengths */
     } else if (sig == SIG_END && (h = view(s, off, END_LEN)) != NULL) {
@@ -370,8 +395,10 @@ enum dp_status zip_local_count(int fd, const uint8_t *buf, uint64_t size, uint64
         off = MARKER_LEN;
     /* each record moves on by its fixed length at least, and their number is bounded: no
      * input makes this loop long */
+    size_t cap = 0;
+    bool nomem = false;
     while (off < size && records++ < max_records) {
-        uint64_t next = record_end(&s, off, &out->entries, max_entries);
+        uint64_t next = record_end(&s, off, out, max_entries, &cap, &nomem);
         if (next <= off)
             break;
         off = next;
@@ -379,12 +406,22 @@ enum dp_status zip_local_count(int fd, const uint8_t *buf, uint64_t size, uint64
     out->complete = off == size;
     free(s.listed);
     free(s.heap);
+    if (nomem) {
+        zip_local_free(out);
+        return DP_ERR_NOMEM;
+    }
     return DP_OK;
 }
 
-void zip_unlisted_words(char *out, size_t len, const struct zip_local *z, uint64_t listed)
+void zip_local_free(struct zip_local *z)
 {
-    uint64_t n = z->entries - listed;
-    snprintf(out, len, "%s%llu %s", z->complete ? "" : "at least ", (unsigned long long)n,
+    free(z->unlisted);
+    z->unlisted = NULL;
+    z->nunlisted = 0;
+}
+
+void zip_unlisted_words(char *out, size_t len, uint64_t n, bool complete)
+{
+    snprintf(out, len, "%s%llu %s", complete ? "" : "at least ", (unsigned long long)n,
              n == 1 ? "entry by its local header" : "entries by their local headers");
 }

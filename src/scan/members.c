@@ -238,6 +238,8 @@ static enum dp_status add_member_finding(struct mctx *c, const struct msink *k,
     f.member_mtime = k->info.mtime;
     f.member_archive = (uint8_t)k->info.archive;
     f.member_compression = k->info.compression;
+    f.member_unlisted = k->info.unlisted;
+    f.member_local_offset = k->info.local_offset;
     if (k->hardlink != NULL) {
         f.hardlink_of = strdup(k->hardlink);
         f.hardlink_of_len = k->info.hardlink_len;
@@ -316,6 +318,8 @@ static enum dp_status push_carved(struct mctx *c, const struct msink *k,
         f->member_mtime = k->info.mtime;
         f->member_archive = (uint8_t)k->info.archive;
         f->member_compression = k->info.compression;
+        f->member_unlisted = k->info.unlisted;
+        f->member_local_offset = k->info.local_offset;
         if ((st = scan_push_finding(s, f)) != DP_OK) {
             free_chain(f->members, f->member_depth);
             free(f->member_lens);

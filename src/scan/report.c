@@ -246,6 +246,11 @@ static json_t *finding_json(const struct dp_finding *f, size_t index,
         }
         if (m != NULL && f->member_compression != NULL)
             json_object_set_new(m, "compression", json_string(f->member_compression));
+        if (m != NULL && f->member_unlisted) {
+            json_object_set_new(m, "unlisted", json_true());
+            json_object_set_new(m, "local_header_offset",
+                                json_integer((json_int_t)f->member_local_offset));
+        }
         if (m != NULL && f->hardlink_of != NULL)
             json_object_set_new(m, "hardlink_of",
                                 dp_json_bytes(f->hardlink_of, f->hardlink_of_len));
