@@ -106,6 +106,11 @@ for i in $(seq 1 120); do printf '%d' "$i" >"many/$i"; done
 stamp many
 zip -q -X -r "$A/many-members.zip" many
 tar --format=ustar -cf - many | gzip -9n >"$A/many-members.tar.gz"
+# zip entries the central directory does not list: two zips joined with cat (the first's
+# entries hidden), one of them written to a pipe (streamed: sizes in data descriptors)
+zip -q -X - notes.txt photo.jpg >streamed.zip
+cat streamed.zip "$A/stored.zip" >"$A/hidden-front-streamed.zip"
+cat "$A/stored.zip" "$A/deflated.zip" >"$A/hidden-front.zip"
 cd "$FUZZ_DIR"
 
 # ---- raw images and EWF sets for the sweep ----
