@@ -214,7 +214,8 @@ compile_only_stage() {
 static_stage() {
 	echo "==> [static] scripts/static-check.sh"
 	local static_rc=0
-	"$REPO_ROOT/scripts/static-check.sh" || static_rc=$?
+	"$REPO_ROOT/scripts/static-check.sh" >"$LOGDIR/static.log" 2>&1 || static_rc=$?
+	cat "$LOGDIR/static.log" # (the stage's output is its background log)
 	if ((static_rc == 0)); then
 		total_pass=$((total_pass + 1))
 	elif ((static_rc == 77)); then
@@ -222,6 +223,8 @@ static_stage() {
 		total_skip=$((total_skip + 1))
 	else
 		echo "test.sh: [static] scripts/static-check.sh failed" >&2
+		grep -E '(warning|error): ' "$LOGDIR/static.log" | head -n 40 | sed 's/^/[static] /' \
+			>>"$FAILURES" || true
 		total_fail=$((total_fail + 1))
 		status=1
 	fi

@@ -96,6 +96,8 @@ struct dp_member_info {
     const char *name;        /* path in the archive, raw bytes as stored */
     size_t name_len;
     unsigned depth;          /* 1: a member of the file itself; 2: of a member; ... */
+    bool unlisted;           /* a zip entry its central directory does not list, read by its
+                                local header (index then counts on after the listed entries) */
     uint64_t index;          /* its position among the entries of its archive (0-based) */
     int64_t size;            /* declared size, -1 when the archive does not say */
     int64_t mtime;           /* seconds, 0 when unknown */
@@ -105,8 +107,6 @@ struct dp_member_info {
     size_t hardlink_len;
     enum dp_archive_kind archive; /* the kind of archive it is in (as libarchive read it) */
     const char *compression;      /* "gzip", "bzip2", "xz", "lzma", "zstd"; NULL: none */
-    bool unlisted;         /* a zip entry its central directory does not list, read by its local
-                              header (index then counts on after the listed entries) */
     uint64_t local_offset; /* unlisted: its local header's offset in the zip */
 };
 

@@ -55,10 +55,10 @@ struct dp_finding {
     int64_t member_size;     /* bytes of the member's content */
     uint64_t member_index;   /* its entry number in the archive holding it */
     int64_t member_mtime;
+    uint64_t member_local_offset; /* member_unlisted: its local header's offset in the zip */
     uint8_t member_archive;  /* enum dp_archive_kind of the archive holding it */
+    bool member_unlisted;    /* a zip entry its central directory does not list */
     const char *member_compression; /* static: its compression ("gzip", ...), or NULL */
-    bool member_unlisted;    /* a zip entry its central directory does not list ... */
-    uint64_t member_local_offset; /* ... and its local header's offset in the zip */
     char *hardlink_of;       /* a tar/cpio hard-link entry: the member it names (NULL else) */
     size_t hardlink_of_len;
     /* An embedded stream (carved, container/carve.h): path names the file holding it (the
