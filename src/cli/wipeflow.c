@@ -33,9 +33,13 @@ void cli_print_plan(FILE *f, const struct dp_plan *plan)
                          json_object_get(json_object_get(t->finding, "remnant"), "use"))));
         else
             snprintf(where, sizeof(where), "inode %llu", (unsigned long long)t->id.ino);
-        fprintf(f, "  %-4s %s (%llu bytes, %s)%s\n", t->finding_id,
+        const json_t *member = json_object_get(t->finding, "member");
+        fprintf(f, "  %-4s %s (%llu bytes, %s%s)%s\n", t->finding_id,
                 cli_location(json_object_get(t->finding, "location")),
                 (unsigned long long)t->id.size, where,
+                json_is_true(json_object_get(member, "unlisted"))
+                    ? "; the member is hidden: not in the zip's central directory"
+                    : "",
                 t->perceptual_only ? "  PERCEPTUAL ONLY: erased only if an examiner confirms"
                                    : "");
     }
