@@ -2059,8 +2059,8 @@ static void want_hidden_found(const json_t *doc, const char *const *loc, long lo
  * and zips with nothing hidden. */
 struct unlisted {
     uint8_t *victim, *hidden, *lawful;
-    uint8_t *front, *orphan, *plain, *stored, *z64;
-    size_t front_n, orphan_n, plain_n, stored_n, z64_n;
+    uint8_t *front, *orphan, *plain, *stored, *z64, *early;
+    size_t front_n, orphan_n, plain_n, stored_n, z64_n, early_n;
 };
 
 static void unlisted_init(struct unlisted *u)
@@ -2086,6 +2086,13 @@ static void unlisted_init(struct unlisted *u)
     u->stored = build(ZIP_STORE, NOF, NULL, nm, 4, &u->stored_n);
     u->z64 = build(ZIP64, NOF, NULL, nm, 4, &u->z64_n);
     free(y);
+    /* a stored entry in front whose zip's end record is damaged (a comment length past the
+     * file's end): the walk stops there, having met 1 local header, no more than libarchive
+     * listed - the directory's offsets, all at local headers, still show it hidden */
+    y = build(ZIP_STORE, NOF, NULL, hm, 1, &yn);
+    y[yn - 2] = y[yn - 1] = 0xff;
+    u->early = cat2(y, yn, x, xn, &u->early_n);
+    free(y);
     free(x);
 }
 
@@ -2099,6 +2106,7 @@ static void unlisted_free(struct unlisted *u)
     free(u->plain);
     free(u->stored);
     free(u->z64);
+    free(u->early);
 }
 
 /* Hidden entries recorded, with their number, in a zip file and in a zip inside a tar; the
@@ -2113,6 +2121,7 @@ static void test_zip_unlisted(void **state)
     unlisted_init(&u);
     tu_write(t.root, "front.zip", u.front, u.front_n);
     tu_write(t.root, "orphan.zip", u.orphan, u.orphan_n);
+    tu_write(t.root, "early.zip", u.early, u.early_n);
     /* two stored entries in front of one (sizes in the local headers) */
     const struct ment two[] = {{.name = "hidden.jpg", .data = u.hidden, .len = 9000},
                                {.name = "h2.txt", .data = u.lawful, .len = 3000}};
@@ -2129,6 +2138,13 @@ static void test_zip_unlisted(void **state)
     y[nth_sig(y, yn, "PK\x07\x08", 1)] ^= 0xff;
     c = cat2(y, yn, x, xn, &n);
     tu_write(t.root, "damaged.zip", c, n);
+    free(y);
+    free(c);
+    /* the same with the hidden copy itself the entry whose end cannot be told */
+    y = build(ZIP, NOF, NULL, two, 1, &yn);
+    y[nth_sig(y, yn, "PK\x07\x08", 0)] ^= 0xff;
+    c = cat2(y, yn, x, xn, &n);
+    tu_write(t.root, "opened.zip", c, n);
     free(y);
     free(c);
     free(x);
@@ -2169,25 +2185,37 @@ static void test_zip_unlisted(void **state)
     want_hidden_found(doc, LOC("outer.tar", "front.zip", "hidden.jpg"), 0, 1);
     want_hidden_found(doc, LOC("unsigned.zip", "hidden.jpg"),
                       (long long)nth_sig(y2, y2n, "PK\x03\x04", 1), 2);
-    /* only the one whose end the walk could not tell (its descriptor damaged) is not read */
-    want_unlisted(doc, LOC("damaged.zip"), "at least 1 entry by its local header",
-                  "does not list (besides those read by their local headers): not examined");
+    /* the entry whose end the walk could not tell (its descriptor damaged) is read by
+     * decompressing it; what follows it is not walked, and that is said */
+    want_hidden_found(doc, LOC("opened.zip", "hidden.jpg"), 0, 1);
+    /* the walk stopped early (a damaged end record), having counted no more entries than
+     * libarchive listed: the directory's offsets show the one it met hidden */
+    want_hidden_found(doc, LOC("early.zip", "hidden.jpg"), 0, 1);
+    want_unlisted(doc, LOC("early.zip"), "the zip's records could not be walked past offset ",
+                  "if any, are not examined");
+    want_finding(doc, LOC("early.zip", "victim.jpg"));
+    want_unlisted(doc, LOC("damaged.zip"), "the zip's records could not be walked past the "
+                  "entry at offset", "entries after it that the central directory does not "
+                  "list, if any, are not examined");
+    want_unlisted(doc, LOC("opened.zip"), "the zip's records could not be walked past the "
+                  "entry at offset 0", "if any, are not examined");
     /* what the central directories list is examined as before */
     want_finding(doc, LOC("front.zip", "victim.jpg"));
     want_finding(doc, LOC("front2.zip", "victim.jpg"));
     want_finding(doc, LOC("orphan.zip", "victim.jpg"));
     want_finding(doc, LOC("damaged.zip", "victim.jpg"));
+    want_finding(doc, LOC("opened.zip", "victim.jpg"));
     want_finding(doc, LOC("outer.tar", "front.zip", "victim.jpg"));
     want_finding(doc, LOC("plain.zip", "victim.jpg"));
     want_finding(doc, LOC("stored.zip", "victim.jpg"));
     want_finding(doc, LOC("zip64.zip", "victim.jpg"));
     want_finding(doc, LOC("inzip.zip", "inner.zip", "victim.jpg"));
     want_finding(doc, LOC("unsigned.zip", "victim.jpg"));
-    want_counts(doc, 16, 1);
-    assert_int_equal(jint(doc, "totals.skipped_by_reason.archive-corrupt"), 1);
+    want_counts(doc, 20, 3);
+    assert_int_equal(jint(doc, "totals.skipped_by_reason.archive-corrupt"), 3);
     /* setup.exe is not a zip by its first bytes: not opened (the others, inner.zip and the
      * front.zip in outer.tar are) */
-    assert_int_equal(jint(doc, "totals.archives.opened"), 13);
+    assert_int_equal(jint(doc, "totals.archives.opened"), 15);
     json_decref(doc);
     unlisted_free(&u);
     tc_free(&t);
@@ -2209,16 +2237,19 @@ static void test_rewrite_unlisted(void **state)
     const struct {
         const uint8_t *p;
         size_t n;
-    } hiding[] = {{u.front, u.front_n}, {u.orphan, u.orphan_n}};
-    for (size_t i = 0; i < 2; i++) {
+    } hiding[] = {{u.front, u.front_n}, {u.orphan, u.orphan_n}, {u.early, u.early_n}};
+    for (size_t i = 0; i < 3; i++) {
         rm_init(&r, LOC("victim.jpg"), u.victim, 20000);
         e = (struct dp_error){0};
         assert_int_equal(rewrite_file(dir, hiding[i].p, hiding[i].n, &r.r, 1, true, &res, &e),
                          DP_ERR_UNSUPPORTED);
         print_message("  refused: %s\n", e.msg);
-        assert_string_equal(e.msg, "the zip holds 1 entry by its local header that its "
-                                   "central directory does not list; rewriting it would drop "
-                                   "that entry");
+        assert_string_equal(e.msg, i == 2 ? "the zip holds at least 1 entry by its local header "
+                                            "that its central directory does not list; "
+                                            "rewriting it would drop that entry"
+                                          : "the zip holds 1 entry by its local header that its "
+                                            "central directory does not list; rewriting it "
+                                            "would drop that entry");
         assert_false(r.r.found);
         assert_null(r.r.content);
         assert_int_equal(stat(op, &sb), 0);

@@ -200,6 +200,8 @@ static bool account(struct walk *w, void *parent, const struct dp_member_info *m
  * it is given (after the listed entries, in file order). */
 struct unlisted {
     uint64_t offset, index;
+    bool first_only; /* its end is not known: the reader is given the rest of the zip, and
+                        only the entry at its start is the one meant */
 };
 
 static enum dp_status walk_archive(struct walk *w, struct archive *a, void *parent,
@@ -282,11 +284,12 @@ static enum dp_status unlisted_walk(struct walk *w, void *parent, unsigned depth
     return st;
 }
 
-/* A zip (in fd, size bytes, or in buf; its members at depth) whose local headers show more
- * entries than the listed ones libarchive found through its central directory: each entry
+/* A zip (in fd, size bytes, or in buf; its members at depth) that hides entries from the
+ * central directory libarchive read `listed` entries through (zip_local_hides): each entry
  * whose local header the directory does not list is read as a stream, given an index after
- * the listed ones. What the walk of its records could not reach (an entry whose end cannot be
- * told without decompressing, junk) is recorded as not examined. */
+ * the listed ones - the one whose end the walk could not tell too, by decompressing it. Where
+ * the walk of the records stopped before the end (after such an entry, at junk, at a damaged
+ * record), what may follow is recorded as not examined. */
 static enum dp_status unlisted_zip_entries(struct walk *w, void *parent, unsigned depth,
                                            int fd, const uint8_t *buf, uint64_t size,
                                            uint64_t listed)
@@ -295,24 +298,47 @@ static enum dp_status unlisted_zip_entries(struct walk *w, void *parent, unsigne
     enum dp_status st = zip_local_count(fd, buf, size, w->lim->max_members, &z);
     if (st != DP_OK)
         return st;
+    if (!zip_local_hides(&z, listed)) {
+        zip_local_free(&z);
+        return DP_OK;
+    }
     uint64_t examined = 0;
     /* the listed headers the walk met are more than libarchive listed: the directory's
        offsets do not match the headers, and an entry read here could be one it read too;
        then none is read here */
-    bool consistent = z.entries > listed && z.entries - z.unlisted_entries <= listed;
+    bool consistent = z.entries - z.unlisted_entries <= listed && z.unlisted_entries > 0;
     for (size_t i = 0; consistent && i < z.nunlisted && st == DP_OK && !w->stop &&
                        w->fail == DP_OK;
          i++, examined++) {
         struct unlisted u = {.offset = z.unlisted[i][0], .index = listed + i};
         st = unlisted_walk(w, parent, depth, fd, buf, z.unlisted[i], &u);
     }
+    /* the entry the walk stopped at, its end unknown: the streaming reader finds it by
+       decompressing */
+    bool open = consistent && z.unlisted_open != UINT64_MAX && st == DP_OK && !w->stop &&
+                w->fail == DP_OK;
+    if (open) {
+        struct unlisted u = {.offset = z.unlisted_open, .index = listed + examined,
+                             .first_only = true};
+        const uint64_t span[2] = {z.unlisted_open, size};
+        st = unlisted_walk(w, parent, depth, fd, buf, span, &u);
+        examined++;
+    }
     uint64_t rest = consistent ? z.unlisted_entries - examined : z.entries - listed;
-    if (st == DP_OK && !w->stop && z.entries > listed && rest > 0) {
-        char words[80], d[240];
+    char d[240];
+    if (st == DP_OK && !w->stop && rest > 0) {
+        char words[80];
         zip_unlisted_words(words, sizeof(words), rest, z.complete);
         snprintf(d, sizeof(d), "%s that the zip's central directory does not list%s: not "
                  "examined", words,
                  examined > 0 ? " (besides those read by their local headers)" : "");
+        skip(w, parent, NULL, DP_MEMBER_CORRUPT, d);
+    } else if (st == DP_OK && !w->stop && !z.complete) {
+        /* it hides entries, and where its records go on after the stop is not known */
+        snprintf(d, sizeof(d), "the zip's records could not be walked past %s %llu%s: entries "
+                 "after it that the central directory does not list, if any, are not examined",
+                 open ? "the entry at offset" : "offset", (unsigned long long)z.stopped_at,
+                 open ? " (its end is told only by decompressing it)" : "");
         skip(w, parent, NULL, DP_MEMBER_CORRUPT, d);
     }
     zip_local_free(&z);
@@ -544,7 +570,7 @@ static enum dp_status walk_archive(struct walk *w, struct archive *a, void *pare
     uint64_t index = 0;
     char retry_msg[200] = ""; /* the first damaged header's message */
     for (;; index++) {
-        if (w->stop || w->fail != DP_OK)
+        if (w->stop || w->fail != DP_OK || (u != NULL && u->first_only && index > 0))
             break;
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_RETRY && retry_msg[0] == '\0') {

@@ -127,15 +127,18 @@ static enum dp_status refuse_unlisted(int fd, const struct membuf *mem, uint64_t
     if (zip_local_count(fd, mem ? mem->p : NULL, size, DP_ARCHIVE_MAX_MEMBERS_DEFAULT, &z) !=
         DP_OK)
         return dp_error_set(err, DP_ERR_NOMEM, 0, "out of memory");
-    zip_local_free(&z); /* the count is what is needed here */
-    if (z.entries == 0 || !listed_entries(fd, mem, &listed) || z.entries <= listed)
+    zip_local_free(&z); /* the counts are what is needed here */
+    if (z.entries == 0 || !listed_entries(fd, mem, &listed) || !zip_local_hides(&z, listed))
         return DP_OK;
     char words[80];
-    zip_unlisted_words(words, sizeof(words), z.entries - listed, z.complete);
+    uint64_t hidden = z.entries > listed ? z.entries - listed : 0;
+    if (z.directory_ok && z.unlisted_entries > hidden)
+        hidden = z.unlisted_entries;
+    zip_unlisted_words(words, sizeof(words), hidden, z.complete);
     return dp_error_set(err, DP_ERR_UNSUPPORTED, 0,
                         "%s holds %s that its central directory does not list; rewriting it "
                         "would drop %s", what, words,
-                        z.entries - listed == 1 ? "that entry" : "those entries");
+                        hidden == 1 ? "that entry" : "those entries");
 }
 
 enum dp_status dp_archive_zip_check(int fd, struct dp_error *err)

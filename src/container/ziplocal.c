@@ -360,7 +360,9 @@ static uint64_t record_end(struct zip_walk *s, uint64_t off, struct zip_local *o
         end = local_end(s, off);
         bool listed = listed_csize(s, off, &next) != NONE;
         out->unlisted_entries += !listed;
-        if (!listed && end > off && end <= s->size && !unlisted_add(out, off, end, cap)) {
+        if (!listed && (end <= off || end > s->size))
+            out->unlisted_open = off; /* the walk stops here */
+        else if (!listed && !unlisted_add(out, off, end, cap)) {
             *nomem = true;
             return 0;
         }
@@ -381,12 +383,19 @@ enum dp_status zip_local_count(int fd, const uint8_t *buf, uint64_t size, uint64
                                struct zip_local *out)
 {
     struct zip_walk s = {.fd = fd, .size = size, .win = buf, .win_len = buf ? (size_t)size : 0};
-    *out = (struct zip_local){0};
+    *out = (struct zip_local){.unlisted_open = NONE};
     if (buf == NULL && (s.heap = malloc(WINDOW)) == NULL)
         return DP_ERR_NOMEM;
     if (buf == NULL)
         s.win = s.heap;
     central_read(&s, max_entries);
+    /* the directory's offsets are trusted when each names a local header (as libarchive
+       reads it, a wrong one is an entry it cannot read) */
+    out->directory_ok = s.nlisted > 0;
+    for (size_t i = 0; i < s.nlisted && out->directory_ok; i++) {
+        const uint8_t *h = view(&s, s.listed[i][0], SIG_LEN);
+        out->directory_ok = h != NULL && le32(h) == SIG_LOCAL;
+    }
     uint64_t off = 0, records = 0, max_records = RECORDS_PER_ENTRY * max_entries + 1;
     if (max_records / RECORDS_PER_ENTRY < max_entries) /* a limit near UINT64_MAX */
         max_records = UINT64_MAX;
@@ -404,6 +413,7 @@ enum dp_status zip_local_count(int fd, const uint8_t *buf, uint64_t size, uint64
         off = next;
     }
     out->complete = off == size;
+    out->stopped_at = off;
     free(s.listed);
     free(s.heap);
     if (nomem) {
@@ -411,6 +421,11 @@ enum dp_status zip_local_count(int fd, const uint8_t *buf, uint64_t size, uint64
         return DP_ERR_NOMEM;
     }
     return DP_OK;
+}
+
+bool zip_local_hides(const struct zip_local *z, uint64_t listed)
+{
+    return z->entries > listed || (z->directory_ok && z->unlisted_entries > 0);
 }
 
 void zip_local_free(struct zip_local *z)
