@@ -2109,9 +2109,25 @@ static void unlisted_free(struct unlisted *u)
     free(u->early);
 }
 
-/* Hidden entries recorded, with their number, in a zip file and in a zip inside a tar; the
- * listed ones examined as before; zips hiding nothing (deflated and streamed, stored, zip64,
- * empty, a zip stored in a zip, a self-extractor's layout) record nothing. */
+/* root/name: a deflated zip of m[0..nm) whose last data descriptor's signature is damaged,
+ * followed by the zip x. */
+static void put_damaged_front(const char *root, const char *name, const struct ment *m,
+                              size_t nm, const uint8_t *x, size_t xn)
+{
+    size_t yn, n;
+    uint8_t *y = build(ZIP, NOF, NULL, m, nm, &yn);
+    y[nth_sig(y, yn, "PK\x07\x08", (int)nm - 1)] ^= 0xff;
+    uint8_t *c = cat2(y, yn, x, xn, &n);
+    tu_write(root, name, c, n);
+    free(y);
+    free(c);
+}
+
+/* Hidden entries read by their local headers and reported as unlisted, in a zip file and in
+ * a zip inside a tar (and the one whose end only decompressing tells); where the walk of the
+ * records stopped early, that recorded; the listed ones examined as before; zips hiding
+ * nothing (deflated and streamed, stored, zip64, empty, a zip stored in a zip, a
+ * self-extractor's layout) record nothing. */
 static void test_zip_unlisted(void **state)
 {
     (void)state;
@@ -2132,21 +2148,11 @@ static void test_zip_unlisted(void **state)
     tu_write(t.root, "front2.zip", c, n);
     free(y);
     free(c);
-    /* two deflated in front, the second's data descriptor damaged: its end cannot be told,
-     * so the walk stops there, a lower bound */
-    y = build(ZIP, NOF, NULL, two, 2, &yn);
-    y[nth_sig(y, yn, "PK\x07\x08", 1)] ^= 0xff;
-    c = cat2(y, yn, x, xn, &n);
-    tu_write(t.root, "damaged.zip", c, n);
-    free(y);
-    free(c);
-    /* the same with the hidden copy itself the entry whose end cannot be told */
-    y = build(ZIP, NOF, NULL, two, 1, &yn);
-    y[nth_sig(y, yn, "PK\x07\x08", 0)] ^= 0xff;
-    c = cat2(y, yn, x, xn, &n);
-    tu_write(t.root, "opened.zip", c, n);
-    free(y);
-    free(c);
+    /* two deflated in front, the second's data descriptor damaged: its end cannot be told
+     * without decompressing, and the walk stops there; then the same with the hidden copy
+     * itself that entry */
+    put_damaged_front(t.root, "damaged.zip", two, 2, x, xn);
+    put_damaged_front(t.root, "opened.zip", two, 1, x, xn);
     free(x);
     /* a streamed entry with an unsigned data descriptor, listed (stepped over by the size the
      * central directory gives it), then one the directory does not list */
