@@ -2240,10 +2240,12 @@ static void test_rewrite_unlisted(void **state)
     struct rm1 r;
     char *op = tu_path(dir, "out");
     struct stat sb;
-    const struct {
+    struct zbytes {
         const uint8_t *p;
         size_t n;
-    } hiding[] = {{u.front, u.front_n}, {u.orphan, u.orphan_n}, {u.early, u.early_n}};
+    };
+    const struct zbytes hiding[] = {{u.front, u.front_n}, {u.orphan, u.orphan_n},
+                                    {u.early, u.early_n}};
     for (size_t i = 0; i < 3; i++) {
         rm_init(&r, LOC("victim.jpg"), u.victim, 20000);
         e = (struct dp_error){0};
@@ -2273,10 +2275,7 @@ static void test_rewrite_unlisted(void **state)
                                   "header"));
     assert_false(r.r.found);
     /* nothing hidden: rewritten and read back as before */
-    const struct {
-        const uint8_t *p;
-        size_t n;
-    } fine[] = {{u.plain, u.plain_n}, {u.stored, u.stored_n}, {u.z64, u.z64_n}};
+    const struct zbytes fine[] = {{u.plain, u.plain_n}, {u.stored, u.stored_n}, {u.z64, u.z64_n}};
     for (size_t i = 0; i < 3; i++) {
         rm_init(&r, LOC("victim.jpg"), u.victim, 20000);
         e = (struct dp_error){0};
